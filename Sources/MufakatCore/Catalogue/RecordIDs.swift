@@ -1,0 +1,60 @@
+import Crypto
+
+/// Record ids: what is allowed, and how the derived ones are made.
+public enum RecordIDs {
+    public static let maxLength = 200
+
+    /// Why `id` cannot name a record, or `nil` when it can: 1–200 characters from letters,
+    /// digits and `- _ . : + @`.
+    public static func problem(with id: String) -> String? {
+        guard !id.isEmpty else { return "an id cannot be empty" }
+        guard id.utf8.count <= maxLength else { return "id '\(id.prefix(40))…' is longer than \(maxLength) characters" }
+        let allowed = id.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || "-_.:+@".unicodeScalars.contains(scalar)
+        }
+        guard allowed else {
+            return "id '\(id)' may only hold letters, digits and - _ . : + @"
+        }
+        return nil
+    }
+
+    /// A lowercase slug of `text`: `Save the Children` → `save-the-children`.
+    public static func slug(_ text: String) -> String {
+        var slug = ""
+        var pendingDash = false
+        for scalar in text.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                if pendingDash, !slug.isEmpty { slug.append("-") }
+                pendingDash = false
+                slug.unicodeScalars.append(scalar)
+            } else {
+                pendingDash = true
+            }
+        }
+        return String(slug.prefix(60))
+    }
+
+    /// `prefix` + 10 random characters from `a-z0-9` (about 51 bits).
+    public static func generated<G: RandomNumberGenerator>(prefix: String, using generator: inout G) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return prefix + String((0..<10).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
+
+    /// `prefix` + the first 20 hex digits of SHA-256 over the key values joined by `|`.
+    ///
+    /// Values are canonical already (enums as listed, codes in capitals); free text is
+    /// compared in lower case with whitespace collapsed, so `East  Java` and `east java`
+    /// name the same report.
+    public static func naturalKey(prefix: String, values: [FieldValue?]) -> String {
+        let key = values.map { value -> String in
+            guard let value else { return "" }
+            return value.text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }.joined(separator: "|")
+        let digest = SHA256.hash(data: Array(key.utf8))
+        return prefix + digest.prefix(10).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}

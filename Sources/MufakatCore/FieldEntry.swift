@@ -1,0 +1,30 @@
+/// One candidate value of a field: what one write operation put there.
+///
+/// A field normally holds one entry. It holds several when writes that did not see each
+/// other set it: that is a conflict, and every entry stays until a person resolves it.
+public struct FieldEntry: Hashable, Sendable {
+    /// The write operation that produced this value.
+    public var dot: Dot
+    public var value: FieldValue
+    /// Wall-clock milliseconds since 1970 of the write, raised by the time rule (see
+    /// ``RecordState/write(_:dot:now:author:)``). It orders the display only; it never
+    /// decides what is kept.
+    public var time: Int64
+    /// Who wrote it, as the replica's user named themselves (`"Andi (IOM)"`).
+    public var author: String
+
+    public init(dot: Dot, value: FieldValue, time: Int64, author: String) {
+        self.dot = dot
+        self.value = value
+        self.time = time
+        self.author = author
+    }
+
+    /// Whether this entry shows ahead of `other` when a field has several:
+    /// the greater `(time, replica)` wins the display; counters break the last tie.
+    func displays(over other: FieldEntry) -> Bool {
+        if time != other.time { return time > other.time }
+        if dot.replica != other.dot.replica { return other.dot.replica < dot.replica }
+        return dot.counter > other.dot.counter
+    }
+}

@@ -1,0 +1,52 @@
+/// A record as it is stored, hashed and sent: where it lives and its replicated state.
+///
+/// Its canonical JSON is one line, keys in sorted order:
+///
+/// ```json
+/// {"collection":"positions","context":{"3f9c0a17be2d4410":2},"fields":{"stance":[{"author":"Andi (IOM)","dot":["3f9c0a17be2d4410",2],"time":1764390000000,"value":"ActiveSupport"}]},"id":"iom:ask-budget"}
+/// ```
+public struct ReplicatedRecord: Hashable, Sendable {
+    public var collection: String
+    public var id: String
+    public var state: RecordState
+
+    public init(collection: String, id: String, state: RecordState) {
+        self.collection = collection
+        self.id = id
+        self.state = state
+    }
+
+    /// The canonical line of this record (no trailing newline).
+    public var canonicalJSON: String {
+        var output = "{\"collection\":"
+        CanonicalJSON.appendString(collection, to: &output)
+        output.append(",")
+        CanonicalJSON.appendStateMembers(state, to: &output)
+        output.append(",\"id\":")
+        CanonicalJSON.appendString(id, to: &output)
+        output.append("}")
+        return output
+    }
+
+    /// The canonical line built from an already canonical state text, as a store holds it;
+    /// cheaper than decoding and encoding again.
+    public static func canonicalJSON(collection: String, id: String, stateJSON: String) -> String {
+        var output = "{\"collection\":"
+        CanonicalJSON.appendString(collection, to: &output)
+        output.append(",")
+        output.append(contentsOf: stateJSON.dropFirst().dropLast())
+        output.append(",\"id\":")
+        CanonicalJSON.appendString(id, to: &output)
+        output.append("}")
+        return output
+    }
+
+    /// Orders records by collection, then id, comparing UTF-8 bytes — the order of the
+    /// digest and of SQLite's default collation.
+    public static func precedes(_ lhs: (collection: String, id: String), _ rhs: (collection: String, id: String)) -> Bool {
+        if lhs.collection != rhs.collection {
+            return lhs.collection.utf8.lexicographicallyPrecedes(rhs.collection.utf8)
+        }
+        return lhs.id.utf8.lexicographicallyPrecedes(rhs.id.utf8)
+    }
+}

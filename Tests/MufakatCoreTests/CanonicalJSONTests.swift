@@ -1,0 +1,93 @@
+import Testing
+@testable import MufakatCore
+
+@Suite("Canonical JSON and digest")
+struct CanonicalJSONTests {
+    private func sampleRecord() throws -> ReplicatedRecord {
+        var state = RecordState()
+        let b = try ReplicaID("b")
+        let a = try ReplicaID("a")
+        try state.write(["stance": .string("Neutral"), "count": .integer(3)], dot: Dot(replica: b, counter: 1), now: 10, author: "Budi")
+        var other = RecordState()
+        try other.write(["stance": .string("Ya \"tentu\"\n"), "tags": .list(["x", "y"])], dot: Dot(replica: a, counter: 4), now: 5, author: "Ana")
+        try state.merge(other)
+        return ReplicatedRecord(collection: "positions", id: "iom:a1", state: state)
+    }
+
+    @Test("keys and entries are sorted, no spaces, fixed escapes")
+    func exactText() throws {
+        let record = try sampleRecord()
+        #expect(record.canonicalJSON == #"{"collection":"positions","context":{"a":4,"b":1},"fields":{"count":[{"author":"Budi","dot":["b",1],"time":10,"value":3}],"stance":[{"author":"Ana","dot":["a",4],"time":5,"value":"Ya \"tentu\"\n"},{"author":"Budi","dot":["b",1],"time":10,"value":"Neutral"}],"tags":[{"author":"Ana","dot":["a",4],"time":5,"value":["x","y"]}]},"id":"iom:a1"}"#)
+    }
+
+    @Test("control characters use the short escapes or \\u00xx; other text stays UTF-8")
+    func stringEscapes() {
+        #expect(CanonicalJSON.quoted("a\u{0}b\u{1f}c\u{8}\u{c}\r\t\\/ü€😀\u{7f}") == "\"a\\u0000b\\u001fc\\b\\f\\r\\t\\\\/ü€😀\u{7f}\"")
+    }
+
+    @Test("a record line built from stored state text equals the one built from the state")
+    func lineFromStoredState() throws {
+        let record = try sampleRecord()
+        let line = ReplicatedRecord.canonicalJSON(collection: record.collection, id: record.id, stateJSON: record.state.canonicalJSON)
+        #expect(line == record.canonicalJSON)
+    }
+
+    @Test("non-canonical input is normalized on decode")
+    func normalizesOnDecode() throws {
+        let messy = #"{ "fields": {"s": [{"value":"x","time":1,"dot":["r",2],"author":""}, {"value":"y","time":1,"dot":["q",1],"author":""}]}, "context": {"r": 2, "q": 1, "z": 0} }"#
+        let state = try RecordState(json: messy)
+        #expect(state.canonicalJSON == #"{"context":{"q":1,"r":2},"fields":{"s":[{"author":"","dot":["q",1],"time":1,"value":"y"},{"author":"","dot":["r",2],"time":1,"value":"x"}]}}"#)
+    }
+
+    @Test("malformed states are refused with a message naming the problem", arguments: [
+        (#"{"context":{},"fields":{"s":[{"author":"","dot":["r",1],"time":1,"value":"x"}]}}"#, "context does not contain"),
+        (#"{"context":{"r":1},"fields":{"s":[{"author":"","dot":["r",1],"time":1,"value":1.5}]}}"#, "value"),
+        (#"{"context":{"r":1},"fields":{"s":[]}}"#, "no entries"),
+        (#"{"context":{"R R":1},"fields":{}}"#, "replica id"),
+        (#"{"context":{"r":1}}"#, "missing 'fields'"),
+        (#"{"context":{"r":1},"fields":{"s":[{"author":"","dot":["r",0],"time":1,"value":"x"}]}}"#, "counter starts at 1"),
+        (#"{"context":"#, "not well-formed"),
+    ])
+    func malformed(_ json: String, _ expected: String) {
+        do {
+            _ = try RecordState(json: json)
+            Issue.record("accepted \(json)")
+        } catch {
+            #expect(error.code == .malformed)
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+
+    @Test("the same dot twice in one field is corruption")
+    func duplicateDot() {
+        let json = #"{"context":{"r":1},"fields":{"s":[{"author":"","dot":["r",1],"time":1,"value":"x"},{"author":"","dot":["r",1],"time":1,"value":"y"}]}}"#
+        #expect(throws: MufakatError.self) { try RecordState(json: json) }
+    }
+
+    @Test("counters up to UInt64.max survive the round trip")
+    func largeCounters() throws {
+        var state = RecordState()
+        try state.write(["s": .string("x")], dot: Dot(replica: try ReplicaID("r"), counter: .max), now: .max - 1, author: "")
+        #expect(try RecordState(json: state.canonicalJSON) == state)
+        #expect(state.canonicalJSON.contains("18446744073709551615"))
+    }
+
+    @Test("the digest ignores input order, sees every change, and refuses unsorted streams")
+    func digest() throws {
+        let record = try sampleRecord()
+        let other = ReplicatedRecord(collection: "asks", id: "ask-1", state: record.state)
+        let d1 = try StoreDigest.of([record, other])
+        #expect(try StoreDigest.of([other, record]) == d1)
+        #expect(d1.count == 64)
+        var changed = record
+        try changed.state.write(["count": .integer(4)], dot: Dot(replica: try ReplicaID("c"), counter: 1), now: 1, author: "")
+        #expect(try StoreDigest.of([changed, other]) != d1)
+        #expect(try StoreDigest.of([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+
+        var streaming = StoreDigest()
+        try streaming.add(collection: other.collection, id: other.id, stateJSON: other.state.canonicalJSON)
+        try streaming.add(record)
+        #expect(streaming.hexString == d1)
+        #expect(throws: MufakatError.self) { try streaming.add(other) }
+    }
+}
