@@ -1,0 +1,47 @@
+import NIOCore
+
+/// Turns bytes into ``Message``s: a `ByteToMessageDecoder` for a NIO pipeline.
+///
+/// A partial frame consumes nothing and waits for more bytes. Any violation throws a
+/// ``WireError``; the session answers it with an `error` frame and closes.
+///
+/// ```swift
+/// try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder(limits: limits)))
+/// try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
+/// ```
+public struct MessageDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = Message
+
+    public var limits: WireLimits
+
+    public init(limits: WireLimits = .default) {
+        self.limits = limits
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try buffer.readWireFrame(limits: limits) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(try Message(frame: frame, limits: limits)))
+        return .continue
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+/// Turns ``Message``s into frames: a `MessageToByteEncoder` for a NIO pipeline.
+public struct MessageEncoder: MessageToByteEncoder {
+    public typealias OutboundIn = Message
+
+    /// Whether bodies of 512 bytes and more may be compressed.
+    public var allowCompression: Bool
+
+    public init(allowCompression: Bool = true) {
+        self.allowCompression = allowCompression
+    }
+
+    public func encode(data: Message, out: inout ByteBuffer) throws {
+        out.writeWireFrame(try data.frame(allowCompression: allowCompression))
+    }
+}

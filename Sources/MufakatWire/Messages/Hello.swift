@@ -1,0 +1,63 @@
+/// The first message of a session, client to hub: who is connecting and with what token.
+public struct Hello: Hashable, Sendable, Codable {
+    /// The protocol version the client speaks (``WireProtocol/version``).
+    public var version: Int
+    /// The client's replica id.
+    public var replica: String
+    /// The secret the hub operator issued to this person.
+    public var token: String
+    /// Free text for the hub's log, e.g. `mufakat 0.1 (Andi (IOM))`.
+    public var client: String
+
+    public init(version: Int = WireProtocol.version, replica: String, token: String, client: String) {
+        self.version = version
+        self.replica = replica
+        self.token = token
+        self.client = client
+    }
+}
+
+/// The hub's answer to a good `hello`.
+public struct Welcome: Hashable, Sendable, Codable {
+    public var version: Int
+    /// The hub's own replica id.
+    public var hub: String
+    /// The hub's current sequence: the highest change number of its feed.
+    public var seq: UInt64
+    /// The highest counter the hub has seen from this replica. A client whose own counter
+    /// is lower was restored from an old backup and must move its counter past this before
+    /// writing, or it would reuse dots.
+    public var counter: UInt64
+    /// The limits the hub enforces on what the client sends.
+    public var limits: WireLimits
+
+    public init(version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, limits: WireLimits) {
+        self.version = version
+        self.hub = hub
+        self.seq = seq
+        self.counter = counter
+        self.limits = limits
+    }
+}
+
+/// Sent before closing the connection because of ``code``.
+public struct ErrorMessage: Hashable, Sendable, Codable {
+    public var code: WireError.Code
+    /// A sentence for the person: what was wrong and what is accepted.
+    public var message: String
+
+    public init(code: WireError.Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public init(_ error: WireError) {
+        self.init(code: error.code, message: error.message)
+    }
+}
+
+/// Keepalive and round-trip check; `pong` echoes the nonce.
+public struct Ping: Hashable, Sendable, Codable {
+    public var nonce: UInt64
+    public init(nonce: UInt64) { self.nonce = nonce }
+}

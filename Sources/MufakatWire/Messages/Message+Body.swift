@@ -1,0 +1,153 @@
+import Foundation
+import MufakatCore
+import NIOCore
+import NIOFoundationCompat
+
+extension Message {
+    /// The body text: the header line, then one canonical line per record, each ended by
+    /// `\n`. Header keys are sorted so the same message always gives the same bytes.
+    public func encodeBody() throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var body = ByteBuffer()
+        let header: Data
+        switch self {
+        case .hello(let value): header = try encoder.encode(Tagged(type: type, header: value))
+        case .welcome(let value): header = try encoder.encode(Tagged(type: type, header: value))
+        case .error(let value): header = try encoder.encode(Tagged(type: type, header: value))
+        case .push(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
+        case .pushed(let value): header = try encoder.encode(Tagged(type: type, header: value))
+        case .pull(let value): header = try encoder.encode(Tagged(type: type, header: value))
+        case .changes(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
+        case .ping(let value), .pong(let value): header = try encoder.encode(Tagged(type: type, header: value))
+        case .bye: header = try encoder.encode(Tagged(type: type, header: Empty()))
+        }
+        body.writeBytes(header)
+        body.writeInteger(UInt8(ascii: "\n"))
+        for record in records {
+            body.writeString(record.canonicalJSON)
+            body.writeInteger(UInt8(ascii: "\n"))
+        }
+        return body
+    }
+
+    /// Parses a body already inflated and split into lines.
+    static func decode(_ body: FrameBody) throws(WireError) -> Message {
+        let lines = body.lines
+        guard let headerLine = lines.first, headerLine.readableBytes > 0 else {
+            throw WireError(.badJSON, "the body is empty; its first line must be a JSON header object")
+        }
+        guard lines.count - 1 <= body.limits.records else {
+            throw WireError(.tooManyRecords, "\(lines.count - 1) records in one frame; the limit is \(body.limits.records)")
+        }
+        let decoder = JSONDecoder()
+        try checkUTF8(headerLine, line: 1)
+        let type = try probeType(headerLine, decoder: decoder)
+        guard type.carriesRecords || lines.count == 1 else {
+            throw WireError(.unexpectedMessage, "a \(type.rawValue) message carries no record lines, but \(lines.count - 1) followed")
+        }
+        func header<H: Decodable>(_: H.Type) throws(WireError) -> H {
+            do {
+                return try decoder.decode(H.self, from: headerLine)
+            } catch let error as DecodingError {
+                throw WireError(.badField, "\(type.rawValue) header: \(JSONDecoding.describe(error))")
+            } catch {
+                throw WireError(.badField, "\(type.rawValue) header is not valid")
+            }
+        }
+        switch type {
+        case .hello: return .hello(try header(Hello.self))
+        case .welcome: return .welcome(try header(Welcome.self))
+        case .error: return .error(try header(ErrorMessage.self))
+        case .push: return .push(try header(Push.self), records: try records(lines, decoder: decoder))
+        case .pushed: return .pushed(try header(Pushed.self))
+        case .pull: return .pull(try header(Pull.self))
+        case .changes: return .changes(try header(Changes.self), records: try records(lines, decoder: decoder))
+        case .ping: return .ping(try header(Ping.self))
+        case .pong: return .pong(try header(Ping.self))
+        case .bye: return .bye
+        }
+    }
+
+    private static func checkUTF8(_ line: ByteBuffer, line number: Int) throws(WireError) {
+        guard String(validating: line.readableBytesView, as: UTF8.self) != nil else {
+            throw WireError(.badUTF8, "line \(number) is not valid UTF-8")
+        }
+    }
+
+    private static func probeType(_ line: ByteBuffer, decoder: JSONDecoder) throws(WireError) -> MessageType {
+        let probe: TypeProbe
+        do {
+            probe = try decoder.decode(TypeProbe.self, from: line)
+        } catch DecodingError.typeMismatch(_, let context) where !context.codingPath.isEmpty {
+            throw WireError(.missingType, "the header's 'type' must be a string")
+        } catch {
+            throw WireError(.badJSON, "line 1 is not a JSON object")
+        }
+        guard let name = probe.type else {
+            throw WireError(.missingType, "the header has no 'type'; one of \(MessageType.allCases.map(\.rawValue).joined(separator: ", ")) is required")
+        }
+        guard let type = MessageType(rawValue: name) else {
+            throw WireError(.unknownType, "unknown message type '\(name)'; version \(WireProtocol.version) knows \(MessageType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return type
+    }
+
+    private static func records(_ lines: [ByteBuffer], decoder: JSONDecoder) throws(WireError) -> [ReplicatedRecord] {
+        var records: [ReplicatedRecord] = []
+        records.reserveCapacity(lines.count - 1)
+        for (index, line) in lines.enumerated().dropFirst() {
+            try checkUTF8(line, line: index + 1)
+            do {
+                records.append(try decoder.decode(ReplicatedRecord.self, from: line))
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                throw WireError(.badJSON, "line \(index + 1) is not a JSON object")
+            } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+                throw WireError(.badJSON, "line \(index + 1) is not a JSON object")
+            } catch let error as DecodingError {
+                throw WireError(.badRecord, "line \(index + 1): record is not valid: \(JSONDecoding.describe(error))")
+            } catch {
+                throw WireError(.badRecord, "line \(index + 1): record is not valid")
+            }
+        }
+        return records
+    }
+}
+
+extension Message {
+    /// Encodes the message as a whole frame (compressed when that pays).
+    public func frame(allowCompression: Bool = true) throws -> WireFrame {
+        try WireFrame.encoding(body: encodeBody(), allowCompression: allowCompression)
+    }
+
+    /// Decodes a whole frame.
+    public init(frame: WireFrame, limits: WireLimits = .default) throws(WireError) {
+        self = try Message.decode(FrameBody.read(frame, limits: limits))
+    }
+}
+
+private struct TypeProbe: Decodable {
+    var type: String?
+}
+
+private struct Empty: Codable {}
+
+/// A header struct with `type` added beside its own keys.
+private struct Tagged<Header: Encodable>: Encodable {
+    var type: MessageType
+    var header: Header
+
+    private struct TypeKey: CodingKey {
+        var stringValue: String { "type" }
+        var intValue: Int? { nil }
+        init() {}
+        init?(stringValue: String) { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try header.encode(to: encoder)
+        var container = encoder.container(keyedBy: TypeKey.self)
+        try container.encode(type.rawValue, forKey: TypeKey())
+    }
+}

@@ -1,0 +1,57 @@
+import MufakatCore
+
+/// Every message of protocol version 1.
+///
+/// A message is a header (a JSON object whose `type` names the case) and, for `push` and
+/// `changes`, record lines.
+public enum Message: Hashable, Sendable {
+    case hello(Hello)
+    case welcome(Welcome)
+    case error(ErrorMessage)
+    case push(Push, records: [ReplicatedRecord])
+    case pushed(Pushed)
+    case pull(Pull)
+    case changes(Changes, records: [ReplicatedRecord])
+    case ping(Ping)
+    case pong(Ping)
+    case bye
+
+    /// The header's `type`.
+    public var type: MessageType {
+        switch self {
+        case .hello: return .hello
+        case .welcome: return .welcome
+        case .error: return .error
+        case .push: return .push
+        case .pushed: return .pushed
+        case .pull: return .pull
+        case .changes: return .changes
+        case .ping: return .ping
+        case .pong: return .pong
+        case .bye: return .bye
+        }
+    }
+
+    public var records: [ReplicatedRecord] {
+        switch self {
+        case .push(_, let records), .changes(_, let records): return records
+        default: return []
+        }
+    }
+}
+
+/// The value of a header's `type`.
+public enum MessageType: String, Hashable, Sendable, CaseIterable {
+    case hello, welcome, error, push, pushed, pull, changes, ping, pong, bye
+
+    /// Whether record lines may follow a header of this type.
+    public var carriesRecords: Bool { self == .push || self == .changes }
+}
+
+/// Version constants.
+public enum WireProtocol {
+    /// The protocol version this build speaks.
+    public static let version = 1
+    /// Most records a sender puts in one `push` or `changes` frame unless told otherwise.
+    public static let defaultBatchSize = 1_000
+}

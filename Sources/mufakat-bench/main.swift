@@ -1,0 +1,34 @@
+import Foundation
+
+// mufakat-bench: benchmarks that print figures against baselines measured in the same
+// run. Build in release mode: `swift run -c release mufakat-bench [wire] [--json FILE]`.
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var jsonPath: String?
+if let index = arguments.firstIndex(of: "--json"), index + 1 < arguments.count {
+    jsonPath = arguments[index + 1]
+    arguments.removeSubrange(index...index + 1)
+}
+let known = ["wire"]
+let selected = arguments.isEmpty ? known : arguments
+for name in selected where !known.contains(name) {
+    FileHandle.standardError.write(Data("mufakat-bench: unknown benchmark '\(name)'; known: \(known.joined(separator: ", "))\n".utf8))
+    exit(2)
+}
+
+let report = BenchReport()
+do {
+    if selected.contains("wire") {
+        print("wire: 1,000-report changes frame")
+        try WireBenchmark.run(into: report)
+    }
+} catch {
+    FileHandle.standardError.write(Data("mufakat-bench: \(error)\n".utf8))
+    exit(1)
+}
+print("")
+report.printTable()
+if let jsonPath {
+    try report.write(to: jsonPath)
+    print("\nwritten to \(jsonPath)")
+}

@@ -1,0 +1,94 @@
+import Foundation
+import MufakatCore
+import NIOCore
+@testable import MufakatWire
+
+/// Sample messages and records shared by the tests and the vector files.
+enum Fixtures {
+    static let iom = try! ReplicaID("3f9c0a17be2d4410")
+    static let unicef = try! ReplicaID("a0b1c2d3e4f50617")
+
+    /// A realistic `reports` record, as a field worker's replica would push it.
+    static func report(_ index: Int, replica: ReplicaID = iom) -> ReplicatedRecord {
+        let schema = Catalogue.reports
+        let provinces = ["East Java", "West Kalimantan", "North Sumatra", "Riau Islands", "NTT", "NTB", "Central Java", "Jakarta"]
+        let (values, _) = schema.parse([
+            ("org", ["iom", "unicef", "save-the-children", "migrant-care"][index % 4]),
+            ("period", "2025-Q\(index % 4 + 1)"),
+            ("country", "ID"),
+            ("area", provinces[index % provinces.count]),
+            ("indicator", Catalogue.indicators[index % 10]),
+            ("value", String(index * 7 % 500)),
+            ("gender", Catalogue.genders[index % 4]),
+            ("ageBroad", Catalogue.ageBands[index % 10]),
+            ("typeOfExploitation", Catalogue.exploitationTypes[index % 11]),
+            ("countryOfExploitation", ["MY", "SA", "HK", "TW", "SG"][index % 5]),
+            ("datasource", Catalogue.dataSources[index % 5]),
+            ("status", Catalogue.reportStatuses[index % 4]),
+            ("notes", index % 3 == 0 ? "Figures from the provincial task force, checked against shelter intake." : ""),
+        ])
+        var state = RecordState()
+        try! state.write(
+            values.filter { !$0.value.isNull }, dot: Dot(replica: replica, counter: UInt64(index + 1)),
+            now: 1_764_400_000_000 + Int64(index) * 1_000, author: "Andi (IOM)")
+        return ReplicatedRecord(collection: "reports", id: schema.derivedID(for: state.document)!, state: state)
+    }
+
+    static func position() -> ReplicatedRecord {
+        var state = RecordState()
+        try! state.write(
+            ["subject": .string("kemnaker"), "ask": .string("ask-budget"), "stance": .string("PassiveSupport")],
+            dot: Dot(replica: iom, counter: 7), now: 1_764_400_000_000, author: "Andi (IOM)")
+        var other = RecordState()
+        try! other.write(
+            ["subject": .string("kemnaker"), "ask": .string("ask-budget"), "stance": .string("Neutral")],
+            dot: Dot(replica: unicef, counter: 3), now: 1_764_400_005_000, author: "Sari (UNICEF)")
+        try! state.merge(other)
+        return ReplicatedRecord(collection: "positions", id: "kemnaker:ask-budget", state: state)
+    }
+
+    /// One message of every type.
+    static let messages: [(name: String, message: Message)] = [
+        ("hello", .hello(Hello(replica: iom.rawValue, token: "mft_Zx8q2LrT0aW9kPq4", client: "mufakat 0.1 (Andi (IOM))"))),
+        ("welcome", .welcome(Welcome(hub: "b7e9d0c1a2f34455", seq: 1_204, counter: 41, limits: .default))),
+        ("error", .error(ErrorMessage(code: .unauthorized, message: "token is revoked; ask the hub operator for a new one"))),
+        ("push", .push(Push(through: 42), records: [position(), report(1)])),
+        ("pushed", .pushed(Pushed(
+            through: 42, accepted: 1, unchanged: 0,
+            rejected: [.init(collection: "reports", id: "r-0123456789abcdef0123", code: "invalid", message: "value: '-3' is below 0")],
+            seq: 1_205))),
+        ("pull", .pull(Pull(since: 1_100, limit: 1_000))),
+        ("changes", .changes(Changes(through: 1_205, more: false), records: [report(2, replica: unicef), position()])),
+        ("ping", .ping(Ping(nonce: 7))),
+        ("pong", .pong(Ping(nonce: 7))),
+        ("bye", .bye),
+    ]
+
+    static func frameBytes(_ frame: WireFrame) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeWireFrame(frame)
+        return buffer
+    }
+
+    /// A frame whose body is `text`, optionally zlib-compressed whatever its size.
+    static func rawFrame(_ text: String, compress: Bool = false, flags: UInt8? = nil) -> ByteBuffer {
+        var body = ByteBuffer(string: text)
+        if compress { body = try! Zlib.deflate(body) }
+        return frameBytes(WireFrame(flags: WireFrame.Flags(rawValue: flags ?? (compress ? 1 : 0)), body: body))
+    }
+
+    static func hex(_ buffer: ByteBuffer) -> String {
+        buffer.readableBytesView.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func bytes(hex: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            buffer.writeInteger(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return buffer
+    }
+}

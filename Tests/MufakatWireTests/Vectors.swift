@@ -1,0 +1,165 @@
+import Foundation
+import MufakatCore
+import NIOCore
+@testable import MufakatWire
+
+/// One file of `protocol/vectors/`.
+struct Vector: Codable {
+    var name: String
+    var description: String
+    /// The whole frame, length prefix included, as lowercase hex.
+    var frame: String
+    /// Limits the receiver applies, when not the defaults.
+    var limits: WireLimits?
+    /// For a valid frame: the header object and the record objects it decodes to.
+    var header: JSONValue?
+    var records: [JSONValue]?
+    /// For an invalid frame: the error code the receiver must answer with.
+    var error: String?
+}
+
+/// Any JSON value, compared structurally.
+enum JSONValue: Codable, Hashable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    static func parse(_ text: some StringProtocol) -> JSONValue {
+        try! JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+}
+
+enum VectorFiles {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("protocol/vectors")
+
+    static func load() throws -> [Vector] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }.sorted()
+        return try files.map { try JSONDecoder().decode(Vector.self, from: Data(contentsOf: directory.appendingPathComponent($0))) }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// The vectors as this code produces them; `MUFAKAT_WRITE_VECTORS=1 swift test
+    /// --filter VectorTests` writes them to `protocol/vectors/`.
+    static func generate() throws -> [Vector] {
+        var vectors: [Vector] = []
+        for (index, item) in Fixtures.messages.enumerated() {
+            let body = try item.message.encodeBody()
+            let lines = String(buffer: body).split(separator: "\n")
+            let header = JSONValue.parse(lines[0])
+            let records = lines.dropFirst().map { JSONValue.parse($0) }
+            let plain = Fixtures.frameBytes(WireFrame(flags: [], body: body))
+            let compressed = Fixtures.frameBytes(WireFrame(flags: .compressed, body: try Zlib.deflate(body)))
+            let number = String(format: "%02d", index + 1)
+            vectors.append(Vector(
+                name: "\(number)-\(item.name)", description: "\(item.name), uncompressed (flags 0x00)",
+                frame: Fixtures.hex(plain), header: header, records: records))
+            vectors.append(Vector(
+                name: "\(number)-\(item.name)-zlib", description: "\(item.name), zlib-compressed (flags 0x01); receivers accept compression on any frame",
+                frame: Fixtures.hex(compressed), header: header, records: records))
+        }
+        let batch = Message.changes(Changes(through: 2_000, more: true), records: (0..<40).map { Fixtures.report($0) })
+        let batchBody = try batch.encodeBody()
+        let batchFrame = try batch.frame()
+        precondition(batchFrame.flags.contains(.compressed))
+        let batchLines = String(buffer: batchBody).split(separator: "\n")
+        vectors.append(Vector(
+            name: "11-changes-batch-zlib",
+            description: "changes with 40 reports, compressed by the sender's rule (body >= 512 bytes, saves >= 1/32)",
+            frame: Fixtures.hex(Fixtures.frameBytes(batchFrame)),
+            header: JSONValue.parse(batchLines[0]), records: batchLines.dropFirst().map { JSONValue.parse($0) }))
+
+        func invalid(_ name: String, _ description: String, _ frame: ByteBuffer, _ code: WireError.Code, limits: WireLimits? = nil) {
+            vectors.append(Vector(name: "e-\(name)", description: description, frame: Fixtures.hex(frame), limits: limits, error: code.rawValue))
+        }
+        let bye = #"{"type":"bye"}"#
+        var oversized = ByteBuffer()
+        oversized.writeInteger(UInt32(16 << 20) + 2, endianness: .big)
+        oversized.writeInteger(UInt8(0))
+        invalid("frame-too-large", "length prefix announces 16 MiB + 2 bytes; refused before the body arrives", oversized, .frameTooLarge)
+        var zero = ByteBuffer()
+        zero.writeInteger(UInt32(0), endianness: .big)
+        invalid("frame-length-zero", "length 0: a frame holds at least its flags byte", zero, .frameTooLarge)
+        invalid("bad-flags", "flags 0x02: reserved bit set", Fixtures.rawFrame(bye, flags: 2), .badFlags)
+        invalid(
+            "inflate-limit", "a 4,096-byte body of spaces compressed; the receiver's inflated-size limit is 1,024",
+            Fixtures.rawFrame(#"{"type":"bye"}"# + String(repeating: " ", count: 4_082), compress: true), .inflateLimit,
+            limits: WireLimits(inflatedBytes: 1_024))
+        var corrupt = Fixtures.rawFrame(bye, compress: true)
+        corrupt.setInteger(UInt8(0xff), at: corrupt.writerIndex - 6)
+        invalid("bad-compression-corrupt", "zlib stream with a damaged byte (checksum mismatch)", corrupt, .badCompression)
+        var truncatedBody = try Zlib.deflate(ByteBuffer(string: bye))
+        truncatedBody.moveWriterIndex(to: truncatedBody.writerIndex - 4)
+        invalid(
+            "bad-compression-truncated", "zlib stream cut before its Adler-32 trailer",
+            Fixtures.frameBytes(WireFrame(flags: .compressed, body: truncatedBody)), .badCompression)
+        var trailing = try Zlib.deflate(ByteBuffer(string: bye))
+        trailing.writeString("garbage")
+        invalid(
+            "bad-compression-trailing", "7 bytes after the end of the zlib stream",
+            Fixtures.frameBytes(WireFrame(flags: .compressed, body: trailing)), .badCompression)
+        var badUTF8 = ByteBuffer(string: #"{"type":"bye","x":""#)
+        badUTF8.writeBytes([0xc3, 0x28])
+        badUTF8.writeString("\"}")
+        invalid("bad-utf8", "header line with the invalid UTF-8 sequence C3 28", Fixtures.frameBytes(WireFrame(flags: [], body: badUTF8)), .badUTF8)
+        invalid(
+            "line-too-long", "a 100-byte header line; the receiver's line limit is 64",
+            Fixtures.rawFrame(#"{"type":"ping","nonce":1,"pad":""# + String(repeating: "x", count: 67) + "\"}"), .lineTooLong,
+            limits: WireLimits(lineBytes: 64))
+        let threeRecords = ([#"{"through":3,"type":"push"}"#] + (1...3).map { _ in Fixtures.position().canonicalJSON }).joined(separator: "\n") + "\n"
+        invalid(
+            "too-many-records", "push with 3 records; the receiver allows 2 per frame",
+            Fixtures.rawFrame(threeRecords), .tooManyRecords, limits: WireLimits(records: 2))
+        invalid("bad-json", "header line that is not JSON", Fixtures.rawFrame("hello there\n"), .badJSON)
+        invalid("bad-json-array", "header line that is JSON but not an object", Fixtures.rawFrame("[1,2]\n"), .badJSON)
+        invalid("bad-json-empty", "empty body", Fixtures.rawFrame(""), .badJSON)
+        invalid("missing-type", "header object without 'type'", Fixtures.rawFrame(#"{"nonce":1}"# + "\n"), .missingType)
+        invalid("unknown-type", "type 'subscribe' is not part of version 1", Fixtures.rawFrame(#"{"type":"subscribe"}"# + "\n"), .unknownType)
+        invalid("bad-field", "pull whose 'since' is a string", Fixtures.rawFrame(#"{"limit":10,"since":"yesterday","type":"pull"}"# + "\n"), .badField)
+        invalid("bad-field-missing", "hello without 'token'", Fixtures.rawFrame(#"{"client":"x","replica":"r1","type":"hello","version":1}"# + "\n"), .badField)
+        invalid(
+            "bad-record", "push whose record has an entry whose dot is outside the record's context",
+            Fixtures.rawFrame(#"{"through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x"}]},"id":"ask-1"}"# + "\n"),
+            .badRecord)
+        invalid(
+            "bad-record-not-object", "push whose record line is not a JSON object",
+            Fixtures.rawFrame(#"{"through":1,"type":"push"}"# + "\n" + "[]\n"), .badJSON)
+        invalid(
+            "unexpected-records", "ping followed by a record line; only push and changes carry records",
+            Fixtures.rawFrame(#"{"nonce":1,"type":"ping"}"# + "\n" + Fixtures.position().canonicalJSON + "\n"), .unexpectedMessage)
+        return vectors
+    }
+
+    static func write(_ vectors: [Vector]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for vector in vectors {
+            var data = try encoder.encode(vector)
+            data.append(UInt8(ascii: "\n"))
+            try data.write(to: directory.appendingPathComponent("\(vector.name).json"))
+        }
+    }
+}
