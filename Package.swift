@@ -7,12 +7,17 @@ let package = Package(
     products: [
         .library(name: "MufakatCore", targets: ["MufakatCore"]),
         .library(name: "MufakatWire", targets: ["MufakatWire"]),
+        .library(name: "MufakatStore", targets: ["MufakatStore"]),
+        .executable(name: "mufakat", targets: ["mufakat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(
@@ -38,6 +43,30 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MufakatStore",
+            dependencies: [
+                "MufakatCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "mufakat",
+            dependencies: [
+                "MufakatCore",
+                "MufakatStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "MufakatStoreTests",
+            dependencies: ["MufakatStore", "MufakatTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "MufakatCLITests",
+            dependencies: ["MufakatCore", "MufakatTesting"]
+        ),
+        .target(
             name: "MufakatTesting",
             dependencies: ["MufakatCore"]
         ),
@@ -46,6 +75,7 @@ let package = Package(
             dependencies: [
                 "MufakatCore",
                 "MufakatWire",
+                "MufakatStore",
                 "MufakatTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),

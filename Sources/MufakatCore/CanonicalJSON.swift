@@ -113,3 +113,18 @@ extension RecordState {
         return output
     }
 }
+
+extension CanonicalJSON {
+    /// A display document as a JSON object with sorted keys, as stored for SQL views.
+    public static func document(_ document: [String: FieldValue]) -> String {
+        var output = "{"
+        for (index, name) in document.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            if index > 0 { output.append(",") }
+            appendString(name, to: &output)
+            output.append(":")
+            appendValue(document[name]!, to: &output)
+        }
+        output.append("}")
+        return output
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import MufakatCore
 
 /// Realistic coalition data made from a seed, for tests and benchmarks.
@@ -57,6 +58,31 @@ public struct SampleData {
             values, dot: Dot(replica: replica, counter: UInt64(index + 1)),
             now: 1_764_400_000_000 + Int64(index) * 1_000, author: author)
         return ReplicatedRecord(collection: schema.name, id: schema.derivedID(for: values)!, state: state)
+    }
+}
+
+extension SampleData {
+    /// The header of a reports CSV in the order ``reportAssignments(_:)`` gives fields.
+    public static let reportsCSVHeader =
+        "org,period,country,area,indicator,value,gender,ageBroad,typeOfExploitation,countryOfExploitation,datasource,status,notes"
+
+    /// One CSV line (RFC 4180 quoting) of `cells`.
+    public static func csvLine(_ cells: [String]) -> String {
+        cells.map { cell in
+            cell.contains(",") || cell.contains("\"") || cell.contains("\n") || cell.contains("\r")
+                ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
+        }.joined(separator: ",")
+    }
+
+    /// `rows` report rows as a CSV file, header included.
+    public mutating func reportsCSV(rows: Int, lineEnding: String = "\n", edit: (Int, inout [String]) -> Void = { _, _ in }) -> String {
+        var lines = [Self.reportsCSVHeader]
+        for index in 0..<rows {
+            var cells = reportAssignments(index).map(\.value)
+            edit(index, &cells)
+            lines.append(Self.csvLine(cells))
+        }
+        return lines.joined(separator: lineEnding) + lineEnding
     }
 }
 

@@ -61,10 +61,6 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let versionUnsupported = Code("version-unsupported")
         /// The token is unknown or revoked, or the replica belongs to another token.
         public static let unauthorized = Code("unauthorized")
-        /// A pushed record carries new writes of another replica.
-        public static let forgedDot = Code("forged-dot")
-        /// The replica's counter is below what the hub has already seen from it.
-        public static let counterRegressed = Code("counter-regressed")
         /// No `hello` within the allowed time.
         public static let helloTimeout = Code("hello-timeout")
         /// Nothing received for longer than the idle limit.

@@ -9,7 +9,7 @@ if let index = arguments.firstIndex(of: "--json"), index + 1 < arguments.count {
     jsonPath = arguments[index + 1]
     arguments.removeSubrange(index...index + 1)
 }
-let known = ["wire"]
+let known = ["wire", "import"]
 let selected = arguments.isEmpty ? known : arguments
 for name in selected where !known.contains(name) {
     FileHandle.standardError.write(Data("mufakat-bench: unknown benchmark '\(name)'; known: \(known.joined(separator: ", "))\n".utf8))
@@ -21,6 +21,10 @@ do {
     if selected.contains("wire") {
         print("wire: 1,000-report changes frame")
         try WireBenchmark.run(into: report)
+    }
+    if selected.contains("import") {
+        print("import: 100,000-row reports CSV")
+        try ImportBenchmark.run(into: report)
     }
 } catch {
     FileHandle.standardError.write(Data("mufakat-bench: \(error)\n".utf8))

@@ -4,7 +4,7 @@
 /// value: '12x' is not a whole number
 /// stance: 'suport' is not one of ActiveSupport, PassiveSupport, Neutral, …
 /// ```
-public struct ValidationProblem: Hashable, Sendable, CustomStringConvertible {
+public struct ValidationProblem: Error, Hashable, Sendable, CustomStringConvertible {
     /// The field concerned, `nil` for the record as a whole.
     public var field: String?
     public var message: String

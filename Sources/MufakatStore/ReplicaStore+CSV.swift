@@ -1,0 +1,205 @@
+import CSV
+import Foundation
+import GRDB
+import MufakatCore
+
+/// What an import did, or would do with `--dry-run`.
+public struct ImportReport: Sendable, Hashable, Codable {
+    public var collection: String
+    public var rows: Int
+    public var created: Int
+    public var updated: Int
+    public var unchanged: Int
+    public var dryRun: Bool
+    public var warnings: [String]
+}
+
+extension ReplicaStore {
+    /// Most bad rows listed in one error message; the count of the rest follows.
+    static let listedBadRows = 200
+
+    /// Imports an RFC 4180 CSV file whose header row names fields of `collection` (and
+    /// optionally `id`).
+    ///
+    /// Every row is validated before anything is kept: if any row is bad, nothing is
+    /// written and the error lists each bad row (spreadsheet numbering: the header is row 1)
+    /// with its problems. The import is one transaction. A row whose values equal the
+    /// record's current values writes nothing, so importing the same file twice changes
+    /// nothing the second time. An empty cell clears that field.
+    public func importCSV(_ collection: String, path: String, dryRun: Bool = false) throws -> ImportReport {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MufakatError(.notFound, "import: cannot read '\(path)'", value: path)
+        }
+        return try importCSV(collection, data: data, dryRun: dryRun)
+    }
+
+    public func importCSV(_ collection: String, data: Data, dryRun: Bool = false) throws -> ImportReport {
+        let schema = try Catalogue.collection(named: collection)
+        let table = try Self.readCSV(data)
+        guard let header = table.first else {
+            throw MufakatError(.invalid, "import \(schema.name): the file is empty; the first row must name the fields")
+        }
+        let columns = try Self.columns(header, schema: schema)
+        var report = ImportReport(collection: schema.name, rows: 0, created: 0, updated: 0, unchanged: 0, dryRun: dryRun, warnings: [])
+        var badRows: [String] = []
+        var badRowCount = 0
+        try writer.writeWithoutTransaction { db in
+            try db.inTransaction {
+                let dots = try DotAllocator(db)
+                var seen: [String: Int] = [:]
+                for (offset, cells) in table.enumerated().dropFirst() {
+                    let rowNumber = offset + 1
+                    if cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+                    report.rows += 1
+                    func fail(_ messages: [String]) {
+                        badRowCount += 1
+                        if badRows.count < Self.listedBadRows {
+                            badRows.append("row \(rowNumber): " + messages.joined(separator: "; "))
+                        }
+                    }
+                    guard cells.count == header.count else {
+                        fail(["has \(cells.count) cells; the header has \(header.count) (a quote left open or a stray comma?)"])
+                        continue
+                    }
+                    var assignments: [(field: String, value: String)] = []
+                    var id = ""
+                    for (column, cell) in zip(columns, cells) {
+                        if let column { assignments.append((column, cell)) } else { id = cell.trimmingCharacters(in: .whitespaces) }
+                    }
+                    if id.isEmpty {
+                        switch Self.idForNewRow(schema: schema, assignments: assignments) {
+                        case .success(let derived): id = derived
+                        case .failure(let problem):
+                            fail([problem.description])
+                            continue
+                        }
+                    }
+                    if let first = seen[id] {
+                        fail(["is the same record as row \(first) (\(schema.name) \(id))"])
+                        continue
+                    }
+                    seen[id] = rowNumber
+                    do {
+                        let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "import")
+                        switch outcome.action {
+                        case "created": report.created += 1
+                        case "updated": report.updated += 1
+                        default: report.unchanged += 1
+                        }
+                        if report.warnings.count < Self.listedBadRows {
+                            report.warnings += outcome.warnings.map { "row \(rowNumber): \($0)" }
+                        }
+                    } catch let error as InvalidWrite {
+                        fail(error.problems.map(\.description))
+                    }
+                }
+                guard badRowCount == 0, !dryRun else { return .rollback }
+                try dots.save(db)
+                return .commit
+            }
+        }
+        if badRowCount > 0 {
+            var message = "import \(schema.name): \(badRowCount) of \(report.rows) rows are not valid; nothing was imported:\n"
+                + badRows.map { "  - \($0)" }.joined(separator: "\n")
+            if badRowCount > badRows.count { message += "\n  … and \(badRowCount - badRows.count) more bad rows" }
+            throw MufakatError(.invalid, message)
+        }
+        return report
+    }
+
+    /// The id of a CSV row without an `id` cell: derived from its fields, or generated.
+    static func idForNewRow(schema: CollectionSchema, assignments: [(field: String, value: String)]) -> Result<String, ValidationProblem> {
+        if case .generated(let prefix) = schema.idRule {
+            var generator = SystemRandomNumberGenerator()
+            return .success(RecordIDs.generated(prefix: prefix, using: &generator))
+        }
+        let (values, problems) = schema.parse(assignments)
+        if let problem = problems.first { return .failure(problem) }
+        guard let id = schema.derivedID(for: values) else {
+            return .failure(ValidationProblem(
+                field: nil, "needs an id or the fields it is made from: \(schema.idRule.keyFields.joined(separator: ", "))"))
+        }
+        return .success(id)
+    }
+
+    /// Maps header cells to field names (`nil` for the `id` column).
+    static func columns(_ header: [String], schema: CollectionSchema) throws -> [String?] {
+        var columns: [String?] = []
+        var problems: [String] = []
+        for cell in header {
+            let name = cell.trimmingCharacters(in: .whitespaces)
+            if name.lowercased() == "id" {
+                columns.append(nil)
+            } else if let spec = schema.fields.first(where: { $0.name.lowercased() == name.lowercased() }) {
+                columns.append(spec.name)
+            } else {
+                problems.append(name.isEmpty ? "an empty column name" : "'\(name)'")
+                columns.append(name)
+            }
+        }
+        if !problems.isEmpty {
+            throw MufakatError(
+                .invalid,
+                "import \(schema.name): the header row has \(problems.joined(separator: ", ")); columns may be id, \(schema.fieldNames.joined(separator: ", "))")
+        }
+        let names = columns.map { $0 ?? "id" }
+        if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw MufakatError(.invalid, "import \(schema.name): column '\(duplicate)' appears twice in the header row")
+        }
+        return columns
+    }
+
+    /// Parses CSV with CSV.swift (RFC 4180, with or without the UTF-8 byte order mark Excel
+    /// writes). CSV.swift reads an unclosed quote to the end of the file without
+    /// complaint; in valid CSV quotes come in pairs, so an odd count is refused first.
+    static func readCSV(_ data: Data) throws -> [[String]] {
+        let quotes = data.reduce(0) { $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0) }
+        guard quotes % 2 == 0 else {
+            throw MufakatError(.invalid, "import: the file is not valid CSV: a quoted cell is never closed (odd number of \" characters)")
+        }
+        guard String(data: data, encoding: .utf8) != nil else {
+            throw MufakatError(.invalid, "import: the file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'")
+        }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(stream: InputStream(data: data))
+        } catch {
+            throw MufakatError(.invalid, "import: the file is not valid CSV")
+        }
+        var rows: [[String]] = []
+        while let row = reader.next() { rows.append(row) }
+        if reader.error != nil {
+            throw MufakatError(.invalid, "import: the file is not valid CSV (it could not be read as UTF-8 text)")
+        }
+        return rows
+    }
+
+    /// The live records of `collection` as CSV: an `id` column, then every field of the
+    /// catalogue, rows by id; lists are joined with `;`. Importing it into another replica
+    /// and exporting again gives the same file.
+    public func exportCSV(_ collection: String) throws -> String {
+        let schema = try Catalogue.collection(named: collection)
+        let records = try list(schema.name)
+        let stream = OutputStream.toMemory()
+        let writer = try CSVWriter(stream: stream)
+        try writer.write(row: ["id"] + schema.fieldNames)
+        for record in records {
+            try writer.write(row: [record.id] + schema.fieldNames.map { record.document[$0]?.text ?? "" })
+        }
+        stream.close()
+        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// The live records of `collection` as a JSON array of objects with `id` and their fields.
+    public func exportJSON(_ collection: String) throws -> String {
+        let records = try list(collection)
+        var output = "[\n"
+        for (index, record) in records.enumerated() {
+            var document = record.document
+            document["id"] = .string(record.id)
+            output += "  " + CanonicalJSON.document(document) + (index + 1 < records.count ? ",\n" : "\n")
+        }
+        return output + "]\n"
+    }
+}

@@ -1,0 +1,140 @@
+import GRDB
+import MufakatCore
+
+/// One record as a person sees it.
+public struct RecordView: Sendable, Hashable {
+    public var collection: String
+    public var id: String
+    public var document: [String: FieldValue]
+    public var deleted: Bool
+    public var conflicts: [FieldConflict]
+}
+
+/// Where a replica stands.
+public struct ReplicaStatus: Sendable, Hashable {
+    public var metadata: ReplicaMetadata
+    /// Records written locally and not yet acknowledged by the hub.
+    public var pendingChanges: Int
+    public var conflictedRecords: Int
+    /// Live (not deleted) records per collection, in catalogue order.
+    public var records: [(collection: String, count: Int)]
+
+    public static func == (lhs: ReplicaStatus, rhs: ReplicaStatus) -> Bool {
+        lhs.metadata == rhs.metadata && lhs.pendingChanges == rhs.pendingChanges
+            && lhs.conflictedRecords == rhs.conflictedRecords && lhs.records.elementsEqual(rhs.records, by: ==)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(metadata)
+        hasher.combine(pendingChanges)
+    }
+}
+
+extension ReplicaStore {
+    /// One record, deleted ones included (with their conflicts, if an edit raced the delete).
+    public func get(_ collection: String, id: String) throws -> RecordView {
+        let schema = try Catalogue.collection(named: collection)
+        return try writer.read { db in
+            guard let state = try db.fetchState(collection: schema.name, id: id) else {
+                throw MufakatError(.notFound, "get \(schema.name) \(id): no such record on this replica", value: id)
+            }
+            return RecordView(
+                collection: schema.name, id: id, document: state.document, deleted: state.isDeleted, conflicts: state.conflicts)
+        }
+    }
+
+    /// Live records of a collection, ordered by id, optionally filtered.
+    ///
+    /// Each filter is `field=value` with the value typed as for `put` (so `stance=activesupport`
+    /// matches `ActiveSupport`); a list field matches when it contains the value.
+    public func list(_ collection: String, where filters: [(field: String, value: String)] = [], conflictsOnly: Bool = false) throws -> [RecordView] {
+        let schema = try Catalogue.collection(named: collection)
+        var clauses = ["collection = ?", "deleted = 0"]
+        var arguments: [any DatabaseValueConvertible] = [schema.name]
+        var problems: [ValidationProblem] = []
+        for (name, raw) in filters {
+            guard let spec = schema.field(named: name) else {
+                problems.append(ValidationProblem(field: name, "unknown field; the fields of \(schema.name) are \(schema.fieldNames.joined(separator: ", "))"))
+                continue
+            }
+            switch spec.type.parse(raw) {
+            case .failure(let failure):
+                problems.append(ValidationProblem(field: name, failure.message(for: raw)))
+            case .success(.null):
+                clauses.append("json_extract(document, '$.\(name)') IS NULL")
+            case .success(.list(let items)):
+                for item in items {
+                    clauses.append("EXISTS (SELECT 1 FROM json_each(document, '$.\(name)') WHERE value = ?)")
+                    arguments.append(item)
+                }
+            case .success(.integer(let number)):
+                clauses.append("json_extract(document, '$.\(name)') = ?")
+                arguments.append(number)
+            case .success(let value):
+                clauses.append("json_extract(document, '$.\(name)') = ?")
+                arguments.append(value.text)
+            }
+        }
+        if !problems.isEmpty { throw MufakatError(problems: problems, context: "list \(schema.name): bad --where") }
+        if conflictsOnly { clauses.append("conflicted = 1") }
+        return try writer.read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, state FROM records WHERE \(clauses.joined(separator: " AND ")) ORDER BY id",
+                arguments: StatementArguments(arguments))
+            var result: [RecordView] = []
+            while let row = try rows.next() {
+                let state = try RecordState(json: row["state"])
+                result.append(RecordView(
+                    collection: schema.name, id: row["id"], document: state.document, deleted: false,
+                    conflicts: state.conflicts))
+            }
+            return result
+        }
+    }
+
+    /// Every conflicted record, deleted ones included, by collection and id.
+    public func conflicts() throws -> [RecordView] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT collection, id, state FROM records WHERE conflicted = 1 ORDER BY collection, id")
+            return try rows.map { row in
+                let state = try RecordState(json: row["state"])
+                return RecordView(
+                    collection: row["collection"], id: row["id"], document: state.document, deleted: state.isDeleted,
+                    conflicts: state.conflicts)
+            }
+        }
+    }
+
+    public func status() throws -> ReplicaStatus {
+        try writer.read { db in
+            let metadata = try Self.requireMetadata(db)
+            let pending = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM records WHERE seq > ?", arguments: [Int64(bitPattern: metadata.pushedThrough)]) ?? 0
+            let conflicted = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE conflicted = 1") ?? 0
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT collection, COUNT(*) AS n FROM records WHERE deleted = 0 GROUP BY collection") {
+                counts[row["collection"]] = row["n"]
+            }
+            return ReplicaStatus(
+                metadata: metadata, pendingChanges: pending, conflictedRecords: conflicted,
+                records: Catalogue.collectionNames.map { ($0, counts[$0] ?? 0) })
+        }
+    }
+
+    /// The store digest: SHA-256 over every record's canonical line in (collection, id)
+    /// order. Equal digests mean identical data.
+    public func digest() throws -> String {
+        try writer.read { db in try Self.digest(db) }
+    }
+
+    static func digest(_ db: Database) throws -> String {
+        var digest = StoreDigest()
+        // SQLite's BINARY collation compares UTF-8 bytes: the order the digest requires.
+        let rows = try Row.fetchCursor(db, sql: "SELECT collection, id, state FROM records ORDER BY collection, id")
+        while let row = try rows.next() {
+            try digest.add(collection: row["collection"], id: row["id"], stateJSON: row["state"])
+        }
+        return digest.hexString
+    }
+}

@@ -1,0 +1,241 @@
+import GRDB
+import MufakatCore
+
+/// What a write did.
+public struct WriteOutcome: Sendable, Hashable, Codable {
+    public var collection: String
+    public var id: String
+    /// `created`, `updated`, `deleted`, `resolved`, or `unchanged` (nothing written, no dot).
+    public var action: String
+    /// Things worth knowing that did not stop the write, such as a reference to a record
+    /// this replica does not have (yet).
+    public var warnings: [String]
+}
+
+extension ReplicaStore {
+    /// Writes the named fields of one record as one operation (`field=` clears a field).
+    ///
+    /// Nothing is written when any value is invalid — every problem is reported at once — or
+    /// when the values equal what the record already holds without conflict (no new dot,
+    /// nothing to sync, same digest). A deleted record is brought back.
+    @discardableResult
+    public func put(_ collection: String, id: String, _ assignments: [(field: String, value: String)]) throws -> WriteOutcome {
+        let schema = try Catalogue.collection(named: collection)
+        do {
+            return try writer.write { db in
+                let dots = try DotAllocator(db)
+                let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "put")
+                try dots.save(db)
+                return outcome
+            }
+        } catch let error as InvalidWrite {
+            throw MufakatError(problems: error.problems, context: error.context)
+        }
+    }
+
+    /// Creates a record, deriving or generating its id; returns the id in the outcome.
+    @discardableResult
+    public func new(_ collection: String, _ assignments: [(field: String, value: String)]) throws -> WriteOutcome {
+        let schema = try Catalogue.collection(named: collection)
+        let (values, problems) = schema.parse(assignments)
+        if !problems.isEmpty {
+            throw MufakatError(problems: problems, context: "new \(schema.name): nothing was written")
+        }
+        let id: String
+        if case .generated(let prefix) = schema.idRule {
+            var generator = SystemRandomNumberGenerator()
+            id = RecordIDs.generated(prefix: prefix, using: &generator)
+        } else if let derived = schema.derivedID(for: values) {
+            id = derived
+        } else {
+            throw MufakatError(
+                problems: schema.problems(in: values).isEmpty
+                    ? [ValidationProblem(field: nil, "the fields that make the id are missing: \(schema.idRule.keyFields.joined(separator: ", "))")]
+                    : schema.problems(in: values),
+                context: "new \(schema.name): nothing was written")
+        }
+        do {
+            return try writer.write { db in
+                let dots = try DotAllocator(db)
+                let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "new")
+                try dots.save(db)
+                return outcome
+            }
+        } catch let error as InvalidWrite {
+            throw MufakatError(problems: error.problems, context: error.context)
+        }
+    }
+
+    func put(
+        _ db: Database, schema: CollectionSchema, id: String, assignments: [(field: String, value: String)], dots: DotAllocator,
+        verb: String
+    ) throws -> WriteOutcome {
+        let (parsed, parseProblems) = schema.parse(assignments)
+        let existing = try db.fetchState(collection: schema.name, id: id)
+        var state = existing ?? RecordState()
+        var values = parsed
+        if existing == nil || state.isDeleted {
+            for (key, value) in schema.keyValues(fromID: id) where values[key] == nil && state.displayValue(of: key) == nil {
+                values[key] = value
+            }
+        }
+        if state.isDeleted { values[RecordState.deletedField] = .bool(false) }
+
+        var document = state.document
+        for (name, value) in values where name != RecordState.deletedField {
+            document[name] = value.isNull ? nil : value
+        }
+        var problems = parseProblems
+        if parseProblems.isEmpty {
+            problems += schema.problems(withID: id, document: document)
+            problems += schema.problems(in: document)
+        }
+        guard problems.isEmpty else {
+            throw InvalidWrite(problems: problems, context: "\(verb) \(schema.name) \(id): nothing was written")
+        }
+        let warnings = try referenceWarnings(db, schema: schema, values: values)
+        if existing != nil, state.wouldBeUnchanged(by: values) {
+            return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: warnings)
+        }
+        let dot = dots.next()
+        try state.write(values, dot: dot, now: clock(), author: dots.author)
+        try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+        return WriteOutcome(collection: schema.name, id: id, action: existing == nil ? "created" : "updated", warnings: warnings)
+    }
+
+    /// Deletes a record (a write of `_deleted` and nulls: an edit made elsewhere at the same
+    /// time survives as a conflict).
+    @discardableResult
+    public func delete(_ collection: String, id: String) throws -> WriteOutcome {
+        let schema = try Catalogue.collection(named: collection)
+        return try writer.write { db in
+            guard var state = try db.fetchState(collection: schema.name, id: id) else {
+                throw MufakatError(.notFound, "delete \(schema.name) \(id): no such record on this replica", value: id)
+            }
+            if state.isDeleted && !state.isConflicted {
+                return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: ["already deleted"])
+            }
+            let dots = try DotAllocator(db)
+            let dot = dots.next()
+            try state.delete(dot: dot, now: clock(), author: dots.author)
+            try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+            try dots.save(db)
+            return WriteOutcome(collection: schema.name, id: id, action: "deleted", warnings: [])
+        }
+    }
+
+    /// How a person settles a conflicted field.
+    public enum Resolution: Sendable, Hashable {
+        /// Keep candidate number N (1-based, in the order `conflicts` lists them).
+        case pick(Int)
+        /// Write a new value (as typed).
+        case value(String)
+    }
+
+    /// Settles a conflicted field with an ordinary write that has seen every candidate, so
+    /// it replaces them all on every replica once synced.
+    @discardableResult
+    public func resolve(_ collection: String, id: String, field: String, _ resolution: Resolution) throws -> WriteOutcome {
+        let schema = try Catalogue.collection(named: collection)
+        return try writer.write { db in
+            guard var state = try db.fetchState(collection: schema.name, id: id) else {
+                throw MufakatError(.notFound, "resolve \(schema.name) \(id): no such record on this replica", value: id)
+            }
+            let conflicts = state.conflicts
+            guard let conflict = conflicts.first(where: { $0.field == field }) else {
+                let fields = conflicts.map(\.field)
+                throw MufakatError(
+                    .notFound,
+                    fields.isEmpty
+                        ? "resolve \(schema.name) \(id): the record has no conflicts"
+                        : "resolve \(schema.name) \(id): field '\(field)' has no conflict; conflicted fields: \(fields.joined(separator: ", "))",
+                    value: field)
+            }
+            let value: FieldValue
+            switch resolution {
+            case .pick(let number):
+                guard (1...conflict.candidates.count).contains(number) else {
+                    throw MufakatError(
+                        .invalid,
+                        "resolve \(schema.name) \(id) \(field): --pick \(number) is not a candidate; choose 1 to \(conflict.candidates.count) (see 'mufakat conflicts')",
+                        value: String(number))
+                }
+                value = conflict.candidates[number - 1].value
+            case .value(let raw):
+                let spec = field == RecordState.deletedField ? nil : schema.field(named: field)
+                if let spec {
+                    switch spec.type.parse(raw) {
+                    case .success(let parsed): value = parsed
+                    case .failure(let failure):
+                        throw MufakatError(problems: [ValidationProblem(field: field, failure.message(for: raw))], context: "resolve \(schema.name) \(id): nothing was written")
+                    }
+                } else {
+                    let lowered = raw.lowercased()
+                    guard lowered == "true" || lowered == "false" else {
+                        throw MufakatError(.invalid, "resolve \(schema.name) \(id): _deleted accepts true or false")
+                    }
+                    value = .bool(lowered == "true")
+                }
+            }
+            let dots = try DotAllocator(db)
+            let dot = dots.next()
+            try state.write(state.resolutionValues(field: field, value: value), dot: dot, now: clock(), author: dots.author)
+            try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+            try dots.save(db)
+            return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: [])
+        }
+    }
+
+    func referenceWarnings(_ db: Database, schema: CollectionSchema, values: [String: FieldValue]) throws -> [String] {
+        var warnings: [String] = []
+        for spec in schema.fields {
+            guard let value = values[spec.name] else { continue }
+            let target: String
+            let ids: [String]
+            switch (spec.type, value) {
+            case (.reference(let collection), .string(let id)): (target, ids) = (collection, [id])
+            case (.references(let collection), .list(let list)): (target, ids) = (collection, list)
+            default: continue
+            }
+            for id in ids where try !db.recordExists(collection: target, id: id) {
+                warnings.append("\(spec.name): '\(id)' is not in \(target) on this replica (yet)")
+            }
+        }
+        return warnings
+    }
+}
+
+/// Hands out this replica's dots inside one transaction and stores the counter once at the
+/// end. The counter is also the local change sequence: a record's `seq` is the counter of
+/// its last local write.
+final class DotAllocator {
+    let replica: ReplicaID
+    let author: String
+    private(set) var counter: UInt64
+    private let initial: UInt64
+
+    init(_ db: Database) throws {
+        let metadata = try ReplicaStore.requireMetadata(db)
+        replica = metadata.replica
+        author = metadata.name
+        counter = metadata.counter
+        initial = metadata.counter
+    }
+
+    func next() -> Dot {
+        counter += 1
+        return Dot(replica: replica, counter: counter)
+    }
+
+    func save(_ db: Database) throws {
+        guard counter != initial else { return }
+        try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'counter'", arguments: [String(counter)])
+    }
+}
+
+/// Problems found while preparing a write; the public methods turn it into a
+/// ``MufakatError``, the CSV import collects it per row.
+struct InvalidWrite: Error {
+    var problems: [ValidationProblem]
+    var context: String
+}

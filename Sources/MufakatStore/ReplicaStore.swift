@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import MufakatCore
+
+/// A field worker's replica: every record of every collection, in one SQLite file.
+///
+/// Every method is one transaction: it either happens whole or not at all. Nothing here
+/// needs a network.
+///
+/// ```swift
+/// let store = try ReplicaStore.create(at: "~/.mufakat/replica.sqlite",
+///                                     hub: "hub.example.org:7420", token: "mft_…", name: "Andi (IOM)")
+/// try store.put("positions", id: "kemnaker:ask-budget", [("stance", "ActiveSupport")])
+/// ```
+public final class ReplicaStore: Sendable {
+    /// The database file's name inside a replica's home folder.
+    public static let fileName = "replica.sqlite"
+
+    let writer: any DatabaseWriter
+    /// Wall-clock milliseconds; tests set it to play with clocks.
+    let clock: @Sendable () -> Int64
+
+    init(writer: any DatabaseWriter, clock: @escaping @Sendable () -> Int64) throws {
+        self.writer = writer
+        self.clock = clock
+        try StoreSchema.migrator.migrate(writer)
+    }
+
+    public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
+
+    static func configuration() -> Configuration {
+        var configuration = Configuration()
+        // A sync and a `put` from another terminal may overlap: wait rather than fail.
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        return configuration
+    }
+
+    /// Creates a new replica at `path` with a fresh random replica id.
+    ///
+    /// - Throws: when a replica already exists there: its id must never be reused or lost.
+    public static func create(
+        at path: String, hub: String, token: String, name: String, clock: @escaping @Sendable () -> Int64 = systemClock
+    ) throws -> ReplicaStore {
+        if FileManager.default.fileExists(atPath: path) {
+            let existing = try open(at: path, clock: clock)
+            if let metadata = try existing.metadataIfInitialized() {
+                throw MufakatError(
+                    .invalid,
+                    "a replica already exists at \(path) (replica \(metadata.replica), hub \(metadata.hub)); use another --home, or remove that folder only if you are sure its changes are synced")
+            }
+            try existing.initialize(hub: hub, token: token, name: name)
+            return existing
+        }
+        let store = try open(at: path, clock: clock)
+        try store.initialize(hub: hub, token: token, name: name)
+        return store
+    }
+
+    /// Opens the replica at `path`, creating the file and tables if needed (but not the
+    /// replica identity: see ``create(at:hub:token:name:clock:)``).
+    public static func open(at path: String, clock: @escaping @Sendable () -> Int64 = systemClock) throws -> ReplicaStore {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        return try ReplicaStore(writer: DatabasePool(path: path, configuration: configuration()), clock: clock)
+    }
+
+    /// A replica that lives in memory only, for tests.
+    public static func inMemory(
+        hub: String = "localhost:7420", token: String = "test", name: String = "Test", clock: @escaping @Sendable () -> Int64 = systemClock
+    ) throws -> ReplicaStore {
+        let store = try ReplicaStore(writer: DatabaseQueue(configuration: configuration()), clock: clock)
+        try store.initialize(hub: hub, token: token, name: name)
+        return store
+    }
+
+    private func initialize(hub: String, token: String, name: String) throws {
+        try writer.write { db in
+            let metadata = ReplicaMetadata(
+                replica: ReplicaID.random(), name: name, hub: hub, token: token, counter: 0, pushedThrough: 0,
+                checkpoint: 0, lastSync: 0, hubID: "")
+            try metadata.save(db)
+        }
+    }
+
+    func metadataIfInitialized() throws -> ReplicaMetadata? {
+        try writer.read { db in try ReplicaMetadata.load(db) }
+    }
+
+    /// The replica's identity and sync progress.
+    public func metadata() throws -> ReplicaMetadata {
+        try writer.read { db in try Self.requireMetadata(db) }
+    }
+
+    static func requireMetadata(_ db: Database) throws -> ReplicaMetadata {
+        guard let metadata = try ReplicaMetadata.load(db) else {
+            throw MufakatError(.notFound, "this folder holds no replica; run 'mufakat init --hub HOST:PORT --token TOKEN' first")
+        }
+        return metadata
+    }
+
+    /// Changes where and as whom this replica syncs.
+    public func updateSettings(hub: String?, token: String?, name: String?) throws {
+        try writer.write { db in
+            var metadata = try Self.requireMetadata(db)
+            if let hub { metadata.hub = hub }
+            if let token { metadata.token = token }
+            if let name { metadata.name = name }
+            try metadata.save(db)
+        }
+    }
+
+    /// `PRAGMA integrity_check`: `["ok"]` for a healthy file.
+    public func integrityCheck() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+}

@@ -1,0 +1,56 @@
+import GRDB
+import MufakatCore
+
+/// The tables both stores share, and the SQL views people query.
+///
+/// `records` holds one row per record: its canonical state (what syncs), its display
+/// document as JSON (what `json_extract` and the views read), the deleted and conflicted
+/// flags, and `seq` — on a replica the local counter of the last local write (0 for records
+/// only ever received), on the hub the hub sequence of the last change. `seq` is indexed:
+/// finding what to push or to pull costs what changed, not the size of the store.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-records") { db in
+            try db.execute(sql: """
+                CREATE TABLE records (
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    document TEXT NOT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0,
+                    conflicted INTEGER NOT NULL DEFAULT 0,
+                    seq INTEGER NOT NULL DEFAULT 0,
+                    origin TEXT,
+                    PRIMARY KEY (collection, id)
+                ) WITHOUT ROWID;
+                CREATE INDEX records_seq ON records(seq);
+                CREATE INDEX records_conflicted ON records(conflicted) WHERE conflicted = 1;
+                CREATE TABLE meta (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v1-views") { db in
+            try createViews(db)
+        }
+        return migrator
+    }
+
+    /// One view per collection, one column per field, live records only:
+    /// `sqlite3 ~/.mufakat/replica.sqlite "SELECT subject, ask, stance FROM positions"`.
+    static func createViews(_ db: Database) throws {
+        for schema in Catalogue.collections {
+            let columns = schema.fields.map { field in
+                "json_extract(document, '$.\(field.name)') AS \(field.name.quotedDatabaseIdentifier)"
+            }
+            try db.execute(sql: "DROP VIEW IF EXISTS \(schema.name.quotedDatabaseIdentifier)")
+            try db.execute(sql: """
+                CREATE VIEW \(schema.name.quotedDatabaseIdentifier) AS
+                SELECT id, \(columns.joined(separator: ", ")), conflicted
+                FROM records WHERE collection = '\(schema.name)' AND deleted = 0
+                """)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import GRDB
+import MufakatCore
+
+/// A record as the `records` table holds it.
+public struct StoredRecord: Sendable, Hashable {
+    public var collection: String
+    public var id: String
+    public var state: RecordState
+    public var seq: UInt64
+
+    public init(collection: String, id: String, state: RecordState, seq: UInt64) {
+        self.collection = collection
+        self.id = id
+        self.state = state
+        self.seq = seq
+    }
+
+    public var replicated: ReplicatedRecord {
+        ReplicatedRecord(collection: collection, id: id, state: state)
+    }
+}
+
+extension Database {
+    /// The stored state of one record, `nil` when the store has never heard of it.
+    func fetchState(collection: String, id: String) throws -> RecordState? {
+        guard let json = try String.fetchOne(
+            self, sql: "SELECT state FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
+        else { return nil }
+        return try RecordState(json: json)
+    }
+
+    /// Inserts or replaces a record, deriving the document and flags from its state.
+    func saveRecord(collection: String, id: String, state: RecordState, seq: UInt64, origin: String? = nil) throws {
+        try execute(
+            sql: """
+                INSERT INTO records (collection, id, state, document, deleted, conflicted, seq, origin)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (collection, id) DO UPDATE SET
+                    state = excluded.state, document = excluded.document, deleted = excluded.deleted,
+                    conflicted = excluded.conflicted, seq = excluded.seq, origin = excluded.origin
+                """,
+            arguments: [
+                collection, id, state.canonicalJSON, CanonicalJSON.document(state.document),
+                state.isDeleted, state.isConflicted, Int64(bitPattern: seq), origin,
+            ])
+    }
+
+    func recordExists(collection: String, id: String) throws -> Bool {
+        try Bool.fetchOne(
+            self, sql: "SELECT deleted = 0 FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
+            ?? false
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import MufakatStore
+
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get", abstract: "Show one record, with its conflicts if it has any.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The collection.")
+    var collection: String
+
+    @Argument(help: "The record's id.")
+    var id: String
+
+    func run() throws {
+        try runCommand(options) {
+            let record = try options.openStore().get(collection, id: id)
+            print(options.json ? record.json.rendered : record.text)
+        }
+    }
+}
+
+struct DeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete a record. An edit someone makes meanwhile shows up as a conflict, not lost.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The collection.")
+    var collection: String
+
+    @Argument(help: "The record's id.")
+    var id: String
+
+    func run() throws {
+        try runCommand(options) {
+            let outcome = try options.openStore().delete(collection, id: id)
+            print(options.json ? outcome.json.rendered : "\(outcome.action) \(outcome.collection) \(outcome.id)")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import MufakatStore
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Replica id, hub, changes not yet synced, last sync, conflicts.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try runCommand(options) {
+            let status = try options.openStore().status()
+            let metadata = status.metadata
+            if options.json {
+                print(JSON.object([
+                    "replica": .string(metadata.replica.rawValue), "name": .string(metadata.name), "hub": .string(metadata.hub),
+                    "pending": .integer(Int64(status.pendingChanges)), "conflicts": .integer(Int64(status.conflictedRecords)),
+                    "lastSync": metadata.lastSync == 0 ? .null : .integer(metadata.lastSync),
+                    "counter": .integer(Int64(bitPattern: metadata.counter)),
+                    "checkpoint": .integer(Int64(bitPattern: metadata.checkpoint)),
+                    "records": .object(Dictionary(uniqueKeysWithValues: status.records.map { ($0.collection, JSON.integer(Int64($0.count))) })),
+                ]).rendered)
+                return
+            }
+            print(table(["", ""], [
+                ["replica", "\(metadata.replica) (\(metadata.name))"],
+                ["hub", metadata.hub],
+                ["not yet synced", "\(status.pendingChanges) record\(status.pendingChanges == 1 ? "" : "s")"],
+                ["last sync", metadata.lastSync == 0 ? "never" : formatTime(metadata.lastSync)],
+                ["conflicts", status.conflictedRecords == 0 ? "none" : "\(status.conflictedRecords) (see 'mufakat conflicts')"],
+                ["records", status.records.map { "\($0.count) \($0.collection)" }.joined(separator: ", ")],
+            ], maxWidth: 200).split(separator: "\n").dropFirst().joined(separator: "\n"))
+        }
+    }
+}
+
+struct DigestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest", abstract: "The SHA-256 digest of all data: equal digests mean identical replicas.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try runCommand(options) {
+            let digest = try options.openStore().digest()
+            print(options.json ? JSON.object(["digest": .string(digest)]).rendered : digest)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import MufakatTesting
+import Testing
+
+/// The built `mufakat` binary with its own replica folder.
+struct CLI {
+    let runner = CommandRunner(product: "mufakat")
+    let home: TemporaryDirectory
+
+    init() throws {
+        home = try TemporaryDirectory("mufakat-cli")
+    }
+
+    @discardableResult
+    func run(_ arguments: String...) throws -> CommandRunner.Result {
+        try runner.run(arguments + ["--home", home.path])
+    }
+
+    /// Runs with --json and parses stdout.
+    func json(_ arguments: String...) throws -> (code: Int32, value: Any) {
+        let result = try runner.run(arguments + ["--home", home.path, "--json"])
+        return (result.exitCode, try result.json())
+    }
+
+    static func initialized(name: String = "Andi (IOM)") throws -> CLI {
+        let cli = try CLI()
+        let result = try cli.run("init", "--hub", "localhost:7420", "--token", "t0k3n", "--name", name)
+        precondition(result.exitCode == 0, result.stderr)
+        return cli
+    }
+}
+
+@Suite("mufakat CLI")
+struct CLITests {
+    @Test("init creates a replica; a second init refuses to replace it")
+    func initReplica() throws {
+        let cli = try CLI()
+        let (code, value) = try cli.json("init", "--hub", "hub.example.org:7420", "--token", "abc", "--name", "Sari (UNICEF)")
+        #expect(code == 0)
+        let object = try #require(value as? [String: Any])
+        #expect((object["replica"] as? String)?.count == 16)
+        #expect(object["name"] as? String == "Sari (UNICEF)")
+        let again = try cli.run("init", "--hub", "hub.example.org:7420", "--token", "abc")
+        #expect(again.exitCode == 65)
+        #expect(again.stderr.contains("a replica already exists"))
+        let badHub = try CLI().run("init", "--hub", "nohost", "--token", "abc")
+        #expect(badHub.exitCode == 64)
+        #expect(badHub.stderr.contains("--hub must be HOST:PORT"))
+    }
+
+    @Test("commands without a replica say how to create one")
+    func noReplica() throws {
+        let result = try CLI().run("status")
+        #expect(result.exitCode == 66)
+        #expect(result.stderr.contains("mufakat init --hub HOST:PORT --token TOKEN"))
+    }
+
+    @Test("put, get, list, delete with --json and exit codes")
+    func crud() throws {
+        let cli = try CLI.initialized()
+        #expect(try cli.run("put", "organizations", "iom", "name=IOM", "type=UNAgency").exitCode == 0)
+        let put = try cli.json("put", "positions", "iom:ask-1", "stance=activesupport", "influence=high")
+        #expect(put.code == 0)
+        let outcome = try #require(put.value as? [String: Any])
+        #expect(outcome["action"] as? String == "created")
+        #expect((outcome["warnings"] as? [String]) == ["ask: 'ask-1' is not in asks on this replica (yet)"])
+
+        let get = try cli.json("get", "positions", "iom:ask-1")
+        let record = try #require(get.value as? [String: Any])
+        let fields = try #require(record["fields"] as? [String: Any])
+        #expect(fields["stance"] as? String == "ActiveSupport")
+        #expect(record["conflicted"] as? Bool == false)
+        let text = try cli.run("get", "positions", "iom:ask-1")
+        #expect(text.stdout.contains("stance     ActiveSupport"))
+
+        let list = try cli.json("list", "positions", "--where", "stance=ActiveSupport")
+        #expect((list.value as? [[String: Any]])?.map { $0["id"] as? String } == ["iom:ask-1"])
+        let empty = try cli.json("list", "positions", "--where", "stance=Neutral")
+        #expect((empty.value as? [Any])?.isEmpty == true)
+
+        #expect(try cli.run("delete", "positions", "iom:ask-1").exitCode == 0)
+        #expect((try cli.json("list", "positions").value as? [Any])?.isEmpty == true)
+        let missing = try cli.run("get", "positions", "nobody:ask-1")
+        #expect(missing.exitCode == 66)
+        #expect(missing.stderr.contains("no such record"))
+    }
+
+    @Test("bad input changes nothing and says what is accepted", arguments: [
+        (["put", "positions", "x:ask-1", "stance=suport"], 65, "stance: 'suport' is not one of ActiveSupport, PassiveSupport"),
+        (["put", "reprots", "x", "a=b"], 66, "unknown collection 'reprots'; the collections are organizations"),
+        (["put", "positions", "x:ask-1", "colour=red"], 65, "colour: unknown field; the fields of positions are subject, ask, stance"),
+        (["new", "reports", "org=iom", "period=2025", "country=ID", "indicator=Returnees", "value=12x"], 65, "value: '12x' is not a whole number"),
+        (["new", "reports", "org=iom", "period=2025", "indicator=Returnees", "value=3"], 65, "country: is required"),
+        (["put", "positions", "x:ask-1", "stance"], 64, "expected field=value, got 'stance'"),
+        (["resolve", "positions", "x:ask-1", "stance"], 64, "give exactly one of --pick N or --value V"),
+        (["frobnicate"], 64, "unknown command 'frobnicate'; the commands are init, put, new"),
+        (["export", "positions", "--format", "xml"], 64, "xml"),
+    ])
+    func badInput(_ arguments: [String], _ exitCode: Int32, _ message: String) throws {
+        let cli = try CLI.initialized()
+        let before = try cli.run("digest").stdout
+        let result = try cli.runner.run(arguments + ["--home", cli.home.path])
+        #expect(result.exitCode == exitCode, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!result.stderr.contains("Swift") && !result.stderr.contains("MufakatError"))
+        #expect(try cli.run("digest").stdout == before)
+    }
+
+    @Test("errors in --json mode are JSON on stdout too")
+    func jsonErrors() throws {
+        let cli = try CLI.initialized()
+        let result = try cli.json("put", "positions", "x:ask-1", "stance=suport")
+        #expect(result.code == 65)
+        let error = try #require((result.value as? [String: Any])?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "invalid")
+    }
+
+    @Test("conflicts, --check, and resolve")
+    func conflicts() throws {
+        let cli = try CLI.initialized()
+        let none = try cli.run("conflicts", "--check")
+        #expect(none.exitCode == 0)
+        #expect(none.stdout.contains("no conflicts"))
+        #expect((try cli.json("conflicts").value as? [Any])?.isEmpty == true)
+        let resolve = try cli.run("resolve", "positions", "x:ask-1", "stance", "--pick", "1")
+        #expect(resolve.exitCode == 66)
+    }
+
+    @Test("status, digest and collections")
+    func statusDigestCollections() throws {
+        let cli = try CLI.initialized()
+        try cli.run("put", "organizations", "iom", "name=IOM", "type=UNAgency")
+        let status = try #require(try cli.json("status").value as? [String: Any])
+        #expect(status["pending"] as? Int == 1)
+        #expect(status["name"] as? String == "Andi (IOM)")
+        #expect((status["records"] as? [String: Any])?["organizations"] as? Int == 1)
+        #expect(try cli.run("status").stdout.contains("not yet synced  1 record"))
+        let digest = try #require(try cli.json("digest").value as? [String: Any])
+        #expect((digest["digest"] as? String)?.count == 64)
+        #expect(try cli.run("digest").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == digest["digest"] as? String)
+
+        let collections = try #require(try cli.json("collections").value as? [[String: Any]])
+        #expect(collections.map { $0["name"] as? String } == ["organizations", "reports", "asks", "positions", "meetings", "actions"])
+        let help = try cli.run("help", "positions")
+        #expect(help.exitCode == 0)
+        #expect(help.stdout.contains("ActiveSupport, PassiveSupport, Neutral"))
+        #expect(help.stdout.contains("id: <subject>:<ask>"))
+        let positions = try #require(try cli.json("collections", "positions").value as? [String: Any])
+        #expect((positions["fields"] as? [[String: Any]])?.first?["name"] as? String == "subject")
+    }
+
+    @Test("import, export round trip, re-import unchanged, one bad row among 1,000")
+    func importExport() throws {
+        let cli = try CLI.initialized()
+        let files = try TemporaryDirectory()
+        var data = SampleData(seed: 3)
+        let good = files.path("reports.csv")
+        try data.reportsCSV(rows: 1_000).write(toFile: good, atomically: true, encoding: .utf8)
+        var badData = SampleData(seed: 3)
+        let bad = files.path("bad.csv")
+        try badData.reportsCSV(rows: 1_000) { index, cells in if index == 499 { cells[2] = "XX" } }
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+
+        let refused = try cli.run("import", "reports", bad)
+        #expect(refused.exitCode == 65)
+        #expect(refused.stderr.contains("row 501: country: 'XX' is not an ISO 3166-1 country code"))
+        #expect((try cli.json("list", "reports").value as? [Any])?.isEmpty == true)
+
+        let dry = try cli.json("import", "reports", good, "--dry-run")
+        #expect((dry.value as? [String: Any])?["created"] as? Int == 1_000)
+        #expect((try cli.json("list", "reports").value as? [Any])?.isEmpty == true)
+
+        let imported = try cli.json("import", "reports", good)
+        #expect((imported.value as? [String: Any])?["created"] as? Int == 1_000)
+        let digest = try cli.run("digest").stdout
+        let again = try cli.json("import", "reports", good)
+        #expect((again.value as? [String: Any])?["unchanged"] as? Int == 1_000)
+        #expect(try cli.run("digest").stdout == digest)
+
+        let exported = try cli.run("export", "reports")
+        #expect(exported.exitCode == 0)
+        let exportFile = files.path("export.csv")
+        try exported.stdout.write(toFile: exportFile, atomically: true, encoding: .utf8)
+        let fresh = try CLI.initialized(name: "Sari")
+        #expect(try fresh.run("import", "reports", exportFile).exitCode == 0)
+        #expect(try fresh.run("export", "reports").stdout == exported.stdout)
+        let json = try fresh.run("export", "reports", "--format", "json")
+        #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Any])?.count == 1_000)
+
+        let missing = try cli.run("import", "reports", files.path("nope.csv"))
+        #expect(missing.exitCode == 66)
+    }
+}

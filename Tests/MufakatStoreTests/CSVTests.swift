@@ -1,0 +1,117 @@
+import Foundation
+import MufakatCore
+import MufakatTesting
+import Testing
+@testable import MufakatStore
+
+@Suite("CSV import and export")
+struct CSVTests {
+    /// 1,000 realistic report rows as CSV.
+    static func reportsCSV(rows: Int = 1_000, badRow: Int? = nil) -> String {
+        var data = SampleData(seed: 11)
+        return data.reportsCSV(rows: rows, lineEnding: "\r\n") { index, cells in
+            if index == badRow { cells[5] = "12x" }
+        }
+    }
+
+    @Test("1,000 rows import in one go; importing them again changes nothing")
+    func importAndReimport() throws {
+        let store = try ReplicaStore.inMemory()
+        let csv = Data(Self.reportsCSV().utf8)
+        let report = try store.importCSV("reports", data: csv)
+        #expect(report.rows == 1_000 && report.created == 1_000)
+        let digest = try store.digest()
+        let counter = try store.metadata().counter
+        let again = try store.importCSV("reports", data: csv)
+        #expect(again.unchanged == 1_000 && again.created == 0 && again.updated == 0)
+        #expect(try store.digest() == digest)
+        #expect(try store.metadata().counter == counter)
+    }
+
+    @Test("one bad row among 1,000: nothing imported, the row named with its problem")
+    func oneBadRow() throws {
+        let store = try ReplicaStore.inMemory()
+        let digest = try store.digest()
+        do {
+            _ = try store.importCSV("reports", data: Data(Self.reportsCSV(badRow: 736).utf8))
+            Issue.record("accepted")
+        } catch let error as MufakatError {
+            #expect(error.code == .invalid)
+            #expect(error.message.contains("1 of 1000 rows are not valid; nothing was imported"))
+            #expect(error.message.contains("row 738: value: '12x' is not a whole number"))
+        }
+        #expect(try store.digest() == digest)
+        #expect(try store.list("reports").isEmpty)
+        #expect(try store.metadata().counter == 0)
+    }
+
+    @Test("quoted cells with commas, quotes and newlines; Excel's BOM; CRLF")
+    func rfc4180() throws {
+        let store = try ReplicaStore.inMemory()
+        let csv = "\u{FEFF}id,title,category,text\r\n"
+            + "ask-1,\"Budget, shelters\",BudgetIncrease,\"Line one\r\nLine \"\"two\"\"\"\r\n"
+            + "ask-2,Training,training,\r\n"
+        let report = try store.importCSV("asks", data: Data(csv.utf8))
+        #expect(report.created == 2)
+        let first = try store.get("asks", id: "ask-1")
+        #expect(first.document["title"] == .string("Budget, shelters"))
+        #expect(first.document["text"] == .string("Line one\nLine \"two\""))
+        #expect(try store.get("asks", id: "ask-2").document["category"] == .string("Training"))
+    }
+
+    @Test("export → import into a fresh replica → export gives the same file")
+    func roundTrip() throws {
+        let source = try ReplicaStore.inMemory()
+        _ = try source.importCSV("reports", data: Data(Self.reportsCSV(rows: 300).utf8))
+        try source.put("asks", id: "ask-1", [("title", "Budget, \"shelters\""), ("category", "BudgetIncrease"), ("text", "a\nb")])
+        try source.put("meetings", id: "mtg-1", [("date", "2025-11-03"), ("title", "Nov"), ("attendees", "iom;unicef")])
+        for collection in ["reports", "asks", "meetings"] {
+            let exported = try source.exportCSV(collection)
+            let fresh = try ReplicaStore.inMemory()
+            let report = try fresh.importCSV(collection, data: Data(exported.utf8))
+            #expect(report.unchanged == 0)
+            #expect(try fresh.exportCSV(collection) == exported, "\(collection)")
+            #expect(try fresh.importCSV(collection, data: Data(exported.utf8)).unchanged == report.rows)
+        }
+    }
+
+    @Test("dry run validates and counts but writes nothing")
+    func dryRun() throws {
+        let store = try ReplicaStore.inMemory()
+        let report = try store.importCSV("reports", data: Data(Self.reportsCSV(rows: 50).utf8), dryRun: true)
+        #expect(report.created == 50 && report.dryRun)
+        #expect(try store.list("reports").isEmpty)
+        #expect(try store.metadata().counter == 0)
+    }
+
+    @Test("malformed files are refused with a reason", arguments: [
+        ("title,category\n\"unclosed,BudgetIncrease\n", "never closed"),
+        ("title,category\nA,BudgetIncrease,extra\n", "row 2: has 3 cells; the header has 2"),
+        ("title,colour\nA,red\n", "the header row has 'colour'"),
+        ("title,title\nA,B\n", "appears twice"),
+        ("", "the file is empty"),
+        ("title,category\nA,NotACategory\n,BudgetIncrease\n", "row 2: category: 'NotACategory' is not one of"),
+    ])
+    func malformed(_ csv: String, _ expected: String) throws {
+        let store = try ReplicaStore.inMemory()
+        do {
+            _ = try store.importCSV("asks", data: Data(csv.utf8))
+            Issue.record("accepted: \(csv)")
+        } catch let error as MufakatError {
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+        #expect(try store.list("asks").isEmpty)
+    }
+
+    @Test("the same record twice in one file is named, not merged silently")
+    func duplicateRows() throws {
+        let store = try ReplicaStore.inMemory()
+        let csv = "subject,ask,stance\niom,ask-1,Neutral\nIOM,ask-1,ActiveSupport\n"
+        #expect(throws: MufakatError.self) { try store.importCSV("positions", data: Data(csv.utf8)) }
+        do {
+            _ = try store.importCSV("positions", data: Data(csv.utf8))
+        } catch let error as MufakatError {
+            #expect(error.message.contains("row 3: is the same record as row 2"))
+        }
+    }
+}

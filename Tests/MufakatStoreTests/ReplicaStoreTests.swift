@@ -1,0 +1,228 @@
+import Foundation
+import GRDB
+import MufakatCore
+import MufakatTesting
+import Synchronization
+import Testing
+@testable import MufakatStore
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    private let now = Mutex<Int64>(1_764_400_000_000)
+    var read: @Sendable () -> Int64 { { [self] in now.withLock { $0 += 1_000; return $0 } } }
+    func set(_ value: Int64) { now.withLock { $0 = value } }
+}
+
+@Suite("Replica store")
+struct ReplicaStoreTests {
+    /// The same tests against a temporary file and an in-memory database.
+    static func stores() throws -> [(String, ReplicaStore, TemporaryDirectory?)] {
+        let directory = try TemporaryDirectory()
+        return [
+            ("file", try ReplicaStore.create(at: directory.path("replica.sqlite"), hub: "h:1", token: "t", name: "Andi (IOM)"), directory),
+            ("memory", try ReplicaStore.inMemory(name: "Andi (IOM)"), nil),
+        ]
+    }
+
+    @Test("migrations create the tables, views and indexes; integrity check is clean")
+    func migrations() throws {
+        for (kind, store, _) in try Self.stores() {
+            let names = try store.writer.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table','view','index') ORDER BY name")
+            }
+            for expected in ["records", "meta", "records_seq"] + Catalogue.collectionNames {
+                #expect(names.contains(expected), "\(kind): \(expected)")
+            }
+            #expect(try store.integrityCheck() == ["ok"], "\(kind)")
+        }
+    }
+
+    @Test("a file replica uses WAL and can be reopened with its identity")
+    func reopen() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let first = try ReplicaStore.create(at: path, hub: "h:1", token: "t", name: "Sari")
+        try first.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+        let mode = try first.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let again = try ReplicaStore.open(at: path)
+        #expect(try again.metadata() == first.metadata())
+        #expect(try again.get("organizations", id: "iom").document["name"] == .string("IOM"))
+        #expect(throws: MufakatError.self) { try ReplicaStore.create(at: path, hub: "h:1", token: "t", name: "x") }
+    }
+
+    @Test("put writes only the named fields; one dot per put")
+    func put() throws {
+        for (_, store, _) in try Self.stores() {
+            try store.put("positions", id: "kemnaker:ask-1", [("stance", "activesupport"), ("influence", "High")])
+            try store.put("positions", id: "kemnaker:ask-1", [("statement", "We support it.")])
+            let record = try store.get("positions", id: "kemnaker:ask-1")
+            #expect(record.document == [
+                "subject": .string("kemnaker"), "ask": .string("ask-1"), "stance": .string("ActiveSupport"),
+                "influence": .string("High"), "statement": .string("We support it."),
+            ])
+            #expect(try store.metadata().counter == 2)
+            try store.put("positions", id: "kemnaker:ask-1", [("influence", "")])
+            #expect(try store.get("positions", id: "kemnaker:ask-1").document["influence"] == nil)
+        }
+    }
+
+    @Test("a put that changes nothing writes nothing: no dot, same digest")
+    func unchangedPut() throws {
+        for (_, store, _) in try Self.stores() {
+            try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+            let digest = try store.digest()
+            let counter = try store.metadata().counter
+            let outcome = try store.put("organizations", id: "iom", [("name", " IOM "), ("type", "unagency")])
+            #expect(outcome.action == "unchanged")
+            #expect(try store.digest() == digest)
+            #expect(try store.metadata().counter == counter)
+        }
+    }
+
+    @Test("an invalid put changes nothing and names every problem")
+    func invalidPut() throws {
+        for (_, store, _) in try Self.stores() {
+            try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+            let digest = try store.digest()
+            do {
+                try store.put("positions", id: "iom:ask-1", [("stance", "suport"), ("colour", "red")])
+                Issue.record("accepted")
+            } catch let error as MufakatError {
+                #expect(error.code == .invalid)
+                #expect(error.message.contains("stance: 'suport' is not one of ActiveSupport"))
+                #expect(error.message.contains("colour: unknown field"))
+            }
+            #expect(throws: MufakatError.self) { try store.put("positions", id: "iom:ask-1", [("influence", "High")]) }
+            #expect(throws: MufakatError.self) { try store.put("positions", id: "iom:ask-2", [("stance", "Neutral"), ("ask", "ask-1")]) }
+            #expect(throws: MufakatError.self) { try store.put("nations", id: "x", [("name", "y")]) }
+            #expect(throws: MufakatError.self) { try store.put("organizations", id: "IOM Indonesia", [("name", "x"), ("type", "NGO")]) }
+            #expect(try store.digest() == digest)
+            #expect(try store.metadata().counter == 1)
+        }
+    }
+
+    @Test("new derives report ids from the natural key and generates the others")
+    func new() throws {
+        let store = try ReplicaStore.inMemory()
+        let report = try store.new("reports", [
+            ("org", "iom"), ("period", "2025-Q3"), ("country", "ID"), ("indicator", "VictimsIdentified"), ("value", "12"),
+        ])
+        #expect(report.id.hasPrefix("r-"))
+        #expect(report.warnings == ["org: 'iom' is not in organizations on this replica (yet)"])
+        let again = try store.new("reports", [
+            ("org", "IOM"), ("period", "2025-q3"), ("country", "id"), ("indicator", "victimsidentified"), ("value", "12"),
+        ])
+        #expect(again.id == report.id)
+        #expect(again.action == "unchanged")
+        let ask = try store.new("asks", [("title", "Raise the shelter budget"), ("category", "BudgetIncrease")])
+        #expect(ask.id.hasPrefix("ask-"))
+        let organization = try store.new("organizations", [("name", "Save the Children"), ("type", "INGO")])
+        #expect(organization.id == "save-the-children")
+    }
+
+    @Test("delete, revive, and the views people query")
+    func deleteAndViews() throws {
+        for (_, store, _) in try Self.stores() {
+            try store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
+            try store.put("positions", id: "bp2mi:ask-1", [("stance", "ActiveSupport")])
+            let rows = try store.writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, subject, stance FROM positions ORDER BY id")
+            }
+            #expect(rows.map { $0["stance"] as String } == ["ActiveSupport", "Neutral"])
+            try store.delete("positions", id: "kemnaker:ask-1")
+            #expect(try store.get("positions", id: "kemnaker:ask-1").deleted)
+            #expect(try store.list("positions").map(\.id) == ["bp2mi:ask-1"])
+            let live = try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM positions") }
+            #expect(live == 1)
+            #expect(try store.delete("positions", id: "kemnaker:ask-1").action == "unchanged")
+            #expect(throws: MufakatError.self) { try store.delete("positions", id: "nobody:ask-1") }
+            try store.put("positions", id: "kemnaker:ask-1", [("stance", "PassiveSupport")])
+            let revived = try store.get("positions", id: "kemnaker:ask-1")
+            #expect(!revived.deleted)
+            #expect(revived.document["stance"] == .string("PassiveSupport"))
+        }
+    }
+
+    @Test("list filters by typed values, list membership and conflicts")
+    func listFilters() throws {
+        let store = try ReplicaStore.inMemory()
+        try store.put("positions", id: "a:ask-1", [("stance", "Neutral")])
+        try store.put("positions", id: "b:ask-1", [("stance", "ActiveSupport")])
+        try store.put("meetings", id: "mtg-1", [("date", "2025-11-03"), ("title", "November"), ("attendees", "iom;unicef")])
+        #expect(try store.list("positions", where: [("stance", "activesupport")]).map(\.id) == ["b:ask-1"])
+        #expect(try store.list("meetings", where: [("attendees", "unicef")]).map(\.id) == ["mtg-1"])
+        #expect(try store.list("meetings", where: [("attendees", "stc")]).isEmpty)
+        #expect(throws: MufakatError.self) { try store.list("positions", where: [("stance", "maybe")]) }
+        #expect(try store.list("positions", conflictsOnly: true).isEmpty)
+    }
+
+    @Test("conflicts arrive by merge, are listed, and resolve by pick or value")
+    func conflictsAndResolve() throws {
+        let clock = TestClock()
+        let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", clock: clock.read)
+        let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", clock: clock.read)
+        try mine.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
+        _ = try theirs.applyPulled(try mine.pendingPush(limit: 100)!.records, through: 1)
+        try mine.put("positions", id: "kemnaker:ask-1", [("stance", "ActiveSupport")])
+        try theirs.put("positions", id: "kemnaker:ask-1", [("stance", "PassiveOpposition")])
+        let outcome = try mine.applyPulled(try theirs.pendingPush(limit: 100)!.records, through: 2)
+        #expect(outcome == PullOutcome(changed: 1, newConflicts: 1))
+        let conflicted = try mine.conflicts()
+        #expect(conflicted.map(\.id) == ["kemnaker:ask-1"])
+        let candidates = try #require(conflicted.first?.conflicts.first?.candidates)
+        #expect(Set(candidates.map(\.author)) == ["Andi (IOM)", "Sari (UNICEF)"])
+        #expect(try mine.list("positions", conflictsOnly: true).count == 1)
+
+        #expect(throws: MufakatError.self) { try mine.resolve("positions", id: "kemnaker:ask-1", field: "influence", .pick(1)) }
+        #expect(throws: MufakatError.self) { try mine.resolve("positions", id: "kemnaker:ask-1", field: "stance", .pick(3)) }
+        #expect(throws: MufakatError.self) { try mine.resolve("positions", id: "kemnaker:ask-1", field: "stance", .value("perhaps")) }
+        let pick = candidates.firstIndex { $0.value == .string("PassiveOpposition") }! + 1
+        try mine.resolve("positions", id: "kemnaker:ask-1", field: "stance", .pick(pick))
+        #expect(try mine.conflicts().isEmpty)
+        #expect(try mine.get("positions", id: "kemnaker:ask-1").document["stance"] == .string("PassiveOpposition"))
+        // The resolution travels: the other replica's conflict clears too.
+        _ = try theirs.applyPulled(try mine.pendingPush(limit: 100)!.records, through: 3)
+        _ = try mine.applyPulled(try theirs.pendingPush(limit: 100)!.records, through: 4)
+        #expect(try theirs.conflicts().isEmpty)
+        #expect(try theirs.digest() == mine.digest())
+    }
+
+    @Test("sync bookkeeping: pending pushes in order, acknowledgement, checkpoint, counter guard")
+    func syncBookkeeping() throws {
+        let store = try ReplicaStore.inMemory()
+        for index in 1...5 {
+            try store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
+        }
+        let first = try #require(try store.pendingPush(limit: 2))
+        #expect(first.records.map(\.id) == ["org-1", "org-2"])
+        #expect(first.through == 2)
+        try store.acknowledgePush(through: 2)
+        #expect(try store.pendingPush(limit: 10)?.records.map(\.id) == ["org-3", "org-4", "org-5"])
+        #expect(try store.status().pendingChanges == 3)
+        try store.acknowledgePush(through: 5)
+        #expect(try store.pendingPush(limit: 10) == nil)
+
+        var other = RecordState()
+        try other.write(["name": .string("UNICEF"), "type": .string("UNAgency")], dot: Dot(replica: ReplicaID("beef"), counter: 1), now: 1, author: "Sari")
+        _ = try store.applyPulled([ReplicatedRecord(collection: "organizations", id: "unicef", state: other)], through: 17)
+        #expect(try store.metadata().checkpoint == 17)
+        #expect(try store.pendingPush(limit: 10) == nil, "received records are not pushed back")
+
+        #expect(try store.raiseCounter(atLeast: 40))
+        try store.put("organizations", id: "org-6", [("name", "Org 6"), ("type", "NGO")])
+        #expect(try store.get("organizations", id: "org-6").document["name"] == .string("Org 6"))
+        #expect(try store.metadata().counter == 41)
+        #expect(try !store.raiseCounter(atLeast: 3))
+    }
+
+    @Test("a clock set back a year still shows the newest write")
+    func clockSetBack() throws {
+        let clock = TestClock()
+        let store = try ReplicaStore.inMemory(clock: clock.read)
+        try store.put("positions", id: "a:ask-1", [("stance", "Neutral")])
+        clock.set(1_764_400_000_000 - 365 * 86_400_000)
+        try store.put("positions", id: "a:ask-1", [("stance", "ActiveSupport")])
+        #expect(try store.get("positions", id: "a:ask-1").document["stance"] == .string("ActiveSupport"))
+    }
+}
