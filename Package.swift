@@ -8,7 +8,10 @@ let package = Package(
         .library(name: "MufakatCore", targets: ["MufakatCore"]),
         .library(name: "MufakatWire", targets: ["MufakatWire"]),
         .library(name: "MufakatStore", targets: ["MufakatStore"]),
+        .library(name: "MufakatHub", targets: ["MufakatHub"]),
+        .library(name: "MufakatClient", targets: ["MufakatClient"]),
         .executable(name: "mufakat", targets: ["mufakat"]),
+        .executable(name: "mufakat-hub", targets: ["mufakat-hub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -18,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -48,6 +53,29 @@ let package = Package(
                 "MufakatCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "MufakatHub",
+            dependencies: [
+                "MufakatCore",
+                "MufakatWire",
+                "MufakatStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "MufakatClient",
+            dependencies: [
+                "MufakatCore",
+                "MufakatWire",
+                "MufakatStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -55,7 +83,33 @@ let package = Package(
             dependencies: [
                 "MufakatCore",
                 "MufakatStore",
+                "MufakatClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "mufakat-hub",
+            dependencies: [
+                "MufakatCore",
+                "MufakatStore",
+                "MufakatHub",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "MufakatSyncTests",
+            dependencies: [
+                "MufakatHub",
+                "MufakatClient",
+                "MufakatStore",
+                "MufakatWire",
+                "MufakatTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

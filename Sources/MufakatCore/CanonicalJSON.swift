@@ -11,6 +11,13 @@
 public enum CanonicalJSON {
     /// Appends `string` as a JSON string literal.
     public static func appendString(_ string: String, to output: inout String) {
+        // Most strings need no escaping: append them whole.
+        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            output.append("\"")
+            output.append(string)
+            output.append("\"")
+            return
+        }
         output.append("\"")
         var plainStart = string.unicodeScalars.startIndex
         let scalars = string.unicodeScalars

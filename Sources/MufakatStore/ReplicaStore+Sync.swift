@@ -14,17 +14,32 @@ extension ReplicaStore {
     /// in local-sequence order, and the sequence of the last one (the `through` to send).
     ///
     /// Records only ever received from the hub have sequence 0 and are never pushed back.
-    public func pendingPush(limit: Int) throws -> (records: [ReplicatedRecord], through: UInt64)? {
+    public func pendingPush(limit: Int, maxBytes: Int = 4 << 20) throws -> (records: [ReplicatedRecord], through: UInt64)? {
         try writer.read { db in
             let metadata = try Self.requireMetadata(db)
-            let rows = try Row.fetchAll(
+            let rows = try Row.fetchCursor(
                 db, sql: "SELECT collection, id, state, seq FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [Int64(bitPattern: metadata.pushedThrough), limit])
-            guard let last = rows.last else { return nil }
-            let records = try rows.map { row in
-                ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: row["state"]))
+            var records: [ReplicatedRecord] = []
+            var through: UInt64 = 0
+            var bytes = 0
+            while let row = try rows.next() {
+                let json: String = row["state"]
+                records.append(ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: json)))
+                through = UInt64(bitPattern: row["seq"] as Int64)
+                bytes += json.utf8.count
+                if bytes >= maxBytes { break }
             }
-            return (records, UInt64(bitPattern: last["seq"] as Int64))
+            return records.isEmpty ? nil : (records, through)
+        }
+    }
+
+    /// Local changes not yet acknowledged by the hub.
+    public func pendingCount() throws -> Int {
+        try writer.read { db in
+            let metadata = try Self.requireMetadata(db)
+            return try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM records WHERE seq > ?", arguments: [Int64(bitPattern: metadata.pushedThrough)]) ?? 0
         }
     }
 

@@ -33,6 +33,10 @@ public final class ReplicaStore: Sendable {
         // A sync and a `put` from another terminal may overlap: wait rather than fail.
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // Room for a large import's pages, so one transaction does not spill to disk.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
         return configuration
     }
 

@@ -24,7 +24,7 @@ do {
     }
     if selected.contains("import") {
         print("import: 100,000-row reports CSV")
-        try ImportBenchmark.run(into: report)
+        try ImportBenchmark.run(into: report, rows: Int(ProcessInfo.processInfo.environment["BENCH_IMPORT_ROWS"] ?? "") ?? 100_000)
     }
 } catch {
     FileHandle.standardError.write(Data("mufakat-bench: \(error)\n".utf8))

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-struct MufakatCommand: ParsableCommand {
+struct MufakatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mufakat",
         abstract: "Offline-first coalition data: edit on your laptop, sync with the hub when you can.",
@@ -15,6 +15,6 @@ struct MufakatCommand: ParsableCommand {
         subcommands: [
             InitCommand.self, PutCommand.self, NewCommand.self, GetCommand.self, ListCommand.self,
             DeleteCommand.self, ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,
-            DigestCommand.self, ImportCommand.self, ExportCommand.self, CollectionsCommand.self,
+            DigestCommand.self, ImportCommand.self, ExportCommand.self, CollectionsCommand.self, SyncCommand.self,
         ])
 }

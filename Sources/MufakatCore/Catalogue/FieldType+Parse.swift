@@ -12,6 +12,7 @@ extension FieldType {
         if input.isEmpty { return .success(.null) }
         switch self {
         case .string:
+            if input.isPlainASCIILine, input.utf8.count <= Self.maxStringLength { return .success(.string(input)) }
             guard !input.contains(where: \.isNewline) else {
                 return .failure("is more than one line; use one line of text here")
             }
@@ -52,6 +53,7 @@ extension FieldType {
             }
             return .success(.string(code))
         case .enumeration(let values):
+            if values.contains(input) { return .success(.string(input)) }
             let wanted = Self.enumKey(input)
             guard let match = values.first(where: { Self.enumKey($0) == wanted }) else {
                 return .failure("is not one of \(values.joined(separator: ", "))")
@@ -186,7 +188,23 @@ extension Character {
 }
 
 extension String {
+    /// Printable ASCII with single spaces and no space at either end: text that parsing
+    /// would leave exactly as it is. Checking bytes is far cheaper than Unicode properties.
+    var isPlainASCIILine: Bool {
+        var previousWasSpace = true
+        for byte in utf8 {
+            guard byte >= 0x20 && byte < 0x7f else { return false }
+            let isSpace = byte == 0x20
+            if isSpace && previousWasSpace { return false }
+            previousWasSpace = isSpace
+        }
+        return !previousWasSpace
+    }
+
     func trimmingWhitespace() -> String {
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7f, last > 0x20, last < 0x7f {
+            return self
+        }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

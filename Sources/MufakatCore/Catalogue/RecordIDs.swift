@@ -49,7 +49,9 @@ public enum RecordIDs {
     public static func naturalKey(prefix: String, values: [FieldValue?]) -> String {
         let key = values.map { value -> String in
             guard let value else { return "" }
-            return value.text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let text = value.text
+            if text.isPlainASCIILine { return text.lowercased() }
+            return text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
         }.joined(separator: "|")
         let digest = SHA256.hash(data: Array(key.utf8))
         return prefix + digest.prefix(10).map { byte in

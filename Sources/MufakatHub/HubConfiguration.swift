@@ -1,0 +1,30 @@
+import MufakatWire
+
+/// How a hub listens and what it accepts.
+public struct HubConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port (tests); the bound address is reported through `onListening`.
+    public var port: Int
+    public var limits: WireLimits
+    /// A connection that has not said `hello` by then gets `hello-timeout`.
+    public var helloTimeout: Duration
+    /// A session silent for this long gets `idle-timeout`.
+    public var idleTimeout: Duration
+    /// Most records and bytes of state per `changes` frame.
+    public var pullBatchLimit: Int
+    public var pullBatchBytes: Int
+
+    public init(
+        host: String = "0.0.0.0", port: Int = 7420, limits: WireLimits = .default,
+        helloTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(120),
+        pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 4 << 20
+    ) {
+        self.host = host
+        self.port = port
+        self.limits = limits
+        self.helloTimeout = helloTimeout
+        self.idleTimeout = idleTimeout
+        self.pullBatchLimit = pullBatchLimit
+        self.pullBatchBytes = pullBatchBytes
+    }
+}

@@ -1,0 +1,152 @@
+import Logging
+import MufakatCore
+import MufakatStore
+import MufakatWire
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// One connection from one replica: authenticate, then serve pushes and pulls until the
+/// replica says `bye`, breaks the protocol, falls silent, or the hub shuts down.
+struct HubSession {
+    let store: HubStore
+    let configuration: HubConfiguration
+    let logger: Logger
+    let connection: NIOAsyncChannel<Message, Message>
+    let counts: ByteCounts
+
+    /// What the summary log line reports.
+    struct Tally {
+        var replica = "-"
+        var name = "-"
+        var pushed = 0
+        var unchanged = 0
+        var pulled = 0
+        var rejected = 0
+        var end = "closed"
+    }
+
+    /// When the session last heard from its peer, and whether it said hello yet.
+    final class Activity: Sendable {
+        private let state = Mutex<(last: ContinuousClock.Instant, greeted: Bool)>((.now, false))
+        func touch(greeted: Bool = false) { state.withLock { $0.last = .now; if greeted { $0.greeted = true } } }
+        var snapshot: (last: ContinuousClock.Instant, greeted: Bool) { state.withLock { $0 } }
+    }
+
+    func run() async {
+        let started = ContinuousClock.now
+        var tally = Tally()
+        let activity = Activity()
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await watchdog(activity, outbound) }
+                    await serve(inbound, outbound, activity, &tally)
+                    group.cancelAll()
+                }
+            }
+        } catch is CancellationError {
+        } catch {
+            if tally.end == "closed" { tally.end = "connection error: \(error)" }
+        }
+        let duration = ContinuousClock.now - started
+        logger.info("session", metadata: [
+            "replica": "\(tally.replica)", "name": "\(tally.name)", "pushed": "\(tally.pushed)",
+            "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)",
+            "bytesIn": "\(counts.received)", "bytesOut": "\(counts.sent)",
+            "duration": "\(duration.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))", "end": "\(tally.end)",
+        ])
+    }
+
+    /// Closes a connection that says nothing: no `hello` within the hello timeout, or no
+    /// message within the idle timeout.
+    private func watchdog(_ activity: Activity, _ outbound: NIOAsyncChannelOutboundWriter<Message>) async throws {
+        while true {
+            let (last, greeted) = activity.snapshot
+            let limit = greeted ? configuration.idleTimeout : configuration.helloTimeout
+            if ContinuousClock.now >= last + limit {
+                let error = greeted
+                    ? WireError(.idleTimeout, "nothing received for \(limit); closing the connection")
+                    : WireError(.helloTimeout, "no hello within \(limit) of connecting; closing the connection")
+                try? await outbound.write(.error(ErrorMessage(error)))
+                connection.channel.close(promise: nil)
+                return
+            }
+            try await Task.sleep(until: last + limit, clock: .continuous)
+        }
+    }
+
+    private func serve(
+        _ inbound: NIOAsyncChannelInboundStream<Message>, _ outbound: NIOAsyncChannelOutboundWriter<Message>,
+        _ activity: Activity, _ tally: inout Tally
+    ) async {
+        var machine = HubSessionStateMachine(pullLimit: min(configuration.pullBatchLimit, configuration.limits.records))
+        do {
+            for try await message in inbound.cancelOnGracefulShutdown() {
+                activity.touch()
+                if case .active(let peer) = machine.state, try !store.isActive(tokenID: peer.tokenID) {
+                    try await fail(WireError(.unauthorized, "token \(peer.tokenID) was revoked; ask the hub operator for a new one"), outbound, &tally)
+                    return
+                }
+                switch machine.received(message) {
+                case .authenticate(let hello, let replica):
+                    guard let token = try store.authenticate(secret: hello.token) else {
+                        try await fail(WireError(.unauthorized, "the token is not known to this hub or was revoked; ask the hub operator for a token"), outbound, &tally)
+                        return
+                    }
+                    let counter: UInt64
+                    do {
+                        counter = try store.bind(replica: replica.rawValue, tokenID: token.id, client: hello.client)
+                    } catch let error as MufakatError {
+                        try await fail(WireError(.unauthorized, error.message), outbound, &tally)
+                        return
+                    }
+                    machine.authenticated(.init(replica: replica, tokenID: token.id, name: token.name))
+                    tally.replica = replica.rawValue
+                    tally.name = "\(token.name) (\(token.org))"
+                    activity.touch(greeted: true)
+                    try await outbound.write(.welcome(Welcome(
+                        hub: try store.hubID(), seq: try store.sequence(), counter: counter, limits: configuration.limits)))
+                case .applyPush(let push, let records, let peer):
+                    let result = try await store.applyPush(records, from: peer.replica)
+                    tally.pushed += result.accepted
+                    tally.unchanged += result.unchanged
+                    tally.rejected += result.rejected.count
+                    try await outbound.write(.pushed(Pushed(
+                        through: push.through, accepted: result.accepted, unchanged: result.unchanged,
+                        rejected: result.rejected.map { .init(collection: $0.collection, id: $0.id, code: $0.code, message: $0.message) },
+                        seq: result.sequence)))
+                case .servePull(let since, let limit, let peer):
+                    let batch = try await store.changes(
+                        since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica)
+                    tally.pulled += batch.records.count
+                    try await outbound.write(.changes(Changes(through: batch.through, more: batch.more), records: batch.records))
+                case .pong(let ping):
+                    try await outbound.write(.pong(ping))
+                case .close:
+                    tally.end = "bye"
+                    return
+                case .fail(let error):
+                    try await fail(error, outbound, &tally)
+                    return
+                }
+                activity.touch()
+            }
+            if Task.isShuttingDownGracefully {
+                try await fail(WireError(.shuttingDown, "the hub is shutting down; sync again in a moment"), outbound, &tally)
+            } else if tally.end == "closed" {
+                tally.end = "peer closed"
+            }
+        } catch let error as WireError {
+            try? await fail(error, outbound, &tally)
+        } catch {
+            tally.end = "failed: \(error)"
+            try? await outbound.write(.error(ErrorMessage(code: .internalError, message: "the hub failed to handle the message; nothing of it was applied")))
+        }
+    }
+
+    private func fail(_ error: WireError, _ outbound: NIOAsyncChannelOutboundWriter<Message>, _ tally: inout Tally) async throws {
+        tally.end = error.code.rawValue
+        try await outbound.write(.error(ErrorMessage(error)))
+    }
+}

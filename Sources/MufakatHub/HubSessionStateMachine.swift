@@ -1,0 +1,93 @@
+import MufakatCore
+import MufakatWire
+
+/// The rules of a hub session, with no I/O: each received message gives the action the
+/// session must take.
+///
+/// `hello` first; then `push`, `pull` and `ping` in any order; `bye` ends it. Anything else
+/// is a protocol error answered with an `error` frame, after which the session closes.
+public struct HubSessionStateMachine: Sendable {
+    /// Who a session speaks for, once the token is checked.
+    public struct Peer: Sendable, Hashable {
+        public var replica: ReplicaID
+        public var tokenID: String
+        public var name: String
+    }
+
+    public enum State: Sendable, Hashable {
+        case awaitingHello
+        case active(Peer)
+        case closed
+    }
+
+    public enum Action: Sendable, Hashable {
+        /// Check the token and bind the replica, then call ``authenticated(_:)`` and send
+        /// `welcome`, or ``fail(_:)`` with `unauthorized`.
+        case authenticate(Hello, ReplicaID)
+        case applyPush(Push, [ReplicatedRecord], Peer)
+        /// Serve changes; the limit is already capped.
+        case servePull(since: UInt64, limit: Int, Peer)
+        case pong(Ping)
+        /// Close without a reply (the peer said `bye`, or sent an `error`).
+        case close
+        /// Send an `error` frame, then close.
+        case fail(WireError)
+    }
+
+    public private(set) var state: State = .awaitingHello
+    let supportedVersions: Set<Int>
+    let pullLimit: Int
+
+    public init(supportedVersions: Set<Int> = [WireProtocol.version], pullLimit: Int = 1_000) {
+        self.supportedVersions = supportedVersions
+        self.pullLimit = pullLimit
+    }
+
+    public mutating func received(_ message: Message) -> Action {
+        switch (state, message) {
+        case (.closed, _):
+            return .close
+        case (_, .error), (_, .bye):
+            state = .closed
+            return .close
+        case (.awaitingHello, .hello(let hello)):
+            guard supportedVersions.contains(hello.version) else {
+                return fail(.versionUnsupported, "protocol version \(hello.version) is not supported; this hub speaks \(supportedVersions.sorted().map(String.init).joined(separator: ", "))")
+            }
+            guard let replica = try? ReplicaID(hello.replica) else {
+                return fail(.badField, "hello: replica '\(hello.replica)' is not a replica id (1 to 64 characters from a-z, 0-9 and '-')")
+            }
+            return .authenticate(hello, replica)
+        case (.awaitingHello, _):
+            return fail(.unexpectedMessage, "\(message.type.rawValue) before hello; a session starts with hello")
+        case (.active, .hello):
+            return fail(.unexpectedMessage, "hello was already received in this session")
+        case (.active(let peer), .push(let push, let records)):
+            return .applyPush(push, records, peer)
+        case (.active(let peer), .pull(let pull)):
+            guard pull.limit >= 1 else {
+                return fail(.badField, "pull: limit must be at least 1")
+            }
+            return .servePull(since: pull.since, limit: min(pull.limit, pullLimit), peer)
+        case (.active, .ping(let ping)):
+            return .pong(ping)
+        case (.active, _):
+            return fail(.unexpectedMessage, "\(message.type.rawValue) is sent by the hub, not to it")
+        }
+    }
+
+    /// The token was good: the session is open for `peer`.
+    public mutating func authenticated(_ peer: Peer) {
+        if case .awaitingHello = state { state = .active(peer) }
+    }
+
+    /// Any failure ends the session.
+    public mutating func fail(_ error: WireError) -> Action {
+        state = .closed
+        return .fail(error)
+    }
+
+    mutating func fail(_ code: WireError.Code, _ message: String) -> Action {
+        fail(WireError(code, message))
+    }
+}

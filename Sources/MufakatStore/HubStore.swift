@@ -1,0 +1,200 @@
+import Crypto
+import Foundation
+import GRDB
+import MufakatCore
+
+/// The hub's copy: every record, the hub sequence that numbers changes, the tokens
+/// people sync with (only their SHA-256 is stored), and the replicas that have synced.
+///
+/// It shares the `records` table and its migrations with ``ReplicaStore``; `seq` is the hub
+/// sequence here, and `origin` names the replica whose push produced the stored state
+/// exactly, so that replica is not sent back what it already has.
+public final class HubStore: Sendable {
+    public static let fileName = "hub.sqlite"
+
+    let writer: any DatabaseWriter
+    let clock: @Sendable () -> Int64
+
+    init(writer: any DatabaseWriter, clock: @escaping @Sendable () -> Int64) throws {
+        self.writer = writer
+        self.clock = clock
+        var migrator = StoreSchema.migrator
+        migrator.registerMigration("hub-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    org TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    created INTEGER NOT NULL,
+                    revoked INTEGER
+                );
+                CREATE TABLE replicas (
+                    replica TEXT PRIMARY KEY NOT NULL,
+                    token TEXT NOT NULL REFERENCES tokens(id),
+                    counter INTEGER NOT NULL DEFAULT 0,
+                    client TEXT NOT NULL DEFAULT '',
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL
+                );
+                """)
+        }
+        try migrator.migrate(writer)
+        try writer.write { db in
+            if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'") == nil {
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('hubID', ?), ('seq', '0')", arguments: [ReplicaID.random().rawValue])
+            }
+        }
+    }
+
+    /// Opens (or creates) the hub store in `directory`.
+    public static func open(directory: String, clock: @escaping @Sendable () -> Int64 = ReplicaStore.systemClock) throws -> HubStore {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        return try HubStore(writer: DatabasePool(path: path, configuration: ReplicaStore.configuration()), clock: clock)
+    }
+
+    public static func inMemory(clock: @escaping @Sendable () -> Int64 = ReplicaStore.systemClock) throws -> HubStore {
+        try HubStore(writer: DatabaseQueue(configuration: ReplicaStore.configuration()), clock: clock)
+    }
+
+    /// The hub's own replica id, made once.
+    public func hubID() throws -> String {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'")! }
+    }
+
+    /// The hub sequence: the number of the last change.
+    public func sequence() throws -> UInt64 {
+        try writer.read { db in try Self.sequence(db) }
+    }
+
+    static func sequence(_ db: Database) throws -> UInt64 {
+        UInt64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'seq'") ?? "0") ?? 0
+    }
+
+    public func digest() throws -> String {
+        try writer.read { db in try ReplicaStore.digest(db) }
+    }
+
+    public func integrityCheck() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    /// Every record, for tests and tools.
+    public func records() throws -> [ReplicatedRecord] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT collection, id, state FROM records ORDER BY collection, id").map { row in
+                ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: row["state"]))
+            }
+        }
+    }
+}
+
+/// A token as the hub lists it; the secret itself is never stored.
+public struct TokenInfo: Sendable, Hashable {
+    public var id: String
+    public var org: String
+    public var name: String
+    public var created: Int64
+    public var revoked: Int64?
+}
+
+/// A replica that has synced with the hub.
+public struct ReplicaInfo: Sendable, Hashable {
+    public var replica: String
+    public var tokenID: String
+    public var name: String
+    public var org: String
+    public var counter: UInt64
+    public var client: String
+    public var lastSeen: Int64
+}
+
+extension HubStore {
+    /// Issues a token for a person: returns its id (for listing and revoking) and the
+    /// secret, which is shown once — only its SHA-256 is stored.
+    public func createToken(org: String, name: String) throws -> (id: String, secret: String) {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        let secret = "mft_" + String((0..<32).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        let id = "tok-" + RecordIDs.generated(prefix: "", using: &generator).prefix(8)
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO tokens (id, org, name, hash, created) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, org, name, Self.hash(secret), clock()])
+        }
+        return (id, secret)
+    }
+
+    public func tokens() throws -> [TokenInfo] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, org, name, created, revoked FROM tokens ORDER BY created, id").map { row in
+                TokenInfo(id: row["id"], org: row["org"], name: row["name"], created: row["created"], revoked: row["revoked"])
+            }
+        }
+    }
+
+    /// Revokes a token; live sessions using it are refused at their next frame.
+    public func revokeToken(id: String) throws {
+        try writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE id = ?", arguments: [id]) != nil else {
+                throw MufakatError(.notFound, "no token '\(id)'; 'mufakat-hub token list' shows them", value: id)
+            }
+            try db.execute(sql: "UPDATE tokens SET revoked = COALESCE(revoked, ?) WHERE id = ?", arguments: [clock(), id])
+        }
+    }
+
+    /// The token a secret names, if it is known and not revoked.
+    public func authenticate(secret: String) throws -> TokenInfo? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, org, name, created, revoked FROM tokens WHERE hash = ? AND revoked IS NULL",
+                arguments: [Self.hash(secret)]
+            ).map { row in
+                TokenInfo(id: row["id"], org: row["org"], name: row["name"], created: row["created"], revoked: row["revoked"])
+            }
+        }
+    }
+
+    public func isActive(tokenID: String) throws -> Bool {
+        try writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT revoked IS NULL FROM tokens WHERE id = ?", arguments: [tokenID]) ?? false
+        }
+    }
+
+    /// Binds `replica` to the token on first sight and returns the highest counter seen
+    /// from it; refuses a replica id already bound to another token.
+    public func bind(replica: String, tokenID: String, client: String) throws -> UInt64 {
+        try writer.write { db in
+            let now = clock()
+            if let row = try Row.fetchOne(db, sql: "SELECT token, counter FROM replicas WHERE replica = ?", arguments: [replica]) {
+                guard row["token"] as String == tokenID else {
+                    throw MufakatError(.invalid, "replica \(replica) belongs to another token; a replica syncs with the token it first used")
+                }
+                try db.execute(sql: "UPDATE replicas SET last_seen = ?, client = ? WHERE replica = ?", arguments: [now, client, replica])
+                return UInt64(bitPattern: row["counter"] as Int64)
+            }
+            try db.execute(
+                sql: "INSERT INTO replicas (replica, token, client, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
+                arguments: [replica, tokenID, client, now, now])
+            return 0
+        }
+    }
+
+    public func replicas() throws -> [ReplicaInfo] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.replica, r.token, t.name, t.org, r.counter, r.client, r.last_seen
+                FROM replicas r JOIN tokens t ON t.id = r.token ORDER BY r.last_seen DESC
+                """).map { row in
+                ReplicaInfo(
+                    replica: row["replica"], tokenID: row["token"], name: row["name"], org: row["org"],
+                    counter: UInt64(bitPattern: row["counter"] as Int64), client: row["client"], lastSeen: row["last_seen"])
+            }
+        }
+    }
+
+    static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

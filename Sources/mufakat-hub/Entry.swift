@@ -1,0 +1,6 @@
+@main
+enum Entry {
+    static func main() async {
+        await HubCommand.main(nil)
+    }
+}

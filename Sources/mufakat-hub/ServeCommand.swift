@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MufakatHub
+import MufakatStore
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the hub until SIGTERM or SIGINT (then finish in-flight work and stop).")
+
+    @OptionGroup var options: HubOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(help: "Port to listen on (0 picks a free one and writes it to DIR/hub.port).")
+    var port = 7420
+
+    @Option(help: "Seconds a connection may stay silent.")
+    var idleTimeout = 120
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("serve: --port must be 0 to 65535") }
+        guard idleTimeout >= 1 else { throw ValidationError("serve: --idle-timeout must be at least 1") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "mufakat.hub")
+        let store: HubStore
+        do {
+            store = try options.openStore()
+        } catch {
+            try runHubCommand(options) { throw error }
+            return
+        }
+        let directory = (options.data as NSString).expandingTildeInPath
+        let portFile = (directory as NSString).appendingPathComponent("hub.port")
+        try? FileManager.default.removeItem(atPath: portFile)
+        let server = HubServer(
+            store: store,
+            configuration: HubConfiguration(host: host, port: port, idleTimeout: .seconds(idleTimeout)),
+            logger: logger,
+            onListening: { address in
+                try? "\(address.port ?? 0)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
+            })
+        let group = ServiceGroup(configuration: .init(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import MufakatClient
+import MufakatStore
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Send your changes to the hub and receive everyone else's.",
+        discussion: "Safe to interrupt and run again: nothing is lost or sent twice.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "Most records per frame.")
+    var batchSize = 1_000
+
+    @Option(help: "Seconds to wait for an answer from the hub.")
+    var timeout = 60
+
+    @Flag(help: "Exit with code 3 when conflicts are waiting after the sync.")
+    var check = false
+
+    func validate() throws {
+        guard (1...10_000).contains(batchSize) else { throw ValidationError("sync: --batch-size must be 1 to 10000") }
+        guard timeout >= 1 else { throw ValidationError("sync: --timeout must be at least 1 second") }
+    }
+
+    func run() async throws {
+        let store: ReplicaStore
+        do {
+            store = try options.openStore()
+        } catch {
+            try runCommand(options) { throw error }
+            return
+        }
+        let bar = ProgressBar(enabled: !options.json && isatty(STDERR_FILENO) == 1)
+        let summary: SyncSummary
+        do {
+            summary = try await SyncClient(store: store, batchSize: batchSize, timeout: .seconds(Int64(timeout)))
+                .sync { bar.update($0) }
+            bar.finish()
+        } catch let error as SyncError {
+            bar.finish()
+            let exitCode: Int32 = switch error.kind {
+            case .unreachable: ExitCodes.unreachable
+            case .refused: ExitCodes.refused
+            case .protocolError: ExitCodes.protocolError
+            case .connectionLost: ExitCodes.unreachable
+            }
+            FileHandle.standardError.write(Data("mufakat: sync: \(error.message)\n".utf8))
+            if options.json {
+                print(JSON.object(["error": .object([
+                    "code": .string(error.code ?? "\(error.kind)"), "message": .string(error.message),
+                ])]).rendered)
+            }
+            throw ExitCode(exitCode)
+        } catch {
+            bar.finish()
+            try runCommand(options) { throw error }
+            return
+        }
+        let conflicts = try store.status().conflictedRecords
+        if options.json {
+            print(JSON.object([
+                "hub": .string(summary.hub), "pushed": .integer(Int64(summary.pushed)),
+                "unchanged": .integer(Int64(summary.unchanged)), "pulled": .integer(Int64(summary.pulled)),
+                "changed": .integer(Int64(summary.changed)), "newConflicts": .integer(Int64(summary.newConflicts)),
+                "conflicts": .integer(Int64(conflicts)),
+                "rejected": .array(summary.rejected.map {
+                    .object(["collection": .string($0.collection), "id": .string($0.id), "code": .string($0.code), "message": .string($0.message)])
+                }),
+                "bytesSent": .integer(Int64(summary.bytesSent)), "bytesReceived": .integer(Int64(summary.bytesReceived)),
+                "seconds": .string(String(format: "%.3f", Double(summary.duration.components.attoseconds) / 1e18 + Double(summary.duration.components.seconds))),
+            ]).rendered)
+        } else {
+            let seconds = Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18
+            print("synced with \(summary.hub) in \(String(format: "%.2f", seconds)) s")
+            print("  sent \(summary.pushed) record\(summary.pushed == 1 ? "" : "s")\(summary.unchanged > 0 ? " (+\(summary.unchanged) already there)" : ""), received \(summary.pulled)")
+            print("  \(formatBytes(summary.bytesSent)) up, \(formatBytes(summary.bytesReceived)) down")
+            if summary.newConflicts > 0 || conflicts > 0 {
+                print("  \(summary.newConflicts) new conflict\(summary.newConflicts == 1 ? "" : "s"), \(conflicts) waiting: see 'mufakat conflicts'")
+            }
+            for rejection in summary.rejected {
+                print("  refused by the hub: \(rejection.collection) \(rejection.id): \(rejection.message)")
+            }
+        }
+        if check && conflicts > 0 { throw ExitCode(ExitCodes.conflicts) }
+    }
+}
+
+func formatBytes(_ bytes: Int) -> String {
+    if bytes < 10_000 { return "\(bytes) B" }
+    if bytes < 10_000_000 { return String(format: "%.1f KB", Double(bytes) / 1e3) }
+    return String(format: "%.1f MB", Double(bytes) / 1e6)
+}
+
+/// A one-line progress bar on stderr, shown only on a terminal and only once a sync
+/// moves enough records to be worth watching.
+final class ProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var shown = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ progress: SyncProgress) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let line: String
+        switch progress.phase {
+        case .pushing where progress.toPush >= 2_000:
+            let fraction = Double(progress.pushed) / Double(max(progress.toPush, 1))
+            line = "sending   \(bar(fraction)) \(progress.pushed)/\(progress.toPush)"
+        case .pulling where progress.hubBacklog >= 2_000 || progress.pulled >= 2_000:
+            line = "receiving \(progress.pulled) records"
+        default:
+            return
+        }
+        shown = true
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    private func bar(_ fraction: Double) -> String {
+        let width = 30
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+    }
+}
