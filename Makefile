@@ -1,6 +1,7 @@
 SHELL := /bin/bash
 # Mufakat — build, test and demo entry points.
 #
+#   make demo    build and run the demo: a hub and three offline replicas converging
 #   make test    install missing system libraries, build, run every test
 #   make build   debug build of everything, tests included
 
@@ -8,7 +9,7 @@ SWIFT ?= swift
 SYSTEM_PACKAGES := libsqlite3-dev zlib1g-dev sqlite3
 TEST_LOG := .build/test-output.log
 
-.PHONY: all deps build test clean
+.PHONY: all deps build build-products demo test clean
 
 all: build
 
@@ -29,6 +30,15 @@ deps:
 
 build: deps
 	$(SWIFT) build --build-tests
+
+build-products: deps
+	$(SWIFT) build --product mufakat
+	$(SWIFT) build --product mufakat-hub
+
+# A hub and three field offices on this machine: offline edits, conflicts, resolution,
+# convergence. Everything lives in a temporary folder that is removed afterwards.
+demo: build-products
+	BIN=$$($(SWIFT) build --show-bin-path) scripts/demo.sh
 
 # Runs every test target, then prints one closing line that counts them.
 test: build

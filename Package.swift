@@ -122,7 +122,16 @@ let package = Package(
         ),
         .target(
             name: "MufakatTesting",
-            dependencies: ["MufakatCore"]
+            dependencies: [
+                "MufakatCore",
+                "MufakatWire",
+                "MufakatStore",
+                "MufakatHub",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "mufakat-bench",

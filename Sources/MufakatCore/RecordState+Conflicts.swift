@@ -22,11 +22,18 @@ extension RecordState {
     /// or the record is deleted yet still holds a value (an edit made concurrently with
     /// the delete).
     public var isConflicted: Bool {
-        if fields.values.contains(where: { $0.count > 1 }) { return true }
+        if fields.values.contains(where: { $0.count > 1 && !Self.allEqual($0) }) { return true }
         return isDeleted && fields.contains { $0.key != Self.deletedField && $0.value.contains { !$0.value.isNull } }
     }
 
-    /// Every conflicted field with all its candidates, sorted by field name.
+    /// Whether concurrent entries agree: two people who typed the same value did not
+    /// disagree, so that is no conflict to show (the entries stay until the next write).
+    static func allEqual(_ entries: [FieldEntry]) -> Bool {
+        entries.dropFirst().allSatisfy { $0.value == entries[0].value }
+    }
+
+    /// Every conflicted field with all its candidates, sorted by field name. Fields whose
+    /// concurrent entries all hold the same value are not listed: nobody disagreed.
     ///
     /// A field edited on one replica while another deleted the record shows two candidates:
     /// the edit and the deletion (``FieldConflict/Candidate/isDeletion``).
@@ -48,7 +55,7 @@ extension RecordState {
                     value: .null, author: deletion.author, dot: deletion.dot, time: deletion.time,
                     isDeletion: true))
             }
-            guard candidates.count > 1 else { continue }
+            guard candidates.count > 1, Set(candidates.map(\.value)).count > 1 else { continue }
             candidates.sort { lhs, rhs in
                 FieldEntry(dot: lhs.dot, value: lhs.value, time: lhs.time, author: lhs.author)
                     .displays(over: FieldEntry(dot: rhs.dot, value: rhs.value, time: rhs.time, author: rhs.author))

@@ -28,7 +28,7 @@ extension RecordState {
     public func wouldBeUnchanged(by values: [String: FieldValue]) -> Bool {
         values.allSatisfy { name, value in
             guard let entries = fields[name] else { return value.isNull }
-            return entries.count == 1 && entries[0].value == value
+            return entries.allSatisfy { $0.value == value }
         }
     }
 }

@@ -39,7 +39,7 @@ struct HubSession {
         let activity = Activity()
         do {
             try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
+                await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await watchdog(activity, outbound) }
                     await serve(inbound, outbound, activity, &tally)
                     group.cancelAll()

@@ -12,6 +12,12 @@ public struct HubSessionStateMachine: Sendable {
         public var replica: ReplicaID
         public var tokenID: String
         public var name: String
+
+        public init(replica: ReplicaID, tokenID: String, name: String) {
+            self.replica = replica
+            self.tokenID = tokenID
+            self.name = name
+        }
     }
 
     public enum State: Sendable, Hashable {

@@ -116,6 +116,12 @@ public final class ReplicaStore: Sendable {
         }
     }
 
+    /// Copies the whole replica to a new file at `path`, consistently, while it stays in use.
+    public func backup(to path: String) throws {
+        let destination = try DatabaseQueue(path: path)
+        try writer.backup(to: destination)
+    }
+
     /// `PRAGMA integrity_check`: `["ok"]` for a healthy file.
     public func integrityCheck() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }

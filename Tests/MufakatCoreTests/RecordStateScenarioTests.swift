@@ -200,3 +200,22 @@ struct RecordStateScenarioTests {
         #expect(!state.wouldBeUnchanged(by: ["influence": .string("Low")]))
     }
 }
+
+@Suite("Agreeing concurrent writes")
+struct AgreeingWritesTests {
+    @Test("two people typing the same value concurrently is not a conflict")
+    func sameValueIsNoConflict() throws {
+        var iom = SimulatedReplica("iom")
+        var unicef = SimulatedReplica("unicef")
+        try iom.put("r-1", ["value": .integer(42), "area": .string("East Java")])
+        try unicef.put("r-1", ["value": .integer(42), "area": .string("east java")])
+        try iom.receive(from: unicef)
+        let state = iom.states["r-1"]!
+        #expect(state.fields["value"]?.count == 2)
+        #expect(state.conflicts.map(\.field) == ["area"])
+        #expect(state.isConflicted)
+        #expect(state.wouldBeUnchanged(by: ["value": .integer(42)]))
+        try iom.resolve("r-1", field: "area", to: .string("East Java"))
+        #expect(!iom.states["r-1"]!.isConflicted)
+    }
+}

@@ -1,0 +1,63 @@
+import MufakatWire
+import NIOCore
+import NIOPosix
+
+/// A bare TCP connection to a hub that sends exactly the bytes or messages a test wants
+/// — including malformed ones — and decodes what comes back.
+///
+/// ```swift
+/// try await RawHubConnection.with(port: hub.port) { connection in
+///     try await connection.send(bytes: garbage)
+///     let answer = try await connection.receive()      // .error(bad-flags)
+/// }
+/// ```
+public final class RawHubConnection {
+    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private var buffer = ByteBuffer()
+
+    private init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+        self.inbound = inbound
+        self.outbound = outbound
+    }
+
+    /// Connects, runs `body`, and closes the connection.
+    public static func with<T>(port: Int, _ body: (RawHubConnection) async throws -> T) async throws -> T {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await body(RawHubConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
+        }
+    }
+
+    public func send(_ message: Message) async throws {
+        var bytes = ByteBuffer()
+        bytes.writeWireFrame(try message.frame())
+        try await outbound.write(bytes)
+    }
+
+    public func send(bytes: ByteBuffer) async throws {
+        try await outbound.write(bytes)
+    }
+
+    /// The next message, or `nil` when the hub closed the connection.
+    public func receive() async throws -> Message? {
+        while true {
+            if let frame = try buffer.readWireFrame(limits: .default) {
+                return try Message(frame: frame)
+            }
+            guard var chunk = try await inbound.next() else { return nil }
+            buffer.writeBuffer(&chunk)
+        }
+    }
+
+    /// Sends `hello` and returns the hub's answer.
+    public func hello(replica: String, token: String, version: Int = WireProtocol.version) async throws -> Message? {
+        try await send(.hello(Hello(version: version, replica: replica, token: token, client: "raw test client")))
+        return try await receive()
+    }
+}

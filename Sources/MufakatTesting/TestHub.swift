@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import MufakatHub
+import MufakatStore
+import NIOCore
+import ServiceLifecycle
+
+/// A hub on a free port of 127.0.0.1 with its own temporary data folder, for tests.
+///
+/// ```swift
+/// let hub = try await TestHub.start()
+/// defer { Task { await hub.stop() } }
+/// let token = try hub.store.createToken(org: "iom", name: "Andi").secret
+/// ```
+public final class TestHub: Sendable {
+    public let store: HubStore
+    public let port: Int
+    public let directory: TemporaryDirectory
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(store: HubStore, port: Int, directory: TemporaryDirectory, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.store = store
+        self.port = port
+        self.directory = directory
+        self.group = group
+        self.task = task
+    }
+
+    public var address: String { "127.0.0.1:\(port)" }
+
+    public static func start(configure: (inout HubConfiguration) -> Void = { _ in }) async throws -> TestHub {
+        let directory = try TemporaryDirectory("mufakat-hub")
+        let store = try HubStore.open(directory: directory.path)
+        var configuration = HubConfiguration(host: "127.0.0.1", port: 0)
+        configure(&configuration)
+        var logger = Logger(label: "mufakat.hub.test")
+        logger.logLevel = ProcessInfo.processInfo.environment["MUFAKAT_TEST_LOG"] == nil ? .warning : .info
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = HubServer(store: store, configuration: configuration, logger: logger) { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return TestHub(store: store, port: port, directory: directory, group: group, task: task)
+    }
+
+    /// A fresh token's secret.
+    public func token(org: String = "iom", name: String = "Andi") throws -> String {
+        try store.createToken(org: org, name: name).secret
+    }
+
+    /// Graceful shutdown, as on SIGTERM; waits until the server has stopped.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import MufakatClient
+import MufakatStore
+import MufakatTesting
+import MufakatWire
+import NIOCore
+import Testing
+
+@Suite("Hub answers protocol errors with an error frame; other sessions carry on")
+struct ProtocolErrorTests {
+    /// Sends `bytes` (or messages) on one connection and returns the error code the hub answered with.
+    private func errorCode(_ hub: TestHub, _ exchange: (RawHubConnection) async throws -> Void) async throws -> WireError.Code? {
+        try await RawHubConnection.with(port: hub.port) { connection in
+            try await exchange(connection)
+            while let message = try await connection.receive() {
+                if case .error(let error) = message {
+                    #expect(try await connection.receive() == nil, "the hub closes after an error")
+                    return error.code
+                }
+            }
+            return nil
+        }
+    }
+
+    @Test("each class of bad input gets its code, while a normal replica syncs alongside")
+    func errorsWhileOthersSync() async throws {
+        try await withHub { hub in
+            let token = try hub.token()
+            let replica = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            try replica.store.put("organizations", id: "unicef", [("name", "UNICEF"), ("type", "UNAgency")])
+
+            var badFlags = ByteBuffer()
+            badFlags.writeInteger(UInt32(2), endianness: .big)
+            badFlags.writeBytes([0x04, 0x7b])
+            #expect(try await errorCode(hub) { try await $0.send(bytes: badFlags) } == .badFlags)
+
+            var tooLarge = ByteBuffer()
+            tooLarge.writeInteger(UInt32.max, endianness: .big)
+            #expect(try await errorCode(hub) { try await $0.send(bytes: tooLarge) } == .frameTooLarge)
+
+            var notJSON = ByteBuffer()
+            notJSON.writeWireFrame(WireFrame(flags: [], body: ByteBuffer(string: "hello hub\n")))
+            #expect(try await errorCode(hub) { try await $0.send(bytes: notJSON) } == .badJSON)
+
+            var unknownType = ByteBuffer()
+            unknownType.writeWireFrame(WireFrame(flags: [], body: ByteBuffer(string: #"{"type":"subscribe"}"# + "\n")))
+            #expect(try await errorCode(hub) { try await $0.send(bytes: unknownType) } == .unknownType)
+
+            #expect(try await errorCode(hub) { try await $0.send(.pull(Pull(since: 0, limit: 10))) } == .unexpectedMessage)
+            #expect(try await errorCode(hub) { _ = try await $0.send(.hello(Hello(version: 9, replica: "r1", token: token, client: "x"))) } == .versionUnsupported)
+            #expect(try await errorCode(hub) { try await $0.send(.hello(Hello(replica: "r1", token: "wrong", client: "x"))) } == .unauthorized)
+            #expect(try await errorCode(hub) { connection in
+                _ = try await connection.hello(replica: "r2", token: token)
+                try await connection.send(.welcome(Welcome(hub: "x", seq: 0, counter: 0, limits: .default)))
+            } == .unexpectedMessage)
+            #expect(try await errorCode(hub) { connection in
+                _ = try await connection.hello(replica: "r3", token: token)
+                try await connection.send(.hello(Hello(replica: "r3", token: token, client: "again")))
+            } == .unexpectedMessage)
+
+            let summary = try await replica.sync()
+            #expect(summary.pushed == 1)
+            #expect(try hub.store.digest() == replica.digest)
+        }
+    }
+
+    @Test("a connection that never says hello is closed with hello-timeout; a silent session with idle-timeout")
+    func timeouts() async throws {
+        try await withHub(configure: { $0.helloTimeout = .milliseconds(300); $0.idleTimeout = .milliseconds(600) }) { hub in
+            let token = try hub.token()
+            let started = ContinuousClock.now
+            #expect(try await errorCode(hub) { _ in } == .helloTimeout)
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(try await errorCode(hub) { connection in
+                guard case .welcome = try await connection.hello(replica: "quiet", token: token) else { throw SimulatedCrash() }
+            } == .idleTimeout)
+        }
+    }
+
+    @Test("graceful shutdown answers an idle session with shutting-down")
+    func shutdown() async throws {
+        let hub = try await TestHub.start()
+        let token = try hub.token()
+        try await RawHubConnection.with(port: hub.port) { connection in
+            guard case .welcome = try await connection.hello(replica: "idle", token: token) else { throw SimulatedCrash() }
+            let stopping = Task { await hub.stop() }
+            guard case .error(let error) = try await connection.receive() else {
+                Issue.record("no error on shutdown")
+                return
+            }
+            #expect(error.code == .shuttingDown)
+            await stopping.value
+        }
+    }
+}

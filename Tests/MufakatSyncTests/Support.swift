@@ -1,0 +1,51 @@
+import Foundation
+import MufakatClient
+import MufakatCore
+import MufakatHub
+import MufakatStore
+import MufakatTesting
+
+/// A replica in memory that syncs with a test hub.
+struct TestReplica {
+    let store: ReplicaStore
+    var batchSize = 1_000
+
+    init(hub: TestHub, org: String = "iom", name: String = "Andi") throws {
+        store = try ReplicaStore.inMemory(hub: hub.address, token: try hub.token(org: org, name: name), name: "\(name) (\(org.uppercased()))")
+    }
+
+    init(store: ReplicaStore) {
+        self.store = store
+    }
+
+    @discardableResult
+    func sync(
+        afterPushBatch: @escaping @Sendable (Int) throws -> Void = { _ in },
+        afterPullBatch: @escaping @Sendable (Int) throws -> Void = { _ in }
+    ) async throws -> SyncSummary {
+        var client = SyncClient(store: store, batchSize: batchSize, timeout: .seconds(20))
+        client.afterPushBatch = afterPushBatch
+        client.afterPullBatch = afterPullBatch
+        return try await client.sync()
+    }
+
+    var digest: String { get throws { try store.digest() } }
+}
+
+/// Stands in for a process killed at a chosen point.
+struct SimulatedCrash: Error {}
+
+/// Brackets a test with a running hub.
+func withHub<T>(
+    configure: (inout MufakatHub.HubConfiguration) -> Void = { _ in }, _ body: (TestHub) async throws -> T
+) async throws -> T {
+    let hub = try await TestHub.start(configure: configure)
+    do {
+        let result = try await body(hub)
+        await hub.stop()
+        return result
+    } catch {
+        await hub.stop()
+        throw error
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+import MufakatClient
+import MufakatCore
+import MufakatStore
+import MufakatTesting
+import MufakatWire
+import Testing
+
+@Suite("Sync between a hub and replicas")
+struct SyncTests {
+    @Test("push, pull, conflict, resolve: three replicas converge by digest")
+    func conflictAndConvergence() async throws {
+        try await withHub { hub in
+            let iom = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            let unicef = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            let stc = try TestReplica(hub: hub, org: "stc", name: "Budi")
+            try iom.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral"), ("influence", "Low")])
+            try await iom.sync()
+            try await unicef.sync()
+            try await stc.sync()
+            #expect(try unicef.store.get("positions", id: "kemnaker:ask-1").document["stance"] == .string("Neutral"))
+
+            try iom.store.put("positions", id: "kemnaker:ask-1", [("stance", "ActiveSupport")])
+            try unicef.store.put("positions", id: "kemnaker:ask-1", [("stance", "PassiveOpposition")])
+            try stc.store.put("positions", id: "kemnaker:ask-1", [("influence", "High")])
+            try await iom.sync()
+            try await unicef.sync()
+            let last = try await stc.sync()
+            #expect(last.newConflicts == 1)
+            try await iom.sync()
+            try await unicef.sync()
+            for replica in [iom, unicef, stc] {
+                let record = try replica.store.get("positions", id: "kemnaker:ask-1")
+                #expect(record.conflicts.map(\.field) == ["stance"])
+                #expect(record.document["influence"] == .string("High"))
+            }
+            #expect(try hub.store.conflicts().map(\.id) == ["kemnaker:ask-1"])
+
+            try stc.store.resolve("positions", id: "kemnaker:ask-1", field: "stance", .value("PassiveSupport"))
+            try await stc.sync()
+            try await iom.sync()
+            try await unicef.sync()
+            let digests = try [iom.digest, unicef.digest, stc.digest, hub.store.digest()]
+            #expect(Set(digests).count == 1)
+            #expect(try hub.store.conflicts().isEmpty)
+            #expect(try iom.store.get("positions", id: "kemnaker:ask-1").document["stance"] == .string("PassiveSupport"))
+        }
+    }
+
+    @Test("a replica does not download back what it alone pushed; a no-op sync moves nothing")
+    func noEcho() async throws {
+        try await withHub { hub in
+            let replica = try TestReplica(hub: hub)
+            for index in 0..<50 {
+                try replica.store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
+            }
+            let first = try await replica.sync()
+            #expect(first.pushed == 50)
+            #expect(first.pulled == 0)
+            let second = try await replica.sync()
+            #expect(second.pushed == 0 && second.pulled == 0)
+            #expect(second.bytesSent < 400 && second.bytesReceived < 400, "\(second.bytesSent) up, \(second.bytesReceived) down")
+        }
+    }
+
+    @Test("killed after 3 of 10 push batches: the next sync carries on, nothing lost or doubled")
+    func resumePush() async throws {
+        try await withHub { hub in
+            var replica = try TestReplica(hub: hub)
+            replica.batchSize = 10
+            for index in 0..<100 {
+                try replica.store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
+            }
+            await #expect(throws: (any Error).self) {
+                try await replica.sync(afterPushBatch: { if $0 == 3 { throw SimulatedCrash() } })
+            }
+            #expect(try hub.store.summary().records == 30)
+            #expect(try replica.store.status().pendingChanges == 70)
+            let resumed = try await replica.sync()
+            #expect(resumed.pushed == 70)
+            #expect(try hub.store.summary().records == 100)
+            #expect(try hub.store.digest() == replica.digest)
+        }
+    }
+
+    @Test("killed after 4 pull batches: the checkpoint kept, the next sync carries on")
+    func resumePull() async throws {
+        try await withHub { hub in
+            let writer = try TestReplica(hub: hub)
+            var data = SampleData(seed: 5)
+            let csv = data.reportsCSV(rows: 120)
+            _ = try writer.store.importCSV("reports", data: Data(csv.utf8))
+            try await writer.sync()
+            var reader = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            reader.batchSize = 10
+            await #expect(throws: (any Error).self) {
+                try await reader.sync(afterPullBatch: { if $0 == 4 { throw SimulatedCrash() } })
+            }
+            #expect(try reader.store.list("reports").count == 40)
+            #expect(try reader.store.metadata().checkpoint == 40)
+            let resumed = try await reader.sync()
+            #expect(resumed.pulled == 80)
+            #expect(try reader.digest == hub.store.digest())
+        }
+    }
+
+    @Test("a connection cut after sending a push is repaired by syncing again")
+    func cutAfterPush() async throws {
+        try await withHub { hub in
+            let replica = try TestReplica(hub: hub)
+            try replica.store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+            let metadata = try replica.store.metadata()
+            let batch = try #require(try replica.store.pendingPush(limit: 10))
+            try await RawHubConnection.with(port: hub.port) { connection in
+                _ = try await connection.hello(replica: metadata.replica.rawValue, token: metadata.token)
+                try await connection.send(.push(Push(through: batch.through), records: batch.records))
+                // Hang up without reading `pushed`.
+            }
+            let summary = try await replica.sync()
+            #expect(summary.pushed + summary.unchanged == 1)
+            #expect(try hub.store.summary().records == 1)
+            #expect(try hub.store.digest() == replica.digest)
+        }
+    }
+
+    @Test("a revoked token is refused and the local data stays as it was")
+    func revokedToken() async throws {
+        try await withHub { hub in
+            let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi")
+            let store = try ReplicaStore.inMemory(hub: hub.address, token: secret, name: "Andi")
+            try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+            try await TestReplica(store: store).sync()
+            try store.put("organizations", id: "unicef", [("name", "UNICEF"), ("type", "UNAgency")])
+            try hub.store.revokeToken(id: id)
+            let before = try store.digest()
+            let pending = try store.status().pendingChanges
+            do {
+                try await TestReplica(store: store).sync()
+                Issue.record("a revoked token synced")
+            } catch let error as SyncError {
+                #expect(error.kind == .refused)
+                #expect(error.message.contains("token"))
+            }
+            #expect(try store.digest() == before)
+            #expect(try store.status().pendingChanges == pending)
+        }
+    }
+
+    @Test("revoking a token refuses a live session at its next frame")
+    func revokedLive() async throws {
+        try await withHub { hub in
+            let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi")
+            try await RawHubConnection.with(port: hub.port) { connection in
+                guard case .welcome = try await connection.hello(replica: "abc123", token: secret) else {
+                    Issue.record("no welcome")
+                    return
+                }
+                try await connection.send(.ping(Ping(nonce: 1)))
+                #expect(try await connection.receive() == .pong(Ping(nonce: 1)))
+                try hub.store.revokeToken(id: id)
+                try await connection.send(.ping(Ping(nonce: 2)))
+                guard case .error(let error) = try await connection.receive() else {
+                    Issue.record("no error after revocation")
+                    return
+                }
+                #expect(error.code == .unauthorized)
+                #expect(try await connection.receive() == nil)
+            }
+        }
+    }
+
+    @Test("a replica id belongs to the token that first used it")
+    func replicaBoundToToken() async throws {
+        try await withHub { hub in
+            let first = try hub.token(org: "iom", name: "Andi")
+            let second = try hub.token(org: "unicef", name: "Sari")
+            try await RawHubConnection.with(port: hub.port) { connection in
+                guard case .welcome = try await connection.hello(replica: "feed01", token: first) else { throw SimulatedCrash() }
+            }
+            try await RawHubConnection.with(port: hub.port) { connection in
+                guard case .error(let error) = try await connection.hello(replica: "feed01", token: second) else {
+                    Issue.record("hub accepted a replica id under another token")
+                    return
+                }
+                #expect(error.code == .unauthorized)
+            }
+        }
+    }
+
+    @Test("writes of another replica the hub has not seen are refused; the rest of the batch applies")
+    func forgedDots() async throws {
+        try await withHub { hub in
+            let token = try hub.token()
+            var forged = RecordState()
+            try forged.write(
+                ["name": .string("Forged"), "type": .string("NGO")], dot: Dot(replica: try ReplicaID("beef"), counter: 1),
+                now: 1, author: "Someone else")
+            var honest = RecordState()
+            try honest.write(
+                ["name": .string("IOM"), "type": .string("UNAgency")], dot: Dot(replica: try ReplicaID("cafe"), counter: 1),
+                now: 1, author: "Andi")
+            var invalid = RecordState()
+            try invalid.write(
+                ["name": .string("X"), "type": .string("Charity")], dot: Dot(replica: try ReplicaID("cafe"), counter: 2),
+                now: 1, author: "Andi")
+            try await RawHubConnection.with(port: hub.port) { connection in
+                guard case .welcome = try await connection.hello(replica: "cafe", token: token) else { throw SimulatedCrash() }
+                try await connection.send(.push(Push(through: 2), records: [
+                    ReplicatedRecord(collection: "organizations", id: "forged", state: forged),
+                    ReplicatedRecord(collection: "organizations", id: "iom", state: honest),
+                    ReplicatedRecord(collection: "organizations", id: "x", state: invalid),
+                ]))
+                guard case .pushed(let pushed) = try await connection.receive() else {
+                    Issue.record("no pushed")
+                    return
+                }
+                #expect(pushed.accepted == 1)
+                #expect(pushed.rejected.map(\.code) == ["forged-dot", "invalid"])
+                #expect(pushed.rejected.map(\.id) == ["forged", "x"])
+                #expect(pushed.rejected[1].message.contains("type: 'Charity' written by cafe:2 is not accepted"))
+            }
+            #expect(try hub.store.records().map(\.id) == ["iom"])
+        }
+    }
+
+    @Test("a replica restored from an old backup moves its counter past what the hub saw")
+    func counterGuard() async throws {
+        try await withHub { hub in
+            let directory = try TemporaryDirectory()
+            let path = directory.path("replica.sqlite")
+            let store = try ReplicaStore.create(at: path, hub: hub.address, token: try hub.token(), name: "Andi")
+            try store.put("positions", id: "a:ask-1", [("stance", "Neutral")])
+            try await TestReplica(store: store).sync()
+            try store.backup(to: directory.path("backup.sqlite"))
+            for stance in ["ActiveSupport", "PassiveSupport", "NoPosition"] {
+                try store.put("positions", id: "a:ask-1", [("stance", stance)])
+            }
+            try await TestReplica(store: store).sync()
+            let seen = try store.metadata().counter
+            #expect(seen == 4)
+
+            // The laptop dies; the backup comes back with counter 1.
+            let restored = try ReplicaStore.open(at: directory.path("backup.sqlite"))
+            #expect(try restored.metadata().counter == 1)
+            try await TestReplica(store: restored).sync()
+            #expect(try restored.metadata().counter == 4)
+            try restored.put("positions", id: "a:ask-1", [("stance", "Unknown")])
+            #expect(try restored.metadata().counter == 5)
+            let summary = try await TestReplica(store: restored).sync()
+            #expect(summary.rejected.isEmpty)
+            #expect(try hub.store.records().first?.state.document["stance"] == .string("Unknown"))
+            #expect(try restored.digest() == hub.store.digest())
+        }
+    }
+
+    @Test("an unreachable hub fails with a clear message and leaves the replica as it was")
+    func unreachable() async throws {
+        let store = try ReplicaStore.inMemory(hub: "127.0.0.1:1", token: "t", name: "Andi")
+        try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+        let before = try store.digest()
+        do {
+            try await TestReplica(store: store).sync()
+            Issue.record("synced with nothing")
+        } catch let error as SyncError {
+            #expect(error.kind == .unreachable)
+            #expect(error.message.contains("cannot reach the hub at 127.0.0.1:1"))
+        }
+        #expect(try store.digest() == before)
+        #expect(try store.status().pendingChanges == 1)
+    }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Mufakat in two minutes: a hub and three field offices that work offline, disagree,
+# and converge. Run through `make demo`, or: BIN=.build/debug scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="${BIN:-.build/debug}"
+. scripts/lib.sh
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mufakat-demo.XXXXXX")
+trap 'stop_hub; rm -rf "$WORK"' EXIT
+IOM="$WORK/iom" UNICEF="$WORK/unicef" STC="$WORK/stc"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "mufakat $*"; }
+
+say "The lead agency starts a hub (embedded SQLite in $WORK/hub) and issues tokens"
+start_hub "$WORK/hub"
+echo "hub listening on $HUB_ADDR"
+new_replica "$IOM" iom "Andi (IOM)"
+new_replica "$UNICEF" unicef "Sari (UNICEF)"
+new_replica "$STC" save-the-children "Budi (Save the Children)"
+echo "three laptops: Andi (IOM), Sari (UNICEF), Budi (Save the Children), each with its own replica"
+
+say "Andi enters the coalition's organizations, two advocacy asks and first positions — offline"
+for org in "iom name=IOM type=UNAgency country=ID" "unicef name=UNICEF type=UNAgency country=ID" \
+  "save-the-children name='Save the Children' type=INGO country=ID" \
+  "kemnaker name='Ministry of Manpower' type=CentralGovernment country=ID" \
+  "bp2mi name='Migrant Worker Protection Agency (BP2MI)' type=CentralGovernment country=ID"; do
+  eval "mf \"\$IOM\" put organizations $org" >/dev/null
+done
+mf "$IOM" put asks ask-budget "title=Raise the shelter budget" category=BudgetIncrease target=kemnaker lead=iom status=Active >/dev/null
+mf "$IOM" put asks ask-bilateral "title=Bilateral agreement on domestic workers" category=BilateralAgreementMigrantWorkers target=bp2mi lead=unicef status=AgreedByCoalition >/dev/null
+mf "$IOM" put positions kemnaker:ask-budget stance=PassiveSupport influence=High >/dev/null
+mf "$IOM" put positions bp2mi:ask-bilateral stance=Neutral influence=High "statement=Will review after the election" >/dev/null
+mf "$IOM" put positions iom:ask-budget stance=ActiveSupport >/dev/null
+run "status"; mf "$IOM" status
+
+say "Everyone syncs once and has the same data"
+for home in "$IOM" "$UNICEF" "$STC"; do mf "$home" sync | head -2; done
+
+say "Offline again, people edit the same records"
+echo "Andi:  the ministry now actively supports the budget ask"
+mf "$IOM" put positions kemnaker:ask-budget stance=ActiveSupport >/dev/null
+echo "Sari:  she heard the ministry is only neutral (same field: a conflict)"
+mf "$UNICEF" put positions kemnaker:ask-budget stance=Neutral >/dev/null
+echo "Budi:  adds the minister's statement (another field: merges by itself)"
+mf "$STC" put positions kemnaker:ask-budget "statement=Supports a 20% increase in 2026" source=Meeting >/dev/null
+echo "Andi:  deletes BP2MI's position as outdated …"
+mf "$IOM" delete positions bp2mi:ask-bilateral >/dev/null
+echo "Budi:  … while updating its statement (an edit racing a delete)"
+mf "$STC" put positions bp2mi:ask-bilateral "statement=Draft agreement sent to the cabinet" >/dev/null
+echo "Sari and Budi both enter IOM's Q3 figure for East Java (typed differently: one record, not two), with different values"
+mf "$UNICEF" new reports org=iom period=2025-Q3 country=ID "area=East Java" indicator=VictimsIdentified value=42 >/dev/null
+mf "$STC" new reports org=iom period=2025-q3 country=id "area=east java" indicator=victimsidentified value=44 >/dev/null
+
+say "They sync in turn"
+for home in "$IOM" "$UNICEF" "$STC" "$IOM" "$UNICEF"; do mf "$home" sync >/dev/null; done
+echo "done: every replica now holds every write"
+
+say "Positions (organization × ask → stance), straight from the replica's SQL view"
+printf '$ sqlite3 %s "SELECT subject, … FROM positions"\n' "iom/replica.sqlite"
+sqlite3 -header -column "$IOM/replica.sqlite" "
+  SELECT subject AS organization,
+         COALESCE(MAX(CASE WHEN ask = 'ask-budget' THEN stance END), '') AS \"ask-budget\",
+         COALESCE(MAX(CASE WHEN ask = 'ask-bilateral' THEN stance END), '') AS \"ask-bilateral\",
+         MAX(conflicted) AS conflicted
+  FROM positions GROUP BY subject ORDER BY subject"
+
+say "The conflicts, with both values, who wrote them, where and when"
+run "conflicts"; mf "$IOM" conflicts
+
+say "People decide, on any replica"
+REPORT=$(mf "$IOM" list reports --conflicts --json | sed -n 's/.*"id":"\(r-[0-9a-f]*\)".*/\1/p')
+run "resolve positions kemnaker:ask-budget stance --value ActiveSupport"
+mf "$IOM" resolve positions kemnaker:ask-budget stance --value ActiveSupport
+run "resolve positions bp2mi:ask-bilateral statement --value 'Draft agreement sent to the cabinet'   (keep the edit: the record comes back)"
+mf "$STC" resolve positions bp2mi:ask-bilateral statement --value "Draft agreement sent to the cabinet"
+run "resolve reports $REPORT value --value 44"
+mf "$UNICEF" resolve reports "$REPORT" value --value 44
+run "resolve reports $REPORT area --value 'East Java'"
+mf "$UNICEF" resolve reports "$REPORT" area --value "East Java"
+
+say "Sync again in turn: every conflict is gone everywhere"
+for home in "$IOM" "$UNICEF" "$STC" "$IOM" "$UNICEF"; do mf "$home" sync >/dev/null; done
+run "conflicts"; mf "$STC" conflicts
+run "get positions kemnaker:ask-budget"; mf "$UNICEF" get positions kemnaker:ask-budget
+
+say "Four digests — three laptops and the hub — are equal: identical data"
+D_IOM=$(mf "$IOM" digest); D_UNICEF=$(mf "$UNICEF" digest); D_STC=$(mf "$STC" digest)
+D_HUB=$("$MUFAKAT_HUB" digest --data "$WORK/hub")
+printf '  %-28s %s\n' "IOM (Andi)" "$D_IOM" "UNICEF (Sari)" "$D_UNICEF" "Save the Children (Budi)" "$D_STC" "hub" "$D_HUB"
+if [ "$D_IOM" = "$D_HUB" ] && [ "$D_UNICEF" = "$D_HUB" ] && [ "$D_STC" = "$D_HUB" ]; then
+  echo "converged."
+else
+  echo "digests differ: this is a bug" >&2
+  exit 1
+fi

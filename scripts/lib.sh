@@ -1,0 +1,65 @@
+# Shared helpers for the demo and the scenario scripts. Source it; set BIN first
+# (the folder holding the built mufakat and mufakat-hub).
+#
+#   start_hub DIR          start a hub on a free port of 127.0.0.1 with data in DIR;
+#                          sets HUB_PID and HUB_ADDR
+#   stop_hub [SIGNAL]      stop it (TERM by default) and wait
+#   new_token ORG NAME     print a fresh token's secret
+#   new_replica HOME ORG NAME   init a replica in HOME with a fresh token
+#   mf HOME ARGS...        run mufakat on that replica
+
+set -euo pipefail
+
+: "${BIN:?set BIN to the folder with mufakat and mufakat-hub}"
+MUFAKAT="$BIN/mufakat"
+MUFAKAT_HUB="$BIN/mufakat-hub"
+HUB_DATA=""
+HUB_PID=""
+HUB_ADDR=""
+
+start_hub() {
+  HUB_DATA="$1"
+  mkdir -p "$HUB_DATA"
+  rm -f "$HUB_DATA/hub.port"
+  "$MUFAKAT_HUB" serve --data "$HUB_DATA" --host 127.0.0.1 --port "${HUB_PORT:-0}" >>"$HUB_DATA/hub.log" 2>&1 &
+  HUB_PID=$!
+  for _ in $(seq 1 200); do
+    if [ -s "$HUB_DATA/hub.port" ]; then
+      HUB_ADDR="127.0.0.1:$(cat "$HUB_DATA/hub.port")"
+      return 0
+    fi
+    if ! kill -0 "$HUB_PID" 2>/dev/null; then
+      echo "the hub did not start; its log:" >&2
+      cat "$HUB_DATA/hub.log" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  echo "the hub did not report its port within 10 s" >&2
+  return 1
+}
+
+stop_hub() {
+  local signal="${1:-TERM}"
+  if [ -n "$HUB_PID" ] && kill -0 "$HUB_PID" 2>/dev/null; then
+    kill "-$signal" "$HUB_PID" 2>/dev/null || true
+    wait "$HUB_PID" 2>/dev/null || true
+  fi
+  HUB_PID=""
+}
+
+new_token() {
+  "$MUFAKAT_HUB" token create --data "$HUB_DATA" --org "$1" --name "$2" --json |
+    sed -n 's/.*"token":"\([^"]*\)".*/\1/p'
+}
+
+new_replica() {
+  local home="$1" org="$2" name="$3"
+  "$MUFAKAT" init --home "$home" --hub "$HUB_ADDR" --token "$(new_token "$org" "$name")" --name "$name" >/dev/null
+}
+
+mf() {
+  local home="$1"
+  shift
+  "$MUFAKAT" "$@" --home "$home"
+}
