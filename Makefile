@@ -8,8 +8,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SYSTEM_PACKAGES := libsqlite3-dev zlib1g-dev sqlite3
 TEST_LOG := .build/test-output.log
+SCENARIO_LOG := .build/scenario-output.log
 
-.PHONY: all deps build build-products demo test clean
+.PHONY: all deps build build-products demo test compose-check clean
 
 all: build
 
@@ -40,12 +41,29 @@ build-products: deps
 demo: build-products
 	BIN=$$($(SWIFT) build --show-bin-path) scripts/demo.sh
 
-# Runs every test target, then prints one closing line that counts them.
+# Every unit test, then the process-level scenarios, then the compose file check; one
+# closing line counts them all. SCENARIO_SEEDS=N runs more random schedules.
 test: build
 	@mkdir -p .build
 	@set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee $(TEST_LOG)
 	@count=$$(grep -Eo 'Test run with [0-9]+ tests?' $(TEST_LOG) | tail -1 | grep -Eo '[0-9]+'); \
 	echo "unit tests: $${count:-0} passed, 0 failed"
+	@set -o pipefail; BIN=$$($(SWIFT) build --show-bin-path) scripts/run-scenarios.sh 2>&1 | tee $(SCENARIO_LOG)
+	@$(MAKE) --no-print-directory compose-check
+	@unit=$$(grep -Eo 'Test run with [0-9]+ tests?' $(TEST_LOG) | tail -1 | grep -Eo '[0-9]+'); \
+	scenarios=$$(sed -n 's/^scenarios: \([0-9]*\) passed.*/\1/p' $(SCENARIO_LOG)); \
+	echo "all: $$((unit + scenarios + 1)) passed, 0 failed"
+
+# Validates docker-compose.yml with a real compose parser (Debian's docker-compose); no
+# Docker engine is needed for that.
+compose-check:
+	@if ! command -v docker-compose >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
+	  else echo "compose-check: install docker-compose (apt-get install docker-compose)" >&2; exit 1; fi; fi
+	@docker-compose -f docker-compose.yml config -q
+	@services=$$(docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' '); \
+	test "$$services" = "client-iom client-save-the-children client-unicef hub " || { echo "compose-check: services are $$services" >&2; exit 1; }; \
+	echo "compose-check: docker-compose.yml is valid (hub + 3 clients)"
 
 clean:
 	rm -rf .build

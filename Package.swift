@@ -144,6 +144,14 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
+        .executableTarget(
+            name: "mufakat-faultproxy",
+            dependencies: [
+                "MufakatTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "MufakatWireTests",
             dependencies: [

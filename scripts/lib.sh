@@ -63,3 +63,45 @@ mf() {
   shift
   "$MUFAKAT" "$@" --home "$home"
 }
+
+# --- assertions for scenario scripts -------------------------------------------------
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+expect_eq() {
+  local what="$1" expected="$2" actual="$3"
+  [ "$expected" = "$actual" ] || fail "$what: expected '$expected', got '$actual'"
+}
+
+hub_digest() {
+  "$MUFAKAT_HUB" digest --data "$HUB_DATA"
+}
+
+# expect_converged HOME...: every replica's digest equals the hub's.
+expect_converged() {
+  local hub
+  hub=$(hub_digest)
+  for home in "$@"; do
+    expect_eq "digest of $(basename "$home")" "$hub" "$(mf "$home" digest)"
+  done
+}
+
+# json_field NAME: the first numeric or string value of "NAME" in JSON on stdin.
+json_field() {
+  sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\)\"\{0,1\}[,}].*/\1/p" | head -n 1
+}
+
+# sync_until_done HOME [ATTEMPTS]: sync, retrying after network failures (exit 69 or 76).
+sync_until_done() {
+  local home="$1" attempts="${2:-50}" code
+  for _ in $(seq 1 "$attempts"); do
+    code=0
+    mf "$home" sync --timeout 10 >/dev/null 2>&1 || code=$?
+    [ "$code" = 0 ] && return 0
+    case "$code" in 69 | 76) SYNC_FAILURES=$((${SYNC_FAILURES:-0} + 1)) ;; *) fail "sync of $home exited $code" ;; esac
+  done
+  fail "sync of $home did not complete in $attempts attempts"
+}

@@ -43,6 +43,9 @@ extension ReplicaStore {
         var report = ImportReport(collection: schema.name, rows: 0, created: 0, updated: 0, unchanged: 0, dryRun: dryRun, warnings: [])
         var badRows: [String] = []
         var badRowCount = 0
+        // The same warning on many rows (a missing organization) is reported once.
+        var warningRows: [String: [Int]] = [:]
+        var warningOrder: [String] = []
         try writer.writeWithoutTransaction { db in
             try db.inTransaction {
                 let dots = try DotAllocator(db)
@@ -86,8 +89,9 @@ extension ReplicaStore {
                         case "updated": report.updated += 1
                         default: report.unchanged += 1
                         }
-                        if report.warnings.count < Self.listedBadRows {
-                            report.warnings += outcome.warnings.map { "row \(rowNumber): \($0)" }
+                        for warning in outcome.warnings {
+                            if warningRows[warning] == nil { warningOrder.append(warning) }
+                            warningRows[warning, default: []].append(rowNumber)
                         }
                     } catch let error as InvalidWrite {
                         fail(error.problems.map(\.description))
@@ -103,6 +107,11 @@ extension ReplicaStore {
                 + badRows.map { "  - \($0)" }.joined(separator: "\n")
             if badRowCount > badRows.count { message += "\n  … and \(badRowCount - badRows.count) more bad rows" }
             throw MufakatError(.invalid, message)
+        }
+        report.warnings = warningOrder.map { warning in
+            let rows = warningRows[warning]!
+            let place = rows.count == 1 ? "row \(rows[0])" : "rows \(rows[0]) and \(rows.count - 1) more"
+            return "\(place): \(warning)"
         }
         return report
     }

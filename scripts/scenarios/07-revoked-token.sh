@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# A revoked token is refused with a clear message; local data stays intact.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+WORK=$(mktemp -d); trap 'stop_hub; rm -rf "$WORK"' EXIT
+start_hub "$WORK/hub"
+A="$WORK/a"
+created=$("$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --json)
+token=$(echo "$created" | json_field token)
+token_id=$(echo "$created" | json_field id)
+mf "$A" init --hub "$HUB_ADDR" --token "$token" --name "Andi (IOM)" >/dev/null
+mf "$A" put organizations iom name=IOM type=UNAgency >/dev/null
+mf "$A" sync >/dev/null
+
+"$MUFAKAT_HUB" token revoke --data "$HUB_DATA" "$token_id" >/dev/null
+mf "$A" put organizations unicef name=UNICEF type=UNAgency >/dev/null
+before=$(mf "$A" digest)
+code=0
+message=$(mf "$A" sync 2>&1 >/dev/null) || code=$?
+expect_eq "exit code" 77 "$code"
+echo "$message" | grep -q "refused" || fail "unclear message: $message"
+expect_eq "local digest" "$before" "$(mf "$A" digest)"
+expect_eq "pending" 1 "$(mf "$A" status --json | json_field pending)"
+echo "ok: revoked token refused ($message); local data intact"
