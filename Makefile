@@ -3,6 +3,7 @@ SHELL := /bin/bash
 #
 #   make demo    build and run the demo: a hub and three offline replicas converging
 #   make test    install missing system libraries, build, run every test
+#   make bench   release build, every benchmark, table on stdout and bench-results/latest.json
 #   make build   debug build of everything, tests included
 
 SWIFT ?= swift
@@ -10,7 +11,7 @@ SYSTEM_PACKAGES := libsqlite3-dev zlib1g-dev sqlite3
 TEST_LOG := .build/test-output.log
 SCENARIO_LOG := .build/scenario-output.log
 
-.PHONY: all deps build build-products demo test compose-check clean
+.PHONY: all deps build build-products demo test compose-check bench clean
 
 all: build
 
@@ -64,6 +65,12 @@ compose-check:
 	@services=$$(docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' '); \
 	test "$$services" = "client-iom client-save-the-children client-unicef hub " || { echo "compose-check: services are $$services" >&2; exit 1; }; \
 	echo "compose-check: docker-compose.yml is valid (hub + 3 clients)"
+
+# Benchmarks report; they never fail the build. BENCH_LARGE=1 adds 1,000,000-record sizes.
+bench: deps
+	$(SWIFT) build -c release
+	@mkdir -p bench-results
+	$$($(SWIFT) build -c release --show-bin-path)/mufakat-bench --json bench-results/latest.json
 
 clean:
 	rm -rf .build

@@ -139,8 +139,10 @@ let package = Package(
                 "MufakatCore",
                 "MufakatWire",
                 "MufakatStore",
+                "MufakatClient",
                 "MufakatTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),

@@ -99,7 +99,8 @@ public struct SyncClient: Sendable {
                 try store.bind(hubID: welcome.hub)
                 try store.raiseCounter(atLeast: welcome.counter)
                 let limit = max(1, min(batchSize, welcome.limits.records))
-                let maxBytes = max(64 << 10, welcome.limits.inflatedBytes / 8)
+                // About 1 MiB of state per push: the hub holds each session's batch in memory.
+                let maxBytes = max(64 << 10, min(1 << 20, welcome.limits.inflatedBytes / 8))
 
                 // Push: oldest local changes first, one acknowledged batch at a time.
                 let toPush = try store.pendingCount()
@@ -123,14 +124,23 @@ public struct SyncClient: Sendable {
                 }
 
                 // Pull: everything after the checkpoint, each batch stored with its checkpoint.
+                // The next pull goes out as soon as a batch arrives, so the hub prepares it
+                // while this replica stores the one in hand.
                 state.phase = .pulling
                 progress(state)
                 batches = 0
+                var checkpoint = try store.metadata().checkpoint
+                try await outbound.write(.pull(Pull(since: checkpoint, limit: limit)))
                 while true {
-                    let checkpoint = try store.metadata().checkpoint
-                    try await outbound.write(.pull(Pull(since: checkpoint, limit: limit)))
                     guard case .changes(let changes, let records) = try await receive(.changes) else { return }
+                    if changes.more {
+                        guard changes.through > checkpoint else {
+                            throw SyncError(.protocolError, "the hub says more changes wait but did not move the checkpoint past \(checkpoint)")
+                        }
+                        try await outbound.write(.pull(Pull(since: changes.through, limit: limit)))
+                    }
                     let outcome = try store.applyPulled(records, through: changes.through)
+                    checkpoint = changes.through
                     summary.pulled += records.count
                     summary.changed += outcome.changed
                     summary.newConflicts += outcome.newConflicts
@@ -139,9 +149,6 @@ public struct SyncClient: Sendable {
                     batches += 1
                     try afterPullBatch(batches)
                     if !changes.more { break }
-                    guard changes.through > checkpoint else {
-                        throw SyncError(.protocolError, "the hub says more changes wait but did not move the checkpoint past \(checkpoint)")
-                    }
                 }
                 try await outbound.write(.bye)
                 try store.recordSync(at: ReplicaStore.systemClock())

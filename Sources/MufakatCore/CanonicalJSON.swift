@@ -11,127 +11,128 @@
 public enum CanonicalJSON {
     /// Appends `string` as a JSON string literal.
     public static func appendString(_ string: String, to output: inout String) {
-        // Most strings need no escaping: append them whole.
-        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            output.append("\"")
-            output.append(string)
-            output.append("\"")
-            return
-        }
-        output.append("\"")
-        var plainStart = string.unicodeScalars.startIndex
-        let scalars = string.unicodeScalars
-        var index = scalars.startIndex
-        while index != scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\u{08}": escape = "\\b"
-            case "\u{09}": escape = "\\t"
-            case "\u{0A}": escape = "\\n"
-            case "\u{0C}": escape = "\\f"
-            case "\u{0D}": escape = "\\r"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: escape = nil
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(string.utf8.count + 2)
+        appendString(string, to: &bytes)
+        output.append(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Appends `string` as a JSON string literal, as UTF-8 bytes.
+    public static func appendString(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(UInt8(ascii: "\\")); output.append(byte)
+            case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\")); output.append(byte)
+            case 0x08: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "b"))
+            case 0x09: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "t"))
+            case 0x0A: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "n"))
+            case 0x0C: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "f"))
+            case 0x0D: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "r"))
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0xF)])
+            default: output.append(byte)
             }
-            if let escape {
-                output.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                output.append(escape)
-                plainStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
         }
-        output.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        output.append("\"")
+        output.append(UInt8(ascii: "\""))
     }
 
     public static func quoted(_ string: String) -> String {
-        var output = ""
+        var output: [UInt8] = []
         appendString(string, to: &output)
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
-    static func appendValue(_ value: FieldValue, to output: inout String) {
+    static func appendLiteral(_ text: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    static func appendNumber<T: BinaryInteger>(_ number: T, to output: inout [UInt8]) {
+        output.append(contentsOf: String(number).utf8)
+    }
+
+    static func appendValue(_ value: FieldValue, to output: inout [UInt8]) {
         switch value {
-        case .null: output.append("null")
-        case .bool(let flag): output.append(flag ? "true" : "false")
-        case .integer(let number): output.append(String(number))
+        case .null: appendLiteral("null", to: &output)
+        case .bool(let flag): flag ? appendLiteral("true", to: &output) : appendLiteral("false", to: &output)
+        case .integer(let number): appendNumber(number, to: &output)
         case .string(let string): appendString(string, to: &output)
         case .list(let items):
-            output.append("[")
+            output.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { output.append(",") }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 appendString(item, to: &output)
             }
-            output.append("]")
+            output.append(UInt8(ascii: "]"))
         }
     }
 
-    static func appendEntry(_ entry: FieldEntry, to output: inout String) {
-        output.append("{\"author\":")
+    static func appendEntry(_ entry: FieldEntry, to output: inout [UInt8]) {
+        appendLiteral("{\"author\":", to: &output)
         appendString(entry.author, to: &output)
-        output.append(",\"dot\":[")
+        appendLiteral(",\"dot\":[", to: &output)
         appendString(entry.dot.replica.rawValue, to: &output)
-        output.append(",")
-        output.append(String(entry.dot.counter))
-        output.append("],\"time\":")
-        output.append(String(entry.time))
-        output.append(",\"value\":")
+        output.append(UInt8(ascii: ","))
+        appendNumber(entry.dot.counter, to: &output)
+        appendLiteral("],\"time\":", to: &output)
+        appendNumber(entry.time, to: &output)
+        appendLiteral(",\"value\":", to: &output)
         appendValue(entry.value, to: &output)
-        output.append("}")
+        output.append(UInt8(ascii: "}"))
     }
 
     /// Appends `"context":{…},"fields":{…}` without the enclosing braces, so a record line
     /// can put `collection` before and `id` after and stay in sorted key order.
-    static func appendStateMembers(_ state: RecordState, to output: inout String) {
-        output.append("\"context\":{")
+    static func appendStateMembers(_ state: RecordState, to output: inout [UInt8]) {
+        appendLiteral("\"context\":{", to: &output)
         for (index, item) in state.context.sorted.enumerated() {
-            if index > 0 { output.append(",") }
+            if index > 0 { output.append(UInt8(ascii: ",")) }
             appendString(item.replica.rawValue, to: &output)
-            output.append(":")
-            output.append(String(item.counter))
+            output.append(UInt8(ascii: ":"))
+            appendNumber(item.counter, to: &output)
         }
-        output.append("},\"fields\":{")
+        appendLiteral("},\"fields\":{", to: &output)
         let names = state.fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for (index, name) in names.enumerated() {
-            if index > 0 { output.append(",") }
+            if index > 0 { output.append(UInt8(ascii: ",")) }
             appendString(name, to: &output)
-            output.append(":[")
+            appendLiteral(":[", to: &output)
             for (entryIndex, entry) in state.fields[name]!.enumerated() {
-                if entryIndex > 0 { output.append(",") }
+                if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
                 appendEntry(entry, to: &output)
             }
-            output.append("]")
+            output.append(UInt8(ascii: "]"))
         }
-        output.append("}")
+        output.append(UInt8(ascii: "}"))
     }
 }
 
 extension RecordState {
     /// The canonical JSON of this state: `{"context":{…},"fields":{…}}`.
     public var canonicalJSON: String {
-        var output = "{"
+        var output: [UInt8] = [UInt8(ascii: "{")]
+        output.reserveCapacity(1_024)
         CanonicalJSON.appendStateMembers(self, to: &output)
-        output.append("}")
-        return output
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
     }
 }
 
 extension CanonicalJSON {
     /// A display document as a JSON object with sorted keys, as stored for SQL views.
     public static func document(_ document: [String: FieldValue]) -> String {
-        var output = "{"
+        var output: [UInt8] = [UInt8(ascii: "{")]
+        output.reserveCapacity(512)
         for (index, name) in document.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-            if index > 0 { output.append(",") }
+            if index > 0 { output.append(UInt8(ascii: ",")) }
             appendString(name, to: &output)
-            output.append(":")
+            output.append(UInt8(ascii: ":"))
             appendValue(document[name]!, to: &output)
         }
-        output.append("}")
-        return output
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -4,108 +4,31 @@ import FoundationEssentials
 import Foundation
 #endif
 
-extension FieldValue: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Int64.self) {
-            self = .integer(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let items = try? container.decode([String].self) {
-            self = .list(items)
-        } else {
-            throw DecodingError.dataCorruptedError(
-                in: container,
-                debugDescription: "a value must be null, true, false, a whole number, a string or a list of strings")
-        }
-    }
-}
-
-extension Dot: Decodable {
-    /// A dot travels as `["replica", counter]`.
-    public init(from decoder: any Decoder) throws {
-        var container = try decoder.unkeyedContainer()
-        let replica = try container.decode(String.self)
-        let counter = try container.decode(UInt64.self)
-        guard container.isAtEnd else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "a dot is [replica, counter] and nothing more")
-        }
-        guard counter > 0 else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "a dot's counter starts at 1")
-        }
-        do {
-            self.init(replica: try ReplicaID(replica), counter: counter)
-        } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
-        }
-    }
-}
-
-extension FieldEntry: Decodable {
-    private enum CodingKeys: String, CodingKey { case author, dot, time, value }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            dot: try container.decode(Dot.self, forKey: .dot),
-            value: try container.decode(FieldValue.self, forKey: .value),
-            time: try container.decode(Int64.self, forKey: .time),
-            author: try container.decode(String.self, forKey: .author))
-    }
-}
-
-extension RecordState: Decodable {
-    private enum CodingKeys: String, CodingKey { case context, fields }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let rawContext = try container.decode([String: UInt64].self, forKey: .context)
-        var context = VersionVector()
-        for (replica, counter) in rawContext {
-            do {
-                context[try ReplicaID(replica)] = counter
-            } catch {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .context, in: container, debugDescription: error.message)
-            }
-        }
-        let fields = try container.decode([String: [FieldEntry]].self, forKey: .fields)
-        for name in fields.keys where name.isEmpty || name.utf8.count > 64 {
-            throw DecodingError.dataCorruptedError(
-                forKey: .fields, in: container, debugDescription: "field names are 1 to 64 characters long")
-        }
-        do {
-            try self.init(context: context, fields: fields)
-        } catch {
-            throw DecodingError.dataCorruptedError(forKey: .fields, in: container, debugDescription: error.message)
-        }
-    }
-
+extension RecordState {
     /// Decodes a state from its JSON (canonical or not; the result is normalized).
     public init(json: String) throws(MufakatError) {
-        self = try JSONDecoding.decode(RecordState.self, from: json, what: "record state")
+        var text = json
+        let result: Result<RecordState, RecordDecodingError> = text.withUTF8 { bytes in
+            Result { () throws(RecordDecodingError) in try RecordJSONParser.parseState(bytes) }
+        }
+        switch result {
+        case .success(let state): self = state
+        case .failure(let error): throw MufakatError(.malformed, "record state is not valid: \(error.message)")
+        }
     }
 }
 
-extension ReplicatedRecord: Decodable {
-    private enum CodingKeys: String, CodingKey { case collection, id }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            collection: try container.decode(String.self, forKey: .collection),
-            id: try container.decode(String.self, forKey: .id),
-            state: try RecordState(from: decoder))
-    }
-
+extension ReplicatedRecord {
     /// Decodes a record line such as ``canonicalJSON`` writes.
     public init(json: String) throws(MufakatError) {
-        self = try JSONDecoding.decode(ReplicatedRecord.self, from: json, what: "record")
+        var text = json
+        let result: Result<ReplicatedRecord, RecordDecodingError> = text.withUTF8 { bytes in
+            Result { () throws(RecordDecodingError) in try RecordJSONParser.parseRecord(bytes) }
+        }
+        switch result {
+        case .success(let record): self = record
+        case .failure(let error): throw MufakatError(.malformed, "record is not valid: \(error.message)")
+        }
     }
 }
 

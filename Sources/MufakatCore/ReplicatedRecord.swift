@@ -18,27 +18,31 @@ public struct ReplicatedRecord: Hashable, Sendable {
 
     /// The canonical line of this record (no trailing newline).
     public var canonicalJSON: String {
-        var output = "{\"collection\":"
+        var output: [UInt8] = []
+        output.reserveCapacity(1_024)
+        CanonicalJSON.appendLiteral("{\"collection\":", to: &output)
         CanonicalJSON.appendString(collection, to: &output)
-        output.append(",")
+        output.append(UInt8(ascii: ","))
         CanonicalJSON.appendStateMembers(state, to: &output)
-        output.append(",\"id\":")
+        CanonicalJSON.appendLiteral(",\"id\":", to: &output)
         CanonicalJSON.appendString(id, to: &output)
-        output.append("}")
-        return output
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// The canonical line built from an already canonical state text, as a store holds it;
     /// cheaper than decoding and encoding again.
     public static func canonicalJSON(collection: String, id: String, stateJSON: String) -> String {
-        var output = "{\"collection\":"
+        var output: [UInt8] = []
+        output.reserveCapacity(stateJSON.utf8.count + collection.utf8.count + id.utf8.count + 24)
+        CanonicalJSON.appendLiteral("{\"collection\":", to: &output)
         CanonicalJSON.appendString(collection, to: &output)
-        output.append(",")
-        output.append(contentsOf: stateJSON.dropFirst().dropLast())
-        output.append(",\"id\":")
+        output.append(UInt8(ascii: ","))
+        output.append(contentsOf: stateJSON.utf8.dropFirst().dropLast())
+        CanonicalJSON.appendLiteral(",\"id\":", to: &output)
         CanonicalJSON.appendString(id, to: &output)
-        output.append("}")
-        return output
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Orders records by collection, then id, comparing UTF-8 bytes — the order of the

@@ -10,14 +10,16 @@ public struct HubConfiguration: Sendable {
     public var helloTimeout: Duration
     /// A session silent for this long gets `idle-timeout`.
     public var idleTimeout: Duration
-    /// Most records and bytes of state per `changes` frame.
+    /// Most records and bytes of state text per `changes` frame. Every open session may
+    /// hold one batch in memory (decoded and encoded), so with a hundred replicas syncing
+    /// at once the byte cap is what bounds the hub's memory.
     public var pullBatchLimit: Int
     public var pullBatchBytes: Int
 
     public init(
         host: String = "0.0.0.0", port: Int = 7420, limits: WireLimits = .default,
         helloTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(120),
-        pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 4 << 20
+        pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 1 << 20
     ) {
         self.host = host
         self.port = port

@@ -84,19 +84,19 @@ struct HubSession {
         do {
             for try await message in inbound.cancelOnGracefulShutdown() {
                 activity.touch()
-                if case .active(let peer) = machine.state, try !store.isActive(tokenID: peer.tokenID) {
+                if case .active(let peer) = machine.state, try await !store.isActive(tokenID: peer.tokenID) {
                     try await fail(WireError(.unauthorized, "token \(peer.tokenID) was revoked; ask the hub operator for a new one"), outbound, &tally)
                     return
                 }
                 switch machine.received(message) {
                 case .authenticate(let hello, let replica):
-                    guard let token = try store.authenticate(secret: hello.token) else {
+                    guard let token = try await store.authenticate(secret: hello.token) else {
                         try await fail(WireError(.unauthorized, "the token is not known to this hub or was revoked; ask the hub operator for a token"), outbound, &tally)
                         return
                     }
                     let counter: UInt64
                     do {
-                        counter = try store.bind(replica: replica.rawValue, tokenID: token.id, client: hello.client)
+                        counter = try await store.bind(replica: replica.rawValue, tokenID: token.id, client: hello.client)
                     } catch let error as MufakatError {
                         try await fail(WireError(.unauthorized, error.message), outbound, &tally)
                         return
@@ -105,8 +105,9 @@ struct HubSession {
                     tally.replica = replica.rawValue
                     tally.name = "\(token.name) (\(token.org))"
                     activity.touch(greeted: true)
+                    let identity = try await store.identity()
                     try await outbound.write(.welcome(Welcome(
-                        hub: try store.hubID(), seq: try store.sequence(), counter: counter, limits: configuration.limits)))
+                        hub: identity.hubID, seq: identity.sequence, counter: counter, limits: configuration.limits)))
                 case .applyPush(let push, let records, let peer):
                     let result = try await store.applyPush(records, from: peer.replica)
                     tally.pushed += result.accepted

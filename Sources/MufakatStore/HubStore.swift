@@ -68,6 +68,15 @@ public final class HubStore: Sendable {
         try writer.read { db in try Self.sequence(db) }
     }
 
+    /// The hub id and sequence for `welcome`, without blocking a Swift concurrency thread:
+    /// the server only uses GRDB's async calls, since a thread blocked on a database
+    /// connection can starve the tasks that would release one.
+    public func identity() async throws -> (hubID: String, sequence: UInt64) {
+        try await writer.read { db in
+            (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'")!, try Self.sequence(db))
+        }
+    }
+
     static func sequence(_ db: Database) throws -> UInt64 {
         UInt64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'seq'") ?? "0") ?? 0
     }
@@ -145,8 +154,8 @@ extension HubStore {
     }
 
     /// The token a secret names, if it is known and not revoked.
-    public func authenticate(secret: String) throws -> TokenInfo? {
-        try writer.read { db in
+    public func authenticate(secret: String) async throws -> TokenInfo? {
+        try await writer.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT id, org, name, created, revoked FROM tokens WHERE hash = ? AND revoked IS NULL",
                 arguments: [Self.hash(secret)]
@@ -156,16 +165,16 @@ extension HubStore {
         }
     }
 
-    public func isActive(tokenID: String) throws -> Bool {
-        try writer.read { db in
+    public func isActive(tokenID: String) async throws -> Bool {
+        try await writer.read { db in
             try Bool.fetchOne(db, sql: "SELECT revoked IS NULL FROM tokens WHERE id = ?", arguments: [tokenID]) ?? false
         }
     }
 
     /// Binds `replica` to the token on first sight and returns the highest counter seen
     /// from it; refuses a replica id already bound to another token.
-    public func bind(replica: String, tokenID: String, client: String) throws -> UInt64 {
-        try writer.write { db in
+    public func bind(replica: String, tokenID: String, client: String) async throws -> UInt64 {
+        try await writer.write { [clock] db in
             let now = clock()
             if let row = try Row.fetchOne(db, sql: "SELECT token, counter FROM replicas WHERE replica = ?", arguments: [replica]) {
                 guard row["token"] as String == tokenID else {

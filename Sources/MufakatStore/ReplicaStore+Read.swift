@@ -106,12 +106,18 @@ extension ReplicaStore {
         }
     }
 
+    /// How many records are conflicted (deleted ones included).
+    public func conflictCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE conflicted = 1") ?? 0 }
+    }
+
     public func status() throws -> ReplicaStatus {
         try writer.read { db in
             let metadata = try Self.requireMetadata(db)
             let pending = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM records WHERE seq > ?", arguments: [Int64(bitPattern: metadata.pushedThrough)]) ?? 0
             let conflicted = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE conflicted = 1") ?? 0
+            // Served from the records_live index.
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT collection, COUNT(*) AS n FROM records WHERE deleted = 0 GROUP BY collection") {
                 counts[row["collection"]] = row["n"]

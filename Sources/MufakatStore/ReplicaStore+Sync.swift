@@ -61,10 +61,9 @@ extension ReplicaStore {
     public func applyPulled(_ records: [ReplicatedRecord], through: UInt64) throws -> PullOutcome {
         try writer.write { db in
             var outcome = PullOutcome(changed: 0, newConflicts: 0)
+            let lookup = try db.cachedStatement(sql: "SELECT state, seq, conflicted FROM records WHERE collection = ? AND id = ?")
             for record in records {
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT state, seq, conflicted FROM records WHERE collection = ? AND id = ?",
-                    arguments: [record.collection, record.id])
+                let row = try Row.fetchOne(lookup, arguments: [record.collection, record.id])
                 var state = record.state
                 var seq: UInt64 = 0
                 var wasConflicted = false

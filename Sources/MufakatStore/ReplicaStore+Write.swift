@@ -20,17 +20,7 @@ extension ReplicaStore {
     /// nothing to sync, same digest). A deleted record is brought back.
     @discardableResult
     public func put(_ collection: String, id: String, _ assignments: [(field: String, value: String)]) throws -> WriteOutcome {
-        let schema = try Catalogue.collection(named: collection)
-        do {
-            return try writer.write { db in
-                let dots = try DotAllocator(db)
-                let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "put")
-                try dots.save(db)
-                return outcome
-            }
-        } catch let error as InvalidWrite {
-            throw MufakatError(problems: error.problems, context: error.context)
-        }
+        try writeOne(Catalogue.collection(named: collection), id: id, assignments, verb: "put")
     }
 
     /// Creates a record, deriving or generating its id; returns the id in the outcome.
@@ -41,23 +31,23 @@ extension ReplicaStore {
         if !problems.isEmpty {
             throw MufakatError(problems: problems, context: "new \(schema.name): nothing was written")
         }
-        let id: String
-        if case .generated(let prefix) = schema.idRule {
-            var generator = SystemRandomNumberGenerator()
-            id = RecordIDs.generated(prefix: prefix, using: &generator)
-        } else if let derived = schema.derivedID(for: values) {
-            id = derived
-        } else {
-            throw MufakatError(
-                problems: schema.problems(in: values).isEmpty
-                    ? [ValidationProblem(field: nil, "the fields that make the id are missing: \(schema.idRule.keyFields.joined(separator: ", "))")]
-                    : schema.problems(in: values),
-                context: "new \(schema.name): nothing was written")
+        switch Self.idForNewRow(schema: schema, assignments: assignments) {
+        case .success(let id):
+            return try writeOne(schema, id: id, assignments, verb: "new")
+        case .failure(let problem):
+            let missing = schema.problems(in: values)
+            throw MufakatError(problems: missing.isEmpty ? [problem] : missing, context: "new \(schema.name): nothing was written")
         }
+    }
+
+    /// One `put` in its own transaction, with problems turned into a ``MufakatError``.
+    private func writeOne(
+        _ schema: CollectionSchema, id: String, _ assignments: [(field: String, value: String)], verb: String
+    ) throws -> WriteOutcome {
         do {
             return try writer.write { db in
                 let dots = try DotAllocator(db)
-                let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "new")
+                let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: verb)
                 try dots.save(db)
                 return outcome
             }

@@ -75,9 +75,11 @@ extension SampleData {
     }
 
     /// `rows` report rows as a CSV file, header included.
-    public mutating func reportsCSV(rows: Int, lineEnding: String = "\n", edit: (Int, inout [String]) -> Void = { _, _ in }) -> String {
+    public mutating func reportsCSV(
+        rows: Int, from start: Int = 0, lineEnding: String = "\n", edit: (Int, inout [String]) -> Void = { _, _ in }
+    ) -> String {
         var lines = [Self.reportsCSVHeader]
-        for index in 0..<rows {
+        for index in start..<(start + rows) {
             var cells = reportAssignments(index).map(\.value)
             edit(index, &cells)
             lines.append(Self.csvLine(cells))

@@ -59,7 +59,7 @@ struct SyncCommand: AsyncParsableCommand {
             try runCommand(options) { throw error }
             return
         }
-        let conflicts = try store.status().conflictedRecords
+        let conflicts = try store.conflictCount()
         if options.json {
             print(JSON.object([
                 "hub": .string(summary.hub), "pushed": .integer(Int64(summary.pushed)),

@@ -59,10 +59,10 @@ extension Message {
         case .hello: return .hello(try header(Hello.self))
         case .welcome: return .welcome(try header(Welcome.self))
         case .error: return .error(try header(ErrorMessage.self))
-        case .push: return .push(try header(Push.self), records: try records(lines, decoder: decoder))
+        case .push: return .push(try header(Push.self), records: try records(lines))
         case .pushed: return .pushed(try header(Pushed.self))
         case .pull: return .pull(try header(Pull.self))
-        case .changes: return .changes(try header(Changes.self), records: try records(lines, decoder: decoder))
+        case .changes: return .changes(try header(Changes.self), records: try records(lines))
         case .ping: return .ping(try header(Ping.self))
         case .pong: return .pong(try header(Ping.self))
         case .bye: return .bye
@@ -93,21 +93,21 @@ extension Message {
         return type
     }
 
-    private static func records(_ lines: [ByteBuffer], decoder: JSONDecoder) throws(WireError) -> [ReplicatedRecord] {
+    private static func records(_ lines: [ByteBuffer]) throws(WireError) -> [ReplicatedRecord] {
         var records: [ReplicatedRecord] = []
         records.reserveCapacity(lines.count - 1)
         for (index, line) in lines.enumerated().dropFirst() {
             try checkUTF8(line, line: index + 1)
-            do {
-                records.append(try decoder.decode(ReplicatedRecord.self, from: line))
-            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-                throw WireError(.badJSON, "line \(index + 1) is not a JSON object")
-            } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
-                throw WireError(.badJSON, "line \(index + 1) is not a JSON object")
-            } catch let error as DecodingError {
-                throw WireError(.badRecord, "line \(index + 1): record is not valid: \(JSONDecoding.describe(error))")
-            } catch {
-                throw WireError(.badRecord, "line \(index + 1): record is not valid")
+            let result = line.withUnsafeReadableBytes { bytes in
+                Result { () throws(RecordDecodingError) in try ReplicatedRecord.decode(utf8: bytes) }
+            }
+            switch result {
+            case .success(let record):
+                records.append(record)
+            case .failure(let error) where error.isSyntaxError:
+                throw WireError(.badJSON, "line \(index + 1) is not a JSON object: \(error.message)")
+            case .failure(let error):
+                throw WireError(.badRecord, "line \(index + 1): record is not valid: \(error.message)")
             }
         }
         return records

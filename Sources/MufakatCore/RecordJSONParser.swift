@@ -1,0 +1,461 @@
+/// Why a record's JSON was refused: broken JSON (`isSyntaxError`), or JSON of the wrong
+/// shape (a missing member, a value of the wrong kind, an entry outside the context).
+public struct RecordDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var isSyntaxError: Bool
+    public var message: String
+
+    public var description: String { message }
+}
+
+/// A parser for record JSON, the hot path of every pull: it reads UTF-8 bytes straight
+/// into ``ReplicatedRecord`` values.
+///
+/// It accepts any valid JSON of the record shape — members in any order, whitespace
+/// anywhere, unknown members skipped — and refuses everything else. Foundation's
+/// `JSONDecoder` did the same work about ten times slower (see the micro benchmark), which
+/// made decoding the largest cost of an initial sync.
+struct RecordJSONParser {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private static let maxDepth = 64
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    static func parseRecord(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> ReplicatedRecord {
+        var parser = RecordJSONParser(bytes)
+        let record = try parser.record(requireLocation: true)
+        try parser.end()
+        return ReplicatedRecord(collection: record.collection ?? "", id: record.id ?? "", state: record.state)
+    }
+
+    static func parseState(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> RecordState {
+        var parser = RecordJSONParser(bytes)
+        let record = try parser.record(requireLocation: false)
+        try parser.end()
+        return record.state
+    }
+
+    // MARK: Structure
+
+    private mutating func record(requireLocation: Bool) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw syntax("the text is not a JSON object") }
+        var collection: String?
+        var id: String?
+        var context: VersionVector?
+        var fields: [String: [FieldEntry]]?
+        try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
+            switch key {
+            case "collection" where requireLocation:
+                try parser.once(collection == nil, key)
+                collection = try parser.string(at: key)
+            case "id" where requireLocation:
+                try parser.once(id == nil, key)
+                id = try parser.string(at: key)
+            case "context":
+                try parser.once(context == nil, key)
+                context = try parser.context()
+            case "fields":
+                try parser.once(fields == nil, key)
+                fields = try parser.fields()
+            default:
+                try parser.skipValue(depth: 1)
+            }
+        }
+        if requireLocation {
+            guard collection != nil else { throw structure("missing 'collection' at the top level") }
+            guard id != nil else { throw structure("missing 'id' at the top level") }
+        }
+        guard let context else { throw structure("missing 'context' at the top level") }
+        guard let fields else { throw structure("missing 'fields' at the top level") }
+        for name in fields.keys where name.isEmpty || name.utf8.count > 64 {
+            throw structure("field names are 1 to 64 characters long at 'fields'")
+        }
+        do {
+            return (collection, id, try RecordState(context: context, fields: fields))
+        } catch {
+            throw structure(error.message)
+        }
+    }
+
+    private func once(_ first: Bool, _ key: String) throws(RecordDecodingError) {
+        guard first else { throw structure("'\(key)' appears twice") }
+    }
+
+    private mutating func context() throws(RecordDecodingError) -> VersionVector {
+        var context = VersionVector()
+        try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
+            guard let replica = try? ReplicaID(key) else {
+                throw parser.structure("replica id '\(key)' is not valid: use 1 to 64 characters from a-z, 0-9 and '-' at 'context'")
+            }
+            context[replica] = try parser.unsigned(at: "context.\(key)")
+        }
+        return context
+    }
+
+    private mutating func fields() throws(RecordDecodingError) -> [String: [FieldEntry]] {
+        var fields: [String: [FieldEntry]] = [:]
+        try object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
+            var entries: [FieldEntry] = []
+            try parser.array(at: "fields.\(name)") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+                entries.append(try parser.entry(at: "fields.\(name)"))
+            }
+            guard fields.updateValue(entries, forKey: name) == nil else { throw parser.structure("field '\(name)' appears twice") }
+        }
+        return fields
+    }
+
+    private mutating func entry(at path: String) throws(RecordDecodingError) -> FieldEntry {
+        var author: String?
+        var dot: Dot?
+        var time: Int64?
+        var value: FieldValue?
+        try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
+            switch key {
+            case "author": author = try parser.string(at: "\(path).author")
+            case "dot": dot = try parser.dot(at: "\(path).dot")
+            case "time": time = try parser.signed(at: "\(path).time")
+            case "value": value = try parser.value(at: "\(path).value")
+            default: try parser.skipValue(depth: 4)
+            }
+        }
+        guard let author else { throw structure("missing 'author' at '\(path)'") }
+        guard let dot else { throw structure("missing 'dot' at '\(path)'") }
+        guard let time else { throw structure("missing 'time' at '\(path)'") }
+        guard let value else { throw structure("missing 'value' at '\(path)'") }
+        return FieldEntry(dot: dot, value: value, time: time, author: author)
+    }
+
+    private mutating func dot(at path: String) throws(RecordDecodingError) -> Dot {
+        try expect(UInt8(ascii: "["), "a dot is [replica, counter]")
+        let replica = try string(at: path)
+        try expect(UInt8(ascii: ","), "a dot is [replica, counter]")
+        let counter = try unsigned(at: path)
+        try expect(UInt8(ascii: "]"), "a dot is [replica, counter] and nothing more")
+        guard counter > 0 else { throw structure("a dot's counter starts at 1 at '\(path)'") }
+        guard let id = try? ReplicaID(replica) else {
+            throw structure("replica id '\(replica)' is not valid: use 1 to 64 characters from a-z, 0-9 and '-' at '\(path)'")
+        }
+        return Dot(replica: id, counter: counter)
+    }
+
+    private mutating func value(at path: String) throws(RecordDecodingError) -> FieldValue {
+        skipSpace()
+        guard index < bytes.count else { throw syntax("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "\""): return .string(try string(at: path))
+        case UInt8(ascii: "["):
+            var items: [String] = []
+            try array(at: path) { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+                items.append(try parser.string(at: path))
+            }
+            return .list(items)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return .integer(try signed(at: path, what: "a value must be null, true, false, a whole number, a string or a list of strings"))
+        default:
+            throw structure("a value must be null, true, false, a whole number, a string or a list of strings at '\(path)'")
+        }
+    }
+
+    // MARK: JSON
+
+    private mutating func object(_ member: (inout RecordJSONParser, String) throws(RecordDecodingError) -> Void) throws(RecordDecodingError) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else {
+            guard index < bytes.count else { throw syntax("unexpected end") }
+            throw structure("wrong kind of value: expected an object")
+        }
+        index += 1
+        skipSpace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            let key = try rawString()
+            try expect(UInt8(ascii: ":"), "expected ':' after a key")
+            try member(&self, key)
+            skipSpace()
+            guard index < bytes.count else { throw syntax("unexpected end inside an object") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            guard bytes[index] == UInt8(ascii: "}") else { throw syntax("expected ',' or '}'") }
+            index += 1
+            return
+        }
+    }
+
+    private mutating func array(at path: String, _ element: (inout RecordJSONParser) throws(RecordDecodingError) -> Void) throws(RecordDecodingError) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else {
+            throw structure("wrong kind of value at '\(path)': expected a list")
+        }
+        index += 1
+        skipSpace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            try element(&self)
+            skipSpace()
+            guard index < bytes.count else { throw syntax("unexpected end inside a list") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            guard bytes[index] == UInt8(ascii: "]") else { throw syntax("expected ',' or ']'") }
+            index += 1
+            return
+        }
+    }
+
+    private mutating func string(at path: String) throws(RecordDecodingError) -> String {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+            throw structure("wrong kind of value at '\(path)': expected a string")
+        }
+        return try rawString()
+    }
+
+    /// A JSON string; the opening quote is next (after whitespace).
+    private mutating func rawString() throws(RecordDecodingError) -> String {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw syntax("expected a string") }
+        index += 1
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
+            guard byte >= 0x20 else { throw syntax("control character inside a string") }
+            index += 1
+        }
+        throw syntax("unterminated string")
+    }
+
+    private mutating func escapedString(from start: Int) throws(RecordDecodingError) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self).unicodeScalars)
+        var plainStart = index
+        func flush(_ parser: RecordJSONParser, _ end: Int) {
+            if end > plainStart {
+                scalars.append(contentsOf: String(decoding: UnsafeBufferPointer(rebasing: parser.bytes[plainStart..<end]), as: UTF8.self).unicodeScalars)
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                flush(self, index)
+                index += 1
+                return String(scalars)
+            }
+            guard byte >= 0x20 else { throw syntax("control character inside a string") }
+            guard byte == UInt8(ascii: "\\") else {
+                index += 1
+                continue
+            }
+            flush(self, index)
+            index += 1
+            guard index < bytes.count else { throw syntax("unterminated string") }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""): scalars.append("\"")
+            case UInt8(ascii: "\\"): scalars.append("\\")
+            case UInt8(ascii: "/"): scalars.append("/")
+            case UInt8(ascii: "b"): scalars.append("\u{08}")
+            case UInt8(ascii: "f"): scalars.append("\u{0C}")
+            case UInt8(ascii: "n"): scalars.append("\n")
+            case UInt8(ascii: "r"): scalars.append("\r")
+            case UInt8(ascii: "t"): scalars.append("\t")
+            case UInt8(ascii: "u"):
+                var code = try hex4()
+                if (0xD800...0xDBFF).contains(code) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw syntax("lone surrogate in \\u escape")
+                    }
+                    index += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw syntax("lone surrogate in \\u escape") }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(code) {
+                    throw syntax("lone surrogate in \\u escape")
+                }
+                scalars.append(Unicode.Scalar(code)!)
+            default:
+                throw syntax("unknown escape in a string")
+            }
+            plainStart = index
+        }
+        throw syntax("unterminated string")
+    }
+
+    private mutating func hex4() throws(RecordDecodingError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw syntax("short \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw syntax("bad \\u escape")
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+
+    /// A JSON number that must be a whole number from 0 to UInt64.max.
+    private mutating func unsigned(at path: String) throws(RecordDecodingError) -> UInt64 {
+        let (negative, digits) = try number(at: path, what: "expected a whole number from 0")
+        guard !negative || digits.allSatisfy({ $0 == UInt8(ascii: "0") }) else {
+            throw structure("wrong kind of value at '\(path)': expected a whole number from 0")
+        }
+        var value: UInt64 = 0
+        for digit in digits {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (plus, overflow2) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { throw structure("number too large at '\(path)'") }
+            value = plus
+        }
+        return value
+    }
+
+    private mutating func signed(at path: String, what: String = "expected a whole number") throws(RecordDecodingError) -> Int64 {
+        let (negative, digits) = try number(at: path, what: what)
+        var magnitude: UInt64 = 0
+        for digit in digits {
+            let (times, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (plus, overflow2) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { throw structure("number too large at '\(path)'") }
+            magnitude = plus
+        }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw structure("number too large at '\(path)'") }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { throw structure("number too large at '\(path)'") }
+        return Int64(magnitude)
+    }
+
+    /// Reads a JSON number; a fraction or exponent makes it the wrong kind of value.
+    private mutating func number(at path: String, what: String) throws(RecordDecodingError) -> (Bool, Slice<UnsafeBufferPointer<UInt8>>) {
+        skipSpace()
+        guard index < bytes.count else { throw syntax("unexpected end") }
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let start = index
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+        guard index > start else {
+            if start < bytes.count, [UInt8(ascii: "\""), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n")].contains(bytes[start]) {
+                throw structure("wrong kind of value at '\(path)': \(what)")
+            }
+            throw syntax("expected a number")
+        }
+        guard bytes[start] != UInt8(ascii: "0") || index - start == 1 else { throw syntax("leading zero in a number") }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            try skipNumberTail()
+            throw structure("wrong kind of value at '\(path)': \(what)")
+        }
+        return (negative, bytes[start..<index])
+    }
+
+    private mutating func skipNumberTail() throws(RecordDecodingError) {
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            guard index > start else { throw syntax("expected digits after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            guard index > start else { throw syntax("expected digits in an exponent") }
+        }
+    }
+
+    /// Skips any JSON value (an unknown member), refusing nesting deeper than 64.
+    private mutating func skipValue(depth: Int) throws(RecordDecodingError) {
+        guard depth < Self.maxDepth else { throw syntax("nested too deeply") }
+        skipSpace()
+        guard index < bytes.count else { throw syntax("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            try object { (parser: inout RecordJSONParser, _: String) throws(RecordDecodingError) in try parser.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            try array(at: "") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in try parser.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "\""): _ = try rawString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default:
+            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            guard index > start else { throw syntax("unexpected character") }
+            try skipNumberTail()
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(RecordDecodingError) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw syntax("unexpected end") }
+        let expected = UnsafeBufferPointer(start: word.utf8Start, count: count)
+        for offset in 0..<count where bytes[index + offset] != expected[offset] {
+            throw syntax("unexpected word")
+        }
+        index += count
+    }
+
+    private mutating func expect(_ byte: UInt8, _ message: String) throws(RecordDecodingError) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == byte else { throw syntax(message) }
+        index += 1
+    }
+
+    private mutating func skipSpace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func end() throws(RecordDecodingError) {
+        skipSpace()
+        guard index == bytes.count else { throw syntax("text after the end of the object") }
+    }
+
+    private func syntax(_ message: String) -> RecordDecodingError {
+        RecordDecodingError(isSyntaxError: true, message: "not well-formed JSON at byte \(index): \(message)")
+    }
+
+    private func structure(_ message: String) -> RecordDecodingError {
+        RecordDecodingError(isSyntaxError: false, message: message)
+    }
+}
+
+extension ReplicatedRecord {
+    /// Decodes a record line from UTF-8 bytes.
+    public static func decode(utf8 bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> ReplicatedRecord {
+        try RecordJSONParser.parseRecord(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+}
