@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 extension RecordState {
     /// Decodes a state from its JSON (canonical or not; the result is normalized).
     public init(json: String) throws(MufakatError) {
@@ -32,18 +26,9 @@ extension ReplicatedRecord {
     }
 }
 
-/// Turns `DecodingError` into a sentence that names the JSON path, not Swift types.
+/// Turns `DecodingError` (from decoding message headers) into a sentence that names the
+/// JSON path, not Swift types.
 public enum JSONDecoding {
-    public static func decode<T: Decodable>(_ type: T.Type, from json: String, what: String) throws(MufakatError) -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(json.utf8))
-        } catch let error as DecodingError {
-            throw MufakatError(.malformed, "\(what) is not valid: \(describe(error))")
-        } catch {
-            throw MufakatError(.malformed, "\(what) is not valid JSON")
-        }
-    }
-
     public static func describe(_ error: DecodingError) -> String {
         func path(_ codingPath: [any CodingKey]) -> String {
             let text = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")

@@ -63,11 +63,6 @@ public final class HubStore: Sendable {
         try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'")! }
     }
 
-    /// The hub sequence: the number of the last change.
-    public func sequence() throws -> UInt64 {
-        try writer.read { db in try Self.sequence(db) }
-    }
-
     /// The hub id and sequence for `welcome`, without blocking a Swift concurrency thread:
     /// the server only uses GRDB's async calls, since a thread blocked on a database
     /// connection can starve the tasks that would release one.

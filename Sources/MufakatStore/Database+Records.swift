@@ -1,25 +1,6 @@
 import GRDB
 import MufakatCore
 
-/// A record as the `records` table holds it.
-public struct StoredRecord: Sendable, Hashable {
-    public var collection: String
-    public var id: String
-    public var state: RecordState
-    public var seq: UInt64
-
-    public init(collection: String, id: String, state: RecordState, seq: UInt64) {
-        self.collection = collection
-        self.id = id
-        self.state = state
-        self.seq = seq
-    }
-
-    public var replicated: ReplicatedRecord {
-        ReplicatedRecord(collection: collection, id: id, state: state)
-    }
-}
-
 extension Database {
     /// The stored state of one record, `nil` when the store has never heard of it.
     func fetchState(collection: String, id: String) throws -> RecordState? {
