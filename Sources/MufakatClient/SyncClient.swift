@@ -179,7 +179,15 @@ public struct SyncClient: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError { return error.description }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused (is the hub running at that address?)"
+            case ECONNRESET: return "the connection was reset"
+            case ETIMEDOUT: return "the connection timed out"
+            case EHOSTUNREACH, ENETUNREACH: return "no route to the hub (are you online?)"
+            default: return String(cString: strerror(error.errnoCode))
+            }
+        }
         if let error = error as? ChannelError {
             switch error {
             case .connectTimeout: return "no answer within 10 s"
@@ -188,7 +196,8 @@ public struct SyncClient: Sendable {
             }
         }
         if let error = error as? NIOConnectionError {
-            return error.connectionErrors.first.map { "\($0.error)" } ?? (error.dnsAError ?? error.dnsAAAAError).map { "\($0)" } ?? "connection refused"
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            return "the hub's name could not be resolved"
         }
         return "\(error)"
     }
