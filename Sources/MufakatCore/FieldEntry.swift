@@ -23,8 +23,12 @@ public struct FieldEntry: Hashable, Sendable {
     /// Whether this entry shows ahead of `other` when a field has several:
     /// the greater `(time, replica)` wins the display; counters break the last tie.
     func displays(over other: FieldEntry) -> Bool {
-        if time != other.time { return time > other.time }
-        if dot.replica != other.dot.replica { return other.dot.replica < dot.replica }
-        return dot.counter > other.dot.counter
+        Self.displays(time, dot, over: other.time, other.dot)
+    }
+
+    static func displays(_ time: Int64, _ dot: Dot, over otherTime: Int64, _ otherDot: Dot) -> Bool {
+        if time != otherTime { return time > otherTime }
+        if dot.replica != otherDot.replica { return otherDot.replica < dot.replica }
+        return dot.counter > otherDot.counter
     }
 }

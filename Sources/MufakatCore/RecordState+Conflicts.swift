@@ -56,10 +56,7 @@ extension RecordState {
                     isDeletion: true))
             }
             guard candidates.count > 1, Set(candidates.map(\.value)).count > 1 else { continue }
-            candidates.sort { lhs, rhs in
-                FieldEntry(dot: lhs.dot, value: lhs.value, time: lhs.time, author: lhs.author)
-                    .displays(over: FieldEntry(dot: rhs.dot, value: rhs.value, time: rhs.time, author: rhs.author))
-            }
+            candidates.sort { FieldEntry.displays($0.time, $0.dot, over: $1.time, $1.dot) }
             result.append(FieldConflict(field: name, candidates: candidates))
         }
         return result.sorted { $0.field < $1.field }

@@ -17,16 +17,11 @@ public struct ReplicaStatus: Sendable, Hashable {
     public var pendingChanges: Int
     public var conflictedRecords: Int
     /// Live (not deleted) records per collection, in catalogue order.
-    public var records: [(collection: String, count: Int)]
+    public var records: [CollectionCount]
 
-    public static func == (lhs: ReplicaStatus, rhs: ReplicaStatus) -> Bool {
-        lhs.metadata == rhs.metadata && lhs.pendingChanges == rhs.pendingChanges
-            && lhs.conflictedRecords == rhs.conflictedRecords && lhs.records.elementsEqual(rhs.records, by: ==)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(metadata)
-        hasher.combine(pendingChanges)
+    public struct CollectionCount: Sendable, Hashable {
+        public var collection: String
+        public var count: Int
     }
 }
 
@@ -108,15 +103,23 @@ extension ReplicaStore {
 
     /// How many records are conflicted (deleted ones included).
     public func conflictCount() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE conflicted = 1") ?? 0 }
+        try writer.read { db in try Self.conflictCount(db) }
+    }
+
+    static func conflictCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE conflicted = 1") ?? 0
+    }
+
+    /// Records written here after the last acknowledged push.
+    static func pendingCount(_ db: Database, after pushedThrough: UInt64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE seq > ?", arguments: [Int64(bitPattern: pushedThrough)]) ?? 0
     }
 
     public func status() throws -> ReplicaStatus {
         try writer.read { db in
             let metadata = try Self.requireMetadata(db)
-            let pending = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM records WHERE seq > ?", arguments: [Int64(bitPattern: metadata.pushedThrough)]) ?? 0
-            let conflicted = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE conflicted = 1") ?? 0
+            let pending = try Self.pendingCount(db, after: metadata.pushedThrough)
+            let conflicted = try Self.conflictCount(db)
             // Served from the records_live index.
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT collection, COUNT(*) AS n FROM records WHERE deleted = 0 GROUP BY collection") {
@@ -124,7 +127,7 @@ extension ReplicaStore {
             }
             return ReplicaStatus(
                 metadata: metadata, pendingChanges: pending, conflictedRecords: conflicted,
-                records: Catalogue.collectionNames.map { ($0, counts[$0] ?? 0) })
+                records: Catalogue.collectionNames.map { .init(collection: $0, count: counts[$0] ?? 0) })
         }
     }
 

@@ -37,9 +37,7 @@ extension ReplicaStore {
     /// Local changes not yet acknowledged by the hub.
     public func pendingCount() throws -> Int {
         try writer.read { db in
-            let metadata = try Self.requireMetadata(db)
-            return try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM records WHERE seq > ?", arguments: [Int64(bitPattern: metadata.pushedThrough)]) ?? 0
+            try Self.pendingCount(db, after: Self.requireMetadata(db).pushedThrough)
         }
     }
 
