@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MufakatCore", targets: ["MufakatCore"]),
+        .library(name: "MufakatSync", targets: ["MufakatSync"]),
         .library(name: "MufakatWire", targets: ["MufakatWire"]),
         .library(name: "MufakatStore", targets: ["MufakatStore"]),
         .library(name: "MufakatHub", targets: ["MufakatHub"]),
@@ -39,6 +40,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MufakatSync",
+            dependencies: ["MufakatCore"]
+        ),
+        .testTarget(
+            name: "MufakatSyncRulesTests",
+            dependencies: [
+                "MufakatSync",
+                "MufakatCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .target(
             name: "MufakatWire",
             dependencies: [
                 "MufakatCore",
@@ -51,6 +64,7 @@ let package = Package(
             name: "MufakatStore",
             dependencies: [
                 "MufakatCore",
+                "MufakatSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -60,6 +74,7 @@ let package = Package(
             name: "MufakatHub",
             dependencies: [
                 "MufakatCore",
+                "MufakatSync",
                 "MufakatWire",
                 "MufakatStore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,6 +87,7 @@ let package = Package(
             name: "MufakatClient",
             dependencies: [
                 "MufakatCore",
+                "MufakatSync",
                 "MufakatWire",
                 "MufakatStore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MufakatStoreTests",
-            dependencies: ["MufakatStore", "MufakatTesting", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["MufakatStore", "MufakatSync", "MufakatTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "MufakatCLITests",
@@ -137,6 +153,7 @@ let package = Package(
             name: "mufakat-bench",
             dependencies: [
                 "MufakatCore",
+                "MufakatSync",
                 "MufakatWire",
                 "MufakatStore",
                 "MufakatClient",

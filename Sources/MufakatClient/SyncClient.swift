@@ -1,6 +1,7 @@
 import Foundation
 import MufakatCore
 import MufakatStore
+import MufakatSync
 import MufakatWire
 import NIOCore
 import NIOPosix
@@ -39,11 +40,24 @@ public struct SyncClient: Sendable {
     }
 
     public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+        let first = try await session(progress: progress, previous: nil)
+        guard first.reconnect else { return first.summary }
+        // The replica took a new id: a session speaks for the id it said hello with, so
+        // the rest of the sync runs in a new session under the new id.
+        return try await session(progress: progress, previous: first.summary).summary
+    }
+
+    private func session(
+        progress: @escaping @Sendable (SyncProgress) -> Void, previous: SyncSummary?
+    ) async throws -> (summary: SyncSummary, reconnect: Bool) {
         let started = ContinuousClock.now
-        let metadata = try store.metadata()
+        let metadata = try await store.loadMetadata()
         let (host, port) = try Self.parse(hub: metadata.hub)
         var summary = SyncSummary()
         summary.hub = metadata.hub
+        summary.newIdentity = previous?.newIdentity
+        summary.hubBehind = previous?.hubBehind
+        var reconnect = false
         progress(SyncProgress(phase: .connecting, pushed: 0, toPush: 0, pulled: 0, hubBacklog: 0))
         let counts = ByteCounts()
         let timeout = self.timeout
@@ -96,62 +110,112 @@ public struct SyncClient: Sendable {
                 try await outbound.write(.hello(Hello(
                     replica: metadata.replica.rawValue, token: metadata.token, client: "\(clientName) (\(metadata.name))")))
                 guard case .welcome(let welcome) = try await receive(.welcome) else { return }
-                try store.bind(hubID: welcome.hub)
-                try store.raiseCounter(atLeast: welcome.counter)
-                let limit = max(1, min(batchSize, welcome.limits.records))
+                let start = try await store.beginSync(HubView(
+                    hubID: welcome.hub, sequence: welcome.seq,
+                    ledger: LedgerEntry(counter: welcome.counter, through: welcome.through, push: welcome.push, served: welcome.served)))
+                summary.replica = start.replica.rawValue
+                switch start.verdict {
+                case .replicaBehind(let reason):
+                    summary.newIdentity = "this copy of replica \(start.previousReplica?.rawValue ?? "?") is behind its own id (\(reason.message)); it now syncs as replica \(start.replica), and its \(start.journaled) record(s) with unsynced changes are written again under that id"
+                    try await outbound.write(.bye)
+                    reconnect = true
+                    return
+                case .hubBehind(let reason):
+                    summary.hubBehind = reason.message + "; this replica pulls everything again and pushes again everything written here"
+                case .consistent, .acknowledgementLost:
+                    break
+                }
+                let limit = max(1, min(batchSize, welcome.limits.records, Pushed.maxListed))
                 // About 1 MiB of state per push: the hub holds each session's batch in memory.
                 let maxBytes = max(64 << 10, min(1 << 20, welcome.limits.inflatedBytes / 8))
-
-                // Push: oldest local changes first, one acknowledged batch at a time.
-                let toPush = try store.pendingCount()
-                var state = SyncProgress(phase: .pushing, pushed: 0, toPush: toPush, pulled: 0, hubBacklog: welcome.seq)
-                progress(state)
-                var batches = 0
-                while let batch = try store.pendingPush(limit: limit, maxBytes: maxBytes) {
-                    try await outbound.write(.push(Push(through: batch.through), records: batch.records))
-                    guard case .pushed(let pushed) = try await receive(.pushed) else { return }
-                    guard pushed.through == batch.through else {
-                        throw SyncError(.protocolError, "the hub acknowledged \(pushed.through) for a push through \(batch.through)")
-                    }
-                    try store.acknowledgePush(through: pushed.through)
-                    summary.pushed += pushed.accepted
-                    summary.unchanged += pushed.unchanged
-                    summary.rejected += pushed.rejected
-                    state.pushed += batch.records.count
-                    progress(state)
-                    batches += 1
-                    try afterPushBatch(batches)
-                }
+                var state = SyncProgress(phase: .pushing, pushed: 0, toPush: 0, pulled: 0, hubBacklog: welcome.seq)
+                var checkpoint = try await store.loadMetadata().checkpoint
 
                 // Pull: everything after the checkpoint, each batch stored with its checkpoint.
                 // The next pull goes out as soon as a batch arrives, so the hub prepares it
                 // while this replica stores the one in hand.
-                state.phase = .pulling
-                progress(state)
-                batches = 0
-                var checkpoint = try store.metadata().checkpoint
-                try await outbound.write(.pull(Pull(since: checkpoint, limit: limit)))
-                while true {
-                    guard case .changes(let changes, let records) = try await receive(.changes) else { return }
-                    if changes.more {
-                        guard changes.through > checkpoint else {
-                            throw SyncError(.protocolError, "the hub says more changes wait but did not move the checkpoint past \(checkpoint)")
-                        }
-                        try await outbound.write(.pull(Pull(since: changes.through, limit: limit)))
-                    }
-                    let outcome = try store.applyPulled(records, through: changes.through)
-                    checkpoint = changes.through
-                    summary.pulled += records.count
-                    summary.changed += outcome.changed
-                    summary.newConflicts += outcome.newConflicts
-                    state.pulled += records.count
+                var pullBatches = 0
+                func pullAll() async throws {
+                    state.phase = .pulling
                     progress(state)
-                    batches += 1
-                    try afterPullBatch(batches)
-                    if !changes.more { break }
+                    try await outbound.write(.pull(Pull(since: checkpoint, limit: limit)))
+                    while true {
+                        guard case .changes(let changes, let records) = try await receive(.changes) else { return }
+                        if changes.more {
+                            guard changes.through > checkpoint else {
+                                throw SyncError(.protocolError, "the hub says more changes wait but did not move the checkpoint past \(checkpoint)")
+                            }
+                            try await outbound.write(.pull(Pull(since: changes.through, limit: limit)))
+                        }
+                        let outcome = try await store.applyPulled(records, through: changes.through)
+                        checkpoint = changes.through
+                        summary.pulled += records.count
+                        summary.changed += outcome.changed
+                        summary.newConflicts += outcome.newConflicts
+                        state.pulled += records.count
+                        progress(state)
+                        pullBatches += 1
+                        try afterPullBatch(pullBatches)
+                        if !changes.more { break }
+                    }
                 }
+
+                // A new id first pulls everything, then writes its journal again: a write the
+                // hub already holds is then recognised, not written twice.
+                if try await store.hasJournal() {
+                    try await pullAll()
+                    summary.restamped = try await store.replayJournal().count
+                }
+
+                // Push: local changes oldest first, then records to send again, then — for a
+                // hub in re-seed mode — every record; one acknowledged batch at a time.
+                state.phase = .pushing
+                state.toPush = try await store.countPending()
+                progress(state)
+                var pushBatches = 0
+                let resendKeys = try await store.resendKeys()
+                var resendOffset = 0
+                while true {
+                    let batch: PushBatch?
+                    if let pending = try await store.nextPendingPush(limit: limit, maxBytes: maxBytes) {
+                        batch = pending
+                    } else if resendOffset < resendKeys.count {
+                        let keys = resendKeys[resendOffset..<min(resendKeys.count, resendOffset + limit)]
+                        resendOffset += keys.count
+                        guard let resend = try await store.resendPush(keys) else { continue }
+                        batch = resend
+                    } else if welcome.reseed {
+                        batch = try await store.nextRelayPush(hubID: welcome.hub, limit: limit, maxBytes: maxBytes)
+                    } else {
+                        batch = nil
+                    }
+                    guard let batch else { break }
+                    let header = batch.header
+                    try await outbound.write(.push(
+                        Push(through: header.through, id: header.id, after: header.after, counter: header.counter),
+                        records: batch.records))
+                    guard case .pushed(let pushed) = try await receive(.pushed) else { return }
+                    guard pushed.through == header.through, pushed.id == header.id else {
+                        throw SyncError(.protocolError, "the hub acknowledged push \(pushed.id) through \(pushed.through) for push \(header.id) through \(header.through)")
+                    }
+                    try await store.acknowledgePush(
+                        batch, through: pushed.through,
+                        rejected: pushed.rejected.map { ($0.collection, $0.id, $0.code, $0.fields) },
+                        rejectedCount: pushed.rejectedCount, hubID: welcome.hub)
+                    summary.pushed += pushed.accepted
+                    summary.unchanged += pushed.unchanged
+                    summary.rejected += pushed.rejected
+                    if case .relay = batch.kind { summary.relayed += batch.records.count }
+                    state.pushed += batch.records.count
+                    progress(state)
+                    pushBatches += 1
+                    try afterPushBatch(pushBatches)
+                }
+
+                try await pullAll()
                 try await outbound.write(.bye)
-                try store.recordSync(at: ReplicaStore.systemClock())
+                try await store.recordSync(at: ReplicaStore.systemClock())
+                summary.waiting = try await store.loadRejections()
                 state.phase = .done
                 progress(state)
             }
@@ -162,10 +226,10 @@ public struct SyncClient: Sendable {
         } catch {
             throw SyncError(.connectionLost, "the connection broke: \(Self.describe(error)); sync again to carry on")
         }
-        summary.duration = ContinuousClock.now - started
-        summary.bytesSent = counts.sent
-        summary.bytesReceived = counts.received
-        return summary
+        summary.duration = ContinuousClock.now - started + (previous?.duration ?? .zero)
+        summary.bytesSent = counts.sent + (previous?.bytesSent ?? 0)
+        summary.bytesReceived = counts.received + (previous?.bytesReceived ?? 0)
+        return (summary, reconnect)
     }
 
     /// `host:port` from the replica's settings.

@@ -1,3 +1,4 @@
+import MufakatStore
 import MufakatWire
 
 /// What a sync did.
@@ -18,6 +19,19 @@ public struct SyncSummary: Sendable, Hashable {
     public var bytesReceived = 0
     public var duration: Duration = .zero
     public var hub = ""
+    /// The replica id this replica synced as (new when it took one in this sync).
+    public var replica = ""
+    /// Set when this replica found itself behind its own id and took a new one: the id it
+    /// left and why, in one sentence.
+    public var newIdentity: String?
+    /// Writes made again under the new id.
+    public var restamped = 0
+    /// Set when the hub was found behind this replica (rewound or rebuilt): why.
+    public var hubBehind: String?
+    /// Records sent to a hub in re-seed mode.
+    public var relayed = 0
+    /// Records the hub has refused and this replica keeps sending, after this sync.
+    public var waiting: [PendingRejection] = []
 
     public init() {}
 }

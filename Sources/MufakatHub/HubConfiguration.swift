@@ -15,12 +15,16 @@ public struct HubConfiguration: Sendable {
     /// at once the byte cap is what bounds the hub's memory.
     public var pullBatchLimit: Int
     public var pullBatchBytes: Int
+    /// Re-seed mode: replicas may relay other replicas' writes, to refill a hub rebuilt from
+    /// an empty folder or restored from an old copy. Off unless the operator turns it on.
+    public var reseed: Bool
 
     public init(
         host: String = "0.0.0.0", port: Int = 7420, limits: WireLimits = .default,
         helloTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(120),
-        pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 1 << 20
+        pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 1 << 20, reseed: Bool = false
     ) {
+        self.reseed = reseed
         self.host = host
         self.port = port
         self.limits = limits

@@ -1,6 +1,7 @@
 import Logging
 import MufakatCore
 import MufakatStore
+import MufakatSync
 import MufakatWire
 import NIOCore
 import ServiceLifecycle
@@ -23,6 +24,7 @@ struct HubSession {
         var unchanged = 0
         var pulled = 0
         var rejected = 0
+        var relayed = 0
         var end = "closed"
     }
 
@@ -52,7 +54,7 @@ struct HubSession {
         let duration = ContinuousClock.now - started
         logger.info("session", metadata: [
             "replica": "\(tally.replica)", "name": "\(tally.name)", "pushed": "\(tally.pushed)",
-            "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)",
+            "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)", "relayed": "\(tally.relayed)",
             "bytesIn": "\(counts.received)", "bytesOut": "\(counts.sent)",
             "duration": "\(duration.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))", "end": "\(tally.end)",
         ])
@@ -94,9 +96,9 @@ struct HubSession {
                         try await fail(WireError(.unauthorized, "the token is not known to this hub or was revoked; ask the hub operator for a token"), outbound, &tally)
                         return
                     }
-                    let counter: UInt64
+                    let ledger: LedgerEntry
                     do {
-                        counter = try await store.bind(replica: replica.rawValue, tokenID: token.id, client: hello.client)
+                        ledger = try await store.bind(replica: replica.rawValue, tokenID: token.id, client: hello.client)
                     } catch let error as MufakatError {
                         try await fail(WireError(.unauthorized, error.message), outbound, &tally)
                         return
@@ -107,16 +109,42 @@ struct HubSession {
                     activity.touch(greeted: true)
                     let identity = try await store.identity()
                     try await outbound.write(.welcome(Welcome(
-                        hub: identity.hubID, seq: identity.sequence, counter: counter, limits: configuration.limits)))
+                        hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
+                        push: ledger.push, served: ledger.served, reseed: configuration.reseed, limits: configuration.limits)))
                 case .applyPush(let push, let records, let peer):
-                    let result = try await store.applyPush(records, from: peer.replica)
-                    tally.pushed += result.accepted
-                    tally.unchanged += result.unchanged
-                    tally.rejected += result.rejected.count
-                    try await outbound.write(.pushed(Pushed(
-                        through: push.through, accepted: result.accepted, unchanged: result.unchanged,
-                        rejected: result.rejected.map { .init(collection: $0.collection, id: $0.id, code: $0.code, message: $0.message) },
-                        seq: result.sequence)))
+                    let header = PushHeader(through: push.through, id: push.id, after: push.after, counter: push.counter)
+                    switch try await store.applyPush(records, header: header, from: peer.replica, rules: PushRules(relay: configuration.reseed)) {
+                    case .failure(let refusal):
+                        if case .diverged = refusal {
+                            try await fail(WireError(.diverged, refusal.message), outbound, &tally)
+                        } else {
+                            try await fail(WireError(.badField, "push: \(refusal.message)"), outbound, &tally)
+                        }
+                        return
+                    case .success(let result):
+                        tally.pushed += result.accepted
+                        tally.unchanged += result.unchanged
+                        tally.rejected += result.rejected.count
+                        if configuration.reseed {
+                            tally.relayed += records.count
+                        }
+                        for rejection in result.rejected.prefix(5) {
+                            logger.notice("refused record", metadata: [
+                                "replica": "\(peer.replica)", "collection": "\(rejection.collection.prefix(40))",
+                                "id": "\(rejection.id.prefix(RecordIDs.maxLength))", "code": "\(rejection.rejection.code.rawValue)",
+                                "fields": "\(rejection.rejection.fields.prefix(8).joined(separator: ","))",
+                                "reason": "\(rejection.rejection.reason)",
+                            ])
+                        }
+                        try await outbound.write(.pushed(Pushed(
+                            through: push.through, id: push.id, accepted: result.accepted, unchanged: result.unchanged,
+                            rejected: result.rejected.map {
+                                .init(
+                                    collection: String($0.collection.prefix(40)), id: String($0.id.prefix(RecordIDs.maxLength)),
+                                    code: $0.rejection.code.rawValue, fields: $0.rejection.fields.prefix(8).map { String($0.prefix(64)) })
+                            },
+                            rejectedCount: result.rejected.count, seq: result.sequence)))
+                    }
                 case .servePull(let since, let limit, let peer):
                     let batch = try await store.changes(
                         since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica)

@@ -58,7 +58,7 @@ public struct HubSessionStateMachine: Sendable {
             return .close
         case (.awaitingHello, .hello(let hello)):
             guard supportedVersions.contains(hello.version) else {
-                return fail(.versionUnsupported, "protocol version \(hello.version) is not supported; this hub speaks \(supportedVersions.sorted().map(String.init).joined(separator: ", "))")
+                return fail(.versionUnsupported, "protocol version \(hello.version) is not supported; this hub speaks \(supportedVersions.sorted().map(String.init).joined(separator: ", ")); update mufakat to a release that speaks it")
             }
             guard let replica = try? ReplicaID(hello.replica) else {
                 return fail(.badField, "hello: replica '\(hello.replica)' is not a replica id (1 to 64 characters from a-z, 0-9 and '-')")

@@ -1,5 +1,6 @@
 import GRDB
 import MufakatCore
+import MufakatSync
 
 /// What the hub did with one pushed batch.
 public struct PushResult: Sendable, Hashable {
@@ -11,12 +12,11 @@ public struct PushResult: Sendable, Hashable {
     /// The hub sequence after the batch.
     public var sequence: UInt64
 
-    /// A record refused, with a stable code (`invalid`, `forged-dot`, `corruption`).
+    /// A record refused: where it is, and the rule's code and fields (never its values).
     public struct Rejection: Sendable, Hashable {
         public var collection: String
         public var id: String
-        public var code: String
-        public var message: String
+        public var rejection: RecordRejection
     }
 }
 
@@ -29,80 +29,97 @@ public struct ChangeBatch: Sendable, Hashable {
 }
 
 extension HubStore {
-    /// Validates and merges a pushed batch in one transaction.
+    /// What the hub remembers of `replica` (all zero for an id it never heard of).
+    public func ledger(for replica: String) async throws -> LedgerEntry {
+        try await writer.read { db in try Self.ledger(db, replica: replica) }
+    }
+
+    static func ledger(_ db: Database, replica: String) throws -> LedgerEntry {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT counter, through, push, served FROM ledger WHERE replica = ?", arguments: [replica])
+        else { return .empty }
+        return LedgerEntry(
+            counter: UInt64(bitPattern: row["counter"] as Int64), through: UInt64(bitPattern: row["through"] as Int64),
+            push: row["push"], served: UInt64(bitPattern: row["served"] as Int64))
+    }
+
+    static func saveLedger(_ db: Database, replica: String, _ entry: LedgerEntry) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO ledger (replica, counter, through, push, served) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (replica) DO UPDATE SET counter = excluded.counter, through = excluded.through,
+                    push = excluded.push, served = excluded.served
+                """,
+            arguments: [
+                replica, Int64(bitPattern: entry.counter), Int64(bitPattern: entry.through), entry.push,
+                Int64(bitPattern: entry.served),
+            ])
+    }
+
+    /// Checks a push against the ledger, then validates and merges the batch, and records
+    /// the acknowledgement — all in one transaction, synced to disk before it returns.
     ///
-    /// A record is refused — and the rest of the batch still applied — when its collection,
-    /// id, fields or values are not what the catalogue accepts (`invalid`), when it carries
-    /// writes of another replica that the hub has not seen (`forged-dot`: only a replica
-    /// may introduce its own writes), or when it holds a write the hub holds with different
-    /// contents (`corruption`). Each record whose stored state changes gets the next hub
-    /// sequence number; `origin` remembers the pusher when the stored state is exactly what
-    /// it sent, so its next pull skips it.
-    public func applyPush(_ records: [ReplicatedRecord], from replica: ReplicaID) async throws -> PushResult {
+    /// The whole push is refused (``PushRefusal``) when it does not follow the hub's last
+    /// acknowledged push of that replica id, or declares an impossible counter. Otherwise
+    /// each record goes through ``PushRules/admit(_:stored:pusher:counter:)``: a refused
+    /// record is listed and the rest still applied. Each record whose stored state changes
+    /// gets the next hub sequence number; `origin` remembers the pusher when the stored
+    /// state is exactly what it sent, so its next pull skips it.
+    public func applyPush(
+        _ records: [ReplicatedRecord], header: PushHeader, from replica: ReplicaID, rules: PushRules = PushRules()
+    ) async throws -> Result<PushResult, PushRefusal> {
         try await writer.write { [clock] db in
+            var ledger = try Self.ledger(db, replica: replica.rawValue)
+            if let refusal = ledger.refusal(of: header) { return .failure(refusal) }
             var sequence = try Self.sequence(db)
             var result = PushResult(accepted: 0, unchanged: 0, rejected: [], sequence: sequence)
-            var highestCounter: UInt64 = 0
+            // Relayed writes raise the ledger of the replicas they name, so a replica whose
+            // writes were relayed with counters it never used notices and takes a new id.
+            var relayed: [ReplicaID: UInt64] = [:]
             for record in records {
-                func reject(_ code: String, _ message: String) {
-                    result.rejected.append(.init(collection: record.collection, id: record.id, code: code, message: message))
-                }
-                guard let schema = try? Catalogue.collection(named: record.collection), schema.name == record.collection else {
-                    reject("invalid", "unknown collection '\(record.collection)'; the collections are \(Catalogue.collectionNames.joined(separator: ", "))")
-                    continue
-                }
-                if let problem = RecordIDs.problem(with: record.id) {
-                    reject("invalid", problem)
-                    continue
-                }
-                let problems = schema.problems(in: record.state)
-                guard problems.isEmpty else {
-                    reject("invalid", problems.map(\.description).joined(separator: "; "))
-                    continue
-                }
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
-                let known = stored?.context ?? VersionVector()
-                let foreign = record.state.context.counters.filter { $0.key != replica && $0.value > known[$0.key] }
-                guard foreign.isEmpty else {
-                    let names = foreign.keys.sorted().map(\.rawValue).joined(separator: ", ")
-                    reject("forged-dot", "carries writes of replica \(names) that the hub has not seen; a replica may only send its own new writes")
-                    continue
-                }
-                highestCounter = max(highestCounter, record.state.context[replica])
-                let merged: RecordState
-                do {
-                    merged = try stored.map { try $0.merging(record.state) } ?? record.state
-                } catch let error as MufakatError {
-                    reject(error.code.rawValue, error.message)
-                    continue
-                }
-                if merged == stored {
+                switch rules.admit(record, stored: stored, pusher: replica, counter: header.counter) {
+                case .reject(let rejection):
+                    result.rejected.append(.init(collection: record.collection, id: record.id, rejection: rejection))
+                case .unchanged:
                     result.unchanged += 1
-                    continue
+                case .store(let merged):
+                    sequence += 1
+                    try db.saveRecord(
+                        collection: record.collection, id: record.id, state: merged, seq: sequence,
+                        origin: merged == record.state ? replica.rawValue : nil)
+                    result.accepted += 1
+                    if rules.relay {
+                        for (other, counter) in record.state.context.counters where other != replica {
+                            relayed[other] = max(relayed[other] ?? 0, counter)
+                        }
+                    }
                 }
-                sequence += 1
-                try db.saveRecord(
-                    collection: record.collection, id: record.id, state: merged, seq: sequence,
-                    origin: merged == record.state ? replica.rawValue : nil)
-                result.accepted += 1
             }
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(sequence)])
-            try db.execute(
-                sql: "UPDATE replicas SET counter = MAX(counter, ?), last_seen = ? WHERE replica = ?",
-                arguments: [Int64(bitPattern: highestCounter), clock(), replica.rawValue])
+            ledger = ledger.acknowledging(header)
+            try Self.saveLedger(db, replica: replica.rawValue, ledger)
+            for (other, counter) in relayed {
+                var entry = try Self.ledger(db, replica: other.rawValue)
+                guard counter > entry.counter else { continue }
+                entry.counter = counter
+                try Self.saveLedger(db, replica: other.rawValue, entry)
+            }
+            try db.execute(sql: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [clock(), replica.rawValue])
             result.sequence = sequence
-            return result
+            return .success(result)
         }
     }
 
     /// The changes after `since`, in hub-sequence order — at most `limit` records and about
     /// `maxBytes` of state text — leaving out records whose stored state came exactly from
-    /// `replica`'s own push.
+    /// `replica`'s own push. Before returning, the ledger notes how far `replica` was served,
+    /// so a replica whose checkpoint is beyond it later knows the hub was rewound.
     public func changes(since: UInt64, limit: Int, maxBytes: Int = 4 << 20, for replica: ReplicaID) async throws -> ChangeBatch {
-        try await writer.read { db in
+        let batch = try await writer.read { db in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT collection, id, state, seq, origin FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [Int64(bitPattern: since), limit])
+                arguments: [Int64(bitPattern: min(since, Counters.maxCounter)), limit])
             var records: [ReplicatedRecord] = []
             var through = since
             var bytes = 0
@@ -115,9 +132,16 @@ extension HubStore {
                 if bytes >= maxBytes { break }
             }
             let more = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM records WHERE seq > ? LIMIT 1", arguments: [Int64(bitPattern: through)]) ?? false
+                db, sql: "SELECT 1 FROM records WHERE seq > ? LIMIT 1", arguments: [Int64(bitPattern: min(through, Counters.maxCounter))]) ?? false
             return ChangeBatch(records: records, through: through, more: more)
         }
+        try await writer.write { db in
+            var entry = try Self.ledger(db, replica: replica.rawValue)
+            guard batch.through > entry.served else { return }
+            entry.served = batch.through
+            try Self.saveLedger(db, replica: replica.rawValue, entry)
+        }
+        return batch
     }
 
     /// Records, conflicts and sequence for `mufakat-hub status`.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import MufakatCore
+import MufakatSync
 
 /// The hub's copy: every record, the hub sequence that numbers changes, the tokens
 /// people sync with (only their SHA-256 is stored), and the replicas that have synced.
@@ -39,7 +40,25 @@ public final class HubStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("hub-v2-ledger") { db in
+            // What the hub remembers of each replica id (see LedgerEntry); `replicas.counter`
+            // is left unused: it was compared as a signed number.
+            try db.execute(sql: """
+                CREATE TABLE ledger (
+                    replica TEXT PRIMARY KEY NOT NULL,
+                    counter INTEGER NOT NULL DEFAULT 0,
+                    through INTEGER NOT NULL DEFAULT 0,
+                    push TEXT NOT NULL DEFAULT '',
+                    served INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                INSERT INTO ledger (replica, counter) SELECT replica, counter FROM replicas WHERE counter > 0;
+                """)
+        }
         try migrator.migrate(writer)
+        // An acknowledged push must survive a power cut: the writer syncs every commit to
+        // disk. GRDB sets `synchronous = NORMAL` on WAL connections after prepareDatabase,
+        // so this is set here, on the live writer connection.
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try writer.write { db in
             if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'") == nil {
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('hubID', ?), ('seq', '0')", arguments: [ReplicaID.random().rawValue])
@@ -78,6 +97,11 @@ public final class HubStore: Sendable {
 
     public func digest() throws -> String {
         try writer.read { db in try ReplicaStore.digest(db) }
+    }
+
+    /// `PRAGMA synchronous` of the writer connection: 2 (FULL) once opened.
+    public func writerSynchronous() throws -> Int {
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func integrityCheck() throws -> [String] {
@@ -166,9 +190,9 @@ extension HubStore {
         }
     }
 
-    /// Binds `replica` to the token on first sight and returns the highest counter seen
-    /// from it; refuses a replica id already bound to another token.
-    public func bind(replica: String, tokenID: String, client: String) async throws -> UInt64 {
+    /// Binds `replica` to the token on first sight and returns what the hub remembers of
+    /// it; refuses a replica id already bound to another token.
+    public func bind(replica: String, tokenID: String, client: String) async throws -> LedgerEntry {
         try await writer.write { [clock] db in
             let now = clock()
             if let row = try Row.fetchOne(db, sql: "SELECT token, counter FROM replicas WHERE replica = ?", arguments: [replica]) {
@@ -176,20 +200,21 @@ extension HubStore {
                     throw MufakatError(.invalid, "replica \(replica) belongs to another token; a replica syncs with the token it first used")
                 }
                 try db.execute(sql: "UPDATE replicas SET last_seen = ?, client = ? WHERE replica = ?", arguments: [now, client, replica])
-                return UInt64(bitPattern: row["counter"] as Int64)
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO replicas (replica, token, client, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [replica, tokenID, client, now, now])
             }
-            try db.execute(
-                sql: "INSERT INTO replicas (replica, token, client, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
-                arguments: [replica, tokenID, client, now, now])
-            return 0
+            return try Self.ledger(db, replica: replica)
         }
     }
 
     public func replicas() throws -> [ReplicaInfo] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT r.replica, r.token, t.name, t.org, r.counter, r.client, r.last_seen
-                FROM replicas r JOIN tokens t ON t.id = r.token ORDER BY r.last_seen DESC
+                SELECT r.replica, r.token, t.name, t.org, COALESCE(l.counter, 0) AS counter, r.client, r.last_seen
+                FROM replicas r JOIN tokens t ON t.id = r.token LEFT JOIN ledger l ON l.replica = r.replica
+                ORDER BY r.last_seen DESC
                 """).map { row in
                 ReplicaInfo(
                     replica: row["replica"], tokenID: row["token"], name: row["name"], org: row["org"],

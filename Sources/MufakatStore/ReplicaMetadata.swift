@@ -18,9 +18,21 @@ public struct ReplicaMetadata: Sendable, Hashable {
     public var lastSync: Int64
     /// The hub's replica id, learned at the first sync; a different hub resets the checkpoint.
     public var hubID: String
+    /// The id of the last push the hub acknowledged ("" before the first).
+    public var lastPush: String = ""
+    /// A push sent and not yet acknowledged: its id and through ("" and 0 when none).
+    public var inflightPush: String = ""
+    public var inflightThrough: UInt64 = 0
+    /// Replica ids this replica used before, oldest first (see `Incarnation`).
+    public var previousReplicas: [String] = []
+    /// The hub id (and rowid reached) of the last re-seed relay: every record is pushed once
+    /// to a hub in re-seed mode.
+    public var relayedHub: String = ""
+    public var relayCursor: Int64 = 0
 
     enum Key: String, CaseIterable {
         case replica, name, hub, token, counter, pushedThrough, checkpoint, lastSync, hubID
+        case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor
     }
 
     static func load(_ db: Database) throws -> ReplicaMetadata? {
@@ -37,14 +49,22 @@ public struct ReplicaMetadata: Sendable, Hashable {
             pushedThrough: UInt64(values[Key.pushedThrough.rawValue] ?? "0") ?? 0,
             checkpoint: UInt64(values[Key.checkpoint.rawValue] ?? "0") ?? 0,
             lastSync: Int64(values[Key.lastSync.rawValue] ?? "0") ?? 0,
-            hubID: values[Key.hubID.rawValue] ?? "")
+            hubID: values[Key.hubID.rawValue] ?? "",
+            lastPush: values[Key.lastPush.rawValue] ?? "",
+            inflightPush: values[Key.inflightPush.rawValue] ?? "",
+            inflightThrough: UInt64(values[Key.inflightThrough.rawValue] ?? "0") ?? 0,
+            previousReplicas: (values[Key.previousReplicas.rawValue] ?? "").split(separator: ",").map(String.init),
+            relayedHub: values[Key.relayedHub.rawValue] ?? "",
+            relayCursor: Int64(values[Key.relayCursor.rawValue] ?? "0") ?? 0)
     }
 
     func save(_ db: Database) throws {
         let values: [Key: String] = [
             .replica: replica.rawValue, .name: name, .hub: hub, .token: token, .counter: String(counter),
             .pushedThrough: String(pushedThrough), .checkpoint: String(checkpoint), .lastSync: String(lastSync),
-            .hubID: hubID,
+            .hubID: hubID, .lastPush: lastPush, .inflightPush: inflightPush, .inflightThrough: String(inflightThrough),
+            .previousReplicas: previousReplicas.joined(separator: ","), .relayedHub: relayedHub,
+            .relayCursor: String(relayCursor),
         ]
         for (key, value) in values {
             try db.execute(

@@ -18,6 +18,8 @@ public struct ReplicaStatus: Sendable, Hashable {
     public var conflictedRecords: Int
     /// Live (not deleted) records per collection, in catalogue order.
     public var records: [CollectionCount]
+    /// Records the hub refused (or lacks), kept here and sent again at each sync.
+    public var rejections: [PendingRejection]
 
     public struct CollectionCount: Sendable, Hashable {
         public var collection: String
@@ -118,7 +120,8 @@ extension ReplicaStore {
     public func status() throws -> ReplicaStatus {
         try writer.read { db in
             let metadata = try Self.requireMetadata(db)
-            let pending = try Self.pendingCount(db, after: metadata.pushedThrough)
+            let rejections = try Self.pendingRejections(db)
+            let pending = try Self.pendingCount(db, after: metadata.pushedThrough) + rejections.count
             let conflicted = try Self.conflictCount(db)
             // Served from the records_live index.
             var counts: [String: Int] = [:]
@@ -127,7 +130,7 @@ extension ReplicaStore {
             }
             return ReplicaStatus(
                 metadata: metadata, pendingChanges: pending, conflictedRecords: conflicted,
-                records: Catalogue.collectionNames.map { .init(collection: $0, count: counts[$0] ?? 0) })
+                records: Catalogue.collectionNames.map { .init(collection: $0, count: counts[$0] ?? 0) }, rejections: rejections)
         }
     }
 

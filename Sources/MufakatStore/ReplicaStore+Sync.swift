@@ -1,5 +1,6 @@
 import GRDB
 import MufakatCore
+import MufakatSync
 
 /// What merging a pulled batch did.
 public struct PullOutcome: Sendable, Hashable {
@@ -9,19 +10,188 @@ public struct PullOutcome: Sendable, Hashable {
     public var newConflicts: Int
 }
 
+/// What the start of a sync found, once stored.
+public struct SyncStart: Sendable, Hashable {
+    public var verdict: WelcomeVerdict
+    /// The replica id this replica syncs as from now on.
+    public var replica: ReplicaID
+    /// The id it stopped using, when it took a new one.
+    public var previousReplica: ReplicaID?
+    /// Records whose unacknowledged writes wait to be written again under the new id.
+    public var journaled: Int
+}
+
+/// One push, ready to send: its header is stored as in flight before it goes out.
+public struct PushBatch: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// Records written here, in local-sequence order.
+        case pending
+        /// Records to send again: refused before, or the hub lacked what they hold.
+        case resend
+        /// Every record, for a hub in re-seed mode; `rowid` is how far this batch reaches.
+        case relay(rowid: Int64)
+    }
+
+    public var kind: Kind
+    public var records: [ReplicatedRecord]
+    public var header: PushHeader
+}
+
+/// A record the hub refused and this replica keeps sending.
+public struct PendingRejection: Sendable, Hashable {
+    public var collection: String
+    public var id: String
+    /// The hub's code (`invalid`, `forged-dot`, …), or `hub-lacks` for a record the hub
+    /// turned out not to hold whole.
+    public var code: String
+    public var fields: [String]
+    public var at: Int64
+}
+
 extension ReplicaStore {
-    /// The next batch to push: records written locally after the last acknowledged push,
-    /// in local-sequence order, and the sequence of the last one (the `through` to send).
+    /// The replica's half of the ledger.
+    public func progress() throws -> ReplicaProgress {
+        try writer.read { db in Self.progress(try Self.requireMetadata(db)) }
+    }
+
+    static func progress(_ metadata: ReplicaMetadata) -> ReplicaProgress {
+        ReplicaProgress(
+            replica: metadata.replica, counter: metadata.counter, pushedThrough: metadata.pushedThrough,
+            lastPush: metadata.lastPush,
+            inflight: metadata.inflightPush.isEmpty ? nil : .init(id: metadata.inflightPush, through: metadata.inflightThrough),
+            checkpoint: metadata.checkpoint, hubID: metadata.hubID)
+    }
+
+    /// Compares this replica with what the hub remembers of it (``ReplicaProgress/evaluate(_:)``)
+    /// and stores what the verdict asks for, in one transaction:
     ///
-    /// Records only ever received from the hub have sequence 0 and are never pushed back.
-    public func pendingPush(limit: Int, maxBytes: Int = 4 << 20) throws -> (records: [ReplicatedRecord], through: UInt64)? {
-        try writer.read { db in
+    /// - consistent: nothing but the hub id;
+    /// - acknowledgement lost: the in-flight push becomes the last one; its records are
+    ///   sent again (the hub answers `unchanged`), which also brings back any refusal;
+    /// - hub behind: checkpoint and pushes start over; every record written here is pushed
+    ///   again;
+    /// - replica behind: a new replica id; each record's unacknowledged writes go to the
+    ///   journal (the record keeps the rest), to be written again under the new id once
+    ///   everything is pulled (``replayJournal()``).
+    public func beginSync(_ hub: HubView) async throws -> SyncStart {
+        try await writer.write { [clock] db in
+            var metadata = try Self.requireMetadata(db)
+            let verdict = Self.progress(metadata).evaluate(hub)
+            var start = SyncStart(verdict: verdict, replica: metadata.replica, previousReplica: nil, journaled: 0)
+            switch verdict {
+            case .consistent:
+                break
+            case .acknowledgementLost(let inflight):
+                metadata.lastPush = inflight.id
+            case .hubBehind:
+                metadata.pushedThrough = 0
+                metadata.checkpoint = 0
+                metadata.lastPush = hub.ledger.push
+                metadata.relayedHub = ""
+                metadata.relayCursor = 0
+                try db.execute(sql: "UPDATE records SET acked = 0")
+            case .replicaBehind:
+                start.previousReplica = metadata.replica
+                start.journaled = try Self.incarnate(db, &metadata, keepCheckpoint: false, clock: clock)
+                start.replica = metadata.replica
+            }
+            metadata.inflightPush = ""
+            metadata.inflightThrough = 0
+            metadata.hubID = hub.hubID
+            try metadata.save(db)
+            return start
+        }
+    }
+
+    /// Takes a new replica id: moves each record's writes of the old id that the hub did not
+    /// acknowledge into the journal, and starts the new id's progress from zero. Returns
+    /// how many records were journaled.
+    static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata, keepCheckpoint: Bool, clock: () -> Int64) throws -> Int {
+        let old = metadata.replica
+        var journaled = 0
+        let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq, acked FROM records WHERE seq > 0")
+        for row in rows {
+            let record = LocalRecord(
+                collection: row["collection"], id: row["id"], state: try RecordState(json: row["state"]),
+                seq: UInt64(bitPattern: row["seq"] as Int64), acked: UInt64(bitPattern: row["acked"] as Int64))
+            guard let entry = try Incarnation.extract(record, from: old) else { continue }
+            journaled += 1
+            let maxCounter = entry.entries.values.map(\.dot.counter).max() ?? 0
+            let taken = try RecordState(
+                context: [old: maxCounter], fields: entry.entries.mapValues { [$0] })
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries) VALUES (?, ?, ?, ?)",
+                arguments: [record.collection, record.id, entry.base.canonicalJSON, taken.canonicalJSON])
+            if entry.base.fields.isEmpty {
+                try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
+            } else {
+                try db.saveRecord(collection: record.collection, id: record.id, state: entry.base, seq: 0)
+            }
+        }
+        try db.execute(sql: "UPDATE records SET seq = 0, acked = 0")
+        try db.execute(sql: "DELETE FROM resend")
+        metadata.previousReplicas.append(old.rawValue)
+        var replica = ReplicaID.random()
+        while replica == old || metadata.previousReplicas.contains(replica.rawValue) { replica = ReplicaID.random() }
+        metadata.replica = replica
+        metadata.counter = 0
+        metadata.pushedThrough = 0
+        metadata.lastPush = ""
+        metadata.inflightPush = ""
+        metadata.inflightThrough = 0
+        metadata.relayedHub = ""
+        metadata.relayCursor = 0
+        if !keepCheckpoint { metadata.checkpoint = 0 }
+        return journaled
+    }
+
+    /// Whether writes wait in the journal to be written again under this replica's id.
+    public func hasJournal() async throws -> Bool {
+        try await writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM journal LIMIT 1") ?? false }
+    }
+
+    /// Writes the journal again as new writes of this replica's id (see
+    /// ``Incarnation/replay(_:onto:as:after:)``), in one transaction. Call it once the
+    /// replica pulled everything, so a write the hub already holds is not written twice.
+    @discardableResult
+    public func replayJournal() async throws -> [ReplayedWrite] {
+        try await writer.write { db in try Self.replayJournal(db) }
+    }
+
+    static func replayJournal(_ db: Database) throws -> [ReplayedWrite] {
+        var metadata = try requireMetadata(db)
+        var journal: [JournalEntry] = []
+        var current: [RecordKey: RecordState] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT collection, id, base, entries FROM journal") {
+            let key = RecordKey(collection: row["collection"], id: row["id"])
+            let taken = try RecordState(json: row["entries"])
+            journal.append(JournalEntry(
+                key: key, base: try RecordState(json: row["base"]), entries: taken.fields.compactMapValues(\.first)))
+            if let state = try db.fetchState(collection: key.collection, id: key.id) { current[key] = state }
+        }
+        guard !journal.isEmpty else { return [] }
+        let result = try Incarnation.replay(journal, onto: current, as: metadata.replica, after: metadata.counter)
+        var seqs: [RecordKey: UInt64] = [:]
+        for write in result.writes { seqs[write.key] = max(seqs[write.key] ?? 0, write.newDot.counter) }
+        for (key, state) in result.states {
+            try db.saveRecord(collection: key.collection, id: key.id, state: state, seq: seqs[key] ?? 0)
+        }
+        metadata.counter = result.counter
+        try metadata.save(db)
+        try db.execute(sql: "DELETE FROM journal")
+        return result.writes
+    }
+
+    /// The next batch of records written here after the last acknowledged push, in
+    /// local-sequence order, stored as in flight.
+    public func nextPendingPush(limit: Int, maxBytes: Int = 1 << 20) async throws -> PushBatch? {
+        try await writer.write { db in
             let metadata = try Self.requireMetadata(db)
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT collection, id, state, seq FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [Int64(bitPattern: metadata.pushedThrough), limit])
             var records: [ReplicatedRecord] = []
-            var through: UInt64 = 0
+            var through = metadata.pushedThrough
             var bytes = 0
             while let row = try rows.next() {
                 let json: String = row["state"]
@@ -30,24 +200,128 @@ extension ReplicaStore {
                 bytes += json.utf8.count
                 if bytes >= maxBytes { break }
             }
-            return records.isEmpty ? nil : (records, through)
+            guard !records.isEmpty else { return nil }
+            return try Self.startPush(db, metadata, kind: .pending, records: records, through: through)
         }
     }
 
-    /// Local changes not yet acknowledged by the hub.
+    /// A batch of records to send again, from `keys` (taken once at the start of a sync so
+    /// that a record refused again is not retried in a loop).
+    public func resendPush(_ keys: ArraySlice<RecordKey>) async throws -> PushBatch? {
+        try await writer.write { db in
+            let metadata = try Self.requireMetadata(db)
+            var records: [ReplicatedRecord] = []
+            for key in keys {
+                guard let state = try db.fetchState(collection: key.collection, id: key.id) else { continue }
+                records.append(ReplicatedRecord(collection: key.collection, id: key.id, state: state))
+            }
+            guard !records.isEmpty else { return nil }
+            return try Self.startPush(db, metadata, kind: .resend, records: records, through: metadata.pushedThrough)
+        }
+    }
+
+    /// The next batch of every record, for a hub in re-seed mode; `nil` once this replica
+    /// relayed everything to `hubID`.
+    public func nextRelayPush(hubID: String, limit: Int, maxBytes: Int = 1 << 20) async throws -> PushBatch? {
+        try await writer.write { db in
+            let metadata = try Self.requireMetadata(db)
+            guard metadata.relayedHub != hubID else { return nil }
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT rowid, collection, id, state FROM records WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                arguments: [metadata.relayCursor, limit])
+            var records: [ReplicatedRecord] = []
+            var rowid = metadata.relayCursor
+            var bytes = 0
+            while let row = try rows.next() {
+                let json: String = row["state"]
+                records.append(ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: json)))
+                rowid = row["rowid"]
+                bytes += json.utf8.count
+                if bytes >= maxBytes { break }
+            }
+            if records.isEmpty {
+                var done = metadata
+                done.relayedHub = hubID
+                done.relayCursor = 0
+                try done.save(db)
+                return nil
+            }
+            return try Self.startPush(db, metadata, kind: .relay(rowid: rowid), records: records, through: metadata.pushedThrough)
+        }
+    }
+
+    private static func startPush(
+        _ db: Database, _ metadata: ReplicaMetadata, kind: PushBatch.Kind, records: [ReplicatedRecord], through: UInt64
+    ) throws -> PushBatch {
+        var metadata = metadata
+        let header = PushHeader(through: through, id: PushID.random(), after: metadata.lastPush, counter: metadata.counter)
+        metadata.inflightPush = header.id
+        metadata.inflightThrough = through
+        try metadata.save(db)
+        return PushBatch(kind: kind, records: records, header: header)
+    }
+
+    /// Stores the hub's acknowledgement of `batch`, in one transaction: the push becomes the
+    /// last acknowledged one; each accepted record notes how far the hub holds its own
+    /// writes and leaves the resend list; each refused one joins it with the hub's code and
+    /// fields. When the hub listed fewer refusals than it counted, every unlisted record of
+    /// the batch is kept for resending: sending it again costs nothing if it was accepted.
+    public func acknowledgePush(
+        _ batch: PushBatch, through: UInt64, rejected: [(collection: String, id: String, code: String, fields: [String])],
+        rejectedCount: Int, hubID: String
+    ) async throws {
+        try await writer.write { [clock] db in
+            var metadata = try Self.requireMetadata(db)
+            metadata.pushedThrough = max(metadata.pushedThrough, through)
+            metadata.lastPush = batch.header.id
+            metadata.inflightPush = ""
+            metadata.inflightThrough = 0
+            if case .relay(let rowid) = batch.kind { metadata.relayCursor = rowid }
+            try metadata.save(db)
+            let now = clock()
+            var refused: [RecordKey: (code: String, fields: [String])] = [:]
+            for rejection in rejected {
+                refused[RecordKey(collection: rejection.collection, id: rejection.id)] = (rejection.code, rejection.fields)
+            }
+            let unlisted = rejectedCount > rejected.count
+            let markAcked = try db.cachedStatement(sql: "UPDATE records SET acked = MAX(acked, ?) WHERE collection = ? AND id = ?")
+            let keep = try db.cachedStatement(sql: """
+                INSERT INTO resend (collection, id, code, fields, at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (collection, id) DO UPDATE SET code = excluded.code, fields = excluded.fields, at = excluded.at
+                """)
+            let drop = try db.cachedStatement(sql: "DELETE FROM resend WHERE collection = ? AND id = ?")
+            for record in batch.records {
+                let key = RecordKey(collection: record.collection, id: record.id)
+                if let refusal = refused[key] {
+                    try keep.execute(arguments: [key.collection, key.id, refusal.code, refusal.fields.joined(separator: ","), now])
+                } else if unlisted {
+                    try keep.execute(arguments: [key.collection, key.id, "unlisted", "", now])
+                } else {
+                    try markAcked.execute(arguments: [Int64(bitPattern: record.state.context[metadata.replica]), key.collection, key.id])
+                    try drop.execute(arguments: [key.collection, key.id])
+                }
+            }
+        }
+    }
+
+    /// The records waiting in the resend list, oldest first.
+    public func pendingRejections() throws -> [PendingRejection] {
+        try writer.read { db in try Self.pendingRejections(db) }
+    }
+
+    static func pendingRejections(_ db: Database) throws -> [PendingRejection] {
+        try Row.fetchAll(db, sql: "SELECT collection, id, code, fields, at FROM resend ORDER BY at, collection, id").map { row in
+            PendingRejection(
+                collection: row["collection"], id: row["id"], code: row["code"],
+                fields: (row["fields"] as String).split(separator: ",").map(String.init), at: row["at"])
+        }
+    }
+
+    /// Local changes not yet acknowledged by the hub, and records waiting to be sent again.
     public func pendingCount() throws -> Int {
         try writer.read { db in
             try Self.pendingCount(db, after: Self.requireMetadata(db).pushedThrough)
-        }
-    }
-
-    /// Records that the hub stored everything up to local sequence `through`.
-    public func acknowledgePush(through: UInt64) throws {
-        try writer.write { db in
-            var metadata = try Self.requireMetadata(db)
-            guard through > metadata.pushedThrough else { return }
-            metadata.pushedThrough = through
-            try metadata.save(db)
+                + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0)
         }
     }
 
@@ -55,11 +329,15 @@ extension ReplicaStore {
     /// process killed anywhere either has both or neither, so nothing is lost or skipped.
     ///
     /// Merging never changes a record's local sequence: a record written here and not yet
-    /// pushed is still pushed, now with the merged state.
-    public func applyPulled(_ records: [ReplicatedRecord], through: UInt64) throws -> PullOutcome {
-        try writer.write { db in
+    /// pushed is still pushed, now with the merged state. A record that is not pending but
+    /// holds more than the hub sent (the hub lost something this replica has) joins the
+    /// resend list.
+    public func applyPulled(_ records: [ReplicatedRecord], through: UInt64) async throws -> PullOutcome {
+        try await writer.write { [clock] db in
             var outcome = PullOutcome(changed: 0, newConflicts: 0)
+            var metadata = try Self.requireMetadata(db)
             let lookup = try db.cachedStatement(sql: "SELECT state, seq, conflicted FROM records WHERE collection = ? AND id = ?")
+            let resend = try db.cachedStatement(sql: "INSERT OR IGNORE INTO resend (collection, id, code, fields, at) VALUES (?, ?, 'hub-lacks', '', ?)")
             for record in records {
                 let row = try Row.fetchOne(lookup, arguments: [record.collection, record.id])
                 var state = record.state
@@ -70,13 +348,15 @@ extension ReplicaStore {
                     state = try local.merging(record.state)
                     seq = UInt64(bitPattern: row["seq"] as Int64)
                     wasConflicted = row["conflicted"]
+                    if state != record.state && seq <= metadata.pushedThrough {
+                        try resend.execute(arguments: [record.collection, record.id, clock()])
+                    }
                     if state == local { continue }
                 }
                 try db.saveRecord(collection: record.collection, id: record.id, state: state, seq: seq)
                 outcome.changed += 1
                 if state.isConflicted && !wasConflicted { outcome.newConflicts += 1 }
             }
-            var metadata = try Self.requireMetadata(db)
             if through > metadata.checkpoint {
                 metadata.checkpoint = through
                 try metadata.save(db)
@@ -85,39 +365,34 @@ extension ReplicaStore {
         }
     }
 
-    /// Notes the hub this replica syncs with. A replica that meets a different hub (a hub
-    /// rebuilt from scratch) starts its checkpoints over: it pushes again every record it
-    /// wrote itself and pulls everything — merging makes the resend harmless.
-    public func bind(hubID: String) throws {
-        try writer.write { db in
-            var metadata = try Self.requireMetadata(db)
-            guard metadata.hubID != hubID else { return }
-            if !metadata.hubID.isEmpty {
-                metadata.checkpoint = 0
-                metadata.pushedThrough = 0
-            }
-            metadata.hubID = hubID
-            try metadata.save(db)
+    /// The replica's identity and sync progress, read without blocking a concurrency thread.
+    public func loadMetadata() async throws -> ReplicaMetadata {
+        try await writer.read { db in try Self.requireMetadata(db) }
+    }
+
+    public func countPending() async throws -> Int {
+        try await writer.read { db in
+            try Self.pendingCount(db, after: Self.requireMetadata(db).pushedThrough)
+                + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0)
         }
     }
 
-    /// The counter guard: raises the replica's counter to at least `counter`, the highest
-    /// the hub has seen from it. A replica restored from an old backup would otherwise reuse
-    /// counters that already name other writes.
-    @discardableResult
-    public func raiseCounter(atLeast counter: UInt64) throws -> Bool {
-        try writer.write { db in
-            var metadata = try Self.requireMetadata(db)
-            guard counter > metadata.counter else { return false }
-            metadata.counter = counter
-            try metadata.save(db)
-            return true
+    public func loadRejections() async throws -> [PendingRejection] {
+        try await writer.read { db in try Self.pendingRejections(db) }
+    }
+
+    /// The keys of the resend list, oldest first.
+    public func resendKeys() async throws -> [RecordKey] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT collection, id FROM resend ORDER BY at, collection, id").map {
+                RecordKey(collection: $0["collection"], id: $0["id"])
+            }
         }
     }
 
     /// Records the time of a completed sync.
-    public func recordSync(at time: Int64) throws {
-        try writer.write { db in
+    public func recordSync(at time: Int64) async throws {
+        try await writer.write { db in
             var metadata = try Self.requireMetadata(db)
             metadata.lastSync = time
             try metadata.save(db)

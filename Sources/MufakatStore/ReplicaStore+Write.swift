@@ -1,5 +1,6 @@
 import GRDB
 import MufakatCore
+import MufakatSync
 
 /// What a write did.
 public struct WriteOutcome: Sendable, Hashable, Codable {
@@ -87,7 +88,7 @@ extension ReplicaStore {
         if existing != nil, state.wouldBeUnchanged(by: values) {
             return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: warnings)
         }
-        let dot = dots.next()
+        let dot = try dots.next()
         try state.write(values, dot: dot, now: clock(), author: dots.author)
         try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
         return WriteOutcome(collection: schema.name, id: id, action: existing == nil ? "created" : "updated", warnings: warnings)
@@ -106,7 +107,7 @@ extension ReplicaStore {
                 return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: ["already deleted"])
             }
             let dots = try DotAllocator(db)
-            let dot = dots.next()
+            let dot = try dots.next()
             try state.delete(dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
@@ -168,7 +169,7 @@ extension ReplicaStore {
                 }
             }
             let dots = try DotAllocator(db)
-            let dot = dots.next()
+            let dot = try dots.next()
             try state.write(state.resolutionValues(field: field, value: value), dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
@@ -205,14 +206,28 @@ final class DotAllocator {
     private let initial: UInt64
 
     init(_ db: Database) throws {
-        let metadata = try ReplicaStore.requireMetadata(db)
+        var metadata = try ReplicaStore.requireMetadata(db)
+        if metadata.counter >= Counters.maxCounter {
+            // No counter left under this id (2^63 − 1 operations, or a counter raised by
+            // hand): take a new id and write this replica's unacknowledged writes again
+            // under it, as a restored replica does — never wrap around, never reuse a dot.
+            _ = try ReplicaStore.incarnate(db, &metadata, keepCheckpoint: true, clock: ReplicaStore.systemClock)
+            try metadata.save(db)
+            _ = try ReplicaStore.replayJournal(db)
+            metadata = try ReplicaStore.requireMetadata(db)
+        }
         replica = metadata.replica
         author = metadata.name
         counter = metadata.counter
         initial = metadata.counter
     }
 
-    func next() -> Dot {
+    func next() throws -> Dot {
+        guard counter < Counters.maxCounter else {
+            throw MufakatError(
+                .invalid,
+                "replica \(replica) has used its last counter (\(Counters.maxCounter)) in this write; nothing was written. Run the command again: the replica then takes a new id and keeps its changes")
+        }
         counter += 1
         return Dot(replica: replica, counter: counter)
     }

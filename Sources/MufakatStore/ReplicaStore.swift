@@ -23,7 +23,9 @@ public final class ReplicaStore: Sendable {
     init(writer: any DatabaseWriter, clock: @escaping @Sendable () -> Int64) throws {
         self.writer = writer
         self.clock = clock
-        try StoreSchema.migrator.migrate(writer)
+        try StoreSchema.replicaMigrator.migrate(writer)
+        // A pulled batch and its checkpoint, once stored, survive a power cut.
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     }
 
     public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }

@@ -44,6 +44,39 @@ enum StoreSchema {
         return migrator
     }
 
+    /// The replica's store: the shared tables, and what its sync rules keep.
+    ///
+    /// - `records.acked`: the counter of the replica's own id through which the hub holds
+    ///   this record's own writes (set from acknowledged pushes only);
+    /// - `resend`: records to push again whatever their sequence — refused ones, with the
+    ///   hub's code and fields, and ones the hub turned out to lack;
+    /// - `journal`: writes taken out of records when the replica took a new id, until they
+    ///   are written again under it (see `Incarnation`).
+    static var replicaMigrator: DatabaseMigrator {
+        var migrator = migrator
+        migrator.registerMigration("replica-v2-sync") { db in
+            try db.execute(sql: """
+                ALTER TABLE records ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE resend (
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    code TEXT NOT NULL DEFAULT '',
+                    fields TEXT NOT NULL DEFAULT '',
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (collection, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE journal (
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    base TEXT NOT NULL,
+                    entries TEXT NOT NULL,
+                    PRIMARY KEY (collection, id)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
     /// One view per collection, one column per field, live records only:
     /// `sqlite3 ~/.mufakat/replica.sqlite "SELECT subject, ask, stance FROM positions"`.
     static func createViews(_ db: Database) throws {

@@ -65,6 +65,10 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let helloTimeout = Code("hello-timeout")
         /// Nothing received for longer than the idle limit.
         public static let idleTimeout = Code("idle-timeout")
+        /// A push that does not follow the hub's last acknowledged push of its replica id:
+        /// another copy of the replica synced meanwhile. Sync again: the copy then takes a
+        /// new replica id and keeps its changes.
+        public static let diverged = Code("diverged")
         /// The hub is shutting down; try again later.
         public static let shuttingDown = Code("shutting-down")
         /// Something failed inside the hub; nothing of the message was applied.

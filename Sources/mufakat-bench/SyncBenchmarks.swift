@@ -1,6 +1,7 @@
 import Foundation
 import MufakatCore
 import MufakatStore
+import MufakatSync
 import MufakatTesting
 
 /// B1, B2, B3, B5 and B6: a real hub process and real `mufakat` processes.
@@ -20,10 +21,13 @@ struct SyncBenchmarks {
         let writer = try ReplicaID("bench-writer")
         var kept: [ReplicatedRecord] = []
         var index = 0
+        var lastPush = ""
         while index < count {
             let batch = (index..<min(index + 5_000, count)).map { data.report($0, replica: writer) }
-            let result = try await store.applyPush(batch, from: writer)
-            guard result.rejected.isEmpty else { throw BenchError("hub refused sample data: \(result.rejected[0].message)") }
+            let header = PushHeader(through: UInt64(index + batch.count), id: PushID.random(), after: lastPush, counter: UInt64(index + batch.count))
+            let result = try await store.applyPush(batch, header: header, from: writer).get()
+            lastPush = header.id
+            guard result.rejected.isEmpty else { throw BenchError("hub refused sample data: \(result.rejected[0].rejection.reason)") }
             if count <= 100_000 { kept += batch }
             index += batch.count
         }

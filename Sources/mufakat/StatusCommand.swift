@@ -18,18 +18,29 @@ struct StatusCommand: ParsableCommand {
                     "lastSync": metadata.lastSync == 0 ? .null : .integer(metadata.lastSync),
                     "counter": .integer(Int64(bitPattern: metadata.counter)),
                     "checkpoint": .integer(Int64(bitPattern: metadata.checkpoint)),
+                    "previousReplicas": .array(metadata.previousReplicas.map(JSON.string)),
+                    "refused": .array(status.rejections.map(\.json)),
                     "records": .object(Dictionary(uniqueKeysWithValues: status.records.map { ($0.collection, JSON.integer(Int64($0.count))) })),
                 ]).rendered)
                 return
             }
-            print(table(["", ""], [
+            var rows: [[String]] = [
                 ["replica", "\(metadata.replica) (\(metadata.name))"],
                 ["hub", metadata.hub],
                 ["not yet synced", "\(status.pendingChanges) record\(status.pendingChanges == 1 ? "" : "s")"],
                 ["last sync", metadata.lastSync == 0 ? "never" : formatTime(metadata.lastSync)],
                 ["conflicts", status.conflictedRecords == 0 ? "none" : "\(status.conflictedRecords) (see 'mufakat conflicts')"],
                 ["records", status.records.map { "\($0.count) \($0.collection)" }.joined(separator: ", ")],
-            ], maxWidth: 200).split(separator: "\n").dropFirst().joined(separator: "\n"))
+            ]
+            if !metadata.previousReplicas.isEmpty {
+                rows.append(["earlier ids", metadata.previousReplicas.joined(separator: ", ")])
+            }
+            if !status.rejections.isEmpty {
+                let count = status.rejections.count
+                rows.append(["refused", "\(count) record\(count == 1 ? "" : "s"), kept here and sent again at each sync:"])
+            }
+            print(table(["", ""], rows, maxWidth: 200).split(separator: "\n").dropFirst().joined(separator: "\n"))
+            for rejection in status.rejections { print("  \(rejection.line)") }
         }
     }
 }

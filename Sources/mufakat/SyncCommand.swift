@@ -66,22 +66,42 @@ struct SyncCommand: AsyncParsableCommand {
                 "unchanged": .integer(Int64(summary.unchanged)), "pulled": .integer(Int64(summary.pulled)),
                 "changed": .integer(Int64(summary.changed)), "newConflicts": .integer(Int64(summary.newConflicts)),
                 "conflicts": .integer(Int64(conflicts)),
+                "replica": .string(summary.replica),
+                "newIdentity": summary.newIdentity.map(JSON.string) ?? .null,
+                "restamped": .integer(Int64(summary.restamped)),
+                "hubBehind": summary.hubBehind.map(JSON.string) ?? .null,
+                "relayed": .integer(Int64(summary.relayed)),
                 "rejected": .array(summary.rejected.map {
-                    .object(["collection": .string($0.collection), "id": .string($0.id), "code": .string($0.code), "message": .string($0.message)])
+                    .object([
+                        "collection": .string($0.collection), "id": .string($0.id), "code": .string($0.code),
+                        "fields": .array($0.fields.map(JSON.string)),
+                    ])
                 }),
+                "waiting": .array(summary.waiting.map(\.json)),
                 "bytesSent": .integer(Int64(summary.bytesSent)), "bytesReceived": .integer(Int64(summary.bytesReceived)),
                 "seconds": .string(String(format: "%.3f", Double(summary.duration.components.attoseconds) / 1e18 + Double(summary.duration.components.seconds))),
             ]).rendered)
         } else {
             let seconds = Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18
+            if let newIdentity = summary.newIdentity {
+                print("note: \(newIdentity). Nothing was lost; \(summary.restamped) write\(summary.restamped == 1 ? " was" : "s were") sent again.")
+            }
+            if let hubBehind = summary.hubBehind {
+                print("note: \(hubBehind).")
+            }
             print("synced with \(summary.hub) in \(String(format: "%.2f", seconds)) s")
             print("  sent \(summary.pushed) record\(summary.pushed == 1 ? "" : "s")\(summary.unchanged > 0 ? " (+\(summary.unchanged) already there)" : ""), received \(summary.pulled)")
             print("  \(formatBytes(summary.bytesSent)) up, \(formatBytes(summary.bytesReceived)) down")
             if summary.newConflicts > 0 || conflicts > 0 {
                 print("  \(summary.newConflicts) new conflict\(summary.newConflicts == 1 ? "" : "s"), \(conflicts) waiting: see 'mufakat conflicts'")
             }
-            for rejection in summary.rejected {
-                print("  refused by the hub: \(rejection.collection) \(rejection.id): \(rejection.message)")
+            if summary.relayed > 0 {
+                print("  re-seed: sent \(summary.relayed) record\(summary.relayed == 1 ? "" : "s") to refill the hub")
+            }
+            if !summary.waiting.isEmpty {
+                print("  \(summary.waiting.count) record\(summary.waiting.count == 1 ? "" : "s") refused by the hub, kept here and sent again at each sync:")
+                for waiting in summary.waiting.prefix(20) { print("    \(waiting.line)") }
+                if summary.waiting.count > 20 { print("    … 'mufakat status' lists them all") }
             }
         }
         if check && conflicts > 0 { throw ExitCode(ExitCodes.conflicts) }
@@ -131,5 +151,30 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = Int((fraction * Double(width)).rounded(.down))
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+    }
+}
+
+extension PendingRejection {
+    /// `reports r-…: invalid (value)` with what to do.
+    var line: String {
+        "\(collection) \(id): \(code)\(fields.isEmpty ? "" : " (\(fields.joined(separator: ", ")))") — \(advice)"
+    }
+
+    var advice: String {
+        switch code {
+        case "invalid": "fix the record with 'mufakat put'"
+        case "forged-dot", "hub-lacks": "holds others' changes the hub lacks; it goes once their owners sync, or the hub runs with --reseed"
+        case "removes-entry": "edit the named fields with 'mufakat put' to settle them"
+        case "counter-beyond": "this replica's data was altered; sync again after 'mufakat put' on the record"
+        case "corruption": "the hub holds a different value under the same write; ask the hub operator"
+        default: "sent again at the next sync"
+        }
+    }
+
+    var json: JSON {
+        .object([
+            "collection": .string(collection), "id": .string(id), "code": .string(code),
+            "fields": .array(fields.map(JSON.string)), "advice": .string(advice),
+        ])
     }
 }

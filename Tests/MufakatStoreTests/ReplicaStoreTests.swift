@@ -5,6 +5,7 @@ import MufakatTesting
 import Synchronization
 import Testing
 @testable import MufakatStore
+import MufakatSync
 
 /// A clock tests move by hand.
 final class TestClock: Sendable {
@@ -158,15 +159,15 @@ struct ReplicaStoreTests {
     }
 
     @Test("conflicts arrive by merge, are listed, and resolve by pick or value")
-    func conflictsAndResolve() throws {
+    func conflictsAndResolve() async throws {
         let clock = TestClock()
         let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", clock: clock.read)
         let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", clock: clock.read)
         try mine.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
-        _ = try theirs.applyPulled(try mine.pendingPush(limit: 100)!.records, through: 1)
+        _ = try await theirs.applyPulled(try await mine.nextPendingPush(limit: 100)!.records, through: 1)
         try mine.put("positions", id: "kemnaker:ask-1", [("stance", "ActiveSupport")])
         try theirs.put("positions", id: "kemnaker:ask-1", [("stance", "PassiveOpposition")])
-        let outcome = try mine.applyPulled(try theirs.pendingPush(limit: 100)!.records, through: 2)
+        let outcome = try await mine.applyPulled(try await theirs.nextPendingPush(limit: 100)!.records, through: 2)
         #expect(outcome == PullOutcome(changed: 1, newConflicts: 1))
         let conflicted = try mine.conflicts()
         #expect(conflicted.map(\.id) == ["kemnaker:ask-1"])
@@ -182,38 +183,62 @@ struct ReplicaStoreTests {
         #expect(try mine.conflicts().isEmpty)
         #expect(try mine.get("positions", id: "kemnaker:ask-1").document["stance"] == .string("PassiveOpposition"))
         // The resolution travels: the other replica's conflict clears too.
-        _ = try theirs.applyPulled(try mine.pendingPush(limit: 100)!.records, through: 3)
-        _ = try mine.applyPulled(try theirs.pendingPush(limit: 100)!.records, through: 4)
+        _ = try await theirs.applyPulled(try await mine.nextPendingPush(limit: 100)!.records, through: 3)
+        _ = try await mine.applyPulled(try await theirs.nextPendingPush(limit: 100)!.records, through: 4)
         #expect(try theirs.conflicts().isEmpty)
         #expect(try theirs.digest() == mine.digest())
     }
 
-    @Test("sync bookkeeping: pending pushes in order, acknowledgement, checkpoint, counter guard")
-    func syncBookkeeping() throws {
+    @Test("sync bookkeeping: pending pushes in order, in flight, acknowledgement, refusals kept, checkpoint")
+    func syncBookkeeping() async throws {
         let store = try ReplicaStore.inMemory()
         for index in 1...5 {
             try store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
         }
-        let first = try #require(try store.pendingPush(limit: 2))
+        let first = try #require(try await store.nextPendingPush(limit: 2))
         #expect(first.records.map(\.id) == ["org-1", "org-2"])
-        #expect(first.through == 2)
-        try store.acknowledgePush(through: 2)
-        #expect(try store.pendingPush(limit: 10)?.records.map(\.id) == ["org-3", "org-4", "org-5"])
+        #expect(first.header.through == 2)
+        #expect(first.header.after == "")
+        #expect(first.header.counter == 5)
+        #expect(try store.progress().inflight == .init(id: first.header.id, through: 2), "stored before it is sent")
+        try await store.acknowledgePush(first, through: 2, rejected: [], rejectedCount: 0, hubID: "h")
+        #expect(try store.progress().lastPush == first.header.id)
+        #expect(try store.progress().inflight == nil)
+        let second = try #require(try await store.nextPendingPush(limit: 10))
+        #expect(second.records.map(\.id) == ["org-3", "org-4", "org-5"])
+        #expect(second.header.after == first.header.id)
         #expect(try store.status().pendingChanges == 3)
-        try store.acknowledgePush(through: 5)
-        #expect(try store.pendingPush(limit: 10) == nil)
+        try await store.acknowledgePush(
+            second, through: 5, rejected: [("organizations", "org-4", "invalid", ["name"])], rejectedCount: 1, hubID: "h")
+        #expect(try await store.nextPendingPush(limit: 10) == nil)
+        // The refused record stays pending, with the hub's reason, until the hub takes it.
+        #expect(try store.status().pendingChanges == 1)
+        #expect(try store.pendingRejections().map { [$0.id, $0.code] + $0.fields } == [["org-4", "invalid", "name"]])
+        let retry = try #require(try await store.resendPush(try await store.resendKeys()[...]))
+        #expect(retry.records.map(\.id) == ["org-4"])
+        #expect(retry.header.through == 5)
+        try await store.acknowledgePush(retry, through: 5, rejected: [], rejectedCount: 0, hubID: "h")
+        #expect(try store.pendingRejections().isEmpty)
+        #expect(try store.status().pendingChanges == 0)
 
         var other = RecordState()
         try other.write(["name": .string("UNICEF"), "type": .string("UNAgency")], dot: Dot(replica: ReplicaID("beef"), counter: 1), now: 1, author: "Sari")
-        _ = try store.applyPulled([ReplicatedRecord(collection: "organizations", id: "unicef", state: other)], through: 17)
+        _ = try await store.applyPulled([ReplicatedRecord(collection: "organizations", id: "unicef", state: other)], through: 17)
         #expect(try store.metadata().checkpoint == 17)
-        #expect(try store.pendingPush(limit: 10) == nil, "received records are not pushed back")
+        #expect(try await store.nextPendingPush(limit: 10) == nil, "received records are not pushed back")
+        #expect(try store.pendingRejections().isEmpty)
+    }
 
-        #expect(try store.raiseCounter(atLeast: 40))
-        try store.put("organizations", id: "org-6", [("name", "Org 6"), ("type", "NGO")])
-        #expect(try store.get("organizations", id: "org-6").document["name"] == .string("Org 6"))
-        #expect(try store.metadata().counter == 41)
-        #expect(try !store.raiseCounter(atLeast: 3))
+    @Test("a hub that listed fewer refusals than it counted: every unlisted record is sent again")
+    func unlistedRefusals() async throws {
+        let store = try ReplicaStore.inMemory()
+        for index in 1...3 {
+            try store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
+        }
+        let batch = try #require(try await store.nextPendingPush(limit: 10))
+        try await store.acknowledgePush(
+            batch, through: 3, rejected: [("organizations", "org-2", "invalid", [])], rejectedCount: 2, hubID: "h")
+        #expect(try store.pendingRejections().map(\.id).sorted() == ["org-1", "org-2", "org-3"])
     }
 
     @Test("a clock set back a year still shows the newest write")

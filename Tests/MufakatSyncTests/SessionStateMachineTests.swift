@@ -16,7 +16,7 @@ struct SessionStateMachineTests {
         machine.authenticated(peer)
         #expect(machine.state == .active(peer))
         #expect(machine.received(.pull(Pull(since: 3, limit: 10_000))) == .servePull(since: 3, limit: 500, peer))
-        #expect(machine.received(.push(Push(through: 1), records: [])) == .applyPush(Push(through: 1), [], peer))
+        #expect(machine.received(.push(Push(through: 1, id: "p1", after: "", counter: 1), records: [])) == .applyPush(Push(through: 1, id: "p1", after: "", counter: 1), [], peer))
         #expect(machine.received(.ping(Ping(nonce: 4))) == .pong(Ping(nonce: 4)))
         #expect(machine.received(.bye) == .close)
         #expect(machine.state == .closed)
@@ -24,7 +24,7 @@ struct SessionStateMachineTests {
     }
 
     @Test("messages out of place are protocol errors", arguments: [
-        Message.push(Push(through: 1), records: []), .pull(Pull(since: 0, limit: 1)), .ping(Ping(nonce: 1)),
+        Message.push(Push(through: 1, id: "p1", after: "", counter: 1), records: []), .pull(Pull(since: 0, limit: 1)), .ping(Ping(nonce: 1)),
         .welcome(Welcome(hub: "h", seq: 0, counter: 0, limits: .default)),
     ])
     func beforeHello(_ message: Message) {
@@ -37,9 +37,10 @@ struct SessionStateMachineTests {
     @Test("version, replica id and pull limit are checked")
     func checks() {
         var machine = HubSessionStateMachine()
-        guard case .fail(let version) = machine.received(.hello(Hello(version: 2, replica: "r1", token: "t", client: ""))) else {
-            Issue.record("accepted version 2"); return
+        guard case .fail(let version) = machine.received(.hello(Hello(version: 1, replica: "r1", token: "t", client: ""))) else {
+            Issue.record("accepted version 1"); return
         }
+        #expect(version.message.contains("this hub speaks 2"))
         #expect(version.code == .versionUnsupported)
         var second = HubSessionStateMachine()
         guard case .fail(let badID) = second.received(.hello(Hello(replica: "Not Valid", token: "t", client: ""))) else {

@@ -67,7 +67,7 @@ struct CodecTests {
     func compressionRule() throws {
         let small = Message.ping(Ping(nonce: 1))
         #expect(try small.frame().flags.isEmpty)
-        let batch = Message.push(Push(through: 5), records: (0..<20).map { Fixtures.report($0) })
+        let batch = Message.push(Push(through: 5, id: "0f3a9c21d4e5b687", after: "", counter: 5), records: (0..<20).map { Fixtures.report($0) })
         let frame = try batch.frame()
         #expect(frame.flags == .compressed)
         #expect(try frame.body.readableBytes < batch.encodeBody().readableBytes / 2)

@@ -50,12 +50,14 @@ enum Fixtures {
     /// One message of every type.
     static let messages: [(name: String, message: Message)] = [
         ("hello", .hello(Hello(replica: iom.rawValue, token: "mft_Zx8q2LrT0aW9kPq4", client: "mufakat 0.1 (Andi (IOM))"))),
-        ("welcome", .welcome(Welcome(hub: "b7e9d0c1a2f34455", seq: 1_204, counter: 41, limits: .default))),
+        ("welcome", .welcome(Welcome(
+            hub: "b7e9d0c1a2f34455", seq: 1_204, counter: 41, through: 41, push: "5c1e77a0b93d2f48", served: 1_180,
+            reseed: false, limits: .default))),
         ("error", .error(ErrorMessage(code: .unauthorized, message: "token is revoked; ask the hub operator for a new one"))),
-        ("push", .push(Push(through: 42), records: [position(), report(1)])),
+        ("push", .push(Push(through: 42, id: "0f3a9c21d4e5b687", after: "5c1e77a0b93d2f48", counter: 42), records: [position(), report(1)])),
         ("pushed", .pushed(Pushed(
-            through: 42, accepted: 1, unchanged: 0,
-            rejected: [.init(collection: "reports", id: "r-0123456789abcdef0123", code: "invalid", message: "value: '-3' is below 0")],
+            through: 42, id: "0f3a9c21d4e5b687", accepted: 1, unchanged: 0,
+            rejected: [.init(collection: "reports", id: "r-0123456789abcdef0123", code: "invalid", fields: ["value"])],
             seq: 1_205))),
         ("pull", .pull(Pull(since: 1_100, limit: 1_000))),
         ("changes", .changes(Changes(through: 1_205, more: false), records: [report(2, replica: unicef), position()])),

@@ -128,7 +128,7 @@ enum VectorFiles {
             "line-too-long", "a 100-byte header line; the receiver's line limit is 64",
             Fixtures.rawFrame(#"{"type":"ping","nonce":1,"pad":""# + String(repeating: "x", count: 67) + "\"}"), .lineTooLong,
             limits: WireLimits(lineBytes: 64))
-        let threeRecords = ([#"{"through":3,"type":"push"}"#] + (1...3).map { _ in Fixtures.position().canonicalJSON }).joined(separator: "\n") + "\n"
+        let threeRecords = ([#"{"after":"","counter":3,"id":"p1","through":3,"type":"push"}"#] + (1...3).map { _ in Fixtures.position().canonicalJSON }).joined(separator: "\n") + "\n"
         invalid(
             "too-many-records", "push with 3 records; the receiver allows 2 per frame",
             Fixtures.rawFrame(threeRecords), .tooManyRecords, limits: WireLimits(records: 2))
@@ -141,11 +141,11 @@ enum VectorFiles {
         invalid("bad-field-missing", "hello without 'token'", Fixtures.rawFrame(#"{"client":"x","replica":"r1","type":"hello","version":1}"# + "\n"), .badField)
         invalid(
             "bad-record", "push whose record has an entry whose dot is outside the record's context",
-            Fixtures.rawFrame(#"{"through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x"}]},"id":"ask-1"}"# + "\n"),
+            Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x"}]},"id":"ask-1"}"# + "\n"),
             .badRecord)
         invalid(
             "bad-record-not-object", "push whose record line is not a JSON object",
-            Fixtures.rawFrame(#"{"through":1,"type":"push"}"# + "\n" + "[]\n"), .badJSON)
+            Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + "[]\n"), .badJSON)
         invalid(
             "unexpected-records", "ping followed by a record line; only push and changes carry records",
             Fixtures.rawFrame(#"{"nonce":1,"type":"ping"}"# + "\n" + Fixtures.position().canonicalJSON + "\n"), .unexpectedMessage)

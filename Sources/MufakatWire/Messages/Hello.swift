@@ -17,25 +17,41 @@ public struct Hello: Hashable, Sendable, Codable {
     }
 }
 
-/// The hub's answer to a good `hello`.
+/// The hub's answer to a good `hello`: who the hub is, how far its feed goes, and what it
+/// remembers of this replica id — the facts a replica compares with its own to find out
+/// whether it is behind itself (restored, copied) or the hub is behind it (rewound, rebuilt).
 public struct Welcome: Hashable, Sendable, Codable {
     public var version: Int
-    /// The hub's own replica id.
+    /// The hub's own replica id; a new one means a hub rebuilt from an empty folder.
     public var hub: String
     /// The hub's current sequence: the highest change number of its feed.
     public var seq: UInt64
-    /// The highest counter the hub has seen from this replica. A client whose own counter
-    /// is lower was restored from an old backup and must move its counter past this before
-    /// writing, or it would reuse dots.
+    /// The highest counter of this replica id the hub has seen.
     public var counter: UInt64
+    /// The `through` of the last push the hub acknowledged from this replica id (0: none).
+    public var through: UInt64
+    /// The id of that push ("" when none).
+    public var push: String
+    /// The highest `changes.through` the hub served this replica id.
+    public var served: UInt64
+    /// Whether the hub runs in re-seed mode: replicas then push every record they hold,
+    /// other replicas' writes included, to refill it.
+    public var reseed: Bool
     /// The limits the hub enforces on what the client sends.
     public var limits: WireLimits
 
-    public init(version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, limits: WireLimits) {
+    public init(
+        version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, through: UInt64 = 0,
+        push: String = "", served: UInt64 = 0, reseed: Bool = false, limits: WireLimits
+    ) {
         self.version = version
         self.hub = hub
         self.seq = seq
         self.counter = counter
+        self.through = through
+        self.push = push
+        self.served = served
+        self.reseed = reseed
         self.limits = limits
     }
 }

@@ -1,6 +1,6 @@
 import MufakatCore
 
-/// Every message of protocol version 1.
+/// Every message of protocol version 2.
 ///
 /// A message is a header (a JSON object whose `type` names the case) and, for `push` and
 /// `changes`, record lines.
@@ -51,7 +51,7 @@ public enum MessageType: String, Hashable, Sendable, CaseIterable {
 /// Version constants.
 public enum WireProtocol {
     /// The protocol version this build speaks.
-    public static let version = 1
+    public static let version = 2
     /// Most records a sender puts in one `push` or `changes` frame unless told otherwise.
     public static let defaultBatchSize = 1_000
 }

@@ -1,46 +1,74 @@
 /// Client to hub: a batch of record states the client wrote, in local-sequence order.
 /// The record lines follow the header.
 public struct Push: Hashable, Sendable, Codable {
-    /// The client's local sequence of the last record in this batch. The hub echoes it in
-    /// `pushed`; the client then never needs to send anything up to it again.
+    /// The client's local sequence through which its pushes are complete with this batch.
+    /// The hub echoes it in `pushed`; the client then never needs to send anything up to it
+    /// again.
     public var through: UInt64
+    /// This push's id: 1–64 characters from `a-z0-9-` (Mufakat sends 16 hex digits).
+    public var id: String
+    /// The id of the last push of this replica id the client saw acknowledged ("" before
+    /// its first). The hub refuses a push that does not follow its own last one
+    /// (`diverged`): two copies of one replica can never both extend its history.
+    public var after: String
+    /// The client's counter: no record of the batch may claim writes of the client's own id
+    /// above it.
+    public var counter: UInt64
 
-    public init(through: UInt64) { self.through = through }
+    public init(through: UInt64, id: String, after: String, counter: UInt64) {
+        self.through = through
+        self.id = id
+        self.after = after
+        self.counter = counter
+    }
 }
 
-/// Hub to client: the batch was merged and stored (one transaction), except the records
-/// listed as rejected.
+/// Hub to client: the batch was merged and stored (one transaction, on disk), except the
+/// records listed as rejected.
 public struct Pushed: Hashable, Sendable, Codable {
-    /// A record the hub refused, and why; the rest of the batch was applied.
+    /// A record the hub refused: a code and the fields concerned, never the values, so the
+    /// reply stays small whatever was refused.
     public struct Rejection: Hashable, Sendable, Codable {
         public var collection: String
         public var id: String
+        /// `invalid`, `forged-dot`, `counter-beyond`, `removes-entry` or `corruption`.
         public var code: String
-        public var message: String
+        /// The fields concerned, when the rule names some.
+        public var fields: [String]
 
-        public init(collection: String, id: String, code: String, message: String) {
+        public init(collection: String, id: String, code: String, fields: [String]) {
             self.collection = collection
             self.id = id
             self.code = code
-            self.message = message
+            self.fields = fields
         }
     }
 
+    /// Most rejections listed in one `pushed`; ``rejectedCount`` counts them all.
+    public static let maxListed = 1_000
+
     /// Echo of ``Push/through``: everything up to it is safely on the hub.
     public var through: UInt64
+    /// Echo of ``Push/id``.
+    public var id: String
     /// Records whose state changed on the hub.
     public var accepted: Int
     /// Records the hub already held exactly (a resend after a cut connection).
     public var unchanged: Int
+    /// Refused records, at most ``maxListed`` of them.
     public var rejected: [Rejection]
+    /// How many records were refused in all.
+    public var rejectedCount: Int
     /// The hub sequence after this batch.
     public var seq: UInt64
 
-    public init(through: UInt64, accepted: Int, unchanged: Int, rejected: [Rejection], seq: UInt64) {
+    public init(through: UInt64, id: String, accepted: Int, unchanged: Int, rejected: [Rejection], rejectedCount: Int? = nil, seq: UInt64) {
         self.through = through
+        self.id = id
         self.accepted = accepted
         self.unchanged = unchanged
-        self.rejected = rejected
+        self.rejected = Array(rejected.prefix(Self.maxListed))
+        self.rejectedCount = rejectedCount ?? rejected.count
         self.seq = seq
     }
 }

@@ -1,0 +1,91 @@
+import MufakatCore
+
+/// What the hub remembers of one replica id: the sync facts `welcome` reports back, so a
+/// replica can tell whether it is behind itself (restored, copied) or the hub is behind it
+/// (rewound, rebuilt).
+///
+/// It lives in the same database as the records, so a hub restored from a snapshot also
+/// rewinds its ledger — which is exactly what lets every replica that synced after the
+/// snapshot notice.
+public struct LedgerEntry: Hashable, Sendable, Codable {
+    /// The highest counter of this replica id the hub has seen in any accepted state.
+    public var counter: UInt64
+    /// The `through` of the last push acknowledged from this replica id.
+    public var through: UInt64
+    /// The id of that push; empty when none was.
+    public var push: String
+    /// The highest `changes.through` served to this replica id: its checkpoint can never be
+    /// beyond it.
+    public var served: UInt64
+
+    public init(counter: UInt64 = 0, through: UInt64 = 0, push: String = "", served: UInt64 = 0) {
+        self.counter = counter
+        self.through = through
+        self.push = push
+        self.served = served
+    }
+
+    public static let empty = LedgerEntry()
+}
+
+/// The header of a push as the ledger sees it.
+public struct PushHeader: Hashable, Sendable {
+    /// The pusher's local sequence through which this batch completes its pushes.
+    public var through: UInt64
+    /// This push's id.
+    public var id: String
+    /// The id of the last push the pusher saw acknowledged (empty for its first).
+    public var after: String
+    /// The pusher's counter when it made the batch: no record may claim more of its own writes.
+    public var counter: UInt64
+
+    public init(through: UInt64, id: String, after: String, counter: UInt64) {
+        self.through = through
+        self.id = id
+        self.after = after
+        self.counter = counter
+    }
+}
+
+/// Why the hub refuses a whole push.
+public enum PushRefusal: Error, Hashable, Sendable {
+    /// Another copy of this replica id pushed since this one last synced.
+    case diverged(expected: String, got: String)
+    /// The header claims a counter no replica can have.
+    case counterOutOfRange(UInt64)
+    /// The push id is not 1–64 characters of a-z, 0-9, '-'.
+    case badID(String)
+
+    public var message: String {
+        switch self {
+        case .diverged(let expected, let got):
+            return "push follows '\(got)' but the hub's last push from this replica id is '\(expected)': another copy of this replica synced in the meantime; sync again and this copy will take a new replica id, keeping its changes"
+        case .counterOutOfRange(let counter):
+            return "push counter \(counter) is above \(Counters.maxCounter), the most a replica id may use"
+        case .badID(let id):
+            return "push id '\(id.prefix(64))' is not valid: use 1 to 64 characters from a-z, 0-9 and '-'"
+        }
+    }
+}
+
+extension LedgerEntry {
+    /// Checks a push against what the hub last acknowledged from its replica id: a push
+    /// must follow the hub's last acknowledged push (compare-and-set), so of two copies of a
+    /// folder only the first to push extends the id's history.
+    /// - Returns: why the push is refused, or `nil` when it may be applied.
+    public func refusal(of header: PushHeader) -> PushRefusal? {
+        guard ReplicaID.isValid(header.id) else { return .badID(header.id) }
+        guard header.counter <= Counters.maxCounter else { return .counterOutOfRange(header.counter) }
+        guard header.after == push else { return .diverged(expected: push, got: header.after) }
+        return nil
+    }
+
+    /// The entry after acknowledging `header`.
+    public func acknowledging(_ header: PushHeader) -> LedgerEntry {
+        var next = self
+        next.through = max(through, header.through)
+        next.push = header.id
+        next.counter = max(counter, header.counter)
+        return next
+    }
+}

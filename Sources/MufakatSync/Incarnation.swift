@@ -1,0 +1,160 @@
+import MufakatCore
+
+/// A record as a replica holds it, with what the sync rules need beside the state.
+public struct LocalRecord: Hashable, Sendable {
+    public var collection: String
+    public var id: String
+    public var state: RecordState
+    /// The local sequence (the counter) of the last local write, 0 when none is pending.
+    public var seq: UInt64
+    /// The counter of this replica id through which the hub holds this record's own
+    /// writes: set from each acknowledged push, never from a rejected one.
+    public var acked: UInt64
+
+    public init(collection: String, id: String, state: RecordState, seq: UInt64 = 0, acked: UInt64 = 0) {
+        self.collection = collection
+        self.id = id
+        self.state = state
+        self.seq = seq
+        self.acked = acked
+    }
+
+    public var key: RecordKey { RecordKey(collection: collection, id: id) }
+}
+
+public struct RecordKey: Hashable, Sendable, Comparable {
+    public var collection: String
+    public var id: String
+    public init(collection: String, id: String) {
+        self.collection = collection
+        self.id = id
+    }
+    public static func < (lhs: RecordKey, rhs: RecordKey) -> Bool {
+        ReplicatedRecord.precedes((lhs.collection, lhs.id), (rhs.collection, rhs.id))
+    }
+}
+
+/// One record's writes that the hub never acknowledged, taken out of the record when its
+/// replica becomes a new incarnation, and written again under the new id.
+public struct JournalEntry: Hashable, Sendable {
+    public var key: RecordKey
+    /// The record without those writes: what the hub is known to hold of this replica's
+    /// own writes, plus everything received from others.
+    public var base: RecordState
+    /// Field → the unacknowledged entry of the old id (a replica's own later write always
+    /// replaced its earlier ones, so there is at most one per field).
+    public var entries: [String: FieldEntry]
+
+    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry]) {
+        self.key = key
+        self.base = base
+        self.entries = entries
+    }
+}
+
+/// A write made again under a new replica id.
+public struct ReplayedWrite: Hashable, Sendable {
+    public var key: RecordKey
+    public var oldDot: Dot
+    public var newDot: Dot
+    public var fields: [String]
+}
+
+/// Taking a new replica id without losing or reusing a write.
+///
+/// A replica that finds itself behind its own id — restored from a backup, rolled back by a
+/// power cut, or a copy of a folder whose twin synced first — may hold writes whose dots
+/// the hub already knows as other writes. It stops using that id: ``extract(_:from:)``
+/// takes each record's unacknowledged own writes out (the record keeps only what the hub
+/// acknowledged), the replica pulls everything from the hub, and ``replay(_:onto:as:)``
+/// writes each taken write again as a new write of the new id, values, times and authors
+/// kept. A write the hub already holds exactly (same dot, same contents) is not written
+/// twice; a write the hub never saw supersedes exactly what it superseded when it was
+/// made, and stands beside anything written since that it never saw (a conflict, shown).
+public enum Incarnation {
+    /// The record without `old`'s writes above `record.acked`, and those writes; `nil` when
+    /// it has none.
+    public static func extract(_ record: LocalRecord, from old: ReplicaID) throws(MufakatError) -> JournalEntry? {
+        var taken: [String: FieldEntry] = [:]
+        var fields: [String: [FieldEntry]] = [:]
+        for (name, entries) in record.state.fields {
+            var kept: [FieldEntry] = []
+            for entry in entries {
+                if entry.dot.replica == old && entry.dot.counter > record.acked {
+                    taken[name] = entry
+                } else {
+                    kept.append(entry)
+                }
+            }
+            if !kept.isEmpty { fields[name] = kept }
+        }
+        guard !taken.isEmpty || record.state.context[old] > record.acked else { return nil }
+        var context = record.state.context
+        context[old] = min(context[old], record.acked)
+        let base = try RecordState(context: context, fields: fields)
+        return JournalEntry(key: record.key, base: base, entries: taken)
+    }
+
+    /// Writes the journal again as writes of `replica`, counters from `counter + 1`, in the
+    /// order of the old counters, onto the current states (the bases merged with whatever
+    /// was pulled since). Returns the new states of the records it wrote, the last counter
+    /// used and what it wrote.
+    ///
+    /// A field is skipped when the current state already holds the very entry (the hub had
+    /// the write), or holds an entry of `replica` itself (written after the journal was
+    /// taken: newer than anything in it).
+    public static func replay(
+        _ journal: [JournalEntry], onto current: [RecordKey: RecordState], as replica: ReplicaID, after counter: UInt64
+    ) throws(MufakatError) -> (states: [RecordKey: RecordState], counter: UInt64, writes: [ReplayedWrite]) {
+        struct Operation {
+            var oldDot: Dot
+            var key: RecordKey
+            var entries: [String: FieldEntry]
+        }
+        var operations: [Operation] = []
+        var bases: [RecordKey: JournalEntry] = [:]
+        for entry in journal {
+            bases[entry.key] = entry
+            var byDot: [Dot: [String: FieldEntry]] = [:]
+            for (field, fieldEntry) in entry.entries { byDot[fieldEntry.dot, default: [:]][field] = fieldEntry }
+            for (dot, entries) in byDot { operations.append(Operation(oldDot: dot, key: entry.key, entries: entries)) }
+        }
+        operations.sort { ($0.oldDot.counter, $0.key) < ($1.oldDot.counter, $1.key) }
+
+        var states: [RecordKey: RecordState] = [:]
+        var next = counter
+        var writes: [ReplayedWrite] = []
+        for operation in operations {
+            guard let journalEntry = bases[operation.key] else { continue }
+            let state = states[operation.key] ?? current[operation.key] ?? journalEntry.base
+            var toWrite: [String: FieldEntry] = [:]
+            for (field, entry) in operation.entries {
+                let present = state.fields[field] ?? []
+                if present.contains(entry) { continue }
+                if present.contains(where: { $0.dot.replica == replica }) { continue }
+                toWrite[field] = entry
+            }
+            guard !toWrite.isEmpty else { continue }
+            guard next < Counters.maxCounter else {
+                throw MufakatError(.invalid, "replica \(replica) has no counters left to re-stamp writes with")
+            }
+            next += 1
+            let dot = Dot(replica: replica, counter: next)
+            let time = max(toWrite.values.map(\.time).max() ?? 0, state.latestTime + 1)
+            var fields = state.fields
+            for (field, entry) in toWrite {
+                // Keep what the write did not supersede when it was made: entries it stood
+                // beside then, and entries that arrived since.
+                let kept = (fields[field] ?? []).filter { present in
+                    journalEntry.base.fields[field]?.contains(present) == true || !journalEntry.base.context.contains(present.dot)
+                }
+                fields[field] = kept + [FieldEntry(dot: dot, value: entry.value, time: time, author: entry.author)]
+            }
+            var context = state.context
+            context[replica] = next
+            states[operation.key] = try RecordState(context: context, fields: fields)
+            writes.append(ReplayedWrite(key: operation.key, oldDot: operation.oldDot, newDot: dot, fields: toWrite.keys.sorted()))
+        }
+        return (states, next, writes)
+    }
+}

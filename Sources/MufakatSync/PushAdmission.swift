@@ -1,0 +1,126 @@
+import MufakatCore
+
+/// Why the hub refused one pushed record: a stable code and the fields concerned — never
+/// the refused values, so a `pushed` reply stays small whatever was sent.
+public struct RecordRejection: Hashable, Sendable {
+    public var code: Code
+    /// The fields concerned, sorted; empty when the whole record is concerned.
+    public var fields: [String]
+    /// One sentence for the log and the person, without values.
+    public var reason: String
+
+    public enum Code: String, Hashable, Sendable, CaseIterable {
+        /// Unknown collection, bad id, unknown field, value of the wrong type, no fields.
+        case invalid
+        /// Carries writes of another replica that the hub has not seen.
+        case forgedDot = "forged-dot"
+        /// Claims writes of the pusher's own id beyond the counter its push declared.
+        case counterBeyond = "counter-beyond"
+        /// Would remove a value the hub holds without a new write to that field.
+        case removesEntry = "removes-entry"
+        /// Holds a write the hub holds with different contents.
+        case corruption
+    }
+
+    public init(_ code: Code, fields: [String] = [], _ reason: String) {
+        self.code = code
+        self.fields = fields
+        self.reason = reason
+    }
+}
+
+/// What the hub does with one pushed record.
+public enum Admission: Hashable, Sendable {
+    /// Store this merged state (it differs from what the hub held).
+    case store(RecordState)
+    /// The hub already holds exactly this: a resend.
+    case unchanged
+    case reject(RecordRejection)
+}
+
+/// The hub's rules for one pushed record. Pure: the hub store applies the verdicts of a
+/// batch in one transaction.
+public struct PushRules: Hashable, Sendable {
+    /// Re-seed mode, turned on by the hub operator to refill a rebuilt or rewound hub: a
+    /// replica may relay writes of other replicas the hub has not seen.
+    public var relay: Bool
+
+    public init(relay: Bool = false) {
+        self.relay = relay
+    }
+
+    /// Checks `pushed`, sent by `pusher` in a push that declared `counter`, against the
+    /// hub's `stored` state of that record.
+    ///
+    /// 1. the catalogue: collection, id, fields and values (`invalid`); a record holds at
+    ///    least one field;
+    /// 2. no context entry above 2^63 − 1, and none of the pusher's own above the counter its
+    ///    push declared (`counter-beyond`): a context that claims writes that never were
+    ///    would make the pusher's later real writes look already seen, and vanish;
+    /// 3. only the pusher's own new writes (`forged-dot`), unless relaying;
+    /// 4. same dot, same contents (`corruption`);
+    /// 5. an entry the hub holds leaves a field only for a new write to that field that the
+    ///    pusher may introduce (`removes-entry`): a context-only push cannot erase values.
+    public func admit(
+        _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64
+    ) -> Admission {
+        guard let schema = try? Catalogue.collection(named: pushed.collection), schema.name == pushed.collection else {
+            return .reject(RecordRejection(
+                .invalid, "unknown collection; the collections are \(Catalogue.collectionNames.joined(separator: ", "))"))
+        }
+        if RecordIDs.problem(with: pushed.id) != nil {
+            return .reject(RecordRejection(
+                .invalid, "the id is not valid: 1 to \(RecordIDs.maxLength) letters, digits and - _ . : + @"))
+        }
+        let state = pushed.state
+        guard !state.fields.isEmpty else {
+            return .reject(RecordRejection(.invalid, "the record has no fields; a record holds at least one"))
+        }
+        let problems = schema.problems(in: state)
+        guard problems.isEmpty else {
+            return .reject(RecordRejection(
+                .invalid, fields: Array(Set(problems.compactMap(\.field))).sorted(),
+                "unknown fields or values the catalogue does not accept (see 'mufakat help \(schema.name)')"))
+        }
+        guard Counters.isInRange(state.context) else {
+            return .reject(RecordRejection(.counterBeyond, "a context counter is above \(Counters.maxCounter)"))
+        }
+        guard state.context[pusher] <= counter else {
+            return .reject(RecordRejection(
+                .counterBeyond,
+                "claims writes of replica \(pusher) up to \(state.context[pusher]), beyond the counter its push declared (\(counter))"))
+        }
+        let known = stored?.context ?? VersionVector()
+        if !relay {
+            let foreign = state.context.counters.filter { $0.key != pusher && $0.value > known[$0.key] }
+            guard foreign.isEmpty else {
+                return .reject(RecordRejection(
+                    .forgedDot,
+                    "carries writes of replica \(foreign.keys.sorted().map(\.rawValue).joined(separator: ", ")) that the hub has not seen; a replica may only send its own new writes"))
+            }
+        }
+        guard let stored else { return .store(state) }
+        let merged: RecordState
+        do {
+            merged = try stored.merging(state)
+        } catch {
+            return .reject(RecordRejection(
+                .corruption, "holds a write the hub holds with different contents"))
+        }
+        var removing: [String] = []
+        for (name, entries) in stored.fields {
+            let after = merged.fields[name] ?? []
+            guard entries.contains(where: { !after.contains($0) }) else { continue }
+            let brings = (state.fields[name] ?? []).contains { entry in
+                !known.contains(entry.dot) && (relay || entry.dot.replica == pusher)
+            }
+            if !brings { removing.append(name) }
+        }
+        guard removing.isEmpty else {
+            return .reject(RecordRejection(
+                .removesEntry, fields: removing.sorted(),
+                "would remove values the hub holds without writing those fields anew"))
+        }
+        return merged == stored ? .unchanged : .store(merged)
+    }
+}

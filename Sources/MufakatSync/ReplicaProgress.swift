@@ -1,0 +1,135 @@
+import MufakatCore
+
+/// What a replica knows of its own sync progress — the replica's half of the ledger.
+public struct ReplicaProgress: Hashable, Sendable {
+    public var replica: ReplicaID
+    /// The counter of its last write operation.
+    public var counter: UInt64
+    /// The local sequence through which the hub acknowledged its pushes.
+    public var pushedThrough: UInt64
+    /// The id of the last push the hub acknowledged; empty before the first.
+    public var lastPush: String
+    /// A push sent and not yet acknowledged, stored before it is sent: if the hub's ledger
+    /// shows it, only the acknowledgement was lost.
+    public var inflight: InflightPush?
+    /// The hub sequence through which changes were pulled and stored.
+    public var checkpoint: UInt64
+    /// The hub this replica last synced with; empty before the first sync.
+    public var hubID: String
+
+    public struct InflightPush: Hashable, Sendable {
+        public var id: String
+        public var through: UInt64
+        public init(id: String, through: UInt64) {
+            self.id = id
+            self.through = through
+        }
+    }
+
+    public init(
+        replica: ReplicaID, counter: UInt64 = 0, pushedThrough: UInt64 = 0, lastPush: String = "",
+        inflight: InflightPush? = nil, checkpoint: UInt64 = 0, hubID: String = ""
+    ) {
+        self.replica = replica
+        self.counter = counter
+        self.pushedThrough = pushedThrough
+        self.lastPush = lastPush
+        self.inflight = inflight
+        self.checkpoint = checkpoint
+        self.hubID = hubID
+    }
+}
+
+/// What `welcome` told the replica.
+public struct HubView: Hashable, Sendable {
+    public var hubID: String
+    /// The hub's sequence now.
+    public var sequence: UInt64
+    /// What the hub remembers of this replica id.
+    public var ledger: LedgerEntry
+
+    public init(hubID: String, sequence: UInt64, ledger: LedgerEntry) {
+        self.hubID = hubID
+        self.sequence = sequence
+        self.ledger = ledger
+    }
+}
+
+/// How a replica's own progress compares with what the hub remembers of it.
+public enum WelcomeVerdict: Hashable, Sendable {
+    /// Both agree: push and pull as usual.
+    case consistent
+    /// The hub acknowledged the push this replica had in flight, and the answer was lost:
+    /// adopt it.
+    case acknowledgementLost(ReplicaProgress.InflightPush)
+    /// The hub is behind this replica (restored from a snapshot, or rebuilt empty): pull
+    /// from 0 and push again everything written here.
+    case hubBehind(HubBehindReason)
+    /// This copy of the replica is behind its own id (restored from a backup, rolled back,
+    /// or a copied folder whose twin synced first): take a new replica id, re-stamp the
+    /// writes the hub has not acknowledged, pull everything.
+    case replicaBehind(ReplicaBehindReason)
+}
+
+public enum HubBehindReason: Hashable, Sendable {
+    /// A different hub id: a hub rebuilt from an empty folder.
+    case otherHub(was: String)
+    /// The hub no longer holds pushes it acknowledged.
+    case lostPushes(hubThrough: UInt64, acknowledged: UInt64)
+    /// This replica's checkpoint is beyond what the hub served it or holds.
+    case lostChanges(hubServed: UInt64, checkpoint: UInt64)
+
+    public var message: String {
+        switch self {
+        case .otherHub(let was):
+            return "the hub is not the one this replica synced with (was \(was)): it was rebuilt"
+        case .lostPushes(let hubThrough, let acknowledged):
+            return "the hub acknowledged this replica's changes through \(acknowledged) but now remembers only \(hubThrough): it was restored from an older copy"
+        case .lostChanges(let hubServed, let checkpoint):
+            return "this replica pulled changes through \(checkpoint) but the hub remembers serving only \(hubServed): it was restored from an older copy"
+        }
+    }
+}
+
+public enum ReplicaBehindReason: Hashable, Sendable {
+    /// The hub saw writes of this id with higher counters than this copy holds.
+    case counterBehind(hub: UInt64, local: UInt64)
+    /// The hub's last push from this id is not one this copy made or saw acknowledged.
+    case otherPushes(hubThrough: UInt64, acknowledged: UInt64)
+
+    public var message: String {
+        switch self {
+        case .counterBehind(let hub, let local):
+            return "the hub holds writes of this replica id up to \(hub), this copy only up to \(local)"
+        case .otherPushes(let hubThrough, let acknowledged):
+            return "the hub holds pushes of this replica id through \(hubThrough) that this copy did not make (it has \(acknowledged))"
+        }
+    }
+}
+
+extension ReplicaProgress {
+    /// Compares this replica's progress with the hub's ledger for it. Pure: the caller
+    /// persists whatever the verdict asks for.
+    public func evaluate(_ hub: HubView) -> WelcomeVerdict {
+        let ledger = hub.ledger
+        if !hubID.isEmpty, hub.hubID != hubID {
+            return .hubBehind(.otherHub(was: hubID))
+        }
+        if ledger.counter > counter {
+            return .replicaBehind(.counterBehind(hub: ledger.counter, local: counter))
+        }
+        if ledger.push != lastPush || ledger.through != pushedThrough {
+            if let inflight, inflight.id == ledger.push, inflight.through == ledger.through, !ledger.push.isEmpty {
+                return .acknowledgementLost(inflight)
+            }
+            if ledger.through < pushedThrough || (ledger.push.isEmpty && !lastPush.isEmpty) {
+                return .hubBehind(.lostPushes(hubThrough: ledger.through, acknowledged: pushedThrough))
+            }
+            return .replicaBehind(.otherPushes(hubThrough: ledger.through, acknowledged: pushedThrough))
+        }
+        if checkpoint > ledger.served || checkpoint > hub.sequence {
+            return .hubBehind(.lostChanges(hubServed: min(ledger.served, hub.sequence), checkpoint: checkpoint))
+        }
+        return .consistent
+    }
+}

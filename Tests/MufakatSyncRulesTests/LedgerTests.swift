@@ -1,0 +1,64 @@
+import MufakatCore
+import MufakatSync
+import Testing
+
+@Suite("The replica's and the hub's ledgers")
+struct LedgerTests {
+    let me = try! ReplicaID("aaaa")
+
+    func view(_ ledger: LedgerEntry, hub: String = "hub1", seq: UInt64 = 100) -> HubView {
+        HubView(hubID: hub, sequence: seq, ledger: ledger)
+    }
+
+    @Test("welcome verdicts: consistent, lost acknowledgement, hub behind, replica behind")
+    func verdicts() {
+        let synced = ReplicaProgress(replica: me, counter: 7, pushedThrough: 7, lastPush: "p7", checkpoint: 40, hubID: "hub1")
+        let hubSame = LedgerEntry(counter: 7, through: 7, push: "p7", served: 40)
+        #expect(synced.evaluate(view(hubSame)) == .consistent)
+        // A fresh replica meeting a fresh hub.
+        #expect(ReplicaProgress(replica: me).evaluate(view(.empty, seq: 0)) == .consistent)
+
+        // The push went through, the answer did not.
+        var inflight = synced
+        inflight.counter = 9
+        inflight.inflight = .init(id: "p9", through: 9)
+        #expect(inflight.evaluate(view(LedgerEntry(counter: 9, through: 9, push: "p9", served: 40)))
+            == .acknowledgementLost(.init(id: "p9", through: 9)))
+        // The push never arrived: still consistent.
+        #expect(inflight.evaluate(view(hubSame)) == .consistent)
+
+        // Restored from a backup taken before p7: the hub knows later writes.
+        let restored = ReplicaProgress(replica: me, counter: 5, pushedThrough: 5, lastPush: "p5", checkpoint: 30, hubID: "hub1")
+        #expect(restored.evaluate(view(hubSame)) == .replicaBehind(.counterBehind(hub: 7, local: 5)))
+        // A copy that wrote as much as its twin, which pushed first.
+        let twin = ReplicaProgress(replica: me, counter: 7, pushedThrough: 5, lastPush: "p5", checkpoint: 30, hubID: "hub1")
+        #expect(twin.evaluate(view(hubSame)) == .replicaBehind(.otherPushes(hubThrough: 7, acknowledged: 5)))
+
+        // The hub restored from a snapshot taken before p7.
+        #expect(synced.evaluate(view(LedgerEntry(counter: 5, through: 5, push: "p5", served: 30)))
+            == .hubBehind(.lostPushes(hubThrough: 5, acknowledged: 7)))
+        // ... or before this replica's first sync.
+        #expect(synced.evaluate(view(.empty)) == .hubBehind(.lostPushes(hubThrough: 0, acknowledged: 7)))
+        // A replica that only pulls: its checkpoint is beyond what the hub served it.
+        let reader = ReplicaProgress(replica: me, checkpoint: 40, hubID: "hub1")
+        #expect(reader.evaluate(view(LedgerEntry(served: 20), seq: 500)) == .hubBehind(.lostChanges(hubServed: 20, checkpoint: 40)))
+        #expect(reader.evaluate(view(LedgerEntry(served: 40), seq: 35)) == .hubBehind(.lostChanges(hubServed: 35, checkpoint: 40)))
+        // A hub rebuilt from an empty folder has another id.
+        #expect(synced.evaluate(view(.empty, hub: "hub2", seq: 0)) == .hubBehind(.otherHub(was: "hub1")))
+    }
+
+    @Test("the hub's ledger takes a push only after its own last one")
+    func compareAndSet() {
+        let entry = LedgerEntry(counter: 7, through: 7, push: "p7", served: 0)
+        let next = PushHeader(through: 9, id: "p9", after: "p7", counter: 9)
+        #expect(entry.refusal(of: next) == nil)
+        let acknowledged = entry.acknowledging(next)
+        #expect(acknowledged == LedgerEntry(counter: 9, through: 9, push: "p9", served: 0))
+        // The twin's push, made after p7 too, now comes second and is refused.
+        let twin = PushHeader(through: 8, id: "q8", after: "p7", counter: 8)
+        #expect(acknowledged.refusal(of: twin) == .diverged(expected: "p9", got: "p7"))
+        #expect(entry.refusal(of: PushHeader(through: 9, id: "p9", after: "p7", counter: UInt64.max))
+            == .counterOutOfRange(UInt64.max))
+        #expect(entry.refusal(of: PushHeader(through: 9, id: "P 9", after: "p7", counter: 9)) == .badID("P 9"))
+    }
+}
