@@ -70,9 +70,9 @@ extension ReplicaStore {
     ///   sent again (the hub answers `unchanged`), which also brings back any refusal;
     /// - hub behind: checkpoint and pushes start over; every record written here is pushed
     ///   again;
-    /// - replica behind: a new replica id; each record's unacknowledged writes go to the
+    /// - replica behind: a new replica id; each record's writes of the old id go to the
     ///   journal (the record keeps the rest), to be written again under the new id once
-    ///   everything is pulled (``replayJournal()``).
+    ///   everything is pulled, where the hub does not hold them (``replayJournal()``).
     public func beginSync(_ hub: HubView) async throws -> SyncStart {
         try await writer.write { [clock] db in
             var metadata = try Self.requireMetadata(db)
@@ -89,7 +89,6 @@ extension ReplicaStore {
                 metadata.lastPush = hub.ledger.push
                 metadata.relayedHub = ""
                 metadata.relayCursor = 0
-                try db.execute(sql: "UPDATE records SET acked = 0")
             case .replicaBehind:
                 start.previousReplica = metadata.replica
                 start.journaled = try Self.incarnate(db, &metadata, keepCheckpoint: false, clock: clock)
@@ -103,17 +102,16 @@ extension ReplicaStore {
         }
     }
 
-    /// Takes a new replica id: moves each record's writes of the old id that the hub did not
-    /// acknowledge into the journal, and starts the new id's progress from zero. Returns
+    /// Takes a new replica id: moves each record's writes of the old id into the journal, and starts the new id's progress from zero. Returns
     /// how many records were journaled.
     static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata, keepCheckpoint: Bool, clock: () -> Int64) throws -> Int {
         let old = metadata.replica
         var journaled = 0
-        let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq, acked FROM records WHERE seq > 0")
+        let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq FROM records WHERE seq > 0")
         for row in rows {
             let record = LocalRecord(
                 collection: row["collection"], id: row["id"], state: try RecordState(json: row["state"]),
-                seq: UInt64(bitPattern: row["seq"] as Int64), acked: UInt64(bitPattern: row["acked"] as Int64))
+                seq: UInt64(bitPattern: row["seq"] as Int64))
             guard let entry = try Incarnation.extract(record, from: old) else { continue }
             journaled += 1
             let maxCounter = entry.entries.values.map(\.dot.counter).max() ?? 0
@@ -128,7 +126,7 @@ extension ReplicaStore {
                 try db.saveRecord(collection: record.collection, id: record.id, state: entry.base, seq: 0)
             }
         }
-        try db.execute(sql: "UPDATE records SET seq = 0, acked = 0")
+        try db.execute(sql: "UPDATE records SET seq = 0")
         try db.execute(sql: "DELETE FROM resend")
         metadata.previousReplicas.append(old.rawValue)
         var replica = ReplicaID.random()
@@ -262,8 +260,7 @@ extension ReplicaStore {
     }
 
     /// Stores the hub's acknowledgement of `batch`, in one transaction: the push becomes the
-    /// last acknowledged one; each accepted record notes how far the hub holds its own
-    /// writes and leaves the resend list; each refused one joins it with the hub's code and
+    /// last acknowledged one; each accepted record leaves the resend list; each refused one joins it with the hub's code and
     /// fields. When the hub listed fewer refusals than it counted, every unlisted record of
     /// the batch is kept for resending: sending it again costs nothing if it was accepted.
     public func acknowledgePush(
@@ -284,7 +281,6 @@ extension ReplicaStore {
                 refused[RecordKey(collection: rejection.collection, id: rejection.id)] = (rejection.code, rejection.fields)
             }
             let unlisted = rejectedCount > rejected.count
-            let markAcked = try db.cachedStatement(sql: "UPDATE records SET acked = MAX(acked, ?) WHERE collection = ? AND id = ?")
             let keep = try db.cachedStatement(sql: """
                 INSERT INTO resend (collection, id, code, fields, at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (collection, id) DO UPDATE SET code = excluded.code, fields = excluded.fields, at = excluded.at
@@ -297,7 +293,6 @@ extension ReplicaStore {
                 } else if unlisted {
                     try keep.execute(arguments: [key.collection, key.id, "unlisted", "", now])
                 } else {
-                    try markAcked.execute(arguments: [Int64(bitPattern: record.state.context[metadata.replica]), key.collection, key.id])
                     try drop.execute(arguments: [key.collection, key.id])
                 }
             }

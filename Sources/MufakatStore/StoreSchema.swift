@@ -46,8 +46,6 @@ enum StoreSchema {
 
     /// The replica's store: the shared tables, and what its sync rules keep.
     ///
-    /// - `records.acked`: the counter of the replica's own id through which the hub holds
-    ///   this record's own writes (set from acknowledged pushes only);
     /// - `resend`: records to push again whatever their sequence — refused ones, with the
     ///   hub's code and fields, and ones the hub turned out to lack;
     /// - `journal`: writes taken out of records when the replica took a new id, until they
@@ -56,7 +54,6 @@ enum StoreSchema {
         var migrator = migrator
         migrator.registerMigration("replica-v2-sync") { db in
             try db.execute(sql: """
-                ALTER TABLE records ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;
                 CREATE TABLE resend (
                     collection TEXT NOT NULL,
                     id TEXT NOT NULL,

@@ -5,18 +5,15 @@ public struct LocalRecord: Hashable, Sendable {
     public var collection: String
     public var id: String
     public var state: RecordState
-    /// The local sequence (the counter) of the last local write, 0 when none is pending.
+    /// The local sequence (the counter) of the last local write under the current id; 0
+    /// for records only received.
     public var seq: UInt64
-    /// The counter of this replica id through which the hub holds this record's own
-    /// writes: set from each acknowledged push, never from a rejected one.
-    public var acked: UInt64
 
-    public init(collection: String, id: String, state: RecordState, seq: UInt64 = 0, acked: UInt64 = 0) {
+    public init(collection: String, id: String, state: RecordState, seq: UInt64 = 0) {
         self.collection = collection
         self.id = id
         self.state = state
         self.seq = seq
-        self.acked = acked
     }
 
     public var key: RecordKey { RecordKey(collection: collection, id: id) }
@@ -34,15 +31,15 @@ public struct RecordKey: Hashable, Sendable, Comparable {
     }
 }
 
-/// One record's writes that the hub never acknowledged, taken out of the record when its
-/// replica becomes a new incarnation, and written again under the new id.
+/// One record's writes of a replica id it stops using, taken out of the record when the
+/// replica becomes a new incarnation, and written again under the new id where the hub does
+/// not hold them.
 public struct JournalEntry: Hashable, Sendable {
     public var key: RecordKey
-    /// The record without those writes: what the hub is known to hold of this replica's
-    /// own writes, plus everything received from others.
+    /// The record without those writes: everything received from others.
     public var base: RecordState
-    /// Field → the unacknowledged entry of the old id (a replica's own later write always
-    /// replaced its earlier ones, so there is at most one per field).
+    /// Field → the entry of the old id (a replica's own later write always replaced its
+    /// earlier ones, so there is at most one per field).
     public var entries: [String: FieldEntry]
 
     public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry]) {
@@ -63,34 +60,39 @@ public struct ReplayedWrite: Hashable, Sendable {
 /// Taking a new replica id without losing or reusing a write.
 ///
 /// A replica that finds itself behind its own id — restored from a backup, rolled back by a
-/// power cut, or a copy of a folder whose twin synced first — may hold writes whose dots
-/// the hub already knows as other writes. It stops using that id: ``extract(_:from:)``
-/// takes each record's unacknowledged own writes out (the record keeps only what the hub
-/// acknowledged), the replica pulls everything from the hub, and ``replay(_:onto:as:)``
-/// writes each taken write again as a new write of the new id, values, times and authors
-/// kept. A write the hub already holds exactly (same dot, same contents) is not written
-/// twice; a write the hub never saw supersedes exactly what it superseded when it was
-/// made, and stands beside anything written since that it never saw (a conflict, shown).
+/// power cut, or a copy of a folder whose twin synced first (perhaps to a hub that was itself
+/// rewound) — may hold writes whose dots the hub knows as other writes. It stops using that
+/// id: ``extract(_:from:)`` takes every entry of the old id out of each record it wrote (the
+/// record keeps what others wrote), the replica pulls everything from the hub, and
+/// ``replay(_:onto:as:after:)`` writes each taken write again as a new write of the new id,
+/// values, times and authors kept — unless the hub holds that very write already:
+///
+/// - the hub's state has not seen the old dot: the write is new to it, written again;
+/// - the hub holds entries under the old dot, all with this write's time and author and,
+///   where both hold a field, its contents: it is the same write (perhaps partly overwritten
+///   since, here or there), not written twice;
+/// - the hub has seen the old dot and holds none of it: the write was overwritten by someone
+///   who saw it, not written again;
+/// - the hub holds other contents under the old dot: the dot was reused by a twin copy, the
+///   write is written again.
+///
+/// A write written again supersedes exactly what it superseded when it was made, and stands
+/// beside anything written since that never saw it (a conflict, shown).
 public enum Incarnation {
-    /// The record without `old`'s writes above `record.acked`, and those writes; `nil` when
-    /// it has none.
+    /// The record without `old`'s entries, and those entries; `nil` when it has none.
     public static func extract(_ record: LocalRecord, from old: ReplicaID) throws(MufakatError) -> JournalEntry? {
         var taken: [String: FieldEntry] = [:]
         var fields: [String: [FieldEntry]] = [:]
         for (name, entries) in record.state.fields {
             var kept: [FieldEntry] = []
             for entry in entries {
-                if entry.dot.replica == old && entry.dot.counter > record.acked {
-                    taken[name] = entry
-                } else {
-                    kept.append(entry)
-                }
+                if entry.dot.replica == old { taken[name] = entry } else { kept.append(entry) }
             }
             if !kept.isEmpty { fields[name] = kept }
         }
-        guard !taken.isEmpty || record.state.context[old] > record.acked else { return nil }
+        guard !taken.isEmpty || record.state.context[old] > 0 else { return nil }
         var context = record.state.context
-        context[old] = min(context[old], record.acked)
+        context[old] = 0
         let base = try RecordState(context: context, fields: fields)
         return JournalEntry(key: record.key, base: base, entries: taken)
     }
@@ -100,9 +102,9 @@ public enum Incarnation {
     /// was pulled since). Returns the new states of the records it wrote, the last counter
     /// used and what it wrote.
     ///
-    /// A field is skipped when the current state already holds the very entry (the hub had
-    /// the write), or holds an entry of `replica` itself (written after the journal was
-    /// taken: newer than anything in it).
+    /// A write is skipped when the hub holds it (see the type's rules); a field is skipped
+    /// when it holds an entry of `replica` itself (written after the journal was taken:
+    /// newer than anything in it).
     public static func replay(
         _ journal: [JournalEntry], onto current: [RecordKey: RecordState], as replica: ReplicaID, after counter: UInt64
     ) throws(MufakatError) -> (states: [RecordKey: RecordState], counter: UInt64, writes: [ReplayedWrite]) {
@@ -127,10 +129,21 @@ public enum Incarnation {
         for operation in operations {
             guard let journalEntry = bases[operation.key] else { continue }
             let state = states[operation.key] ?? current[operation.key] ?? journalEntry.base
+            if state.context.contains(operation.oldDot) {
+                // The same write, if every entry held under its dot has its time and author
+                // (one write stamps all its fields alike) and, where both hold a field, its
+                // contents; a field it wrote may since have been overwritten here or there.
+                let held = state.fields.compactMapValues { $0.first { $0.dot == operation.oldDot } }
+                let sample = operation.entries.values.first
+                let same = held.allSatisfy { field, entry in
+                    entry.time == sample?.time && entry.author == sample?.author
+                        && (operation.entries[field].map { $0 == entry } ?? true)
+                }
+                if same { continue }
+            }
             var toWrite: [String: FieldEntry] = [:]
             for (field, entry) in operation.entries {
                 let present = state.fields[field] ?? []
-                if present.contains(entry) { continue }
                 if present.contains(where: { $0.dot.replica == replica }) { continue }
                 toWrite[field] = entry
             }

@@ -1,0 +1,193 @@
+import Foundation
+import MufakatCore
+import MufakatSync
+
+/// A small, fast, seeded generator: schedules are reproducible from their seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A replica as the stores keep it, in memory: every decision goes through MufakatSync,
+/// each step is one transaction, so a cut between two steps is a crash there.
+struct SimReplica {
+    var progress: ReplicaProgress
+    var records: [RecordKey: LocalRecord] = [:]
+    var resend: Set<RecordKey> = []
+    var journal: [JournalEntry] = []
+    var relayedHub = ""
+    var name: String
+
+    init(name: String, replica: ReplicaID) {
+        self.name = name
+        progress = ReplicaProgress(replica: replica)
+    }
+}
+
+struct SimHub {
+    var hubID: String
+    var seq: UInt64 = 0
+    var records: [RecordKey: (state: RecordState, seq: UInt64, origin: ReplicaID?)] = [:]
+    var ledger: [ReplicaID: LedgerEntry] = [:]
+    var reseed = false
+
+    init(hubID: String) { self.hubID = hubID }
+
+    func view(for replica: ReplicaID) -> HubView {
+        HubView(hubID: hubID, sequence: seq, ledger: ledger[replica] ?? .empty)
+    }
+
+    /// `HubStore.applyPush`.
+    mutating func push(_ records: [ReplicatedRecord], header: PushHeader, from replica: ReplicaID)
+        -> Result<[(key: RecordKey, admission: Admission)], PushRefusal>
+    {
+        var entry = ledger[replica] ?? .empty
+        if let refusal = entry.refusal(of: header) { return .failure(refusal) }
+        let rules = PushRules(relay: reseed)
+        var results: [(RecordKey, Admission)] = []
+        for record in records {
+            let key = RecordKey(collection: record.collection, id: record.id)
+            let admission = rules.admit(record, stored: self.records[key]?.state, pusher: replica, counter: header.counter)
+            results.append((key, admission))
+            if case .store(let merged) = admission {
+                seq += 1
+                self.records[key] = (merged, seq, merged == record.state ? replica : nil)
+                if reseed {
+                    for (other, counter) in record.state.context.counters where other != replica {
+                        var otherEntry = ledger[other] ?? .empty
+                        otherEntry.counter = max(otherEntry.counter, counter)
+                        ledger[other] = otherEntry
+                    }
+                }
+            }
+        }
+        entry = entry.acknowledging(header)
+        ledger[replica] = entry
+        return .success(results)
+    }
+
+    /// `HubStore.changes`.
+    mutating func changes(since: UInt64, limit: Int, for replica: ReplicaID) -> (records: [ReplicatedRecord], through: UInt64, more: Bool) {
+        let sorted = records.filter { $0.value.seq > since }.sorted { $0.value.seq < $1.value.seq }
+        var out: [ReplicatedRecord] = []
+        var through = since
+        var taken = 0
+        for (key, value) in sorted {
+            if taken == limit { break }
+            taken += 1
+            through = value.seq
+            if value.origin == replica { continue }
+            out.append(ReplicatedRecord(collection: key.collection, id: key.id, state: value.state))
+        }
+        let more = sorted.contains { $0.value.seq > through }
+        var entry = ledger[replica] ?? .empty
+        entry.served = max(entry.served, through)
+        ledger[replica] = entry
+        return (out, through, more)
+    }
+
+    var digest: [RecordKey: RecordState] { records.mapValues(\.state) }
+}
+
+/// Thrown where a schedule cuts a sync: the steps before it are stored, the rest is not.
+struct Cut: Error {}
+
+extension SimReplica {
+    var states: [RecordKey: RecordState] { records.mapValues(\.state) }
+
+    /// `ReplicaStore.put` (one write operation, one dot).
+    mutating func write(_ key: RecordKey, _ values: [String: FieldValue], now: Int64) throws -> Dot {
+        precondition(progress.counter < Counters.maxCounter)
+        progress.counter += 1
+        let dot = Dot(replica: progress.replica, counter: progress.counter)
+        var record = records[key] ?? LocalRecord(collection: key.collection, id: key.id, state: RecordState())
+        try record.state.write(values, dot: dot, now: now, author: name)
+        record.seq = dot.counter
+        records[key] = record
+        return dot
+    }
+
+    /// `ReplicaStore.beginSync`; returns whether the session must end (a new id).
+    mutating func begin(_ view: HubView, newID: ReplicaID) throws -> WelcomeVerdict {
+        let verdict = progress.evaluate(view)
+        switch verdict {
+        case .consistent: break
+        case .acknowledgementLost(let inflight):
+            progress.lastPush = inflight.id
+        case .hubBehind:
+            progress.pushedThrough = 0
+            progress.checkpoint = 0
+            progress.lastPush = view.ledger.push
+            relayedHub = ""
+        case .replicaBehind:
+            let old = progress.replica
+            for (key, record) in records where record.seq > 0 {
+                guard let entry = try Incarnation.extract(record, from: old) else { continue }
+                journal.removeAll { $0.key == key }
+                journal.append(entry)
+                if entry.base.fields.isEmpty { records[key] = nil } else { records[key]!.state = entry.base }
+            }
+            for key in records.keys { records[key]!.seq = 0 }
+            resend = []
+            relayedHub = ""
+            progress = ReplicaProgress(replica: newID)
+        }
+        progress.inflight = nil
+        progress.hubID = view.hubID
+        return verdict
+    }
+
+    /// `ReplicaStore.replayJournal`.
+    mutating func replay() throws -> [ReplayedWrite] {
+        let result = try Incarnation.replay(journal, onto: states, as: progress.replica, after: progress.counter)
+        var seqs: [RecordKey: UInt64] = [:]
+        for write in result.writes { seqs[write.key] = max(seqs[write.key] ?? 0, write.newDot.counter) }
+        for (key, state) in result.states {
+            var record = records[key] ?? LocalRecord(collection: key.collection, id: key.id, state: state)
+            record.state = state
+            record.seq = seqs[key] ?? 0
+            records[key] = record
+        }
+        progress.counter = result.counter
+        journal = []
+        return result.writes
+    }
+
+    /// `ReplicaStore.applyPulled`.
+    mutating func applyPulled(_ pulled: [ReplicatedRecord], through: UInt64) throws {
+        for record in pulled {
+            let key = RecordKey(collection: record.collection, id: record.id)
+            if var local = records[key] {
+                let merged = try local.state.merging(record.state)
+                if merged != record.state && local.seq <= progress.pushedThrough { resend.insert(key) }
+                local.state = merged
+                records[key] = local
+            } else {
+                records[key] = LocalRecord(collection: key.collection, id: key.id, state: record.state)
+            }
+        }
+        progress.checkpoint = max(progress.checkpoint, through)
+    }
+
+    /// `ReplicaStore.acknowledgePush`.
+    mutating func acknowledge(_ batch: [ReplicatedRecord], header: PushHeader, refused: Set<RecordKey>) {
+        progress.pushedThrough = max(progress.pushedThrough, header.through)
+        progress.lastPush = header.id
+        progress.inflight = nil
+        for record in batch {
+            let key = RecordKey(collection: record.collection, id: record.id)
+            if refused.contains(key) {
+                resend.insert(key)
+            } else {
+                resend.remove(key)
+            }
+        }
+    }
+}
