@@ -12,6 +12,11 @@ import ServiceLifecycle
 /// stops accepting connections, lets every session finish the message it is handling, answers
 /// the next one with `shutting-down`, and returns when all sessions are closed.
 ///
+/// What an anonymous peer can cost it is bounded: frames of 64 KiB until the token is
+/// checked (``SessionLimits``), one frame waiting per connection, at most
+/// ``HubConfiguration/maxConnections`` connections, a growing wait after wrong tokens
+/// (``HelloThrottle``), and a paused accept loop when file descriptors run out.
+///
 /// ```swift
 /// let server = HubServer(store: try HubStore.open(directory: "./mufakat-hub-data"),
 ///                        configuration: HubConfiguration(port: 7420), logger: logger)
@@ -39,7 +44,7 @@ public final class HubServer: Service, Sendable {
 
     /// What the accept loop gets for each connection.
     enum Accepted: Sendable {
-        case admitted(NIOAsyncChannel<WireFrame, Message>, ByteCounts, SessionLimits)
+        case admitted(NIOAsyncChannel<WireFrame, Message>, ByteCounts, SessionLimits, peer: String)
         /// Over the connection limit: already answered and closing.
         case refused
     }
@@ -82,12 +87,17 @@ public final class HubServer: Service, Sendable {
                     // token is checked; the session task inflates and parses them.
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WireFrameDecoder(limits: sessionLimits)))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
-                    // Stop reading from the socket while one frame waits for the session: a peer
-                    // cannot make the hub hold a queue of pushes.
+                    // Stop reading from the socket while one frame waits for the session, so a peer
+                    // cannot make the hub hold a queue of pushes: what waits is that frame, any
+                    // others cut from the same socket read (at most 64 KiB by NIO's allocator), and
+                    // the start of the next frame (at most the frame limit). The frame being parsed
+                    // is the session's own, bounded by the inflated-size limit.
                     let connection = try NIOAsyncChannel<WireFrame, Message>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)))
-                    return .admitted(connection, counts, sessionLimits)
+                    // Taken now: NIO forgets a channel's addresses once it is closed.
+                    let peer = channel.remoteAddress?.ipAddress ?? "unknown"
+                    return .admitted(connection, counts, sessionLimits, peer: peer)
                 }
             }
         if let address = server.channel.localAddress {
@@ -98,11 +108,12 @@ public final class HubServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await accepted in inbound {
-                        guard case .admitted(let connection, let counts, let limits) = accepted else { continue }
+                        guard case .admitted(let connection, let counts, let limits, let peer) = accepted else { continue }
                         group.addTask {
                             await HubSession(
                                 store: self.store, configuration: self.configuration, logger: self.logger,
-                                connection: connection, counts: counts, limits: limits, helloThrottle: helloThrottle
+                                connection: connection, counts: counts, limits: limits, helloThrottle: helloThrottle,
+                                peer: peer
                             ).run()
                         }
                     }

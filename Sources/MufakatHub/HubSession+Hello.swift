@@ -3,18 +3,13 @@ import MufakatWire
 import NIOCore
 
 extension HubSession {
-    /// The peer's IP address (no port): what failed hellos are counted by and logs name.
-    var peerAddress: String {
-        connection.channel.remoteAddress?.ipAddress ?? "unknown"
-    }
-
     /// Checks the token of `hello`, after the wait the ``HelloThrottle`` sets for the
     /// peer's address; returns `nil` when the token is wrong (and counts the failure).
     ///
     /// A good token lifts the connection to the full frame limits: from here on the peer is
     /// someone the hub operator gave a token to.
     func authenticate(_ hello: Hello) async throws -> TokenInfo? {
-        let address = peerAddress
+        let address = peer
         guard let wait = helloThrottle.admit(address) else {
             throw WireError(
                 .unauthorized,

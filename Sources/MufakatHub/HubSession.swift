@@ -18,6 +18,8 @@ struct HubSession {
     /// Small frames until the token is checked (``authenticate(_:)``), the configured limits after.
     let limits: SessionLimits
     let helloThrottle: HelloThrottle.Shared
+    /// The peer's IP address (no port), as accepted: what failed hellos are counted by.
+    let peer: String
 
     /// What the summary log line reports.
     struct Tally {
@@ -55,7 +57,7 @@ struct HubSession {
         }
         let duration = ContinuousClock.now - started
         logger.info("session", metadata: [
-            "peer": "\(peerAddress)",
+            "peer": "\(peer)",
             "replica": "\(tally.replica)", "name": "\(tally.name)", "pushed": "\(tally.pushed)",
             "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)",
             "bytesIn": "\(counts.received)", "bytesOut": "\(counts.sent)",
