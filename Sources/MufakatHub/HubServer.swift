@@ -113,7 +113,7 @@ public final class HubServer: Service, Sendable {
                             await HubSession(
                                 store: self.store, configuration: self.configuration, logger: self.logger,
                                 connection: connection, counts: counts, limits: limits, helloThrottle: helloThrottle,
-                                peer: peer
+                                peerAddress: peer
                             ).run()
                         }
                     }

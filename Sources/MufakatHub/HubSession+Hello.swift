@@ -9,7 +9,7 @@ extension HubSession {
     /// A good token lifts the connection to the full frame limits: from here on the peer is
     /// someone the hub operator gave a token to.
     func authenticate(_ hello: Hello) async throws -> TokenInfo? {
-        let address = peer
+        let address = peerAddress
         guard let wait = helloThrottle.admit(address) else {
             throw WireError(
                 .unauthorized,

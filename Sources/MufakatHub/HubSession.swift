@@ -19,7 +19,7 @@ struct HubSession {
     let limits: SessionLimits
     let helloThrottle: HelloThrottle.Shared
     /// The peer's IP address (no port), as accepted: what failed hellos are counted by.
-    let peer: String
+    let peerAddress: String
 
     /// What the summary log line reports.
     struct Tally {
@@ -57,7 +57,7 @@ struct HubSession {
         }
         let duration = ContinuousClock.now - started
         logger.info("session", metadata: [
-            "peer": "\(peer)",
+            "peer": "\(peerAddress)",
             "replica": "\(tally.replica)", "name": "\(tally.name)", "pushed": "\(tally.pushed)",
             "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)",
             "bytesIn": "\(counts.received)", "bytesOut": "\(counts.sent)",
