@@ -73,7 +73,11 @@ public struct SyncClient: Sendable {
                         try channel.pipeline.syncOperations.addHandler(ReadTimeoutHandler())
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder()))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
-                        return try NIOAsyncChannel<Message, Message>(wrappingChannelSynchronously: channel)
+                        // One answer may wait while a batch is stored (the next pull is sent
+                        // before storing); a hub sending more than that is not read ahead.
+                        return try NIOAsyncChannel<Message, Message>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)))
                     }
                 }
         } catch {

@@ -5,6 +5,7 @@ public struct HubConfiguration: Sendable {
     public var host: String
     /// 0 picks a free port (tests); the bound address is reported through `onListening`.
     public var port: Int
+    /// What a session accepts once its token is checked; before that, ``WireLimits/beforeHello``.
     public var limits: WireLimits
     /// A connection that has not said `hello` by then gets `hello-timeout`.
     public var helloTimeout: Duration
@@ -15,6 +16,11 @@ public struct HubConfiguration: Sendable {
     /// at once the byte cap is what bounds the hub's memory.
     public var pullBatchLimit: Int
     public var pullBatchBytes: Int
+    /// Most connections open at once; one more is answered with `too-many-connections` and
+    /// closed. Each needs a file descriptor, so keep the open-file limit (`ulimit -n`) above it.
+    public var maxConnections: Int
+    /// How hellos with a wrong token slow down further hellos from the same address.
+    public var helloThrottle: HelloThrottle.Policy
     /// Re-seed mode: replicas may relay other replicas' writes, to refill a hub rebuilt from
     /// an empty folder or restored from an old copy. Off unless the operator turns it on.
     public var reseed: Bool
@@ -22,7 +28,8 @@ public struct HubConfiguration: Sendable {
     public init(
         host: String = "0.0.0.0", port: Int = 7420, limits: WireLimits = .default,
         helloTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(120),
-        pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 1 << 20, reseed: Bool = false
+        pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 1 << 20,
+        maxConnections: Int = 1_024, helloThrottle: HelloThrottle.Policy = .init(), reseed: Bool = false
     ) {
         self.reseed = reseed
         self.host = host
@@ -32,5 +39,7 @@ public struct HubConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.pullBatchLimit = pullBatchLimit
         self.pullBatchBytes = pullBatchBytes
+        self.maxConnections = maxConnections
+        self.helloThrottle = helloThrottle
     }
 }

@@ -12,6 +12,11 @@ import ServiceLifecycle
 /// stops accepting connections, lets every session finish the message it is handling, answers
 /// the next one with `shutting-down`, and returns when all sessions are closed.
 ///
+/// What an anonymous peer can cost it is bounded: frames of 64 KiB until the token is
+/// checked (``SessionLimits``), one frame waiting per connection, at most
+/// ``HubConfiguration/maxConnections`` connections, a growing wait after wrong tokens
+/// (``HelloThrottle``), and a paused accept loop when file descriptors run out.
+///
 /// ```swift
 /// let server = HubServer(store: try HubStore.open(directory: "./mufakat-hub-data"),
 ///                        configuration: HubConfiguration(port: 7420), logger: logger)
@@ -37,19 +42,62 @@ public final class HubServer: Service, Sendable {
         self.onListening = onListening
     }
 
+    /// What the accept loop gets for each connection.
+    enum Accepted: Sendable {
+        case admitted(NIOAsyncChannel<WireFrame, Message>, ByteCounts, SessionLimits, peer: String)
+        /// Over the connection limit: already answered and closing.
+        case refused
+    }
+
     public func run() async throws {
         let limits = configuration.limits
+        let connections = ConnectionLimiter(maximum: configuration.maxConnections)
+        let helloThrottle = HelloThrottle.Shared(policy: configuration.helloThrottle)
+        let logger = self.logger
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(logger: logger))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture { () -> Accepted in
+                    switch connections.admit() {
+                    case .refused(let first):
+                        if first {
+                            logger.warning("connection limit reached: answering new connections with too-many-connections", metadata: [
+                                "maxConnections": "\(connections.maximum)"])
+                        }
+                        try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(WireError(
+                            .tooManyConnections,
+                            "the hub is serving its limit of \(connections.maximum) connections; sync again in a minute")))
+                        return .refused
+                    case .admitted(let refusedBefore):
+                        if refusedBefore > 0 {
+                            logger.notice("admitting connections again", metadata: ["refused": "\(refusedBefore)"])
+                        }
+                    }
+                    channel.closeFuture.whenComplete { _ in connections.release() }
                     let counts = ByteCounts()
+                    let sessionLimits = SessionLimits(afterHello: limits)
                     try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(counts: counts))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder(limits: limits)))
+                    // Frames are only cut here, on the event loop, with the small limits until the
+                    // token is checked; the session task inflates and parses them.
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WireFrameDecoder(limits: sessionLimits)))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
-                    let connection = try NIOAsyncChannel<Message, Message>(wrappingChannelSynchronously: channel)
-                    return (connection, counts)
+                    // Stop reading from the socket while one frame waits for the session, so a peer
+                    // cannot make the hub hold a queue of pushes: what waits is that frame, any
+                    // others cut from the same socket read (at most 64 KiB by NIO's allocator), and
+                    // the start of the next frame (at most the frame limit). The frame being parsed
+                    // is the session's own, bounded by the inflated-size limit.
+                    let connection = try NIOAsyncChannel<WireFrame, Message>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)))
+                    // Taken now: NIO forgets a channel's addresses once it is closed.
+                    let peer = channel.remoteAddress?.ipAddress ?? "unknown"
+                    return .admitted(connection, counts, sessionLimits, peer: peer)
                 }
             }
         if let address = server.channel.localAddress {
@@ -62,11 +110,13 @@ public final class HubServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
-                    for try await (connection, counts) in inbound {
+                    for try await accepted in inbound {
+                        guard case .admitted(let connection, let counts, let limits, let peer) = accepted else { continue }
                         group.addTask {
                             await HubSession(
                                 store: self.store, configuration: self.configuration, logger: self.logger,
-                                connection: connection, counts: counts
+                                connection: connection, counts: counts, limits: limits, helloThrottle: helloThrottle,
+                                peerAddress: peer
                             ).run()
                         }
                     }

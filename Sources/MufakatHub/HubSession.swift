@@ -13,8 +13,14 @@ struct HubSession {
     let store: HubStore
     let configuration: HubConfiguration
     let logger: Logger
-    let connection: NIOAsyncChannel<Message, Message>
+    /// Frames, not messages: they are inflated and parsed in ``serve``, off the event loop.
+    let connection: NIOAsyncChannel<WireFrame, Message>
     let counts: ByteCounts
+    /// Small frames until the token is checked (``authenticate(_:)``), the configured limits after.
+    let limits: SessionLimits
+    let helloThrottle: HelloThrottle.Shared
+    /// The peer's IP address (no port), as accepted: what failed hellos are counted by.
+    let peerAddress: String
 
     /// What the summary log line reports.
     struct Tally {
@@ -53,6 +59,7 @@ struct HubSession {
         }
         let duration = ContinuousClock.now - started
         logger.info("session", metadata: [
+            "peer": "\(peerAddress)",
             "replica": "\(tally.replica)", "name": "\(tally.name)", "pushed": "\(tally.pushed)",
             "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)", "relayed": "\(tally.relayed)",
             "bytesIn": "\(counts.received)", "bytesOut": "\(counts.sent)",
@@ -79,12 +86,13 @@ struct HubSession {
     }
 
     private func serve(
-        _ inbound: NIOAsyncChannelInboundStream<Message>, _ outbound: NIOAsyncChannelOutboundWriter<Message>,
+        _ inbound: NIOAsyncChannelInboundStream<WireFrame>, _ outbound: NIOAsyncChannelOutboundWriter<Message>,
         _ activity: Activity, _ tally: inout Tally
     ) async {
         var machine = HubSessionStateMachine(pullLimit: min(configuration.pullBatchLimit, configuration.limits.records))
         do {
-            for try await message in inbound.cancelOnGracefulShutdown() {
+            for try await frame in inbound.cancelOnGracefulShutdown() {
+                let message = try limits.message(from: frame)
                 activity.touch()
                 if case .active(let peer) = machine.state, try await !store.isActive(tokenID: peer.tokenID) {
                     try await fail(WireError(.unauthorized, "token \(peer.tokenID) was revoked; ask the hub operator for a new one"), outbound, &tally)
@@ -92,7 +100,7 @@ struct HubSession {
                 }
                 switch machine.received(message) {
                 case .authenticate(let hello, let replica):
-                    guard let token = try await store.authenticate(secret: hello.token) else {
+                    guard let token = try await authenticate(hello) else {
                         try await fail(WireError(.unauthorized, "the token is not known to this hub or was revoked; ask the hub operator for a token"), outbound, &tally)
                         return
                     }

@@ -71,6 +71,8 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let diverged = Code("diverged")
         /// The hub is shutting down; try again later.
         public static let shuttingDown = Code("shutting-down")
+        /// The hub already serves as many connections as it is configured for; try again later.
+        public static let tooManyConnections = Code("too-many-connections")
         /// Something failed inside the hub; nothing of the message was applied.
         public static let internalError = Code("internal")
     }

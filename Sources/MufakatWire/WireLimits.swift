@@ -21,4 +21,9 @@ public struct WireLimits: Hashable, Sendable, Codable {
     }
 
     public static let `default` = WireLimits()
+
+    /// What a hub accepts from a connection that has not authenticated yet: enough for a
+    /// `hello` (a few hundred bytes), too little for an anonymous peer to make the hub
+    /// buffer, inflate or parse megabytes. The full limits apply once the token is checked.
+    public static let beforeHello = WireLimits(frameBytes: 64 << 10, inflatedBytes: 64 << 10, lineBytes: 64 << 10)
 }

@@ -20,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent.")
     var idleTimeout = 120
 
+    @Option(help: "Most connections served at once; one more is told to retry later. Keep the open-file limit (ulimit -n) above it.")
+    var maxConnections = 1_024
+
     @Flag(help: """
         Re-seed mode, after restoring this hub from an old copy or rebuilding it empty: replicas \
         push every record they hold and may relay other replicas' writes. Turn it off once every \
@@ -30,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("serve: --port must be 0 to 65535") }
         guard idleTimeout >= 1 else { throw ValidationError("serve: --idle-timeout must be at least 1") }
+        guard maxConnections >= 1 else { throw ValidationError("serve: --max-connections must be at least 1") }
     }
 
     func run() async throws {
@@ -51,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: portFile)
         let server = HubServer(
             store: store,
-            configuration: HubConfiguration(host: host, port: port, idleTimeout: .seconds(idleTimeout), reseed: reseed),
+            configuration: HubConfiguration(
+                host: host, port: port, idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections, reseed: reseed),
             logger: logger,
             onListening: { address in
                 try? "\(address.port ?? 0)\n".write(toFile: portFile, atomically: true, encoding: .utf8)

@@ -35,7 +35,8 @@ struct World {
     var problems: [String] = []
     var trace: [String] = []
 
-    init(seed: UInt64) {
+    init(seed: UInt64, without: Set<String> = []) {
+        self.without = without
         rng = SplitMix64(seed: seed)
         hub = SimHub(hubID: "hub-\(seed)")
         let count = 2 + Int(seed % 3)
@@ -53,7 +54,7 @@ struct World {
 
     /// Event kinds left out, for narrowing a failure down: `hub` (rewinds and rebuilds),
     /// `restore`, `copy`, `cut`.
-    var without: Set<String> = Set((ProcessInfo.processInfo.environment["MUFAKAT_SIM_WITHOUT"] ?? "").split(separator: ",").map(String.init))
+    var without: Set<String>
 
     mutating func run(events: Int) throws {
         for _ in 0..<events {

@@ -99,6 +99,13 @@ enum VectorFiles {
         oversized.writeInteger(UInt32(16 << 20) + 2, endianness: .big)
         oversized.writeInteger(UInt8(0))
         invalid("frame-too-large", "length prefix announces 16 MiB + 2 bytes; refused before the body arrives", oversized, .frameTooLarge)
+        var beforeHello = ByteBuffer()
+        beforeHello.writeInteger(UInt32(64 << 10) + 2, endianness: .big)
+        beforeHello.writeInteger(UInt8(0))
+        invalid(
+            "frame-too-large-before-hello",
+            "length prefix announces 64 KiB + 2 bytes to a hub that has not accepted a hello yet (its limits before hello: 64 KiB frame, 64 KiB inflated)",
+            beforeHello, .frameTooLarge, limits: .beforeHello)
         var zero = ByteBuffer()
         zero.writeInteger(UInt32(0), endianness: .big)
         invalid("frame-length-zero", "length 0: a frame holds at least its flags byte", zero, .frameTooLarge)
