@@ -40,11 +40,13 @@ public struct SyncClient: Sendable {
     }
 
     public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
-        let first = try await session(progress: progress, previous: nil)
-        guard first.reconnect else { return first.summary }
-        // The replica took a new id: a session speaks for the id it said hello with, so
-        // the rest of the sync runs in a new session under the new id.
-        return try await session(progress: progress, previous: first.summary).summary
+        // A replica that takes a new id ends its session — a session speaks for the id it
+        // said hello with — and the sync goes on in a new session under the new id.
+        var result = try await session(progress: progress, previous: nil)
+        for _ in 0..<2 where result.reconnect {
+            result = try await session(progress: progress, previous: result.summary)
+        }
+        return result.summary
     }
 
     private func session(
@@ -57,6 +59,10 @@ public struct SyncClient: Sendable {
         summary.hub = metadata.hub
         summary.newIdentity = previous?.newIdentity
         summary.hubBehind = previous?.hubBehind
+        summary.restamped = previous?.restamped ?? 0
+        summary.pushed = previous?.pushed ?? 0
+        summary.unchanged = previous?.unchanged ?? 0
+        summary.rejected = previous?.rejected ?? []
         var reconnect = false
         progress(SyncProgress(phase: .connecting, pushed: 0, toPush: 0, pulled: 0, hubBacklog: 0))
         let counts = ByteCounts()
@@ -152,6 +158,11 @@ public struct SyncClient: Sendable {
                             try await outbound.write(.pull(Pull(since: changes.through, limit: limit)))
                         }
                         let outcome = try await store.applyPulled(records, through: changes.through)
+                        if outcome.newIdentity {
+                            summary.newIdentity = "the hub holds another write under one of this replica's writes (another copy of this folder used the same replica id); this copy now syncs as a new replica id and writes its changes again under it"
+                            reconnect = true
+                            return
+                        }
                         checkpoint = changes.through
                         summary.pulled += records.count
                         summary.changed += outcome.changed
@@ -168,7 +179,11 @@ public struct SyncClient: Sendable {
                 // hub already holds is then recognised, not written twice.
                 if try await store.hasJournal() {
                     try await pullAll()
-                    summary.restamped = try await store.replayJournal().count
+                    if reconnect {
+                        try await outbound.write(.bye)
+                        return
+                    }
+                    summary.restamped += try await store.replayJournal().count
                 }
 
                 // Push: local changes oldest first, then records to send again, then — for a
@@ -218,6 +233,7 @@ public struct SyncClient: Sendable {
 
                 try await pullAll()
                 try await outbound.write(.bye)
+                if reconnect { return }
                 try await store.recordSync(at: ReplicaStore.systemClock())
                 summary.waiting = try await store.loadRejections()
                 state.phase = .done

@@ -57,6 +57,15 @@ extension RecordState {
             }
             guard candidates.count > 1, Set(candidates.map(\.value)).count > 1 else { continue }
             candidates.sort { FieldEntry.displays($0.time, $0.dot, over: $1.time, $1.dot) }
+            // One write held under two dots — re-stamped by a restored copy while another
+            // replica relayed the original — is one candidate: same value, time and author.
+            var shown: [FieldConflict.Candidate] = []
+            for candidate in candidates where !shown.contains(where: {
+                $0.value == candidate.value && $0.time == candidate.time && $0.author == candidate.author
+            }) {
+                shown.append(candidate)
+            }
+            candidates = shown
             result.append(FieldConflict(field: name, candidates: candidates))
         }
         return result.sorted { $0.field < $1.field }

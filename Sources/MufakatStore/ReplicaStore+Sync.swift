@@ -8,6 +8,9 @@ public struct PullOutcome: Sendable, Hashable {
     public var changed: Int
     /// Records that were not conflicted before and are now.
     public var newConflicts: Int
+    /// The hub holds another write under one of this replica's dots: the replica took a new
+    /// id, stored nothing of the batch and must pull again from 0 under it.
+    public var newIdentity = false
 }
 
 /// What the start of a sync found, once stored.
@@ -91,7 +94,7 @@ extension ReplicaStore {
                 metadata.relayCursor = 0
             case .replicaBehind:
                 start.previousReplica = metadata.replica
-                start.journaled = try Self.incarnate(db, &metadata, keepCheckpoint: false, clock: clock)
+                start.journaled = try Self.incarnate(db, &metadata)
                 start.replica = metadata.replica
             }
             metadata.inflightPush = ""
@@ -104,7 +107,7 @@ extension ReplicaStore {
 
     /// Takes a new replica id: moves each record's writes of the old id into the journal, and starts the new id's progress from zero. Returns
     /// how many records were journaled.
-    static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata, keepCheckpoint: Bool, clock: () -> Int64) throws -> Int {
+    static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata) throws -> Int {
         let old = metadata.replica
         var journaled = 0
         let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq FROM records WHERE seq > 0")
@@ -139,7 +142,9 @@ extension ReplicaStore {
         metadata.inflightThrough = 0
         metadata.relayedHub = ""
         metadata.relayCursor = 0
-        if !keepCheckpoint { metadata.checkpoint = 0 }
+        // The new id pulls everything: the hub's feed skips nothing for it, and the ledger's
+        // `served` for it starts at 0.
+        metadata.checkpoint = 0
         return journaled
     }
 
@@ -340,9 +345,17 @@ extension ReplicaStore {
                 var wasConflicted = false
                 if let row {
                     let local = try RecordState(json: row["state"])
-                    state = try local.merging(record.state)
                     seq = UInt64(bitPattern: row["seq"] as Int64)
                     wasConflicted = row["conflicted"]
+                    guard let merged = try Incarnation.mergeSettlingReuse(local, record.state, own: metadata.replica) else {
+                        // Another copy of this folder wrote under this id: take a new one now
+                        // and pull everything again under it (the client reconnects).
+                        _ = try Self.incarnate(db, &metadata)
+                        try metadata.save(db)
+                        outcome.newIdentity = true
+                        return outcome
+                    }
+                    state = merged
                     if state != record.state && seq <= metadata.pushedThrough {
                         try resend.execute(arguments: [record.collection, record.id, clock()])
                     }

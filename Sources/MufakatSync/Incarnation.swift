@@ -76,8 +76,10 @@ public struct ReplayedWrite: Hashable, Sendable {
 /// - the hub holds other contents under the old dot: the dot was reused by a twin copy, the
 ///   write is written again.
 ///
-/// A write written again supersedes exactly what it superseded when it was made, and stands
-/// beside anything written since that never saw it (a conflict, shown).
+/// A write written again keeps its value, time and author, supersedes exactly what it
+/// superseded when it was made, and stands beside anything written since that never saw it
+/// (a conflict, shown). A field already holding the same value, time and author is that
+/// write, written again before by an earlier incarnation (a copy restored twice).
 public enum Incarnation {
     /// The record without `old`'s entries, and those entries; `nil` when it has none.
     public static func extract(_ record: LocalRecord, from old: ReplicaID) throws(MufakatError) -> JournalEntry? {
@@ -145,6 +147,11 @@ public enum Incarnation {
             for (field, entry) in operation.entries {
                 let present = state.fields[field] ?? []
                 if present.contains(where: { $0.dot.replica == replica }) { continue }
+                // Written again already, under an earlier new id (this copy was restored
+                // from a backup older than that): same value, time and author.
+                if present.contains(where: { $0.value == entry.value && $0.time == entry.time && $0.author == entry.author }) {
+                    continue
+                }
                 toWrite[field] = entry
             }
             guard !toWrite.isEmpty else { continue }
@@ -153,7 +160,6 @@ public enum Incarnation {
             }
             next += 1
             let dot = Dot(replica: replica, counter: next)
-            let time = max(toWrite.values.map(\.time).max() ?? 0, state.latestTime + 1)
             var fields = state.fields
             for (field, entry) in toWrite {
                 // Keep what the write did not supersede when it was made: entries it stood
@@ -161,7 +167,7 @@ public enum Incarnation {
                 let kept = (fields[field] ?? []).filter { present in
                     journalEntry.base.fields[field]?.contains(present) == true || !journalEntry.base.context.contains(present.dot)
                 }
-                fields[field] = kept + [FieldEntry(dot: dot, value: entry.value, time: time, author: entry.author)]
+                fields[field] = kept + [FieldEntry(dot: dot, value: entry.value, time: entry.time, author: entry.author)]
             }
             var context = state.context
             context[replica] = next
@@ -169,5 +175,34 @@ public enum Incarnation {
             writes.append(ReplayedWrite(key: operation.key, oldDot: operation.oldDot, newDot: dot, fields: toWrite.keys.sorted()))
         }
         return (states, next, writes)
+    }
+
+    /// Merges a state received from the hub into the local one when both hold a write under
+    /// the same dot with different contents — a replica id used by two copies of one folder.
+    ///
+    /// - When the reused dot is `own`'s (this replica's current id), returns `nil`: this
+    ///   copy must take a new id (its writes go to the journal) before merging.
+    /// - When it is another replica's, the hub's view of that replica wins here: the copy
+    ///   that made the other write holds it and writes it again under a new id of its own.
+    public static func mergeSettlingReuse(
+        _ local: RecordState, _ incoming: RecordState, own: ReplicaID
+    ) throws(MufakatError) -> RecordState? {
+        var reused: Set<ReplicaID> = []
+        for (field, entries) in local.fields {
+            guard let theirs = incoming.fields[field] else { continue }
+            for entry in entries {
+                if let other = theirs.first(where: { $0.dot == entry.dot }), other != entry { reused.insert(entry.dot.replica) }
+            }
+        }
+        if reused.isEmpty { return try local.merging(incoming) }
+        if reused.contains(own) { return nil }
+        var fields: [String: [FieldEntry]] = [:]
+        for (field, entries) in local.fields {
+            let kept = entries.filter { !reused.contains($0.dot.replica) }
+            if !kept.isEmpty { fields[field] = kept }
+        }
+        var context = local.context
+        for replica in reused { context[replica] = incoming.context[replica] }
+        return try RecordState(context: context, fields: fields).merging(incoming)
     }
 }

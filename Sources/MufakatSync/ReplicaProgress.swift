@@ -96,6 +96,10 @@ public enum ReplicaBehindReason: Hashable, Sendable {
     case counterBehind(hub: UInt64, local: UInt64)
     /// The hub's last push from this id is not one this copy made or saw acknowledged.
     case otherPushes(hubThrough: UInt64, acknowledged: UInt64)
+    /// This id has no counter left (2^63 − 1 used, or a counter raised by hand).
+    case countersExhausted(UInt64)
+    /// The hub holds a write of this id that differs from this copy's under the same dot.
+    case reusedDot(String)
 
     public var message: String {
         switch self {
@@ -103,6 +107,10 @@ public enum ReplicaBehindReason: Hashable, Sendable {
             return "the hub holds writes of this replica id up to \(hub), this copy only up to \(local)"
         case .otherPushes(let hubThrough, let acknowledged):
             return "the hub holds pushes of this replica id through \(hubThrough) that this copy did not make (it has \(acknowledged))"
+        case .countersExhausted(let counter):
+            return "this replica id has used its counters (\(counter); at most \(Counters.maxCounter))"
+        case .reusedDot(let dot):
+            return "the hub holds another write under this replica's write \(dot): another copy of this folder used the same id"
         }
     }
 }
@@ -112,6 +120,9 @@ extension ReplicaProgress {
     /// persists whatever the verdict asks for.
     public func evaluate(_ hub: HubView) -> WelcomeVerdict {
         let ledger = hub.ledger
+        if counter >= Counters.maxCounter {
+            return .replicaBehind(.countersExhausted(counter))
+        }
         if !hubID.isEmpty, hub.hubID != hubID {
             return .hubBehind(.otherHub(was: hubID))
         }

@@ -66,6 +66,8 @@ indirect enum JSON {
     case null
     case bool(Bool)
     case integer(Int64)
+    /// Counters and sequences: unsigned 64-bit, printed as such.
+    case unsigned(UInt64)
     case string(String)
     case array([JSON])
     case object([String: JSON])
@@ -95,6 +97,7 @@ indirect enum JSON {
         case .null: output += "null"
         case .bool(let flag): output += flag ? "true" : "false"
         case .integer(let number): output += String(number)
+        case .unsigned(let number): output += String(number)
         case .string(let text): CanonicalJSON.appendString(text, to: &output)
         case .array(let items):
             output += "["

@@ -99,6 +99,9 @@ struct SimHub {
 /// Thrown where a schedule cuts a sync: the steps before it are stored, the rest is not.
 struct Cut: Error {}
 
+/// The replica took a new id mid-session: the sync goes on in a new session.
+struct Reconnect: Error {}
+
 extension SimReplica {
     var states: [RecordKey: RecordState] { records.mapValues(\.state) }
 
@@ -127,21 +130,28 @@ extension SimReplica {
             progress.lastPush = view.ledger.push
             relayedHub = ""
         case .replicaBehind:
-            let old = progress.replica
-            for (key, record) in records where record.seq > 0 {
-                guard let entry = try Incarnation.extract(record, from: old) else { continue }
-                journal.removeAll { $0.key == key }
-                journal.append(entry)
-                if entry.base.fields.isEmpty { records[key] = nil } else { records[key]!.state = entry.base }
-            }
-            for key in records.keys { records[key]!.seq = 0 }
-            resend = []
-            relayedHub = ""
-            progress = ReplicaProgress(replica: newID)
+            try incarnate(newID)
         }
         progress.inflight = nil
         progress.hubID = view.hubID
         return verdict
+    }
+
+    /// `ReplicaStore.incarnate`.
+    mutating func incarnate(_ newID: ReplicaID) throws {
+        let old = progress.replica
+        for (key, record) in records where record.seq > 0 {
+            guard let entry = try Incarnation.extract(record, from: old) else { continue }
+            journal.removeAll { $0.key == key }
+            journal.append(entry)
+            if entry.base.fields.isEmpty { records[key] = nil } else { records[key]!.state = entry.base }
+        }
+        for key in records.keys { records[key]!.seq = 0 }
+        resend = []
+        relayedHub = ""
+        let hubID = progress.hubID
+        progress = ReplicaProgress(replica: newID)
+        progress.hubID = hubID
     }
 
     /// `ReplicaStore.replayJournal`.
@@ -160,12 +170,15 @@ extension SimReplica {
         return result.writes
     }
 
-    /// `ReplicaStore.applyPulled`.
-    mutating func applyPulled(_ pulled: [ReplicatedRecord], through: UInt64) throws {
+    /// `ReplicaStore.applyPulled`; `false` when the replica took a new id instead.
+    mutating func applyPulled(_ pulled: [ReplicatedRecord], through: UInt64, newID: ReplicaID) throws -> Bool {
         for record in pulled {
             let key = RecordKey(collection: record.collection, id: record.id)
             if var local = records[key] {
-                let merged = try local.state.merging(record.state)
+                guard let merged = try Incarnation.mergeSettlingReuse(local.state, record.state, own: progress.replica) else {
+                    try incarnate(newID)
+                    return false
+                }
                 if merged != record.state && local.seq <= progress.pushedThrough { resend.insert(key) }
                 local.state = merged
                 records[key] = local
@@ -174,6 +187,7 @@ extension SimReplica {
             }
         }
         progress.checkpoint = max(progress.checkpoint, through)
+        return true
     }
 
     /// `ReplicaStore.acknowledgePush`.

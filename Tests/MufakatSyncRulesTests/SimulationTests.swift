@@ -15,7 +15,8 @@ struct SimulationTests {
         var total = World.Counts()
         var failures: [String] = []
         for seed in seeds {
-            var world = World(seed: seed, without: without)
+            let narrowed = environment["MUFAKAT_SIM_WITHOUT"].map { Set($0.split(separator: ",").map(String.init)) } ?? without
+            var world = World(seed: seed, without: narrowed)
             try world.run(events: 60)
             try world.finish()
             if environment["MUFAKAT_SEED"] != nil { print(world.trace.joined(separator: "\n")) }
@@ -36,6 +37,7 @@ struct SimulationTests {
             total.lost += c.lost
             total.duplicated += c.duplicated
             total.diverged += c.diverged
+            total.twins += c.twins
             if !world.problems.isEmpty {
                 failures.append("seed \(seed): " + world.problems.prefix(3).joined(separator: "; "))
             }
@@ -46,7 +48,8 @@ struct SimulationTests {
             \(total.syncs) syncs (\(total.cuts) cut), \(total.restores) replica restores, \(total.copies) copies, \
             \(total.rewinds) hub rewinds, \(total.rebuilds) hub rebuilds, \(total.hostile) hostile pushes (4 kinds each, all refused), \
             \(total.incarnations) new replica ids, \(total.hubBehind) hub-behind verdicts, \(total.replayed) writes re-stamped, \
-            \(total.diverged) diverged pushes; lost \(total.lost), duplicated \(total.duplicated), failing schedules \(failures.count)
+            \(total.diverged) diverged pushes; lost \(total.lost), duplicated \(total.duplicated) \
+            (plus \(total.twins) re-stamped twins: same value, time and author under two dots, shown once), failing schedules \(failures.count)
             """)
         return (total, failures)
     }
