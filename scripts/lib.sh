@@ -1,8 +1,9 @@
 # Shared helpers for the demo and the scenario scripts. Source it; set BIN first
 # (the folder holding the built mufakat and mufakat-hub).
 #
-#   start_hub DIR          start a hub on a free port of 127.0.0.1 with data in DIR;
-#                          sets HUB_PID and HUB_ADDR
+#   start_hub DIR          start a hub on a free port of 127.0.0.1 with data in DIR
+#                          (HUB_PORT fixes the port; HUB_FLAGS adds serve flags, e.g.
+#                          HUB_FLAGS=--reseed); sets HUB_PID and HUB_ADDR
 #   stop_hub [SIGNAL]      stop it (TERM by default) and wait
 #   new_token ORG NAME     print a fresh token's secret
 #   new_replica HOME ORG NAME   init a replica in HOME with a fresh token
@@ -21,7 +22,8 @@ start_hub() {
   HUB_DATA="$1"
   mkdir -p "$HUB_DATA"
   rm -f "$HUB_DATA/hub.port"
-  "$MUFAKAT_HUB" serve --data "$HUB_DATA" --host 127.0.0.1 --port "${HUB_PORT:-0}" >>"$HUB_DATA/hub.log" 2>&1 &
+  # shellcheck disable=SC2086 # HUB_FLAGS is split into flags on purpose
+  "$MUFAKAT_HUB" serve --data "$HUB_DATA" --host 127.0.0.1 --port "${HUB_PORT:-0}" ${HUB_FLAGS:-} >>"$HUB_DATA/hub.log" 2>&1 &
   HUB_PID=$!
   for _ in $(seq 1 200); do
     if [ -s "$HUB_DATA/hub.port" ]; then
@@ -104,4 +106,19 @@ sync_until_done() {
     case "$code" in 69 | 76) SYNC_FAILURES=$((${SYNC_FAILURES:-0} + 1)) ;; *) fail "sync of $home exited $code" ;; esac
   done
   fail "sync of $home did not complete in $attempts attempts"
+}
+
+# field_value HOME COLLECTION ID FIELD: the displayed value of one field of a record on a
+# replica ("" when the record or the field is missing).
+field_value() {
+  mf "$1" get "$2" "$3" --json 2>/dev/null |
+    python3 -c 'import json, sys
+try: v = json.load(sys.stdin)["fields"].get(sys.argv[1])
+except Exception: v = None
+print("" if v is None else v)' "$4"
+}
+
+# replica_id HOME: the replica id a replica syncs as.
+replica_id() {
+  mf "$1" status --json | json_field replica
 }

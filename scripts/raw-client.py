@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""A raw Mufakat protocol v2 client (standard library only), for hostile-push scenarios.
+
+    raw-client.py HOST:PORT TOKEN REPLICA hostile COLLECTION ID OTHER_REPLICA
+    raw-client.py HOST:PORT TOKEN REPLICA honest COLLECTION ID
+
+says hello as REPLICA, pulls everything, then sends one push per hostile variant of the
+hub's state of COLLECTION/ID (or, as a control, one legitimate write of REPLICA's own
+setting its `source` field to "raw client") and prints one line per push:
+NAME CODES FIELDS ACCEPTED REJECTED_COUNT, where CODES and FIELDS are the refusal codes and
+fields of `pushed.rejected` for that record ("-" if none). Any protocol error is printed and
+exits 1.
+"""
+import json
+import secrets
+import socket
+import struct
+import sys
+import zlib
+
+
+class Client:
+    def __init__(self, address, token, replica):
+        host, port = address.rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.buffer = b""
+        self.replica = replica
+        self.send({"client": "raw-client.py", "replica": replica, "token": token, "type": "hello", "version": 2})
+        self.welcome, _ = self.expect("welcome")
+        self.after = self.welcome["push"]
+        self.through = self.welcome["through"]
+
+    def send(self, header, records=()):
+        lines = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
+        lines += [json.dumps(r, sort_keys=True, separators=(",", ":")) for r in records]
+        body = ("\n".join(lines) + "\n").encode()
+        self.sock.sendall(struct.pack(">I", len(body) + 1) + b"\x00" + body)
+
+    def read_exact(self, n):
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise SystemExit("the hub closed the connection")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def receive(self):
+        (length,) = struct.unpack(">I", self.read_exact(4))
+        frame = self.read_exact(length)
+        flags, body = frame[0], frame[1:]
+        if flags & 1:
+            body = zlib.decompress(body)
+        lines = body.decode().rstrip("\n").split("\n")
+        return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+
+    def expect(self, kind):
+        header, records = self.receive()
+        if header.get("type") != kind:
+            print(f"expected {kind}, got {json.dumps(header)}")
+            sys.exit(1)
+        return header, records
+
+    def pull_all(self):
+        states, since = {}, 0
+        while True:
+            self.send({"limit": 1000, "since": since, "type": "pull"})
+            header, records = self.expect("changes")
+            for r in records:
+                states[(r["collection"], r["id"])] = r
+            since = header["through"]
+            if not header["more"]:
+                return states
+
+    def push(self, records, counter):
+        push_id = secrets.token_hex(8)
+        self.through += 1
+        self.send({"after": self.after, "counter": counter, "id": push_id, "through": self.through, "type": "push"}, records)
+        pushed, _ = self.expect("pushed")
+        self.after = push_id
+        return pushed
+
+    def bye(self):
+        self.send({"type": "bye"})
+        self.sock.close()
+
+
+def report(name, pushed, collection, record_id):
+    mine = [r for r in pushed["rejected"] if r["collection"] == collection and r["id"] == record_id]
+    codes = ",".join(r["code"] for r in mine) or "-"
+    fields = ",".join(f for r in mine for f in r["fields"]) or "-"
+    print(name, codes, fields, pushed["accepted"], pushed["rejectedCount"])
+
+
+def honest(client, collection, record_id):
+    state = client.pull_all()[(collection, record_id)]
+    counter = client.welcome["counter"] + 1
+    state["context"][client.replica] = counter
+    state["fields"]["source"] = [{"author": "Raw client", "dot": [client.replica, counter], "time": 2**41, "value": "raw client"}]
+    report("honest", client.push([state], counter), collection, record_id)
+
+
+def hostile(client, collection, record_id, other):
+    state = client.pull_all()[(collection, record_id)]
+    kept = sorted(state["fields"])[0]
+    own_max = 18446744073709551615
+    forged = json.loads(json.dumps(state))
+    forged["context"][other] = state["context"].get(other, 0) + 1000
+    forged["fields"]["source"] = [{"author": "Not me", "dot": [other, forged["context"][other]], "time": 1, "value": "forged"}]
+    beyond = json.loads(json.dumps(state))
+    beyond["context"][client.replica] = own_max
+    ahead = json.loads(json.dumps(state))
+    ahead["context"][client.replica] = 5
+    ahead["fields"]["source"] = [{"author": "Raw client", "dot": [client.replica, 5], "time": 2**41, "value": "ahead"}]
+    altered = json.loads(json.dumps(state))
+    altered["fields"][kept] = [dict(e, value=e["value"] + "x" if isinstance(e["value"], str) else "x") for e in state["fields"][kept]]
+    cases = [
+        ("context-only", {"collection": collection, "id": record_id, "context": state["context"], "fields": {}}, 0),
+        ("one-field", {"collection": collection, "id": record_id, "context": state["context"],
+                       "fields": {kept: state["fields"][kept]}}, 0),
+        ("counter-max", beyond, 1),
+        ("foreign-dot", forged, 0),
+        ("counter-ahead", ahead, 1),
+        ("altered-entry", altered, 0),
+    ]
+    for name, record, counter in cases:
+        report(name, client.push([record], counter), collection, record_id)
+
+
+if __name__ == "__main__":
+    address, token, replica, command = sys.argv[1:5]
+    client = Client(address, token, replica)
+    if command == "hostile":
+        hostile(client, *sys.argv[5:8])
+    elif command == "honest":
+        honest(client, *sys.argv[5:7])
+    else:
+        raise SystemExit(f"unknown command {command}")
+    client.bye()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A replica folder copied to a second laptop (cp -r) and both copies used offline: in
+# either sync order every edit of both survives, same-field edits show as a conflict, and
+# the two copies end with different replica ids.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+WORK=$(mktemp -d); trap 'stop_hub; rm -rf "$WORK"' EXIT
+
+# copied_case ORDER: ORDER is "original-first" or "copy-first".
+copied_case() {
+  local order="$1" A="$WORK/$1/a" C="$WORK/$1/c" B="$WORK/$1/b" first second conflicts
+  start_hub "$WORK/$order/hub"
+  new_replica "$A" iom "Andi (IOM)"; new_replica "$B" unicef "Sari (UNICEF)"
+  mf "$A" put organizations iom name=IOM type=UNAgency >/dev/null
+  mf "$A" put positions gov:budget stance=Neutral >/dev/null 2>&1
+  mf "$A" sync >/dev/null
+  cp -r "$A" "$C"                                           # no mufakat process is running
+
+  mf "$A" put positions gov:budget stance=ActiveSupport >/dev/null 2>&1   # same field as C
+  mf "$A" put organizations unicef name=UNICEF type=UNAgency >/dev/null   # A's new record
+  mf "$A" put organizations iom "name=IOM Indonesia" >/dev/null           # A: iom.name
+  mf "$C" put positions gov:budget stance=ActiveOpposition >/dev/null 2>&1
+  mf "$C" put organizations stc "name=Save the Children" type=INGO >/dev/null  # C's new record
+  mf "$C" put organizations iom type=INGO >/dev/null                      # C: iom.type
+  mf "$C" put positions gov:budget influence=Low >/dev/null 2>&1          # C: influence
+
+  if [ "$order" = original-first ]; then first=$A second=$C; else first=$C second=$A; fi
+  sync_until_done "$first"
+  out=$(mf "$second" sync 2>&1) || fail "$order: the second copy's sync failed: $out"
+  echo "$out" | grep -q "behind its own id" || fail "$order: the second copy did not take a new id: $out"
+  for home in "$first" "$second" "$B"; do sync_until_done "$home"; done
+
+  expect_converged "$A" "$C" "$B"
+  [ "$(replica_id "$A")" != "$(replica_id "$C")" ] || fail "$order: both copies still sync as $(replica_id "$A")"
+  for home in "$A" "$C" "$B"; do
+    expect_eq "$order: unicef on $(basename "$home")" UNICEF "$(field_value "$home" organizations unicef name)"
+    expect_eq "$order: stc on $(basename "$home")" "Save the Children" "$(field_value "$home" organizations stc name)"
+    expect_eq "$order: iom.name on $(basename "$home")" "IOM Indonesia" "$(field_value "$home" organizations iom name)"
+    expect_eq "$order: iom.type on $(basename "$home")" INGO "$(field_value "$home" organizations iom type)"
+    expect_eq "$order: influence on $(basename "$home")" Low "$(field_value "$home" positions gov:budget influence)"
+    conflicts=$(mf "$home" conflicts --json)
+    echo "$conflicts" | grep -q '"field":"stance"' || fail "$order: no stance conflict on $(basename "$home"): $conflicts"
+    echo "$conflicts" | grep -q '"value":"ActiveSupport"' || fail "$order: A's stance lost on $(basename "$home")"
+    echo "$conflicts" | grep -q '"value":"ActiveOpposition"' || fail "$order: C's stance lost on $(basename "$home")"
+    expect_eq "$order: conflicted records on $(basename "$home")" 1 "$(mf "$home" status --json | json_field conflicts)"
+    expect_eq "$order: pending on $(basename "$home")" 0 "$(mf "$home" status --json | json_field pending)"
+  done
+  stop_hub
+}
+
+copied_case original-first
+copied_case copy-first
+echo "ok: a cp -r'd replica used offline on 2 laptops, synced in both orders: all edits kept, stance conflict shown, 2 distinct ids, digests equal"
