@@ -92,6 +92,7 @@ extension ReplicaStore {
                 metadata.lastPush = hub.ledger.push
                 metadata.relayedHub = ""
                 metadata.relayCursor = 0
+                try db.execute(sql: "UPDATE records SET acked = 0")
             case .replicaBehind:
                 start.previousReplica = metadata.replica
                 start.journaled = try Self.incarnate(db, &metadata)
@@ -107,19 +108,19 @@ extension ReplicaStore {
 
     /// Takes a new replica id: moves each record's writes of the old id into the journal, and starts the new id's progress from zero. Returns
     /// how many records were journaled.
-    static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata) throws -> Int {
+    static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata, forgetting: Bool = true) throws -> Int {
         let old = metadata.replica
         var journaled = 0
-        let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq FROM records WHERE seq > 0")
+        let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq, acked FROM records WHERE seq > 0")
         for row in rows {
             let record = LocalRecord(
                 collection: row["collection"], id: row["id"], state: try RecordState(json: row["state"]),
-                seq: UInt64(bitPattern: row["seq"] as Int64))
-            guard let entry = try Incarnation.extract(record, from: old) else { continue }
+                seq: UInt64(bitPattern: row["seq"] as Int64), acked: UInt64(bitPattern: row["acked"] as Int64))
+            guard let entry = try Incarnation.extract(record, from: old, forgetting: forgetting) else { continue }
             journaled += 1
-            let maxCounter = entry.entries.values.map(\.dot.counter).max() ?? 0
-            let taken = try RecordState(
-                context: [old: maxCounter], fields: entry.entries.mapValues { [$0] })
+            // The taken entries, stored as a state whose context is what the record had seen
+            // of the old id.
+            let taken = try RecordState(context: [old: entry.ownSeen], fields: entry.entries.mapValues { [$0] })
             try db.execute(
                 sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries) VALUES (?, ?, ?, ?)",
                 arguments: [record.collection, record.id, entry.base.canonicalJSON, taken.canonicalJSON])
@@ -129,7 +130,7 @@ extension ReplicaStore {
                 try db.saveRecord(collection: record.collection, id: record.id, state: entry.base, seq: 0)
             }
         }
-        try db.execute(sql: "UPDATE records SET seq = 0")
+        try db.execute(sql: "UPDATE records SET seq = 0, acked = 0")
         try db.execute(sql: "DELETE FROM resend")
         metadata.previousReplicas.append(old.rawValue)
         var replica = ReplicaID.random()
@@ -161,7 +162,7 @@ extension ReplicaStore {
         try await writer.write { db in try Self.replayJournal(db) }
     }
 
-    static func replayJournal(_ db: Database) throws -> [ReplayedWrite] {
+    static func replayJournal(_ db: Database, pulled: Bool = true) throws -> [ReplayedWrite] {
         var metadata = try requireMetadata(db)
         var journal: [JournalEntry] = []
         var current: [RecordKey: RecordState] = [:]
@@ -169,11 +170,12 @@ extension ReplicaStore {
             let key = RecordKey(collection: row["collection"], id: row["id"])
             let taken = try RecordState(json: row["entries"])
             journal.append(JournalEntry(
-                key: key, base: try RecordState(json: row["base"]), entries: taken.fields.compactMapValues(\.first)))
+                key: key, base: try RecordState(json: row["base"]), entries: taken.fields.compactMapValues(\.first),
+                ownSeen: taken.context.counters.values.max() ?? 0))
             if let state = try db.fetchState(collection: key.collection, id: key.id) { current[key] = state }
         }
         guard !journal.isEmpty else { return [] }
-        let result = try Incarnation.replay(journal, onto: current, as: metadata.replica, after: metadata.counter)
+        let result = try Incarnation.replay(journal, onto: current, as: metadata.replica, after: metadata.counter, pulled: pulled)
         var seqs: [RecordKey: UInt64] = [:]
         for write in result.writes { seqs[write.key] = max(seqs[write.key] ?? 0, write.newDot.counter) }
         for (key, state) in result.states {
@@ -265,7 +267,8 @@ extension ReplicaStore {
     }
 
     /// Stores the hub's acknowledgement of `batch`, in one transaction: the push becomes the
-    /// last acknowledged one; each accepted record leaves the resend list; each refused one joins it with the hub's code and
+    /// last acknowledged one; each accepted record notes how far the hub holds its writes
+    /// and leaves the resend list; each refused one joins it with the hub's code and
     /// fields. When the hub listed fewer refusals than it counted, every unlisted record of
     /// the batch is kept for resending: sending it again costs nothing if it was accepted.
     public func acknowledgePush(
@@ -291,6 +294,7 @@ extension ReplicaStore {
                 ON CONFLICT (collection, id) DO UPDATE SET code = excluded.code, fields = excluded.fields, at = excluded.at
                 """)
             let drop = try db.cachedStatement(sql: "DELETE FROM resend WHERE collection = ? AND id = ?")
+            let markAcked = try db.cachedStatement(sql: "UPDATE records SET acked = MAX(acked, ?) WHERE collection = ? AND id = ?")
             for record in batch.records {
                 let key = RecordKey(collection: record.collection, id: record.id)
                 if let refusal = refused[key] {
@@ -299,6 +303,8 @@ extension ReplicaStore {
                     try keep.execute(arguments: [key.collection, key.id, "unlisted", "", now])
                 } else {
                     try drop.execute(arguments: [key.collection, key.id])
+                    let own = record.state.context[metadata.replica]
+                    try markAcked.execute(arguments: [Int64(bitPattern: min(own, Counters.maxCounter)), key.collection, key.id])
                 }
             }
         }

@@ -211,9 +211,9 @@ final class DotAllocator {
             // No counter left under this id (2^63 − 1 operations, or a counter raised by
             // hand): take a new id and write this replica's unacknowledged writes again
             // under it, as a restored replica does — never wrap around, never reuse a dot.
-            _ = try ReplicaStore.incarnate(db, &metadata)
+            _ = try ReplicaStore.incarnate(db, &metadata, forgetting: false)
             try metadata.save(db)
-            _ = try ReplicaStore.replayJournal(db)
+            _ = try ReplicaStore.replayJournal(db, pulled: false)
             metadata = try ReplicaStore.requireMetadata(db)
         }
         replica = metadata.replica

@@ -46,6 +46,8 @@ enum StoreSchema {
 
     /// The replica's store: the shared tables, and what its sync rules keep.
     ///
+    /// - `records.acked`: the counter of the replica's id through which the hub acknowledged
+    ///   this record's writes (from accepted pushes only);
     /// - `resend`: records to push again whatever their sequence — refused ones, with the
     ///   hub's code and fields, and ones the hub turned out to lack;
     /// - `journal`: writes taken out of records when the replica took a new id, until they
@@ -54,6 +56,7 @@ enum StoreSchema {
         var migrator = migrator
         migrator.registerMigration("replica-v2-sync") { db in
             try db.execute(sql: """
+                ALTER TABLE records ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;
                 CREATE TABLE resend (
                     collection TEXT NOT NULL,
                     id TEXT NOT NULL,

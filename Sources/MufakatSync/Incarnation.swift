@@ -8,12 +8,16 @@ public struct LocalRecord: Hashable, Sendable {
     /// The local sequence (the counter) of the last local write under the current id; 0
     /// for records only received.
     public var seq: UInt64
+    /// The counter of the current id through which the hub acknowledged this record's
+    /// writes (from accepted pushes only).
+    public var acked: UInt64
 
-    public init(collection: String, id: String, state: RecordState, seq: UInt64 = 0) {
+    public init(collection: String, id: String, state: RecordState, seq: UInt64 = 0, acked: UInt64 = 0) {
         self.collection = collection
         self.id = id
         self.state = state
         self.seq = seq
+        self.acked = acked
     }
 
     public var key: RecordKey { RecordKey(collection: collection, id: id) }
@@ -41,11 +45,21 @@ public struct JournalEntry: Hashable, Sendable {
     /// Field → the entry of the old id (a replica's own later write always replaced its
     /// earlier ones, so there is at most one per field).
     public var entries: [String: FieldEntry]
+    /// The old id's counter in the record's context: how much of its own writes the record
+    /// had seen (`base` forgets it, so the hub's copies of those writes come back).
+    public var ownSeen: UInt64
 
-    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry]) {
+    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry], ownSeen: UInt64) {
         self.key = key
         self.base = base
         self.entries = entries
+        self.ownSeen = ownSeen
+    }
+
+    /// Whether the record had seen `entry` when the journal was taken: it then stood beside
+    /// the taken writes, or was replaced by them.
+    func hadSeen(_ dot: Dot, old: ReplicaID) -> Bool {
+        dot.replica == old ? dot.counter <= ownSeen : base.context.contains(dot)
     }
 }
 
@@ -82,21 +96,33 @@ public struct ReplayedWrite: Hashable, Sendable {
 /// write, written again before by an earlier incarnation (a copy restored twice).
 public enum Incarnation {
     /// The record without `old`'s entries, and those entries; `nil` when it has none.
-    public static func extract(_ record: LocalRecord, from old: ReplicaID) throws(MufakatError) -> JournalEntry? {
+    ///
+    /// A replica behind its id takes every entry of the old id and forgets what it had seen
+    /// of it (`forgetting`), so that the hub's copies of those writes come back when it
+    /// pulls. A replica that only ran out of counters is not behind: it takes only the
+    /// writes the hub has not acknowledged (above `record.acked`) and keeps the rest.
+    public static func extract(
+        _ record: LocalRecord, from old: ReplicaID, forgetting: Bool = true
+    ) throws(MufakatError) -> JournalEntry? {
         var taken: [String: FieldEntry] = [:]
         var fields: [String: [FieldEntry]] = [:]
         for (name, entries) in record.state.fields {
             var kept: [FieldEntry] = []
             for entry in entries {
-                if entry.dot.replica == old { taken[name] = entry } else { kept.append(entry) }
+                if entry.dot.replica == old && (forgetting || entry.dot.counter > record.acked) {
+                    taken[name] = entry
+                } else {
+                    kept.append(entry)
+                }
             }
             if !kept.isEmpty { fields[name] = kept }
         }
-        guard !taken.isEmpty || record.state.context[old] > 0 else { return nil }
+        let keep = forgetting ? 0 : record.acked
+        guard !taken.isEmpty || record.state.context[old] > keep else { return nil }
         var context = record.state.context
-        context[old] = 0
+        context[old] = min(context[old], keep)
         let base = try RecordState(context: context, fields: fields)
-        return JournalEntry(key: record.key, base: base, entries: taken)
+        return JournalEntry(key: record.key, base: base, entries: taken, ownSeen: record.state.context[old])
     }
 
     /// Writes the journal again as writes of `replica`, counters from `counter + 1`, in the
@@ -107,8 +133,12 @@ public enum Incarnation {
     /// A write is skipped when the hub holds it (see the type's rules); a field is skipped
     /// when it holds an entry of `replica` itself (written after the journal was taken:
     /// newer than anything in it).
+    ///
+    /// `pulled` says the current states hold what the hub holds; without it (a replica that
+    /// only ran out of counters, replaying at once, offline) every write is written again.
     public static func replay(
-        _ journal: [JournalEntry], onto current: [RecordKey: RecordState], as replica: ReplicaID, after counter: UInt64
+        _ journal: [JournalEntry], onto current: [RecordKey: RecordState], as replica: ReplicaID, after counter: UInt64,
+        pulled: Bool = true
     ) throws(MufakatError) -> (states: [RecordKey: RecordState], counter: UInt64, writes: [ReplayedWrite]) {
         struct Operation {
             var oldDot: Dot
@@ -125,24 +155,20 @@ public enum Incarnation {
         }
         operations.sort { ($0.oldDot.counter, $0.key) < ($1.oldDot.counter, $1.key) }
 
+        // Old dots under which the hub holds another write (a twin copy used them): what the
+        // hub holds under them was never seen here.
+        var reused: Set<Dot> = []
+        for operation in operations where pulled {
+            guard let state = current[operation.key], state.context.contains(operation.oldDot) else { continue }
+            if !isHeld(operation.oldDot, operation.entries, in: state) { reused.insert(operation.oldDot) }
+        }
         var states: [RecordKey: RecordState] = [:]
         var next = counter
         var writes: [ReplayedWrite] = []
         for operation in operations {
             guard let journalEntry = bases[operation.key] else { continue }
             let state = states[operation.key] ?? current[operation.key] ?? journalEntry.base
-            if state.context.contains(operation.oldDot) {
-                // The same write, if every entry held under its dot has its time and author
-                // (one write stamps all its fields alike) and, where both hold a field, its
-                // contents; a field it wrote may since have been overwritten here or there.
-                let held = state.fields.compactMapValues { $0.first { $0.dot == operation.oldDot } }
-                let sample = operation.entries.values.first
-                let same = held.allSatisfy { field, entry in
-                    entry.time == sample?.time && entry.author == sample?.author
-                        && (operation.entries[field].map { $0 == entry } ?? true)
-                }
-                if same { continue }
-            }
+            if pulled, state.context.contains(operation.oldDot), isHeld(operation.oldDot, operation.entries, in: state) { continue }
             var toWrite: [String: FieldEntry] = [:]
             for (field, entry) in operation.entries {
                 let present = state.fields[field] ?? []
@@ -165,7 +191,8 @@ public enum Incarnation {
                 // Keep what the write did not supersede when it was made: entries it stood
                 // beside then, and entries that arrived since.
                 let kept = (fields[field] ?? []).filter { present in
-                    journalEntry.base.fields[field]?.contains(present) == true || !journalEntry.base.context.contains(present.dot)
+                    journalEntry.base.fields[field]?.contains(present) == true || reused.contains(present.dot)
+                        || !journalEntry.hadSeen(present.dot, old: operation.oldDot.replica)
                 }
                 fields[field] = kept + [FieldEntry(dot: dot, value: entry.value, time: entry.time, author: entry.author)]
             }
@@ -175,6 +202,18 @@ public enum Incarnation {
             writes.append(ReplayedWrite(key: operation.key, oldDot: operation.oldDot, newDot: dot, fields: toWrite.keys.sorted()))
         }
         return (states, next, writes)
+    }
+
+    /// Whether `state` holds the write `entries` were taken from, as far as it holds
+    /// anything under `dot`: every entry under it has the write's time and author (one write
+    /// stamps all its fields alike) and, where both hold a field, its contents — a field it
+    /// wrote may since have been overwritten, here or there.
+    static func isHeld(_ dot: Dot, _ entries: [String: FieldEntry], in state: RecordState) -> Bool {
+        let held = state.fields.compactMapValues { $0.first { $0.dot == dot } }
+        let sample = entries.values.first
+        return held.allSatisfy { field, entry in
+            entry.time == sample?.time && entry.author == sample?.author && (entries[field].map { $0 == entry } ?? true)
+        }
     }
 
     /// Merges a state received from the hub into the local one when both hold a write under
