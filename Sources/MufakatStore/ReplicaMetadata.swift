@@ -29,10 +29,12 @@ public struct ReplicaMetadata: Sendable, Hashable {
     /// to a hub in re-seed mode.
     public var relayedHub: String = ""
     public var relayCursor: Int64 = 0
+    /// The hub refused a record as `corruption`: this id's dots name other writes there.
+    public var dotReused = false
 
     enum Key: String, CaseIterable {
         case replica, name, hub, token, counter, pushedThrough, checkpoint, lastSync, hubID
-        case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor
+        case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor, dotReused
     }
 
     static func load(_ db: Database) throws -> ReplicaMetadata? {
@@ -55,7 +57,8 @@ public struct ReplicaMetadata: Sendable, Hashable {
             inflightThrough: UInt64(values[Key.inflightThrough.rawValue] ?? "0") ?? 0,
             previousReplicas: (values[Key.previousReplicas.rawValue] ?? "").split(separator: ",").map(String.init),
             relayedHub: values[Key.relayedHub.rawValue] ?? "",
-            relayCursor: Int64(values[Key.relayCursor.rawValue] ?? "0") ?? 0)
+            relayCursor: Int64(values[Key.relayCursor.rawValue] ?? "0") ?? 0,
+            dotReused: values[Key.dotReused.rawValue] == "1")
     }
 
     func save(_ db: Database) throws {
@@ -64,7 +67,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
             .pushedThrough: String(pushedThrough), .checkpoint: String(checkpoint), .lastSync: String(lastSync),
             .hubID: hubID, .lastPush: lastPush, .inflightPush: inflightPush, .inflightThrough: String(inflightThrough),
             .previousReplicas: previousReplicas.joined(separator: ","), .relayedHub: relayedHub,
-            .relayCursor: String(relayCursor),
+            .relayCursor: String(relayCursor), .dotReused: dotReused ? "1" : "0",
         ]
         for (key, value) in values {
             try db.execute(

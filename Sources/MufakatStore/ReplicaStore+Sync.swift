@@ -62,7 +62,7 @@ extension ReplicaStore {
             replica: metadata.replica, counter: metadata.counter, pushedThrough: metadata.pushedThrough,
             lastPush: metadata.lastPush,
             inflight: metadata.inflightPush.isEmpty ? nil : .init(id: metadata.inflightPush, through: metadata.inflightThrough),
-            checkpoint: metadata.checkpoint, hubID: metadata.hubID)
+            checkpoint: metadata.checkpoint, hubID: metadata.hubID, dotReused: metadata.dotReused)
     }
 
     /// Compares this replica with what the hub remembers of it (``ReplicaProgress/evaluate(_:)``)
@@ -143,6 +143,7 @@ extension ReplicaStore {
         metadata.inflightThrough = 0
         metadata.relayedHub = ""
         metadata.relayCursor = 0
+        metadata.dotReused = false
         // The new id pulls everything: the hub's feed skips nothing for it, and the ledger's
         // `served` for it starts at 0.
         metadata.checkpoint = 0
@@ -177,14 +178,16 @@ extension ReplicaStore {
         guard !journal.isEmpty else { return [] }
         let result = try Incarnation.replay(journal, onto: current, as: metadata.replica, after: metadata.counter, pulled: pulled)
         var seqs: [RecordKey: UInt64] = [:]
-        for write in result.writes { seqs[write.key] = max(seqs[write.key] ?? 0, write.newDot.counter) }
+        for write in result.writes {
+            if let dot = write.newDot { seqs[write.key] = max(seqs[write.key] ?? 0, dot.counter) }
+        }
         for (key, state) in result.states {
             try db.saveRecord(collection: key.collection, id: key.id, state: state, seq: seqs[key] ?? 0)
         }
         metadata.counter = result.counter
         try metadata.save(db)
         try db.execute(sql: "DELETE FROM journal")
-        return result.writes
+        return result.writes.filter { $0.newDot != nil }
     }
 
     /// The next batch of records written here after the last acknowledged push, in
@@ -284,6 +287,10 @@ extension ReplicaStore {
             if case .relay(let rowid) = batch.kind { metadata.relayCursor = rowid }
             try metadata.save(db)
             let now = clock()
+            if rejected.contains(where: { $0.code == RecordRejection.Code.corruption.rawValue }) {
+                metadata.dotReused = true
+                try metadata.save(db)
+            }
             var refused: [RecordKey: (code: String, fields: [String])] = [:]
             for rejection in rejected {
                 refused[RecordKey(collection: rejection.collection, id: rejection.id)] = (rejection.code, rejection.fields)

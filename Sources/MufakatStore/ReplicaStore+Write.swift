@@ -88,7 +88,7 @@ extension ReplicaStore {
         if existing != nil, state.wouldBeUnchanged(by: values) {
             return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: warnings)
         }
-        let dot = try dots.next()
+        let dot = try dots.next(after: state)
         try state.write(values, dot: dot, now: clock(), author: dots.author)
         try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
         return WriteOutcome(collection: schema.name, id: id, action: existing == nil ? "created" : "updated", warnings: warnings)
@@ -107,7 +107,7 @@ extension ReplicaStore {
                 return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: ["already deleted"])
             }
             let dots = try DotAllocator(db)
-            let dot = try dots.next()
+            let dot = try dots.next(after: state)
             try state.delete(dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
@@ -169,7 +169,7 @@ extension ReplicaStore {
                 }
             }
             let dots = try DotAllocator(db)
-            let dot = try dots.next()
+            let dot = try dots.next(after: state)
             try state.write(state.resolutionValues(field: field, value: value), dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
@@ -220,6 +220,15 @@ final class DotAllocator {
         author = metadata.name
         counter = metadata.counter
         initial = metadata.counter
+    }
+
+    /// The next dot for a write on `state`. A record that already holds writes of this
+    /// replica id beyond its counter got them from a copy of this folder that used the same
+    /// id: the counter moves past them so this write is not mistaken for one already seen,
+    /// and the next sync gives this replica a new id (see `Incarnation`).
+    func next(after state: RecordState) throws -> Dot {
+        counter = max(counter, min(state.context[replica], Counters.maxCounter))
+        return try next()
     }
 
     func next() throws -> Dot {

@@ -67,8 +67,12 @@ public struct JournalEntry: Hashable, Sendable {
 public struct ReplayedWrite: Hashable, Sendable {
     public var key: RecordKey
     public var oldDot: Dot
-    public var newDot: Dot
+    /// `nil` when nothing was written again: the hub held it, or every field it wrote was
+    /// written anew here since (`supersededBy`).
+    public var newDot: Dot?
     public var fields: [String]
+    /// A field's later write on this replica that replaced this one, if any.
+    public var supersededBy: Dot?
 }
 
 /// Taking a new replica id without losing or reusing a write.
@@ -170,9 +174,13 @@ public enum Incarnation {
             let state = states[operation.key] ?? current[operation.key] ?? journalEntry.base
             if pulled, state.context.contains(operation.oldDot), isHeld(operation.oldDot, operation.entries, in: state) { continue }
             var toWrite: [String: FieldEntry] = [:]
+            var supersededBy: Dot?
             for (field, entry) in operation.entries {
                 let present = state.fields[field] ?? []
-                if present.contains(where: { $0.dot.replica == replica }) { continue }
+                if let newer = present.first(where: { $0.dot.replica == replica }) {
+                    supersededBy = newer.dot
+                    continue
+                }
                 // Written again already, under an earlier new id (this copy was restored
                 // from a backup older than that): same value, time and author.
                 if present.contains(where: { $0.value == entry.value && $0.time == entry.time && $0.author == entry.author }) {
@@ -180,7 +188,13 @@ public enum Incarnation {
                 }
                 toWrite[field] = entry
             }
-            guard !toWrite.isEmpty else { continue }
+            guard !toWrite.isEmpty else {
+                if let supersededBy {
+                    writes.append(ReplayedWrite(
+                        key: operation.key, oldDot: operation.oldDot, newDot: nil, fields: [], supersededBy: supersededBy))
+                }
+                continue
+            }
             guard next < Counters.maxCounter else {
                 throw MufakatError(.invalid, "replica \(replica) has no counters left to re-stamp writes with")
             }
@@ -199,7 +213,9 @@ public enum Incarnation {
             var context = state.context
             context[replica] = next
             states[operation.key] = try RecordState(context: context, fields: fields)
-            writes.append(ReplayedWrite(key: operation.key, oldDot: operation.oldDot, newDot: dot, fields: toWrite.keys.sorted()))
+            writes.append(ReplayedWrite(
+                key: operation.key, oldDot: operation.oldDot, newDot: dot, fields: toWrite.keys.sorted(),
+                supersededBy: supersededBy))
         }
         return (states, next, writes)
     }
@@ -216,8 +232,33 @@ public enum Incarnation {
         }
     }
 
-    /// Merges a state received from the hub into the local one when both hold a write under
-    /// the same dot with different contents — a replica id used by two copies of one folder.
+    /// Dots under which `a` and `b` hold two different writes. One write stamps all its
+    /// fields with one time and author: under one dot, entries that differ in those, or in
+    /// one field's contents, are two writes — a dot used twice by two copies of one folder.
+    public static func reusedDots(_ a: RecordState, _ b: RecordState) -> Set<Dot> {
+        var stamps: [Dot: (time: Int64, author: String)] = [:]
+        for entries in a.fields.values {
+            for entry in entries { stamps[entry.dot] = (entry.time, entry.author) }
+        }
+        var reused: Set<Dot> = []
+        for (field, entries) in b.fields {
+            for entry in entries {
+                if let stamp = stamps[entry.dot], stamp.time != entry.time || stamp.author != entry.author {
+                    reused.insert(entry.dot)
+                } else if let mine = a.fields[field]?.first(where: { $0.dot == entry.dot }), mine != entry {
+                    reused.insert(entry.dot)
+                }
+            }
+        }
+        return reused
+    }
+
+    public static func holdsReusedDot(_ a: RecordState, _ b: RecordState) -> Bool { !reusedDots(a, b).isEmpty }
+
+    /// Merges a state received from the hub into the local one, also when both hold a write
+    /// under the same dot with different contents, times or authors — a replica id used by
+    /// two copies of one folder (a plain merge would refuse the first and silently drop one
+    /// side of the second).
     ///
     /// - When the reused dot is `own`'s (this replica's current id), returns `nil`: this
     ///   copy must take a new id (its writes go to the journal) before merging.
@@ -226,13 +267,7 @@ public enum Incarnation {
     public static func mergeSettlingReuse(
         _ local: RecordState, _ incoming: RecordState, own: ReplicaID
     ) throws(MufakatError) -> RecordState? {
-        var reused: Set<ReplicaID> = []
-        for (field, entries) in local.fields {
-            guard let theirs = incoming.fields[field] else { continue }
-            for entry in entries {
-                if let other = theirs.first(where: { $0.dot == entry.dot }), other != entry { reused.insert(entry.dot.replica) }
-            }
-        }
+        let reused = Set(reusedDots(local, incoming).map(\.replica))
         if reused.isEmpty { return try local.merging(incoming) }
         if reused.contains(own) { return nil }
         var fields: [String: [FieldEntry]] = [:]

@@ -58,7 +58,8 @@ public struct PushRules: Hashable, Sendable {
     ///    push declared (`counter-beyond`): a context that claims writes that never were
     ///    would make the pusher's later real writes look already seen, and vanish;
     /// 3. only the pusher's own new writes (`forged-dot`), unless relaying;
-    /// 4. same dot, same contents (`corruption`);
+    /// 4. one dot, one write: same contents, time and author wherever both hold it
+    ///    (`corruption`) — two copies of one replica folder may have used one dot twice;
     /// 5. an entry the hub holds leaves a field only for a new write to that field that the
     ///    pusher may introduce (`removes-entry`): a context-only push cannot erase values.
     public func admit(
@@ -102,6 +103,9 @@ public struct PushRules: Hashable, Sendable {
         guard let stored else { return .store(state) }
         let merged: RecordState
         do {
+            guard !Incarnation.holdsReusedDot(stored, state) else {
+                throw MufakatError(.corruption, "a dot names two different writes")
+            }
             merged = try stored.merging(state)
         } catch {
             return .reject(RecordRejection(

@@ -16,6 +16,9 @@ public struct ReplicaProgress: Hashable, Sendable {
     public var checkpoint: UInt64
     /// The hub this replica last synced with; empty before the first sync.
     public var hubID: String
+    /// The hub refused a push of this replica as `corruption`: one of its dots names another
+    /// write there — a copy of this folder used the same id.
+    public var dotReused: Bool = false
 
     public struct InflightPush: Hashable, Sendable {
         public var id: String
@@ -28,8 +31,9 @@ public struct ReplicaProgress: Hashable, Sendable {
 
     public init(
         replica: ReplicaID, counter: UInt64 = 0, pushedThrough: UInt64 = 0, lastPush: String = "",
-        inflight: InflightPush? = nil, checkpoint: UInt64 = 0, hubID: String = ""
+        inflight: InflightPush? = nil, checkpoint: UInt64 = 0, hubID: String = "", dotReused: Bool = false
     ) {
+        self.dotReused = dotReused
         self.replica = replica
         self.counter = counter
         self.pushedThrough = pushedThrough
@@ -99,7 +103,7 @@ public enum ReplicaBehindReason: Hashable, Sendable {
     /// This id has no counter left (2^63 − 1 used, or a counter raised by hand).
     case countersExhausted(UInt64)
     /// The hub holds a write of this id that differs from this copy's under the same dot.
-    case reusedDot(String)
+    case reusedDot
 
     public var message: String {
         switch self {
@@ -109,8 +113,8 @@ public enum ReplicaBehindReason: Hashable, Sendable {
             return "the hub holds pushes of this replica id through \(hubThrough) that this copy did not make (it has \(acknowledged))"
         case .countersExhausted(let counter):
             return "this replica id has used its counters (\(counter); at most \(Counters.maxCounter))"
-        case .reusedDot(let dot):
-            return "the hub holds another write under this replica's write \(dot): another copy of this folder used the same id"
+        case .reusedDot:
+            return "the hub holds other writes under some of this replica's: another copy of this folder used the same id"
         }
     }
 }
@@ -122,6 +126,9 @@ extension ReplicaProgress {
         let ledger = hub.ledger
         if counter >= Counters.maxCounter {
             return .replicaBehind(.countersExhausted(counter))
+        }
+        if dotReused {
+            return .replicaBehind(.reusedDot)
         }
         if !hubID.isEmpty, hub.hubID != hubID {
             return .hubBehind(.otherHub(was: hubID))

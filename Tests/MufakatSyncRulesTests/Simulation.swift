@@ -108,9 +108,9 @@ extension SimReplica {
     /// `ReplicaStore.put` (one write operation, one dot).
     mutating func write(_ key: RecordKey, _ values: [String: FieldValue], now: Int64) throws -> Dot {
         precondition(progress.counter < Counters.maxCounter)
-        progress.counter += 1
-        let dot = Dot(replica: progress.replica, counter: progress.counter)
         var record = records[key] ?? LocalRecord(collection: key.collection, id: key.id, state: RecordState())
+        progress.counter = max(progress.counter, record.state.context[progress.replica]) + 1
+        let dot = Dot(replica: progress.replica, counter: progress.counter)
         try record.state.write(values, dot: dot, now: now, author: name)
         record.seq = dot.counter
         records[key] = record
@@ -151,6 +151,7 @@ extension SimReplica {
         relayedHub = ""
         let hubID = progress.hubID
         progress = ReplicaProgress(replica: newID)
+        // (a new progress: dotReused starts false)
         progress.hubID = hubID
     }
 
@@ -158,7 +159,9 @@ extension SimReplica {
     mutating func replay() throws -> [ReplayedWrite] {
         let result = try Incarnation.replay(journal, onto: states, as: progress.replica, after: progress.counter)
         var seqs: [RecordKey: UInt64] = [:]
-        for write in result.writes { seqs[write.key] = max(seqs[write.key] ?? 0, write.newDot.counter) }
+        for write in result.writes {
+            if let dot = write.newDot { seqs[write.key] = max(seqs[write.key] ?? 0, dot.counter) }
+        }
         for (key, state) in result.states {
             var record = records[key] ?? LocalRecord(collection: key.collection, id: key.id, state: state)
             record.state = state
@@ -191,7 +194,8 @@ extension SimReplica {
     }
 
     /// `ReplicaStore.acknowledgePush`.
-    mutating func acknowledge(_ batch: [ReplicatedRecord], header: PushHeader, refused: Set<RecordKey>) {
+    mutating func acknowledge(_ batch: [ReplicatedRecord], header: PushHeader, refused: Set<RecordKey>, corruption: Bool) {
+        if corruption { progress.dotReused = true }
         progress.pushedThrough = max(progress.pushedThrough, header.through)
         progress.lastPush = header.id
         progress.inflight = nil

@@ -160,13 +160,22 @@ struct World {
                         }
                     }
                     let writes = try devices[device].replay()
-                    trace.append("  replayed on d\(device): \(writes.map { "\($0.key.id) \($0.oldDot)->\($0.newDot) \($0.fields)" })")
-                    counts.replayed += writes.count
+                    trace.append("  replayed on d\(device): \(writes.map { "\($0.key.id) \($0.oldDot)->\($0.newDot.map(String.init(describing:)) ?? "-") \($0.fields)" })")
                     for write in writes {
-                        noteWrite(write.newDot, in: devices[device].records[write.key]!.state)
+                        if let newer = write.supersededBy, let state = devices[device].records[write.key]?.state,
+                            let time = state.fields.values.lazy.flatMap({ $0 }).first(where: { $0.dot == newer })?.time
+                        {
+                            // A field this write set was written anew on this replica since:
+                            // that later write replaces it, as the person meant.
+                            writeContext[Self.writeKey(newer, time), default: VersionVector()][write.oldDot.replica] =
+                                max(writeContext[Self.writeKey(newer, time)]?[write.oldDot.replica] ?? 0, write.oldDot.counter)
+                        }
+                        guard let newDot = write.newDot else { continue }
+                        counts.replayed += 1
+                        noteWrite(newDot, in: devices[device].records[write.key]!.state)
                         if let operation = operationOfDot[write.oldDot] {
-                            operationOfDot[write.newDot] = operation
-                            operations[operation].dots.insert(write.newDot)
+                            operationOfDot[newDot] = operation
+                            operations[operation].dots.insert(newDot)
                         }
                     }
                 }
@@ -222,9 +231,12 @@ struct World {
         try step()
         let results = try hub.push(batch, header: header, from: progress.replica).get()
         var refused: Set<RecordKey> = []
+        var corruption = false
         for (record, result) in zip(batch, results) {
             switch result.admission {
-            case .reject: refused.insert(result.key)
+            case .reject(let rejection):
+                refused.insert(result.key)
+                if rejection.code == .corruption { corruption = true }
             case .store, .unchanged:
                 for entries in record.state.fields.values {
                     for entry in entries {
@@ -236,7 +248,7 @@ struct World {
             }
         }
         try step()
-        devices[device].acknowledge(batch, header: header, refused: refused)
+        devices[device].acknowledge(batch, header: header, refused: refused, corruption: corruption)
     }
 
     mutating func pullAll(_ device: Int, _ step: () throws -> Void) throws {
@@ -337,6 +349,11 @@ struct World {
         let hubStates = hub.digest
         for (index, device) in devices.enumerated() where device.states != hubStates {
             problems.append("device \(index) differs from the hub")
+            if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
+                for key in Set(device.states.keys).union(hubStates.keys) where device.states[key] != hubStates[key] {
+                    trace.append("DIFF d\(index) \(key.id) seq \(device.records[key]?.seq ?? 0) resend \(device.resend.contains(key)) pushedThrough \(device.progress.pushedThrough)\n  local \(device.states[key].map { ReplicatedRecord(collection: key.collection, id: key.id, state: $0).canonicalJSON } ?? "-")\n  hub   \(hubStates[key].map { ReplicatedRecord(collection: key.collection, id: key.id, state: $0).canonicalJSON } ?? "-")")
+                }
+            }
         }
         for operation in acknowledged where !isAlive(operations[operation], in: hubStates[operations[operation].key]) {
             counts.lost += 1
