@@ -31,10 +31,12 @@ public struct ReplicaMetadata: Sendable, Hashable {
     public var relayCursor: Int64 = 0
     /// The hub refused a record as `corruption`: this id's dots name other writes there.
     public var dotReused = false
+    /// Ids of earlier acknowledged pushes, oldest first (see `ReplicaProgress.pushHistory`).
+    public var pushHistory: [String] = []
 
     enum Key: String, CaseIterable {
         case replica, name, hub, token, counter, pushedThrough, checkpoint, lastSync, hubID
-        case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor, dotReused
+        case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor, dotReused, pushHistory
     }
 
     static func load(_ db: Database) throws -> ReplicaMetadata? {
@@ -58,7 +60,8 @@ public struct ReplicaMetadata: Sendable, Hashable {
             previousReplicas: (values[Key.previousReplicas.rawValue] ?? "").split(separator: ",").map(String.init),
             relayedHub: values[Key.relayedHub.rawValue] ?? "",
             relayCursor: Int64(values[Key.relayCursor.rawValue] ?? "0") ?? 0,
-            dotReused: values[Key.dotReused.rawValue] == "1")
+            dotReused: values[Key.dotReused.rawValue] == "1",
+            pushHistory: (values[Key.pushHistory.rawValue] ?? "").split(separator: ",").map(String.init))
     }
 
     func save(_ db: Database) throws {
@@ -68,6 +71,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
             .hubID: hubID, .lastPush: lastPush, .inflightPush: inflightPush, .inflightThrough: String(inflightThrough),
             .previousReplicas: previousReplicas.joined(separator: ","), .relayedHub: relayedHub,
             .relayCursor: String(relayCursor), .dotReused: dotReused ? "1" : "0",
+            .pushHistory: pushHistory.joined(separator: ","),
         ]
         for (key, value) in values {
             try db.execute(

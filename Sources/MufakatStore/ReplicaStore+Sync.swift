@@ -62,7 +62,8 @@ extension ReplicaStore {
             replica: metadata.replica, counter: metadata.counter, pushedThrough: metadata.pushedThrough,
             lastPush: metadata.lastPush,
             inflight: metadata.inflightPush.isEmpty ? nil : .init(id: metadata.inflightPush, through: metadata.inflightThrough),
-            checkpoint: metadata.checkpoint, hubID: metadata.hubID, dotReused: metadata.dotReused)
+            checkpoint: metadata.checkpoint, hubID: metadata.hubID, dotReused: metadata.dotReused,
+            pushHistory: metadata.pushHistory)
     }
 
     /// Compares this replica with what the hub remembers of it (``ReplicaProgress/evaluate(_:)``)
@@ -85,6 +86,7 @@ extension ReplicaStore {
             case .consistent:
                 break
             case .acknowledgementLost(let inflight):
+                metadata.pushHistory = Self.progress(metadata).history(after: inflight.id)
                 metadata.lastPush = inflight.id
             case .hubBehind:
                 metadata.pushedThrough = 0
@@ -144,6 +146,7 @@ extension ReplicaStore {
         metadata.relayedHub = ""
         metadata.relayCursor = 0
         metadata.dotReused = false
+        metadata.pushHistory = []
         // The new id pulls everything: the hub's feed skips nothing for it, and the ledger's
         // `served` for it starts at 0.
         metadata.checkpoint = 0
@@ -281,6 +284,7 @@ extension ReplicaStore {
         try await writer.write { [clock] db in
             var metadata = try Self.requireMetadata(db)
             metadata.pushedThrough = max(metadata.pushedThrough, through)
+            metadata.pushHistory = Self.progress(metadata).history(after: batch.header.id)
             metadata.lastPush = batch.header.id
             metadata.inflightPush = ""
             metadata.inflightThrough = 0

@@ -16,6 +16,11 @@ public struct ReplicaProgress: Hashable, Sendable {
     public var checkpoint: UInt64
     /// The hub this replica last synced with; empty before the first sync.
     public var hubID: String
+    /// Ids of earlier acknowledged pushes, oldest first (at most ``historyLength``): a hub
+    /// whose last push from this id is one of them was restored from an older copy.
+    public var pushHistory: [String] = []
+    public static let historyLength = 32
+
     /// The hub refused a push of this replica as `corruption`: one of its dots names another
     /// write there — a copy of this folder used the same id.
     public var dotReused: Bool = false
@@ -31,9 +36,11 @@ public struct ReplicaProgress: Hashable, Sendable {
 
     public init(
         replica: ReplicaID, counter: UInt64 = 0, pushedThrough: UInt64 = 0, lastPush: String = "",
-        inflight: InflightPush? = nil, checkpoint: UInt64 = 0, hubID: String = "", dotReused: Bool = false
+        inflight: InflightPush? = nil, checkpoint: UInt64 = 0, hubID: String = "", dotReused: Bool = false,
+        pushHistory: [String] = []
     ) {
         self.dotReused = dotReused
+        self.pushHistory = pushHistory
         self.replica = replica
         self.counter = counter
         self.pushedThrough = pushedThrough
@@ -120,6 +127,12 @@ public enum ReplicaBehindReason: Hashable, Sendable {
 }
 
 extension ReplicaProgress {
+    /// The history after `push` was acknowledged (the one it replaces as last joins it).
+    public func history(after push: String) -> [String] {
+        guard !lastPush.isEmpty, lastPush != push else { return pushHistory }
+        return Array((pushHistory + [lastPush]).suffix(Self.historyLength))
+    }
+
     /// Compares this replica's progress with the hub's ledger for it. Pure: the caller
     /// persists whatever the verdict asks for.
     public func evaluate(_ hub: HubView) -> WelcomeVerdict {
@@ -140,7 +153,7 @@ extension ReplicaProgress {
             if let inflight, inflight.id == ledger.push, inflight.through == ledger.through, !ledger.push.isEmpty {
                 return .acknowledgementLost(inflight)
             }
-            if ledger.through < pushedThrough || (ledger.push.isEmpty && !lastPush.isEmpty) {
+            if ledger.through < pushedThrough || (ledger.push.isEmpty && !lastPush.isEmpty) || pushHistory.contains(ledger.push) {
                 return .hubBehind(.lostPushes(hubThrough: ledger.through, acknowledged: pushedThrough))
             }
             return .replicaBehind(.otherPushes(hubThrough: ledger.through, acknowledged: pushedThrough))

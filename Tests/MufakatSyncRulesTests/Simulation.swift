@@ -123,6 +123,7 @@ extension SimReplica {
         switch verdict {
         case .consistent: break
         case .acknowledgementLost(let inflight):
+            progress.pushHistory = progress.history(after: inflight.id)
             progress.lastPush = inflight.id
         case .hubBehind:
             progress.pushedThrough = 0
@@ -197,6 +198,7 @@ extension SimReplica {
     mutating func acknowledge(_ batch: [ReplicatedRecord], header: PushHeader, refused: Set<RecordKey>, corruption: Bool) {
         if corruption { progress.dotReused = true }
         progress.pushedThrough = max(progress.pushedThrough, header.through)
+        progress.pushHistory = progress.history(after: header.id)
         progress.lastPush = header.id
         progress.inflight = nil
         for record in batch {

@@ -173,6 +173,13 @@ struct World {
                         guard let newDot = write.newDot else { continue }
                         counts.replayed += 1
                         noteWrite(newDot, in: devices[device].records[write.key]!.state)
+                        // Written again, it replaces what it replaced when first made.
+                        if let time = devices[device].records[write.key]!.state.fields.values.lazy.flatMap({ $0 })
+                            .first(where: { $0.dot == newDot })?.time,
+                            let original = writeContext[Self.writeKey(write.oldDot, time)]
+                        {
+                            writeContext[Self.writeKey(newDot, time)]?.merge(original)
+                        }
                         if let operation = operationOfDot[write.oldDot] {
                             operationOfDot[newDot] = operation
                             operations[operation].dots.insert(newDot)
@@ -356,6 +363,10 @@ struct World {
             }
         }
         for operation in acknowledged where !isAlive(operations[operation], in: hubStates[operations[operation].key]) {
+            if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
+                let key = operations[operation].key
+                trace.append("LOST v\(operation) dots \(operations[operation].dots) hub \(hubStates[key].map { ReplicatedRecord(collection: key.collection, id: key.id, state: $0).canonicalJSON } ?? "-")")
+            }
             counts.lost += 1
             problems.append("acknowledged write v\(operation) (\(operations[operation].values)) lost on the hub")
         }
