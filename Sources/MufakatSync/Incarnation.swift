@@ -90,7 +90,8 @@ public struct ReplayedWrite: Hashable, Sendable {
 ///   where both hold a field, its contents: it is the same write (perhaps partly overwritten
 ///   since, here or there), not written twice;
 /// - the hub has seen the old dot and holds none of it: the write was overwritten by someone
-///   who saw it, not written again;
+///   who saw it, not written again — except in fields that hold only writes older than it
+///   (a write that saw it is later, by the time rule): there a twin's write was overwritten;
 /// - the hub holds other contents under the old dot: the dot was reused by a twin copy, the
 ///   write is written again.
 ///
@@ -172,11 +173,24 @@ public enum Incarnation {
         for operation in operations {
             guard let journalEntry = bases[operation.key] else { continue }
             let state = states[operation.key] ?? current[operation.key] ?? journalEntry.base
-            if pulled, state.context.contains(operation.oldDot), isHeld(operation.oldDot, operation.entries, in: state) { continue }
+            // The hub has seen the old dot and holds nothing under it: the write was
+            // overwritten, field by field, by writes that saw it — and those, by the time
+            // rule, are all later than it. A field still holding only older entries was not
+            // overwritten by it: what the hub saw under that dot was a twin's write.
+            var overwritten = false
+            if pulled, state.context.contains(operation.oldDot) {
+                let held = state.fields.values.contains { $0.contains { $0.dot == operation.oldDot } }
+                if held {
+                    if isHeld(operation.oldDot, operation.entries, in: state) { continue }
+                } else {
+                    overwritten = true
+                }
+            }
             var toWrite: [String: FieldEntry] = [:]
             var supersededBy: Dot?
             for (field, entry) in operation.entries {
                 let present = state.fields[field] ?? []
+                if overwritten, !present.isEmpty, present.allSatisfy({ $0.time > entry.time }) { continue }
                 if let newer = present.first(where: { $0.dot.replica == replica }) {
                     supersededBy = newer.dot
                     continue
