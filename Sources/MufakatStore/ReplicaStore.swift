@@ -131,6 +131,11 @@ public final class ReplicaStore: Sendable {
         try writer.backup(to: destination)
     }
 
+    /// `PRAGMA synchronous` of the writer connection: 2 (FULL) once opened.
+    public func writerSynchronous() throws -> Int {
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
     /// `PRAGMA integrity_check`: `["ok"]` for a healthy file.
     public func integrityCheck() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import MufakatCore
+import MufakatSync
+import MufakatTesting
+import Testing
+@testable import MufakatStore
+
+@Suite("Durability and counters at the edge")
+struct DurabilityAndCounterTests {
+    @Test("the hub's and the replica's writer connections sync every commit to disk (synchronous = FULL)")
+    func synchronousFull() throws {
+        let directory = try TemporaryDirectory("mufakat-durability")
+        let hub = try HubStore.open(directory: directory.path("hub"))
+        #expect(try hub.writerSynchronous() == 2)
+        let replica = try ReplicaStore.create(at: directory.path("replica.sqlite"), hub: "h:1", token: "t", name: "A")
+        #expect(try replica.writerSynchronous() == 2)
+        // Still FULL after a write went through the pool.
+        try replica.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+        #expect(try replica.writerSynchronous() == 2)
+    }
+
+    @Test("a put at counter 2^63 − 2 uses the next counter; at 2^63 − 1, 2^63 and 2^64 − 1 it takes a new id, keeping every value", arguments: [
+        Counters.maxCounter - 1, Counters.maxCounter, Counters.maxCounter + 1, UInt64.max,
+    ])
+    func counters(_ counter: UInt64) async throws {
+        let store = try ReplicaStore.inMemory()
+        try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+        // Acknowledge it, as a sync would.
+        let batch = try #require(try await store.nextPendingPush(limit: 10))
+        try await store.acknowledgePush(batch, through: batch.header.through, rejected: [], rejectedCount: 0, hubID: "h")
+        try store.put("organizations", id: "iom", [("country", "ID")])
+        let before = try store.metadata().replica
+        try await store.writer.write { db in
+            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'counter'", arguments: [String(counter)])
+        }
+        try store.put("organizations", id: "iom", [("name", "IOM Indonesia")])
+        let after = try store.metadata()
+        let document = try store.get("organizations", id: "iom").document
+        #expect(document["name"] == .string("IOM Indonesia"))
+        #expect(document["country"] == .string("ID"), "the unsynced write survives the new id")
+        #expect(document["type"] == .string("UNAgency"))
+        if counter < Counters.maxCounter {
+            #expect(after.replica == before)
+            #expect(after.counter == counter + 1)
+        } else {
+            #expect(after.replica != before)
+            #expect(after.previousReplicas == [before.rawValue])
+            #expect(after.counter <= 3)
+            // The synced write stays under the old id (the hub holds it); the rest is re-stamped.
+            let state = try await store.writer.read { db in try db.fetchState(collection: "organizations", id: "iom")! }
+            #expect(state.fields["type"]?.first?.dot.replica == before)
+            #expect(state.fields["country"]?.first?.dot.replica == after.replica)
+        }
+        #expect(try store.integrityCheck() == ["ok"])
+    }
+
+    @Test("a sync with the counter above 2^63 − 1 and no new write takes a new id at welcome")
+    func exhaustedAtWelcome() async throws {
+        let store = try ReplicaStore.inMemory()
+        try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+        try await store.writer.write { db in
+            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'counter'", arguments: [String(UInt64.max)])
+        }
+        let start = try await store.beginSync(HubView(hubID: "h", sequence: 0, ledger: .empty))
+        #expect(start.verdict == .replicaBehind(.countersExhausted(UInt64.max)))
+        #expect(try await store.hasJournal())
+        try await store.replayJournal()
+        #expect(try store.metadata().counter == 1)
+        #expect(try store.get("organizations", id: "iom").document["name"] == .string("IOM"))
+    }
+}

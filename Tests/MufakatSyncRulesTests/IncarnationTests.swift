@@ -1,0 +1,100 @@
+import MufakatCore
+import MufakatSync
+import Testing
+
+@Suite("Taking a new replica id")
+struct IncarnationTests {
+    let old = try! ReplicaID("aaaa")
+    let new = try! ReplicaID("cccc")
+    let other = try! ReplicaID("bbbb")
+    let key = RecordKey(collection: "positions", id: "gov:ask-1")
+
+    func local(_ state: RecordState, acked: UInt64 = 0) -> LocalRecord {
+        LocalRecord(collection: key.collection, id: key.id, state: state, seq: state.context[old], acked: acked)
+    }
+
+    @Test("a restored copy's unsynced write is written again under the new id; the hub's own copy of a synced write is not")
+    func restored() throws {
+        // Hub: the old id wrote statement (1), then, after the backup, influence (2).
+        var hub = RecordState()
+        try hub.write(["statement": .string("said")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        var backup = hub
+        try hub.write(["influence": .string("High")], dot: Dot(replica: old, counter: 2), now: 20, author: "A")
+        // The restored backup writes stance under the reused dot 2.
+        try backup.write(["stance": .string("Unknown")], dot: Dot(replica: old, counter: 2), now: 30, author: "A")
+        let entry = try #require(try Incarnation.extract(local(backup), from: old))
+        #expect(entry.entries.keys.sorted() == ["stance", "statement"])
+        let pulled = try entry.base.merging(hub)
+        let result = try Incarnation.replay([entry], onto: [key: pulled], as: new, after: 0)
+        #expect(result.writes.compactMap(\.newDot) == [Dot(replica: new, counter: 1)])
+        let state = try #require(result.states[key])
+        #expect(state.document["stance"] == .string("Unknown"))
+        #expect(state.document["influence"] == .string("High"))
+        #expect(state.document["statement"] == .string("said"))
+        #expect(state.fields["statement"]?.count == 1, "the synced write is not written twice")
+        #expect(state.fields["stance"]?.first?.time == 30, "time and author kept")
+        // Merging into the hub loses nothing the hub had.
+        let onHub = try hub.merging(state)
+        #expect(onHub.document["influence"] == .string("High"))
+        #expect(onHub.document["stance"] == .string("Unknown"))
+    }
+
+    @Test("two copies that wrote the same field under the same dot end as a conflict, both kept")
+    func twins() throws {
+        var base = RecordState()
+        try base.write(["stance": .string("Neutral")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        var first = base
+        var second = base
+        try first.write(["stance": .string("ActiveSupport")], dot: Dot(replica: old, counter: 2), now: 20, author: "A")
+        try second.write(["stance": .string("PassiveSupport")], dot: Dot(replica: old, counter: 2), now: 25, author: "A")
+        #expect(Incarnation.reusedDots(first, second) == [Dot(replica: old, counter: 2)])
+        // The first copy's write is on the hub; the second copy takes a new id.
+        let entry = try #require(try Incarnation.extract(local(second), from: old))
+        let pulled = try entry.base.merging(first)
+        let result = try Incarnation.replay([entry], onto: [key: pulled], as: new, after: 0)
+        let state = try #require(result.states[key])
+        #expect(Set(state.fields["stance"]!.map(\.value)) == [.string("ActiveSupport"), .string("PassiveSupport")])
+        #expect(state.conflicts.map(\.field) == ["stance"])
+    }
+
+    @Test("a write overwritten on the hub by someone who saw it is not brought back")
+    func overwritten() throws {
+        var mine = RecordState()
+        try mine.write(["stance": .string("Neutral")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        var hub = mine
+        try hub.write(["stance": .string("ActiveSupport")], dot: Dot(replica: other, counter: 1), now: 20, author: "B")
+        let entry = try #require(try Incarnation.extract(local(mine), from: old))
+        let result = try Incarnation.replay([entry], onto: [key: try entry.base.merging(hub)], as: new, after: 0)
+        #expect(result.writes.compactMap(\.newDot).isEmpty)
+        #expect(result.states.isEmpty)
+    }
+
+    @Test("a field written anew after the journal was taken keeps the newer write")
+    func newerLocalWrite() throws {
+        var mine = RecordState()
+        try mine.write(["stance": .string("Neutral"), "influence": .string("Low")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        let entry = try #require(try Incarnation.extract(local(mine), from: old))
+        var current = entry.base
+        try current.write(["stance": .string("Unknown")], dot: Dot(replica: new, counter: 1), now: 30, author: "A")
+        let result = try Incarnation.replay([entry], onto: [key: current], as: new, after: 1)
+        let state = try #require(result.states[key])
+        #expect(state.document["stance"] == .string("Unknown"))
+        #expect(state.document["influence"] == .string("Low"))
+        #expect(result.writes.first?.supersededBy == Dot(replica: new, counter: 1))
+    }
+
+    @Test("a replica out of counters keeps what the hub acknowledged and writes the rest again at once")
+    func countersExhausted() throws {
+        var mine = RecordState()
+        try mine.write(["statement": .string("said")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        try mine.write(["stance": .string("Neutral")], dot: Dot(replica: old, counter: 2), now: 20, author: "A")
+        let entry = try #require(try Incarnation.extract(local(mine, acked: 1), from: old, forgetting: false))
+        #expect(entry.entries.keys.sorted() == ["stance"])
+        #expect(entry.base.context[old] == 1)
+        let result = try Incarnation.replay([entry], onto: [:], as: new, after: 0, pulled: false)
+        let state = try #require(result.states[key])
+        #expect(state.document == mine.document)
+        #expect(state.fields["statement"]?.first?.dot == Dot(replica: old, counter: 1))
+        #expect(state.fields["stance"]?.first?.dot == Dot(replica: new, counter: 1))
+    }
+}

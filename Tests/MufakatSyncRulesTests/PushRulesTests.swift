@@ -1,0 +1,102 @@
+import MufakatCore
+import MufakatSync
+import Testing
+
+@Suite("What the hub accepts of a pushed record")
+struct PushRulesTests {
+    let me = try! ReplicaID("aaaa")
+    let other = try! ReplicaID("bbbb")
+    let rules = PushRules()
+
+    func record(_ state: RecordState, id: String = "gov:ask-1") -> ReplicatedRecord {
+        ReplicatedRecord(collection: "positions", id: id, state: state)
+    }
+
+    /// The hub's state: `other` wrote statement and source, `me` wrote stance on top.
+    func stored() throws -> RecordState {
+        var state = RecordState()
+        try state.write(["statement": .string("said"), "source": .string("letter")], dot: Dot(replica: other, counter: 1), now: 10, author: "B")
+        try state.write(["stance": .string("Neutral")], dot: Dot(replica: me, counter: 1), now: 20, author: "A")
+        return state
+    }
+
+    @Test("an honest edit is stored; a resend is unchanged")
+    func honest() throws {
+        let hub = try stored()
+        var mine = hub
+        try mine.write(["stance": .string("ActiveSupport")], dot: Dot(replica: me, counter: 2), now: 30, author: "A")
+        guard case .store(let merged) = rules.admit(record(mine), stored: hub, pusher: me, counter: 2) else {
+            Issue.record("refused an honest edit"); return
+        }
+        #expect(merged == mine)
+        #expect(rules.admit(record(hub), stored: hub, pusher: me, counter: 1) == .unchanged)
+    }
+
+    @Test("hostile and broken records are refused with their code, naming fields, never values", arguments: [
+        "context-only", "field-left-out", "own-counter-max", "own-counter-above-declared", "above-2^63", "forged",
+        "reused-dot", "unknown-field", "no-fields",
+    ])
+    func hostile(_ kind: String) throws {
+        let hub = try stored()
+        var state = hub
+        var counter: UInt64 = 1
+        let expected: RecordRejection.Code
+        switch kind {
+        case "context-only":
+            state = try RecordState(context: hub.context, fields: [:])
+            expected = .invalid
+        case "field-left-out":
+            state = try RecordState(context: hub.context, fields: ["stance": hub.fields["stance"]!])
+            expected = .removesEntry
+        case "own-counter-max":
+            try state.write(["stance": .string("Unknown")], dot: Dot(replica: me, counter: UInt64.max), now: 30, author: "A")
+            counter = UInt64.max
+            expected = .counterBeyond
+        case "own-counter-above-declared":
+            try state.write(["stance": .string("Unknown")], dot: Dot(replica: me, counter: 9), now: 30, author: "A")
+            counter = 5
+            expected = .counterBeyond
+        case "above-2^63":
+            try state.write(["stance": .string("Unknown")], dot: Dot(replica: other, counter: Counters.maxCounter + 1), now: 30, author: "A")
+            expected = .counterBeyond
+        case "forged":
+            try state.write(["stance": .string("Unknown")], dot: Dot(replica: other, counter: 2), now: 30, author: "B")
+            expected = .forgedDot
+        case "reused-dot":
+            // Same dot as the hub's stance, another write (a twin copy of the folder).
+            state = try RecordState(context: hub.context, fields: hub.fields.merging(
+                ["stance": [FieldEntry(dot: Dot(replica: me, counter: 1), value: .string("Unknown"), time: 25, author: "A")]]) { $1 })
+            expected = .corruption
+        case "unknown-field":
+            try state.write(["colour": .string("crimsonxq")], dot: Dot(replica: me, counter: 2), now: 30, author: "A")
+            counter = 2
+            expected = .invalid
+        default:
+            state = RecordState()
+            expected = .invalid
+        }
+        guard case .reject(let rejection) = rules.admit(record(state), stored: hub, pusher: me, counter: counter) else {
+            Issue.record("\(kind) was accepted"); return
+        }
+        #expect(rejection.code == expected)
+        #expect(!rejection.reason.contains("Unknown") && !rejection.reason.contains("crimsonxq"), "no values in \(rejection.reason)")
+        if kind == "field-left-out" { #expect(rejection.fields == ["source", "statement"]) }
+        if kind == "unknown-field" { #expect(rejection.fields == ["colour"]) }
+    }
+
+    @Test("re-seed mode relays other replicas' unseen writes, and still refuses removals")
+    func relay() throws {
+        let hub = try stored()
+        var relayed = hub
+        try relayed.write(["stance": .string("Unknown")], dot: Dot(replica: other, counter: 2), now: 30, author: "B")
+        #expect(rules.admit(record(relayed), stored: hub, pusher: me, counter: 1) != .unchanged)
+        guard case .store = PushRules(relay: true).admit(record(relayed), stored: hub, pusher: me, counter: 1) else {
+            Issue.record("relay refused"); return
+        }
+        let erased = try RecordState(context: hub.context, fields: ["stance": hub.fields["stance"]!])
+        guard case .reject(let rejection) = PushRules(relay: true).admit(record(erased), stored: hub, pusher: me, counter: 1) else {
+            Issue.record("relay erased values"); return
+        }
+        #expect(rejection.code == .removesEntry)
+    }
+}
