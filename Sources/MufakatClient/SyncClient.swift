@@ -188,50 +188,60 @@ public struct SyncClient: Sendable {
 
                 // Push: local changes oldest first, then records to send again, then — for a
                 // hub in re-seed mode — every record; one acknowledged batch at a time.
-                state.phase = .pushing
-                state.toPush = try await store.countPending()
-                progress(state)
                 var pushBatches = 0
-                let resendKeys = try await store.resendKeys()
-                var resendOffset = 0
-                while true {
-                    let batch: PushBatch?
-                    if let pending = try await store.nextPendingPush(limit: limit, maxBytes: maxBytes) {
-                        batch = pending
-                    } else if resendOffset < resendKeys.count {
-                        let keys = resendKeys[resendOffset..<min(resendKeys.count, resendOffset + limit)]
-                        resendOffset += keys.count
-                        guard let resend = try await store.resendPush(keys) else { continue }
-                        batch = resend
-                    } else if welcome.reseed {
-                        batch = try await store.nextRelayPush(hubID: welcome.hub, limit: limit, maxBytes: maxBytes)
-                    } else {
-                        batch = nil
-                    }
-                    guard let batch else { break }
-                    let header = batch.header
-                    try await outbound.write(.push(
-                        Push(through: header.through, id: header.id, after: header.after, counter: header.counter),
-                        records: batch.records))
-                    guard case .pushed(let pushed) = try await receive(.pushed) else { return }
-                    guard pushed.through == header.through, pushed.id == header.id else {
-                        throw SyncError(.protocolError, "the hub acknowledged push \(pushed.id) through \(pushed.through) for push \(header.id) through \(header.through)")
-                    }
-                    try await store.acknowledgePush(
-                        batch, through: pushed.through,
-                        rejected: pushed.rejected.map { ($0.collection, $0.id, $0.code, $0.fields) },
-                        rejectedCount: pushed.rejectedCount, hubID: welcome.hub)
-                    summary.pushed += pushed.accepted
-                    summary.unchanged += pushed.unchanged
-                    summary.rejected += pushed.rejected
-                    if case .relay = batch.kind { summary.relayed += batch.records.count }
-                    state.pushed += batch.records.count
+                func pushAll() async throws {
+                    state.phase = .pushing
+                    state.toPush = try await store.countPending()
                     progress(state)
-                    pushBatches += 1
-                    try afterPushBatch(pushBatches)
+                    let resendKeys = try await store.resendKeys()
+                    var resendOffset = 0
+                    while true {
+                        let batch: PushBatch?
+                        if let pending = try await store.nextPendingPush(limit: limit, maxBytes: maxBytes) {
+                            batch = pending
+                        } else if resendOffset < resendKeys.count {
+                            let keys = resendKeys[resendOffset..<min(resendKeys.count, resendOffset + limit)]
+                            resendOffset += keys.count
+                            guard let resend = try await store.resendPush(keys) else { continue }
+                            batch = resend
+                        } else if welcome.reseed {
+                            batch = try await store.nextRelayPush(hubID: welcome.hub, limit: limit, maxBytes: maxBytes)
+                        } else {
+                            batch = nil
+                        }
+                        guard let batch else { break }
+                        let header = batch.header
+                        try await outbound.write(.push(
+                            Push(through: header.through, id: header.id, after: header.after, counter: header.counter),
+                            records: batch.records))
+                        guard case .pushed(let pushed) = try await receive(.pushed) else { return }
+                        guard pushed.through == header.through, pushed.id == header.id else {
+                            throw SyncError(.protocolError, "the hub acknowledged push \(pushed.id) through \(pushed.through) for push \(header.id) through \(header.through)")
+                        }
+                        try await store.acknowledgePush(
+                            batch, through: pushed.through,
+                            rejected: pushed.rejected.map { ($0.collection, $0.id, $0.code, $0.fields) },
+                            rejectedCount: pushed.rejectedCount, hubID: welcome.hub)
+                        summary.pushed += pushed.accepted
+                        summary.unchanged += pushed.unchanged
+                        summary.rejected += pushed.rejected
+                        if case .relay = batch.kind { summary.relayed += batch.records.count }
+                        state.pushed += batch.records.count
+                        progress(state)
+                        pushBatches += 1
+                        try afterPushBatch(pushBatches)
+                    }
                 }
 
+                try await pushAll()
                 try await pullAll()
+                // Other replicas' writes this replica held under dots the hub knows as other
+                // writes (a copied folder somewhere): written again under this id, and sent.
+                if !reconnect, try await store.hasJournal() {
+                    summary.restamped += try await store.replayJournal().count
+                    try await pushAll()
+                    try await pullAll()
+                }
                 try await outbound.write(.bye)
                 if reconnect { return }
                 try await store.recordSync(at: ReplicaStore.systemClock())

@@ -120,9 +120,8 @@ extension ReplicaStore {
                 seq: UInt64(bitPattern: row["seq"] as Int64), acked: UInt64(bitPattern: row["acked"] as Int64))
             guard let entry = try Incarnation.extract(record, from: old, forgetting: forgetting) else { continue }
             journaled += 1
-            // The taken entries, stored as a state whose context is what the record had seen
-            // of the old id.
-            let taken = try RecordState(context: [old: entry.ownSeen], fields: entry.entries.mapValues { [$0] })
+            // The taken entries, stored as a state whose context is what the record had seen.
+            let taken = try RecordState(context: entry.seen, fields: entry.entries.mapValues { [$0] })
             try db.execute(
                 sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries) VALUES (?, ?, ?, ?)",
                 arguments: [record.collection, record.id, entry.base.canonicalJSON, taken.canonicalJSON])
@@ -153,6 +152,26 @@ extension ReplicaStore {
         return journaled
     }
 
+    /// Adds other replicas' writes that lost their dot to the journal, beside whatever
+    /// waits there for the record already.
+    static func addToJournal(_ db: Database, _ entry: JournalEntry) throws {
+        var entries = entry.entries
+        var base = entry.base
+        var seen = entry.seen
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT base, entries FROM journal WHERE collection = ? AND id = ?", arguments: [entry.key.collection, entry.key.id])
+        {
+            let waiting = try RecordState(json: row["entries"])
+            entries.merge(waiting.fields.compactMapValues(\.first)) { _, existing in existing }
+            base = try RecordState(json: row["base"])
+            seen = waiting.context.merging(seen)
+        }
+        let taken = try RecordState(context: seen, fields: entries.mapValues { [$0] })
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries) VALUES (?, ?, ?, ?)",
+            arguments: [entry.key.collection, entry.key.id, base.canonicalJSON, taken.canonicalJSON])
+    }
+
     /// Whether writes wait in the journal to be written again under this replica's id.
     public func hasJournal() async throws -> Bool {
         try await writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM journal LIMIT 1") ?? false }
@@ -175,7 +194,7 @@ extension ReplicaStore {
             let taken = try RecordState(json: row["entries"])
             journal.append(JournalEntry(
                 key: key, base: try RecordState(json: row["base"]), entries: taken.fields.compactMapValues(\.first),
-                ownSeen: taken.context.counters.values.max() ?? 0))
+                seen: taken.context))
             if let state = try db.fetchState(collection: key.collection, id: key.id) { current[key] = state }
         }
         guard !journal.isEmpty else { return [] }
@@ -364,15 +383,19 @@ extension ReplicaStore {
                     let local = try RecordState(json: row["state"])
                     seq = UInt64(bitPattern: row["seq"] as Int64)
                     wasConflicted = row["conflicted"]
-                    guard let merged = try Incarnation.mergeSettlingReuse(local, record.state, own: metadata.replica) else {
+                    let key = RecordKey(collection: record.collection, id: record.id)
+                    switch try Incarnation.mergePulled(local, record.state, key: key, own: metadata.replica) {
+                    case .ownDotReused:
                         // Another copy of this folder wrote under this id: take a new one now
                         // and pull everything again under it (the client reconnects).
                         _ = try Self.incarnate(db, &metadata)
                         try metadata.save(db)
                         outcome.newIdentity = true
                         return outcome
+                    case .merged(let merged, let orphans):
+                        state = merged
+                        if let orphans { try Self.addToJournal(db, orphans) }
                     }
-                    state = merged
                     if state != record.state && seq <= metadata.pushedThrough {
                         try resend.execute(arguments: [record.collection, record.id, clock()])
                     }

@@ -45,22 +45,20 @@ public struct JournalEntry: Hashable, Sendable {
     /// Field → the entry of the old id (a replica's own later write always replaced its
     /// earlier ones, so there is at most one per field).
     public var entries: [String: FieldEntry]
-    /// The old id's counter in the record's context: how much of its own writes the record
-    /// had seen (`base` forgets it, so the hub's copies of those writes come back).
-    public var ownSeen: UInt64
+    /// What the record had seen when the entries were taken (`base` may forget the old id,
+    /// so that the hub's copies of its writes come back).
+    public var seen: VersionVector
 
-    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry], ownSeen: UInt64) {
+    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry], seen: VersionVector) {
         self.key = key
         self.base = base
         self.entries = entries
-        self.ownSeen = ownSeen
+        self.seen = seen
     }
 
-    /// Whether the record had seen `entry` when the journal was taken: it then stood beside
-    /// the taken writes, or was replaced by them.
-    func hadSeen(_ dot: Dot, old: ReplicaID) -> Bool {
-        dot.replica == old ? dot.counter <= ownSeen : base.context.contains(dot)
-    }
+    /// Whether the record had seen the write `dot` when the journal was taken: it then stood
+    /// beside the taken writes, or was replaced by them.
+    func hadSeen(_ dot: Dot) -> Bool { seen.contains(dot) }
 }
 
 /// A write made again under a new replica id.
@@ -127,7 +125,7 @@ public enum Incarnation {
         var context = record.state.context
         context[old] = min(context[old], keep)
         let base = try RecordState(context: context, fields: fields)
-        return JournalEntry(key: record.key, base: base, entries: taken, ownSeen: record.state.context[old])
+        return JournalEntry(key: record.key, base: base, entries: taken, seen: record.state.context)
     }
 
     /// Writes the journal again as writes of `replica`, counters from `counter + 1`, in the
@@ -220,7 +218,7 @@ public enum Incarnation {
                 // beside then, and entries that arrived since.
                 let kept = (fields[field] ?? []).filter { present in
                     journalEntry.base.fields[field]?.contains(present) == true || reused.contains(present.dot)
-                        || !journalEntry.hadSeen(present.dot, old: operation.oldDot.replica)
+                        || !journalEntry.hadSeen(present.dot)
                 }
                 fields[field] = kept + [FieldEntry(dot: dot, value: entry.value, time: entry.time, author: entry.author)]
             }
@@ -269,28 +267,44 @@ public enum Incarnation {
 
     public static func holdsReusedDot(_ a: RecordState, _ b: RecordState) -> Bool { !reusedDots(a, b).isEmpty }
 
+    /// What merging a pulled state did.
+    public enum PulledMerge: Hashable, Sendable {
+        /// The merged state, and the writes of other replicas this replica held under dots
+        /// the hub knows as other writes: written again under this replica's id (by
+        /// ``replay(_:onto:as:after:pulled:)``) so they are not lost, since their authors'
+        /// copies may no longer hold them.
+        case merged(RecordState, orphans: JournalEntry?)
+        /// The hub holds another write under one of this replica's own dots: a copy of this
+        /// folder used the same id. This replica must take a new id before merging.
+        case ownDotReused
+    }
+
     /// Merges a state received from the hub into the local one, also when both hold a write
     /// under the same dot with different contents, times or authors — a replica id used by
     /// two copies of one folder (a plain merge would refuse the first and silently drop one
-    /// side of the second).
-    ///
-    /// - When the reused dot is `own`'s (this replica's current id), returns `nil`: this
-    ///   copy must take a new id (its writes go to the journal) before merging.
-    /// - When it is another replica's, the hub's view of that replica wins here: the copy
-    ///   that made the other write holds it and writes it again under a new id of its own.
-    public static func mergeSettlingReuse(
-        _ local: RecordState, _ incoming: RecordState, own: ReplicaID
-    ) throws(MufakatError) -> RecordState? {
-        let reused = Set(reusedDots(local, incoming).map(\.replica))
-        if reused.isEmpty { return try local.merging(incoming) }
-        if reused.contains(own) { return nil }
+    /// side of the second). The hub's view of a reused replica wins here; what this replica
+    /// held under a reused dot of another replica comes back as orphans to write again.
+    public static func mergePulled(
+        _ local: RecordState, _ incoming: RecordState, key: RecordKey, own: ReplicaID
+    ) throws(MufakatError) -> PulledMerge {
+        let reused = reusedDots(local, incoming)
+        if reused.isEmpty { return .merged(try local.merging(incoming), orphans: nil) }
+        if reused.contains(where: { $0.replica == own }) { return .ownDotReused }
+        let replicas = Set(reused.map(\.replica))
         var fields: [String: [FieldEntry]] = [:]
+        var orphans: [String: FieldEntry] = [:]
         for (field, entries) in local.fields {
-            let kept = entries.filter { !reused.contains($0.dot.replica) }
+            // Taken out with that replica's other entries: the ones under reused dots, and
+            // the ones the hub has not seen (its view of that replica ends below them).
+            for entry in entries where reused.contains(entry.dot) || (replicas.contains(entry.dot.replica) && !incoming.context.contains(entry.dot)) {
+                orphans[field] = entry
+            }
+            let kept = entries.filter { !replicas.contains($0.dot.replica) }
             if !kept.isEmpty { fields[field] = kept }
         }
         var context = local.context
-        for replica in reused { context[replica] = incoming.context[replica] }
-        return try RecordState(context: context, fields: fields).merging(incoming)
+        for replica in replicas { context[replica] = incoming.context[replica] }
+        let merged = try RecordState(context: context, fields: fields).merging(incoming)
+        return .merged(merged, orphans: orphans.isEmpty ? nil : JournalEntry(key: key, base: merged, entries: orphans, seen: merged.context))
     }
 }

@@ -179,9 +179,21 @@ extension SimReplica {
         for record in pulled {
             let key = RecordKey(collection: record.collection, id: record.id)
             if var local = records[key] {
-                guard let merged = try Incarnation.mergeSettlingReuse(local.state, record.state, own: progress.replica) else {
+                let merged: RecordState
+                switch try Incarnation.mergePulled(local.state, record.state, key: key, own: progress.replica) {
+                case .ownDotReused:
                     try incarnate(newID)
                     return false
+                case .merged(let state, let orphans):
+                    merged = state
+                    if let orphans {
+                        if let index = journal.firstIndex(where: { $0.key == key }) {
+                            journal[index].entries.merge(orphans.entries) { existing, _ in existing }
+                            journal[index].seen.merge(orphans.seen)
+                        } else {
+                            journal.append(orphans)
+                        }
+                    }
                 }
                 if merged != record.state && local.seq <= progress.pushedThrough { resend.insert(key) }
                 local.state = merged
