@@ -123,8 +123,8 @@ extension ReplicaStore {
             // The taken entries, stored as a state whose context is what the record had seen.
             let taken = try RecordState(context: entry.seen, fields: entry.entries.mapValues { [$0] })
             try db.execute(
-                sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries) VALUES (?, ?, ?, ?)",
-                arguments: [record.collection, record.id, entry.base.canonicalJSON, taken.canonicalJSON])
+                sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries, acked) VALUES (?, ?, ?, ?, ?)",
+                arguments: [record.collection, record.id, entry.base.canonicalJSON, taken.canonicalJSON, Int64(bitPattern: entry.acked)])
             if entry.base.fields.isEmpty {
                 try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
             } else {
@@ -189,12 +189,12 @@ extension ReplicaStore {
         var metadata = try requireMetadata(db)
         var journal: [JournalEntry] = []
         var current: [RecordKey: RecordState] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT collection, id, base, entries FROM journal") {
+        for row in try Row.fetchAll(db, sql: "SELECT collection, id, base, entries, acked FROM journal") {
             let key = RecordKey(collection: row["collection"], id: row["id"])
             let taken = try RecordState(json: row["entries"])
             journal.append(JournalEntry(
                 key: key, base: try RecordState(json: row["base"]), entries: taken.fields.compactMapValues(\.first),
-                seen: taken.context))
+                seen: taken.context, acked: UInt64(bitPattern: row["acked"] as Int64)))
             if let state = try db.fetchState(collection: key.collection, id: key.id) { current[key] = state }
         }
         guard !journal.isEmpty else { return [] }

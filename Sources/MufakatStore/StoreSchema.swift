@@ -70,6 +70,7 @@ enum StoreSchema {
                     id TEXT NOT NULL,
                     base TEXT NOT NULL,
                     entries TEXT NOT NULL,
+                    acked INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (collection, id)
                 ) WITHOUT ROWID;
                 """)

@@ -48,12 +48,16 @@ public struct JournalEntry: Hashable, Sendable {
     /// What the record had seen when the entries were taken (`base` may forget the old id,
     /// so that the hub's copies of its writes come back).
     public var seen: VersionVector
+    /// The old id's counter through which the hub had acknowledged this record's writes, as
+    /// this copy knew it.
+    public var acked: UInt64
 
-    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry], seen: VersionVector) {
+    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry], seen: VersionVector, acked: UInt64 = 0) {
         self.key = key
         self.base = base
         self.entries = entries
         self.seen = seen
+        self.acked = acked
     }
 
     /// Whether the record had seen the write `dot` when the journal was taken: it then stood
@@ -87,9 +91,10 @@ public struct ReplayedWrite: Hashable, Sendable {
 /// - the hub holds entries under the old dot, all with this write's time and author and,
 ///   where both hold a field, its contents: it is the same write (perhaps partly overwritten
 ///   since, here or there), not written twice;
-/// - the hub has seen the old dot and holds none of it: the write was overwritten by someone
-///   who saw it, not written again — except in fields that hold only writes older than it
-///   (a write that saw it is later, by the time rule): there a twin's write was overwritten;
+/// - the hub has seen the old dot and holds none of it: a write the hub had acknowledged was
+///   overwritten by someone who saw it, and is not written again; one it had not is written
+///   again in the fields that hold a write older than it (a write that saw it is later, by
+///   the time rule: the hub's entry under that dot was a twin's);
 /// - the hub holds other contents under the old dot: the dot was reused by a twin copy, the
 ///   write is written again.
 ///
@@ -125,7 +130,7 @@ public enum Incarnation {
         var context = record.state.context
         context[old] = min(context[old], keep)
         let base = try RecordState(context: context, fields: fields)
-        return JournalEntry(key: record.key, base: base, entries: taken, seen: record.state.context)
+        return JournalEntry(key: record.key, base: base, entries: taken, seen: record.state.context, acked: record.acked)
     }
 
     /// Writes the journal again as writes of `replica`, counters from `counter + 1`, in the
@@ -184,6 +189,9 @@ public enum Incarnation {
                     overwritten = true
                 }
             }
+            // A write the hub acknowledged (as this copy knew) and no longer holds was
+            // overwritten there: nothing to bring back.
+            if overwritten, operation.oldDot.counter <= journalEntry.acked { continue }
             var toWrite: [String: FieldEntry] = [:]
             var supersededBy: Dot?
             for (field, entry) in operation.entries {

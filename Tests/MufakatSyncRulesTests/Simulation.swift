@@ -130,6 +130,7 @@ extension SimReplica {
             progress.checkpoint = 0
             progress.lastPush = view.ledger.push
             relayedHub = ""
+            for key in records.keys { records[key]!.acked = 0 }
         case .replicaBehind:
             try incarnate(newID)
         }
@@ -147,7 +148,10 @@ extension SimReplica {
             journal.append(entry)
             if entry.base.fields.isEmpty { records[key] = nil } else { records[key]!.state = entry.base }
         }
-        for key in records.keys { records[key]!.seq = 0 }
+        for key in records.keys {
+            records[key]!.seq = 0
+            records[key]!.acked = 0
+        }
         resend = []
         relayedHub = ""
         let hubID = progress.hubID
@@ -219,6 +223,10 @@ extension SimReplica {
                 resend.insert(key)
             } else {
                 resend.remove(key)
+                if var local = records[key] {
+                    local.acked = max(local.acked, record.state.context[progress.replica])
+                    records[key] = local
+                }
             }
         }
     }

@@ -61,14 +61,38 @@ struct SimulationTests {
         #expect(counts.cuts > 0 && counts.hostile > 0)
     }
 
-    /// Restores, copies, rewinds and rebuilds still lose or duplicate writes in some
-    /// schedules (see the printed counts): recorded as a known issue until fixed, so the
-    /// figures stay visible and the test says so the day they reach zero.
-    @Test("with replica restores and copies, hub rewinds and rebuilds as well")
+    @Test("… with replicas restored from any earlier snapshot")
+    func restores() throws {
+        let (counts, failures) = try Self.run(without: ["hub", "copy"])
+        #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
+        #expect(counts.restores > 0 && counts.incarnations > 0 && counts.replayed > 0)
+    }
+
+    @Test("… with the hub restored from any earlier snapshot or rebuilt empty, then re-seeded")
+    func hubRewindsAndRebuilds() throws {
+        let (counts, failures) = try Self.run(without: ["restore", "copy"])
+        #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
+        #expect(counts.rewinds > 0 && counts.rebuilds > 0 && counts.hubBehind > 0)
+    }
+
+    /// Copies used side by side, and every failure mixed (a copy and a rewind, a restore and
+    /// a rebuild, …), still lose or fail to converge in a few percent of schedules (see the
+    /// printed counts): recorded as a known issue until fixed, so the figures stay visible
+    /// and the test says so the day they reach zero.
+    @Test("… with replica folders copied and used side by side")
+    func copies() throws {
+        let (counts, failures) = try Self.run(without: ["hub", "restore"])
+        #expect(counts.copies > 0 && counts.incarnations > 0)
+        withKnownIssue("issue 11 is open: a few schedules with copies still lose a write or do not converge") {
+            #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
+        }
+    }
+
+    @Test("… with every kind of failure mixed")
     func everyFailure() throws {
         let (counts, failures) = try Self.run(without: [])
         #expect(counts.restores > 0 && counts.copies > 0 && counts.rewinds > 0 && counts.rebuilds > 0)
-        withKnownIssue("issue 11 is open: some schedules with restores, copies, rewinds or rebuilds still lose or duplicate writes") {
+        withKnownIssue("issue 11 is open: some schedules mixing copies or restores with hub rewinds still lose a write or do not converge") {
             #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
         }
     }
