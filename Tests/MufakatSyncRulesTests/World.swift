@@ -35,11 +35,32 @@ struct World {
 
     static func writeKey(_ dot: Dot, _ time: Int64) -> String { "\(dot)@\(time)" }
 
-    mutating func noteWrite(_ dot: Dot, in state: RecordState) {
+    /// Every write made to each record, by dot and time, for following "saw" transitively.
+    var writesOf: [RecordKey: [(dot: Dot, time: Int64)]] = [:]
+
+    mutating func noteWrite(_ dot: Dot, in state: RecordState, key: RecordKey) {
         guard let time = state.fields.values.lazy.flatMap({ $0 }).first(where: { $0.dot == dot })?.time else { return }
         var context = state.context
         context[dot.replica] = dot.counter
         writeContext[Self.writeKey(dot, time)] = context
+        writesOf[key, default: []].append((dot, time))
+    }
+
+    /// Whether the write `dot@time` on `key` had seen one of `targets`, directly or through
+    /// a write it had seen (a replica that took a new id forgets its old id's dots, but not
+    /// the writes that had seen them).
+    func saw(_ dot: Dot, _ time: Int64, _ targets: Set<Dot>, on key: RecordKey) -> Bool {
+        var visited: Set<String> = []
+        var queue = [(dot, time)]
+        while let (current, currentTime) = queue.popLast() {
+            let name = Self.writeKey(current, currentTime)
+            guard visited.insert(name).inserted, let context = writeContext[name] else { continue }
+            if targets.contains(where: { $0 != current && context.contains($0) }) { return true }
+            for write in writesOf[key] ?? [] where write.dot != current && context.contains(write.dot) {
+                queue.append((write.dot, write.time))
+            }
+        }
+        return false
     }
     var acknowledged: Set<Int> = []
     var counts = Counts()
@@ -115,7 +136,7 @@ struct World {
         clock += Int64(1 + random(5_000))
         if random(10) == 0, let state = devices[device].records[key]?.state, !state.isDeleted {
             let dot = try devices[device].write(key, state.deletionValues, now: clock)
-            noteWrite(dot, in: devices[device].records[key]!.state)
+            noteWrite(dot, in: devices[device].records[key]!.state, key: key)
             counts.deletes += 1
             return
         }
@@ -125,7 +146,7 @@ struct World {
         if devices[device].records[key]?.state.isDeleted == true { return }
         let dot = try devices[device].write(key, values.mapValues { .string($0) }, now: clock)
         trace.append("  write v\(operations.count) \(key.id) \(values.keys.sorted()) as \(dot)")
-        noteWrite(dot, in: devices[device].records[key]!.state)
+        noteWrite(dot, in: devices[device].records[key]!.state, key: key)
         operationOfDot[dot] = operations.count
         operations.append(Operation(key: key, values: values, dots: [dot]))
         counts.writes += 1
@@ -200,7 +221,7 @@ struct World {
                     }
                     guard let newDot = write.newDot else { continue }
                     counts.replayed += 1
-                    noteWrite(newDot, in: devices[device].records[write.key]!.state)
+                    noteWrite(newDot, in: devices[device].records[write.key]!.state, key: write.key)
                     // Written again, it replaces what it replaced when first made.
                     if let time = devices[device].records[write.key]!.state.fields.values.lazy.flatMap({ $0 })
                         .first(where: { $0.dot == newDot })?.time,
@@ -327,9 +348,7 @@ struct World {
             let entries = state.fields[field] ?? []
             let present = entries.contains { entry in
                 entry.value == .string(value)
-                    || operation.dots.contains { dot in
-                        writeContext[Self.writeKey(entry.dot, entry.time)]?.contains(dot) == true && entry.dot != dot
-                    }
+                    || saw(entry.dot, entry.time, operation.dots, on: operation.key)
             }
             if !present { return false }
         }

@@ -18,9 +18,9 @@ for home in "$A" "$B" "$C"; do
   expect_eq "conflicts --check on $(basename "$home")" 3 "$code"
 done
 conflict=$(mf "$C" conflicts --json)
-echo "$conflict" | grep -q '"value":"ActiveSupport"' || fail "candidate ActiveSupport missing"
-echo "$conflict" | grep -q '"value":"PassiveOpposition"' || fail "candidate PassiveOpposition missing"
-echo "$conflict" | grep -q '"author":"Sari (UNICEF)"' || fail "author missing"
+grep -q '"value":"ActiveSupport"' <<<"$conflict" || fail "candidate ActiveSupport missing"
+grep -q '"value":"PassiveOpposition"' <<<"$conflict" || fail "candidate PassiveOpposition missing"
+grep -q '"author":"Sari (UNICEF)"' <<<"$conflict" || fail "author missing"
 
 mf "$C" resolve positions kemnaker:ask-1 stance --value PassiveSupport >/dev/null
 for home in "$C" "$A" "$B"; do mf "$home" sync >/dev/null; done

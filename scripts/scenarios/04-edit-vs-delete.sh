@@ -15,8 +15,8 @@ for home in "$A" "$B" "$A"; do mf "$home" sync >/dev/null; done
 
 expect_converged "$A" "$B"
 conflicts=$(mf "$A" conflicts --json)
-echo "$conflicts" | grep -q '"deletion":true' || fail "no deletion candidate"
-echo "$conflicts" | grep -q '"value":"Draft sent to cabinet"' || fail "the edit was lost"
+grep -q '"deletion":true' <<<"$conflicts" || fail "no deletion candidate"
+grep -q '"value":"Draft sent to cabinet"' <<<"$conflicts" || fail "the edit was lost"
 mf "$A" resolve positions bp2mi:ask-1 statement --value "Draft sent to cabinet" >/dev/null
 mf "$A" sync >/dev/null; mf "$B" sync >/dev/null
 expect_converged "$A" "$B"

@@ -18,7 +18,7 @@ before=$(mf "$A" digest)
 code=0
 message=$(mf "$A" sync 2>&1 >/dev/null) || code=$?
 expect_eq "exit code" 77 "$code"
-echo "$message" | grep -q "refused" || fail "unclear message: $message"
+grep -q "refused" <<<"$message" || fail "unclear message: $message"
 expect_eq "local digest" "$before" "$(mf "$A" digest)"
 expect_eq "pending" 1 "$(mf "$A" status --json | json_field pending)"
 echo "ok: revoked token refused ($message); local data intact"

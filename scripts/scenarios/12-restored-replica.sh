@@ -26,9 +26,9 @@ restored_case() {
   out="$out$(mf "$A" sync 2>&1)"
   mf "$A" sync >/dev/null; mf "$B" sync >/dev/null
 
-  echo "$out" | grep -q "behind its own id" || fail "$label: sync did not say the copy is behind its own id: $out"
+  grep -q "behind its own id" <<<"$out" || fail "$label: sync did not say the copy is behind its own id: $out"
   [ "$(replica_id "$A")" != "$old_id" ] || fail "$label: the restored replica kept id $old_id"
-  mf "$A" status --json | grep -q "\"previousReplicas\":\[[^]]*\"$old_id\"" || fail "$label: $old_id is not among the previous ids"
+  grep -q "\"previousReplicas\":\[[^]]*\"$old_id\"" <<<"$(mf "$A" status --json)" || fail "$label: $old_id is not among the previous ids"
   expect_converged "$A" "$B"
   for home in "$A" "$B"; do
     expect_eq "$label: influence on $(basename "$home")" High "$(field_value "$home" positions "$rec" influence)"

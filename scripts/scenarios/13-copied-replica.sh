@@ -27,7 +27,7 @@ copied_case() {
   if [ "$order" = original-first ]; then first=$A second=$C; else first=$C second=$A; fi
   sync_until_done "$first"
   out=$(mf "$second" sync 2>&1) || fail "$order: the second copy's sync failed: $out"
-  echo "$out" | grep -q "behind its own id" || fail "$order: the second copy did not take a new id: $out"
+  grep -q "behind its own id" <<<"$out" || fail "$order: the second copy did not take a new id: $out"
   for home in "$first" "$second" "$B"; do sync_until_done "$home"; done
 
   expect_converged "$A" "$C" "$B"
@@ -39,9 +39,9 @@ copied_case() {
     expect_eq "$order: iom.type on $(basename "$home")" INGO "$(field_value "$home" organizations iom type)"
     expect_eq "$order: influence on $(basename "$home")" Low "$(field_value "$home" positions gov:budget influence)"
     conflicts=$(mf "$home" conflicts --json)
-    echo "$conflicts" | grep -q '"field":"stance"' || fail "$order: no stance conflict on $(basename "$home"): $conflicts"
-    echo "$conflicts" | grep -q '"value":"ActiveSupport"' || fail "$order: A's stance lost on $(basename "$home")"
-    echo "$conflicts" | grep -q '"value":"ActiveOpposition"' || fail "$order: C's stance lost on $(basename "$home")"
+    grep -q '"field":"stance"' <<<"$conflicts" || fail "$order: no stance conflict on $(basename "$home"): $conflicts"
+    grep -q '"value":"ActiveSupport"' <<<"$conflicts" || fail "$order: A's stance lost on $(basename "$home")"
+    grep -q '"value":"ActiveOpposition"' <<<"$conflicts" || fail "$order: C's stance lost on $(basename "$home")"
     expect_eq "$order: conflicted records on $(basename "$home")" 1 "$(mf "$home" status --json | json_field conflicts)"
     expect_eq "$order: pending on $(basename "$home")" 0 "$(mf "$home" status --json | json_field pending)"
   done

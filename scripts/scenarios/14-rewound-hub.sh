@@ -28,19 +28,19 @@ stop_hub
 rm -rf "$WORK/hub"; cp -r "$WORK/snapshot" "$WORK/hub"
 HUB_PORT=$PORT start_hub "$WORK/hub"
 out=$(mf "$A" sync 2>&1)
-echo "$out" | grep -q "restored from an older copy" || fail "A did not notice the rewound hub: $out"
+grep -q "restored from an older copy" <<<"$out" || fail "A did not notice the rewound hub: $out"
 out=$(mf "$B" sync 2>&1)
-echo "$out" | grep -q "restored from an older copy" || fail "B did not notice the rewound hub: $out"
+grep -q "restored from an older copy" <<<"$out" || fail "B did not notice the rewound hub: $out"
 for home in "$A" "$B" "$C"; do mf "$home" sync >/dev/null; done
 
 # Without --reseed: records holding one replica's writes are back; gov:budget holds both
 # replicas' lost writes and is refused, kept pending and shown.
 for home in "$A" "$B"; do
   status=$(mf "$home" status --json)
-  echo "$status" | grep -q '"refused":\[{.*"code":"forged-dot".*"id":"gov:budget"' ||
+  grep -q '"refused":\[{.*"code":"forged-dot".*"id":"gov:budget"' <<<"$status" ||
     fail "$(basename "$home"): gov:budget not shown as refused: $status"
   expect_eq "pending on $(basename "$home") before re-seed" 1 "$(echo "$status" | json_field pending)"
-  mf "$home" sync --json | grep -q '"waiting":\[{.*"id":"gov:budget"' || fail "sync --json on $(basename "$home") does not list gov:budget waiting"
+  grep -q '"waiting":\[{.*"id":"gov:budget"' <<<"$(mf "$home" sync --json)" || fail "sync --json on $(basename "$home") does not list gov:budget waiting"
 done
 expect_eq "iom on C before re-seed" IOM "$(field_value "$C" organizations iom name)"
 expect_eq "unicef on C before re-seed" UNICEF "$(field_value "$C" organizations unicef name)"
@@ -60,7 +60,7 @@ for home in "$A" "$B" "$C"; do
   expect_eq "iom on $(basename "$home")" IOM "$(field_value "$home" organizations iom name)"
   expect_eq "unicef on $(basename "$home")" UNICEF "$(field_value "$home" organizations unicef name)"
   expect_eq "pending on $(basename "$home")" 0 "$(mf "$home" status --json | json_field pending)"
-  mf "$home" status --json | grep -q '"refused":\[\]' || fail "$(basename "$home") still shows refused records"
+  grep -q '"refused":\[\]' <<<"$(mf "$home" status --json)" || fail "$(basename "$home") still shows refused records"
 done
 
 # Back to normal mode: a plain edit still syncs.

@@ -28,11 +28,11 @@ for N in 9223372036854775806 $MAX 9223372036854775808 18446744073709551615; do
     expect_eq "counter after a put at $N" $MAX "$(mf "$A" status --json | json_field counter)"
   else
     [ "$new_id" != "$old_id" ] || fail "counter $N: the replica kept id $old_id"
-    mf "$A" status --json | grep -q "\"previousReplicas\":\[\"$old_id\"\]" || fail "counter $N: $old_id is not the previous id"
+    grep -q "\"previousReplicas\":\[\"$old_id\"\]" <<<"$(mf "$A" status --json)" || fail "counter $N: $old_id is not the previous id"
   fi
   code=0; out=$(mf "$A" sync --json 2>&1) || code=$?
   expect_eq "sync at counter $N exit code ($out)" 0 "$code"
-  echo "$out" | grep -q '"hubBehind":null' ||
+  grep -q '"hubBehind":null' <<<"$out" ||
     problems+=("counter $N: after taking a new id at 'put', sync wrongly diagnosed the hub as restored: $(echo "$out" | json_field hubBehind)")
   mf "$A" sync >/dev/null; mf "$B" sync >/dev/null
   expect_converged "$A" "$B"
