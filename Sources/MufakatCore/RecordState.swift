@@ -91,7 +91,10 @@ public struct RecordState: Hashable, Sendable {
                 "write \(dot) is not newer than what this record has seen (\(context[dot.replica])); the replica's counter went backwards",
                 value: dot.description)
         }
-        let time = max(now, latestTime + 1)
+        // Saturating: a record holding the greatest time there is (only a hostile or broken
+        // peer writes one) must not crash a write; ties then fall to the replica id.
+        let latest = latestTime
+        let time = max(now, latest == Int64.max ? latest : latest + 1)
         context[dot.replica] = dot.counter
         for (name, value) in values {
             fields[name] = [FieldEntry(dot: dot, value: value, time: time, author: author)]

@@ -53,7 +53,8 @@ public struct PushRules: Hashable, Sendable {
     /// hub's `stored` state of that record.
     ///
     /// 1. the catalogue: collection, id, fields and values (`invalid`); a record holds at
-    ///    least one field;
+    ///    least one field; entry times within 1970–2100, authors of 1–200 bytes; a record
+    ///    no larger than 256 KiB, merged;
     /// 2. no context entry above 2^63 − 1, and none of the pusher's own above the counter its
     ///    push declared (`counter-beyond`): a context that claims writes that never were
     ///    would make the pusher's later real writes look already seen, and vanish;
@@ -83,6 +84,11 @@ public struct PushRules: Hashable, Sendable {
                 .invalid, fields: Array(Set(problems.compactMap(\.field))).sorted(),
                 "unknown fields or values the catalogue does not accept (see 'mufakat help \(schema.name)')"))
         }
+        if let field = state.fields.first(where: { $0.value.contains { !Self.plausible($0) } })?.key {
+            return .reject(RecordRejection(
+                .invalid, fields: [field],
+                "an entry's time is outside 1970–2100, or its author is empty or longer than \(Self.maxAuthorBytes) bytes"))
+        }
         guard Counters.isInRange(state.context) else {
             return .reject(RecordRejection(.counterBeyond, "a context counter is above \(Counters.maxCounter)"))
         }
@@ -100,7 +106,12 @@ public struct PushRules: Hashable, Sendable {
                     "carries writes of replica \(foreign.keys.sorted().map(\.rawValue).joined(separator: ", ")) that the hub has not seen; a replica may only send its own new writes"))
             }
         }
-        guard let stored else { return .store(state) }
+        guard let stored else {
+            guard state.canonicalJSON.utf8.count <= Self.maxRecordBytes else {
+                return .reject(RecordRejection(.invalid, "the record is larger than \(Self.maxRecordBytes) bytes"))
+            }
+            return .store(state)
+        }
         let merged: RecordState
         do {
             guard !Incarnation.holdsReusedDot(stored, state) else {
@@ -125,6 +136,24 @@ public struct PushRules: Hashable, Sendable {
                 .removesEntry, fields: removing.sorted(),
                 "would remove values the hub holds without writing those fields anew"))
         }
-        return merged == stored ? .unchanged : .store(merged)
+        if merged == stored { return .unchanged }
+        // Every replica must be able to receive the record: its canonical line stays well
+        // under the line limit, however many concurrent entries pile up in it.
+        guard merged.canonicalJSON.utf8.count <= Self.maxRecordBytes else {
+            return .reject(RecordRejection(
+                .invalid, "the record would grow past \(Self.maxRecordBytes) bytes; resolve its conflicts first"))
+        }
+        return .store(merged)
+    }
+
+    /// Most bytes of one record's canonical state: a quarter of the default line limit.
+    public static let maxRecordBytes = 256 << 10
+    /// Most bytes of an entry's author.
+    public static let maxAuthorBytes = 200
+    /// 2100-01-01, in milliseconds.
+    static let latestTime: Int64 = 4_102_444_800_000
+
+    static func plausible(_ entry: FieldEntry) -> Bool {
+        (0...latestTime).contains(entry.time) && !entry.author.isEmpty && entry.author.utf8.count <= maxAuthorBytes
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import MufakatStore
 
@@ -23,11 +24,16 @@ struct InitCommand: ParsableCommand {
             throw ValidationError("init: --hub must be HOST:PORT, e.g. hub.example.org:7420 (got '\(hub)')")
         }
         guard !token.isEmpty else { throw ValidationError("init: --token cannot be empty") }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 200, !trimmed.contains(where: \.isNewline) else {
+            throw ValidationError("init: --name must be one line of 1 to 200 bytes, e.g. \"Andi (IOM)\" (the hub refuses longer authors)")
+        }
     }
 
     func run() throws {
         try runCommand(options) {
-            let store = try ReplicaStore.create(at: options.databasePath, hub: hub, token: token, name: name)
+            let store = try ReplicaStore.create(
+                at: options.databasePath, hub: hub, token: token, name: name.trimmingCharacters(in: .whitespacesAndNewlines))
             let metadata = try store.metadata()
             if options.json {
                 print(JSON.object([

@@ -34,7 +34,7 @@ struct PushRulesTests {
 
     @Test("hostile and broken records are refused with their code, naming fields, never values", arguments: [
         "context-only", "field-left-out", "own-counter-max", "own-counter-above-declared", "above-2^63", "forged",
-        "reused-dot", "unknown-field", "no-fields",
+        "reused-dot", "unknown-field", "no-fields", "time-2^63", "time-negative", "author-600KB", "too-large",
     ])
     func hostile(_ kind: String) throws {
         let hub = try stored()
@@ -71,6 +71,30 @@ struct PushRulesTests {
             try state.write(["colour": .string("crimsonxq")], dot: Dot(replica: me, counter: 2), now: 30, author: "A")
             counter = 2
             expected = .invalid
+        case "time-2^63":
+            try state.write(["stance": .string("Unknown")], dot: Dot(replica: me, counter: 2), now: Int64.max, author: "A")
+            counter = 2
+            expected = .invalid
+        case "time-negative":
+            state = try RecordState(context: hub.context.merging([me: 2]), fields: hub.fields.merging(
+                ["stance": [FieldEntry(dot: Dot(replica: me, counter: 2), value: .string("Unknown"), time: -5, author: "A")]]) { $1 })
+            counter = 2
+            expected = .invalid
+        case "author-600KB":
+            try state.write(["stance": .string("Unknown")], dot: Dot(replica: me, counter: 2), now: 30, author: String(repeating: "x", count: 600_000))
+            counter = 2
+            expected = .invalid
+        case "too-large":
+            // Many concurrent writes of long statements pile up in one field.
+            var fields = hub.fields
+            var context = hub.context
+            fields["statement"] = (1...40).map { index in
+                FieldEntry(dot: Dot(replica: me, counter: UInt64(index + 1)), value: .string(String(repeating: "é", count: 5_000)), time: 30, author: "A")
+            }
+            context[me] = 41
+            state = try RecordState(context: context, fields: fields)
+            counter = 41
+            expected = .invalid
         default:
             state = RecordState()
             expected = .invalid
@@ -98,5 +122,24 @@ struct PushRulesTests {
             Issue.record("relay erased values"); return
         }
         #expect(rejection.code == .removesEntry)
+    }
+
+    @Test("a record holding the greatest time there is can still be written, without overflow")
+    func greatestTime() throws {
+        var state = RecordState()
+        try state.write(["stance": .string("Neutral")], dot: Dot(replica: other, counter: 1), now: Int64.max, author: "B")
+        try state.write(["stance": .string("Unknown")], dot: Dot(replica: me, counter: 1), now: 10, author: "A")
+        #expect(state.document["stance"] == .string("Unknown"))
+    }
+
+    @Test("text is limited in bytes too: one letter with 600,000 combining marks is refused, saying why")
+    func combiningMarks() {
+        let text = "a" + String(repeating: "\u{0301}", count: 600_000)
+        guard case .failure(let failure) = FieldType.text.parse(text) else {
+            Issue.record("accepted 1.2 MB of text"); return
+        }
+        #expect(failure.message(for: text).contains("bytes"))
+        #expect(!FieldType.text.isCanonical(.string(text)))
+        #expect(!FieldType.string.isCanonical(.string("a" + String(repeating: "\u{0301}", count: 1_000))))
     }
 }

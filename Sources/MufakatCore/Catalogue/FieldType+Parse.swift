@@ -20,11 +20,17 @@ extension FieldType {
             guard collapsed.count <= Self.maxStringLength else {
                 return .failure("is \(collapsed.count) characters long; at most \(Self.maxStringLength) are accepted", echo: false)
             }
+            guard collapsed.utf8.count <= Self.maxStringBytes else {
+                return .failure("takes \(collapsed.utf8.count) bytes (combining marks count); at most \(Self.maxStringBytes) are accepted", echo: false)
+            }
             return .success(.string(collapsed))
         case .text:
             let text = input.replacingCRLF()
             guard text.count <= Self.maxTextLength else {
                 return .failure("is \(text.count) characters long; at most \(Self.maxTextLength) are accepted", echo: false)
+            }
+            guard text.utf8.count <= Self.maxTextBytes else {
+                return .failure("takes \(text.utf8.count) bytes (combining marks count); at most \(Self.maxTextBytes) are accepted", echo: false)
             }
             return .success(.string(text))
         case .integer:

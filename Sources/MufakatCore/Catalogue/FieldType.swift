@@ -23,6 +23,10 @@ public enum FieldType: Hashable, Sendable {
 
     public static let maxStringLength = 200
     public static let maxTextLength = 10_000
+    /// Bytes a value may take in UTF-8 whatever its character count: a character can carry
+    /// any number of combining marks, and a record must stay well under the wire's line limit.
+    public static let maxStringBytes = 1_000
+    public static let maxTextBytes = 40_000
 
     /// A short name for tables and help: `enum`, `reference → organizations`, …
     public var name: String {
@@ -43,8 +47,8 @@ public enum FieldType: Hashable, Sendable {
     /// What a person may type, in words, for help and error messages.
     public var accepted: String {
         switch self {
-        case .string: return "one line of text, up to \(Self.maxStringLength) characters"
-        case .text: return "text, up to \(Self.maxTextLength) characters"
+        case .string: return "one line of text, up to \(Self.maxStringLength) characters (\(Self.maxStringBytes) bytes)"
+        case .text: return "text, up to \(Self.maxTextLength) characters (\(Self.maxTextBytes) bytes)"
         case .integer: return "a whole number, 0 or more"
         case .date: return "a date as YYYY-MM-DD"
         case .period: return "YYYY, YYYY-Qn (quarter 1–4) or YYYY-MM"
