@@ -119,7 +119,18 @@ public struct SyncClient: Sendable {
 
                 try await outbound.write(.hello(Hello(
                     replica: metadata.replica.rawValue, token: metadata.token, client: "\(clientName) (\(metadata.name))")))
-                guard case .welcome(let welcome) = try await receive(.welcome) else { return }
+                let welcome: Welcome
+                do {
+                    guard case .welcome(let answer) = try await receive(.welcome) else { return }
+                    welcome = answer
+                } catch let error as SyncError where error.code == WireError.Code.replicaTaken.rawValue && previous == nil {
+                    // Another token holds this replica id here (a hub rebuilt empty, where the
+                    // first to use an id keeps it): never fight over it, take a new one.
+                    let start = try await store.takeNewIdentity()
+                    summary.newIdentity = "the hub gives replica \(start.previousReplica?.rawValue ?? "?") to another token; this replica now syncs as \(start.replica), and its \(start.journaled) record(s) with changes are written again under that id"
+                    reconnect = true
+                    return
+                }
                 let start = try await store.beginSync(HubView(
                     hubID: welcome.hub, sequence: welcome.seq,
                     ledger: LedgerEntry(counter: welcome.counter, through: welcome.through, push: welcome.push, served: welcome.served)))

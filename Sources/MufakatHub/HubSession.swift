@@ -108,7 +108,7 @@ struct HubSession {
                     do {
                         ledger = try await store.bind(replica: replica.rawValue, tokenID: token.id, client: hello.client)
                     } catch let error as MufakatError {
-                        try await fail(WireError(.unauthorized, error.message), outbound, &tally)
+                        try await fail(WireError(.replicaTaken, error.message), outbound, &tally)
                         return
                     }
                     machine.authenticated(.init(replica: replica, tokenID: token.id, name: token.name))

@@ -197,7 +197,7 @@ extension HubStore {
             let now = clock()
             if let row = try Row.fetchOne(db, sql: "SELECT token, counter FROM replicas WHERE replica = ?", arguments: [replica]) {
                 guard row["token"] as String == tokenID else {
-                    throw MufakatError(.invalid, "replica \(replica) belongs to another token; a replica syncs with the token it first used")
+                    throw MufakatError(.invalid, "replica \(replica) belongs to another token on this hub; the replica takes a new id and syncs again")
                 }
                 try db.execute(sql: "UPDATE replicas SET last_seen = ?, client = ? WHERE replica = ?", arguments: [now, client, replica])
             } else {

@@ -108,6 +108,18 @@ extension ReplicaStore {
         }
     }
 
+    /// Takes a new replica id now, as for a replica behind its own id: the hub gave this id
+    /// to another token.
+    public func takeNewIdentity() async throws -> SyncStart {
+        try await writer.write { db in
+            var metadata = try Self.requireMetadata(db)
+            let old = metadata.replica
+            let journaled = try Self.incarnate(db, &metadata)
+            try metadata.save(db)
+            return SyncStart(verdict: .replicaBehind(.reusedDot), replica: metadata.replica, previousReplica: old, journaled: journaled)
+        }
+    }
+
     /// Takes a new replica id: moves each record's writes of the old id into the journal, and starts the new id's progress from zero. Returns
     /// how many records were journaled.
     static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata, forgetting: Bool = true) throws -> Int {

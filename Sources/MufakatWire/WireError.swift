@@ -61,6 +61,9 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let versionUnsupported = Code("version-unsupported")
         /// The token is unknown or revoked, or the replica belongs to another token.
         public static let unauthorized = Code("unauthorized")
+        /// The replica id in `hello` is bound to another token on this hub (a hub rebuilt
+        /// empty lets the first token to use an id keep it). The client takes a new id.
+        public static let replicaTaken = Code("replica-taken")
         /// No `hello` within the allowed time.
         public static let helloTimeout = Code("hello-timeout")
         /// Nothing received for longer than the idle limit.

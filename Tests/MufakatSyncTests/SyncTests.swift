@@ -184,8 +184,27 @@ struct SyncTests {
                     Issue.record("hub accepted a replica id under another token")
                     return
                 }
-                #expect(error.code == .unauthorized)
+                #expect(error.code == .replicaTaken)
             }
+        }
+    }
+
+    @Test("a hub rebuilt empty where another token took this replica's id first: the replica takes a new id, its writes kept, not locked out")
+    func squattedReplicaID() async throws {
+        try await withHub { hub in
+            let replica = try TestReplica(hub: hub)
+            try replica.store.put("positions", id: "gov:ask-1", [("stance", "Neutral")])
+            let id = try replica.store.metadata().replica.rawValue
+            // Someone else says hello under this id first (the binding died with the old hub).
+            let squatter = try hub.token(org: "x", name: "Mallory")
+            try await RawHubConnection.with(port: hub.port) { connection in
+                guard case .welcome = try await connection.hello(replica: id, token: squatter) else { throw SimulatedCrash() }
+            }
+            let summary = try await replica.sync()
+            #expect(summary.newIdentity?.contains("another token") == true)
+            #expect(try replica.store.metadata().replica.rawValue != id)
+            #expect(try hub.store.records().first?.state.document["stance"] == .string("Neutral"))
+            #expect(try replica.digest == hub.store.digest())
         }
     }
 
