@@ -149,7 +149,9 @@ extension ReplicaProgress {
         if ledger.counter > counter {
             return .replicaBehind(.counterBehind(hub: ledger.counter, local: counter))
         }
-        if ledger.push != lastPush || ledger.through != pushedThrough {
+        // Push ids decide; `through` only tells how far: after a lost acknowledgement this
+        // replica adopts the push but sends its records again, so its own `through` lags.
+        if ledger.push != lastPush {
             if let inflight, inflight.id == ledger.push, inflight.through == ledger.through, !ledger.push.isEmpty {
                 return .acknowledgementLost(inflight)
             }

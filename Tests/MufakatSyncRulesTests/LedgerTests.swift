@@ -26,6 +26,11 @@ struct LedgerTests {
             == .acknowledgementLost(.init(id: "p9", through: 9)))
         // The push never arrived: still consistent.
         #expect(inflight.evaluate(view(hubSame)) == .consistent)
+        // After adopting a lost acknowledgement this replica's `through` lags the hub's until
+        // it has sent the batch again; a sync cut in between is still consistent.
+        var adopted = synced
+        adopted.lastPush = "p9"
+        #expect(adopted.evaluate(view(LedgerEntry(counter: 7, through: 9, push: "p9", served: 40))) == .consistent)
 
         // Restored from a backup taken before p7: the hub knows later writes.
         let restored = ReplicaProgress(replica: me, counter: 5, pushedThrough: 5, lastPush: "p5", checkpoint: 30, hubID: "hub1")
