@@ -298,20 +298,28 @@ public enum Incarnation {
         let reused = reusedDots(local, incoming)
         if reused.isEmpty { return .merged(try local.merging(incoming), orphans: nil) }
         if reused.contains(where: { $0.replica == own }) { return .ownDotReused }
-        let replicas = Set(reused.map(\.replica))
+        // For each replica whose dot was reused, this side forgets that replica from the
+        // lowest reused dot up, and takes out its entries there: the hub's view of those
+        // writes comes in whole, and what this side held that the hub does not becomes an
+        // orphan, written again under this replica's id.
+        var lowest: [ReplicaID: UInt64] = [:]
+        for dot in reused { lowest[dot.replica] = min(lowest[dot.replica] ?? .max, dot.counter) }
         var fields: [String: [FieldEntry]] = [:]
         var orphans: [String: FieldEntry] = [:]
         for (field, entries) in local.fields {
-            // Taken out with that replica's other entries: the ones under reused dots, and
-            // the ones the hub has not seen (its view of that replica ends below them).
-            for entry in entries where reused.contains(entry.dot) || (replicas.contains(entry.dot.replica) && !incoming.context.contains(entry.dot)) {
-                orphans[field] = entry
+            var kept: [FieldEntry] = []
+            for entry in entries {
+                guard let from = lowest[entry.dot.replica], entry.dot.counter >= from else {
+                    kept.append(entry)
+                    continue
+                }
+                let held = incoming.fields[field]?.contains(entry) == true
+                if !held && (reused.contains(entry.dot) || !incoming.context.contains(entry.dot)) { orphans[field] = entry }
             }
-            let kept = entries.filter { !replicas.contains($0.dot.replica) }
             if !kept.isEmpty { fields[field] = kept }
         }
         var context = local.context
-        for replica in replicas { context[replica] = incoming.context[replica] }
+        for (replica, from) in lowest { context[replica] = min(context[replica], from - 1) }
         let merged = try RecordState(context: context, fields: fields).merging(incoming)
         return .merged(merged, orphans: orphans.isEmpty ? nil : JournalEntry(key: key, base: merged, entries: orphans, seen: merged.context))
     }
