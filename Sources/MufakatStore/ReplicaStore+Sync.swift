@@ -229,21 +229,10 @@ extension ReplicaStore {
     public func nextPendingPush(limit: Int, maxBytes: Int = 1 << 20) async throws -> PushBatch? {
         try await writer.write { db in
             let metadata = try Self.requireMetadata(db)
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT collection, id, state, seq FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [Int64(bitPattern: metadata.pushedThrough), limit])
-            var records: [ReplicatedRecord] = []
-            var through = metadata.pushedThrough
-            var bytes = 0
-            while let row = try rows.next() {
-                let json: String = row["state"]
-                records.append(ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: json)))
-                through = UInt64(bitPattern: row["seq"] as Int64)
-                bytes += json.utf8.count
-                if bytes >= maxBytes { break }
-            }
+            let (records, last) = try Self.readBatch(
+                db, after: Int64(bitPattern: metadata.pushedThrough), by: "seq", limit: limit, maxBytes: maxBytes)
             guard !records.isEmpty else { return nil }
-            return try Self.startPush(db, metadata, kind: .pending, records: records, through: through)
+            return try Self.startPush(db, metadata, kind: .pending, records: records, through: UInt64(bitPattern: last))
         }
     }
 
@@ -268,19 +257,7 @@ extension ReplicaStore {
         try await writer.write { db in
             let metadata = try Self.requireMetadata(db)
             guard metadata.relayedHub != hubID else { return nil }
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT rowid, collection, id, state FROM records WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                arguments: [metadata.relayCursor, limit])
-            var records: [ReplicatedRecord] = []
-            var rowid = metadata.relayCursor
-            var bytes = 0
-            while let row = try rows.next() {
-                let json: String = row["state"]
-                records.append(ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: json)))
-                rowid = row["rowid"]
-                bytes += json.utf8.count
-                if bytes >= maxBytes { break }
-            }
+            let (records, rowid) = try Self.readBatch(db, after: metadata.relayCursor, by: "rowid", limit: limit, maxBytes: maxBytes)
             if records.isEmpty {
                 var done = metadata
                 done.relayedHub = hubID
@@ -290,6 +267,27 @@ extension ReplicaStore {
             }
             return try Self.startPush(db, metadata, kind: .relay(rowid: rowid), records: records, through: metadata.pushedThrough)
         }
+    }
+
+    /// Records with `column` (`seq` or `rowid`) above `after`, in that order: at most `limit`
+    /// of them and about `maxBytes` of state text; and the column's value for the last one.
+    private static func readBatch(
+        _ db: Database, after: Int64, by column: String, limit: Int, maxBytes: Int
+    ) throws -> (records: [ReplicatedRecord], last: Int64) {
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT collection, id, state, \(column) AS position FROM records WHERE \(column) > ? ORDER BY \(column) LIMIT ?",
+            arguments: [after, limit])
+        var records: [ReplicatedRecord] = []
+        var last = after
+        var bytes = 0
+        while let row = try rows.next() {
+            let json: String = row["state"]
+            records.append(ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: json)))
+            last = row["position"]
+            bytes += json.utf8.count
+            if bytes >= maxBytes { break }
+        }
+        return (records, last)
     }
 
     private static func startPush(
