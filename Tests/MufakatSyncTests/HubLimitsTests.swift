@@ -78,11 +78,13 @@ struct HubLimitsTests {
                 // may be refused a few times before the count goes down.
                 var admitted = false
                 for _ in 0..<100 where !admitted {
-                    admitted = try await RawHubConnection.with(port: hub.port) { again in
+                    // A refused connection may be closed before our hello is written: that is
+                    // a refusal too, not a failure.
+                    admitted = (try? await RawHubConnection.with(port: hub.port) { again in
                         if case .welcome = try await again.hello(replica: "again", token: token) { return true }
-                        try await Task.sleep(for: .milliseconds(50))
                         return false
-                    }
+                    }) ?? false
+                    if !admitted { try await Task.sleep(for: .milliseconds(50)) }
                 }
                 #expect(admitted, "a connection is admitted again once one closed")
             }
