@@ -83,7 +83,7 @@ struct SimulationTests {
     func copies() throws {
         let (counts, failures) = try Self.run(without: ["hub", "restore"])
         #expect(counts.copies > 0 && counts.incarnations > 0)
-        withKnownIssue("issue 11 is open: a few schedules with copies still lose a write or do not converge") {
+        withKnownIssue("issue 11 is open: a few schedules with copies still lose a write or do not converge", isIntermittent: true) {
             #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
         }
     }
@@ -92,7 +92,7 @@ struct SimulationTests {
     func everyFailure() throws {
         let (counts, failures) = try Self.run(without: [])
         #expect(counts.restores > 0 && counts.copies > 0 && counts.rewinds > 0 && counts.rebuilds > 0)
-        withKnownIssue("issue 11 is open: some schedules mixing copies or restores with hub rewinds still lose a write or do not converge") {
+        withKnownIssue("issue 11 is open: some schedules mixing copies or restores with hub rewinds still lose a write or do not converge", isIntermittent: true) {
             #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
         }
     }

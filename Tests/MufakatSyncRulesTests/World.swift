@@ -305,7 +305,10 @@ struct World {
 
     /// A token holder pushing crafted states: each must be refused and change nothing.
     mutating func hostile() {
-        guard let (key, stored) = hub.records.randomElement(using: &rng) else { return }
+        let keys = hub.records.keys.sorted()
+        guard !keys.isEmpty else { return }
+        let key = keys[random(keys.count)]
+        let stored = hub.records[key]!
         counts.hostile += 1
         let pusher = ReplicaID.random(using: &rng)
         let rules = PushRules(relay: false)
