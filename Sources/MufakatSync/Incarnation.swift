@@ -93,8 +93,8 @@ public struct ReplayedWrite: Hashable, Sendable {
 ///   since, here or there), not written twice;
 /// - the hub has seen the old dot and holds none of it: a write the hub had acknowledged was
 ///   overwritten by someone who saw it, and is not written again; one it had not is written
-///   again in the fields that hold a write older than it (a write that saw it is later, by
-///   the time rule: the hub's entry under that dot was a twin's);
+///   again — the hub's context may name that dot only because a twin used it elsewhere, and
+///   a value shown once more as a conflict is better than a value lost;
 /// - the hub holds other contents under the old dot: the dot was reused by a twin copy, the
 ///   write is written again.
 ///
@@ -196,7 +196,6 @@ public enum Incarnation {
             var supersededBy: Dot?
             for (field, entry) in operation.entries {
                 let present = state.fields[field] ?? []
-                if overwritten, !present.isEmpty, present.allSatisfy({ $0.time > entry.time }) { continue }
                 if let newer = present.first(where: { $0.dot.replica == replica }) {
                     supersededBy = newer.dot
                     continue

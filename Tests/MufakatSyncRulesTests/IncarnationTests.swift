@@ -63,10 +63,26 @@ struct IncarnationTests {
         try mine.write(["stance": .string("Neutral")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
         var hub = mine
         try hub.write(["stance": .string("ActiveSupport")], dot: Dot(replica: other, counter: 1), now: 20, author: "B")
-        let entry = try #require(try Incarnation.extract(local(mine), from: old))
+        // The hub had acknowledged it (this copy knew): overwritten, not brought back.
+        let entry = try #require(try Incarnation.extract(local(mine, acked: 1), from: old))
         let result = try Incarnation.replay([entry], onto: [key: try entry.base.merging(hub)], as: new, after: 0)
         #expect(result.writes.compactMap(\.newDot).isEmpty)
         #expect(result.states.isEmpty)
+    }
+
+    @Test("a write the hub never acknowledged, under a dot its context names only because a twin used it elsewhere, is written again")
+    func vacuousContext() throws {
+        // The twin wrote counter 1 on another record, then counter 2 here: the hub's context
+        // for this record says old:2, so it "contains" old:1 without holding any write of it.
+        var hub = RecordState()
+        try hub.write(["source": .string("twin")], dot: Dot(replica: old, counter: 2), now: 20, author: "A")
+        try hub.write(["statement": .string("later")], dot: Dot(replica: other, counter: 1), now: 30, author: "B")
+        var mine = RecordState()
+        try mine.write(["statement": .string("mine")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        let entry = try #require(try Incarnation.extract(local(mine), from: old))
+        let result = try Incarnation.replay([entry], onto: [key: try entry.base.merging(hub)], as: new, after: 0)
+        let state = try #require(result.states[key])
+        #expect(Set(state.fields["statement"]!.map(\.value)) == [.string("mine"), .string("later")])
     }
 
     @Test("a field written anew after the journal was taken keeps the newer write")
