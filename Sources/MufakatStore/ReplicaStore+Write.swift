@@ -62,7 +62,14 @@ extension ReplicaStore {
         verb: String
     ) throws -> WriteOutcome {
         let (parsed, parseProblems) = schema.parse(assignments)
-        let existing = try db.fetchState(collection: schema.name, id: id)
+        var existing = try db.fetchState(collection: schema.name, id: id)
+        // Writes waiting in the journal (this replica took a new id and has not finished
+        // syncing): this write has seen them, and their values count for what is required.
+        let pending = try db.journalEntries(collection: schema.name, id: id)
+        if let pending {
+            let base = existing ?? RecordState()
+            existing = try RecordState(context: base.context.merging(pending.context), fields: base.fields)
+        }
         var state = existing ?? RecordState()
         var values = parsed
         if existing == nil || state.isDeleted {
@@ -73,6 +80,9 @@ extension ReplicaStore {
         if state.isDeleted { values[RecordState.deletedField] = .bool(false) }
 
         var document = state.document
+        for (name, entries) in pending?.fields ?? [:] where document[name] == nil && name != RecordState.deletedField {
+            if let value = entries.first?.value, !value.isNull { document[name] = value }
+        }
         for (name, value) in values where name != RecordState.deletedField {
             document[name] = value.isNull ? nil : value
         }

@@ -70,3 +70,23 @@ struct DurabilityAndCounterTests {
         #expect(try store.get("organizations", id: "iom").document["name"] == .string("IOM"))
     }
 }
+
+@Suite("Writing while a new id's journal waits")
+struct PendingJournalTests {
+    @Test("a sync cut after taking a new id: a put counts the waiting values, and replaces them without a conflict")
+    func putDuringJournal() async throws {
+        let store = try ReplicaStore.inMemory()
+        try store.put("positions", id: "gov:budget", [("stance", "Neutral"), ("statement", "v1")])
+        // The hub says it holds more of this id than this copy: a restored backup.
+        let start = try await store.beginSync(HubView(hubID: "h", sequence: 0, ledger: LedgerEntry(counter: 9, through: 9, push: "p9")))
+        guard case .replicaBehind = start.verdict else { Issue.record("not behind: \(start.verdict)"); return }
+        #expect(try await store.hasJournal())
+        // The sync is cut here; the person edits one field offline.
+        try store.put("positions", id: "gov:budget", [("statement", "v3")])
+        try await store.replayJournal()
+        let record = try store.get("positions", id: "gov:budget")
+        #expect(record.document["statement"] == .string("v3"))
+        #expect(record.document["stance"] == .string("Neutral"))
+        #expect(record.conflicts.isEmpty)
+    }
+}
