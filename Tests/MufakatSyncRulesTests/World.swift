@@ -202,38 +202,38 @@ struct World {
 
     /// `ReplicaStore.replayJournal`, with the checks' bookkeeping.
     mutating func replayJournal(_ device: Int, _ step: () throws -> Void) throws {
-                try step()
-                if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
-                    for entry in devices[device].journal {
-                        trace.append("  journal \(entry.key.id): \(entry.entries.map { "\($0.key)=\($0.value.value) \($0.value.dot)@\($0.value.time)" }) now \(devices[device].records[entry.key]?.state.fields.mapValues { $0.map { "\($0.value) \($0.dot)@\($0.time)" } } ?? [:]) ctx \(devices[device].records[entry.key]?.state.context.description ?? "-")")
-                    }
-                }
-                let writes = try devices[device].replay()
-                trace.append("  replayed on d\(device): \(writes.map { "\($0.key.id) \($0.oldDot)->\($0.newDot.map(String.init(describing:)) ?? "-") \($0.fields)" })")
-                for write in writes {
-                    if let newer = write.supersededBy, let state = devices[device].records[write.key]?.state,
-                        let time = state.fields.values.lazy.flatMap({ $0 }).first(where: { $0.dot == newer })?.time
-                    {
-                        // A field this write set was written anew on this replica since:
-                        // that later write replaces it, as the person meant.
-                        writeContext[Self.writeKey(newer, time), default: VersionVector()][write.oldDot.replica] =
-                            max(writeContext[Self.writeKey(newer, time)]?[write.oldDot.replica] ?? 0, write.oldDot.counter)
-                    }
-                    guard let newDot = write.newDot else { continue }
-                    counts.replayed += 1
-                    noteWrite(newDot, in: devices[device].records[write.key]!.state, key: write.key)
-                    // Written again, it replaces what it replaced when first made.
-                    if let time = devices[device].records[write.key]!.state.fields.values.lazy.flatMap({ $0 })
-                        .first(where: { $0.dot == newDot })?.time,
-                        let original = writeContext[Self.writeKey(write.oldDot, time)]
-                    {
-                        writeContext[Self.writeKey(newDot, time)]?.merge(original)
-                    }
-                    if let operation = operationOfDot[write.oldDot] {
-                        operationOfDot[newDot] = operation
-                        operations[operation].dots.insert(newDot)
-                    }
-                }
+        try step()
+        if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
+            for entry in devices[device].journal {
+                trace.append("  journal \(entry.key.id): \(entry.entries.map { "\($0.key)=\($0.value.value) \($0.value.dot)@\($0.value.time)" }) now \(devices[device].records[entry.key]?.state.fields.mapValues { $0.map { "\($0.value) \($0.dot)@\($0.time)" } } ?? [:]) ctx \(devices[device].records[entry.key]?.state.context.description ?? "-")")
+            }
+        }
+        let writes = try devices[device].replay()
+        trace.append("  replayed on d\(device): \(writes.map { "\($0.key.id) \($0.oldDot)->\($0.newDot.map(String.init(describing:)) ?? "-") \($0.fields)" })")
+        for write in writes {
+            if let newer = write.supersededBy, let state = devices[device].records[write.key]?.state,
+                let time = state.fields.values.lazy.flatMap({ $0 }).first(where: { $0.dot == newer })?.time
+            {
+                // A field this write set was written anew on this replica since:
+                // that later write replaces it, as the person meant.
+                writeContext[Self.writeKey(newer, time), default: VersionVector()][write.oldDot.replica] =
+                    max(writeContext[Self.writeKey(newer, time)]?[write.oldDot.replica] ?? 0, write.oldDot.counter)
+            }
+            guard let newDot = write.newDot else { continue }
+            counts.replayed += 1
+            noteWrite(newDot, in: devices[device].records[write.key]!.state, key: write.key)
+            // Written again, it replaces what it replaced when first made.
+            if let time = devices[device].records[write.key]!.state.fields.values.lazy.flatMap({ $0 })
+                .first(where: { $0.dot == newDot })?.time,
+                let original = writeContext[Self.writeKey(write.oldDot, time)]
+            {
+                writeContext[Self.writeKey(newDot, time)]?.merge(original)
+            }
+            if let operation = operationOfDot[write.oldDot] {
+                operationOfDot[newDot] = operation
+                operations[operation].dots.insert(newDot)
+            }
+        }
     }
 
     mutating func pushAll(_ device: Int, _ step: () throws -> Void) throws {
