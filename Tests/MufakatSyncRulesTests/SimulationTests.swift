@@ -5,7 +5,7 @@ import Testing
 
 /// Random schedules run through the pure sync rules (`Simulation.swift` mirrors the stores
 /// step by step). `MUFAKAT_SCHEDULES=N` runs more (default 1,000); `MUFAKAT_SEED=S` replays
-/// one and prints its trace.
+/// one and prints its trace; `MUFAKAT_SIM_LIST=1` prints every failing schedule.
 @Suite("Sync rules under cuts, crashes, restores, copies, rewinds, rebuilds and hostile pushes")
 struct SimulationTests {
     static func run(without: Set<String>) throws -> (counts: World.Counts, failures: [String]) {
@@ -51,6 +51,7 @@ struct SimulationTests {
             \(total.diverged) diverged pushes; lost \(total.lost), duplicated \(total.duplicated) \
             (plus \(total.twins) re-stamped twins: same value, time and author under two dots, shown once), failing schedules \(failures.count)
             """)
+        if environment["MUFAKAT_SIM_LIST"] != nil { print(failures.joined(separator: "\n")) }
         return (total, failures)
     }
 
