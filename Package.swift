@@ -55,6 +55,7 @@ let package = Package(
             name: "MufakatWire",
             dependencies: [
                 "MufakatCore",
+                "MufakatSync",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),

@@ -222,9 +222,7 @@ public struct SyncClient: Sendable {
                         }
                         guard let batch else { break }
                         let header = batch.header
-                        try await outbound.write(.push(
-                            Push(through: header.through, id: header.id, after: header.after, counter: header.counter),
-                            records: batch.records))
+                        try await outbound.write(.push(header, records: batch.records))
                         guard case .pushed(let pushed) = try await receive(.pushed) else { return }
                         guard pushed.through == header.through, pushed.id == header.id else {
                             throw SyncError(.protocolError, "the hub acknowledged push \(pushed.id) through \(pushed.through) for push \(header.id) through \(header.through)")

@@ -120,8 +120,7 @@ struct HubSession {
                         hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
                         push: ledger.push, served: ledger.served, reseed: configuration.reseed, limits: configuration.limits)))
                 case .applyPush(let push, let records, let peer):
-                    let header = PushHeader(through: push.through, id: push.id, after: push.after, counter: push.counter)
-                    switch try await store.applyPush(records, header: header, from: peer.replica, rules: PushRules(relay: configuration.reseed)) {
+                    switch try await store.applyPush(records, header: push, from: peer.replica, rules: PushRules(relay: configuration.reseed)) {
                     case .failure(let refusal):
                         if case .diverged = refusal {
                             try await fail(WireError(.diverged, refusal.message), outbound, &tally)

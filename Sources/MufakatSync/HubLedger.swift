@@ -28,15 +28,21 @@ public struct LedgerEntry: Hashable, Sendable, Codable {
     public static let empty = LedgerEntry()
 }
 
-/// The header of a push as the ledger sees it.
-public struct PushHeader: Hashable, Sendable {
-    /// The pusher's local sequence through which this batch completes its pushes.
+/// The header of a push — on the wire (`Push` in MufakatWire is this type) and in the ledger.
+/// The record lines follow it, in local-sequence order.
+public struct PushHeader: Hashable, Sendable, Codable {
+    /// The client's local sequence through which its pushes are complete with this batch.
+    /// The hub echoes it in `pushed`; the client then never needs to send anything up to it
+    /// again.
     public var through: UInt64
-    /// This push's id.
+    /// This push's id: 1–64 characters from `a-z0-9-` (Mufakat sends 16 hex digits).
     public var id: String
-    /// The id of the last push the pusher saw acknowledged (empty for its first).
+    /// The id of the last push of this replica id the client saw acknowledged ("" before
+    /// its first). The hub refuses a push that does not follow its own last one
+    /// (`diverged`): two copies of one replica can never both extend its history.
     public var after: String
-    /// The pusher's counter when it made the batch: no record may claim more of its own writes.
+    /// The client's counter: no record of the batch may claim writes of the client's own id
+    /// above it.
     public var counter: UInt64
 
     public init(through: UInt64, id: String, after: String, counter: UInt64) {

@@ -1,27 +1,8 @@
-/// Client to hub: a batch of record states the client wrote, in local-sequence order.
-/// The record lines follow the header.
-public struct Push: Hashable, Sendable, Codable {
-    /// The client's local sequence through which its pushes are complete with this batch.
-    /// The hub echoes it in `pushed`; the client then never needs to send anything up to it
-    /// again.
-    public var through: UInt64
-    /// This push's id: 1–64 characters from `a-z0-9-` (Mufakat sends 16 hex digits).
-    public var id: String
-    /// The id of the last push of this replica id the client saw acknowledged ("" before
-    /// its first). The hub refuses a push that does not follow its own last one
-    /// (`diverged`): two copies of one replica can never both extend its history.
-    public var after: String
-    /// The client's counter: no record of the batch may claim writes of the client's own id
-    /// above it.
-    public var counter: UInt64
+import MufakatSync
 
-    public init(through: UInt64, id: String, after: String, counter: UInt64) {
-        self.through = through
-        self.id = id
-        self.after = after
-        self.counter = counter
-    }
-}
+/// Client to hub: a batch of record states the client wrote, in local-sequence order; the
+/// record lines follow the header. The header is the sync rules' own ``PushHeader``.
+public typealias Push = PushHeader
 
 /// Hub to client: the batch was merged and stored (one transaction, on disk), except the
 /// records listed as rejected.
