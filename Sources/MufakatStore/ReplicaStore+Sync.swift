@@ -365,10 +365,7 @@ extension ReplicaStore {
 
     /// Local changes not yet acknowledged by the hub, and records waiting to be sent again.
     public func pendingCount() throws -> Int {
-        try writer.read { db in
-            try Self.pendingCount(db, after: Self.requireMetadata(db).pushedThrough)
-                + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0)
-        }
+        try writer.read { db in try Self.totalPending(db) }
     }
 
     /// Merges a pulled batch and stores the new checkpoint in the same transaction: a
@@ -429,14 +426,17 @@ extension ReplicaStore {
     }
 
     public func countPending() async throws -> Int {
-        try await writer.read { db in
-            try Self.pendingCount(db, after: Self.requireMetadata(db).pushedThrough)
-                + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0)
-        }
+        try await writer.read { db in try Self.totalPending(db) }
     }
 
     public func loadRejections() async throws -> [PendingRejection] {
         try await writer.read { db in try Self.pendingRejections(db) }
+    }
+
+    /// Local changes not yet acknowledged, plus records waiting to be sent again.
+    static func totalPending(_ db: Database) throws -> Int {
+        try pendingCount(db, after: requireMetadata(db).pushedThrough)
+            + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0)
     }
 
     /// The keys of the resend list, oldest first.
