@@ -133,6 +133,12 @@ extension ReplicaProgress {
         return Array((pushHistory + [lastPush]).suffix(Self.historyLength))
     }
 
+    /// Whether `push` is one this copy made: its last acknowledged push, one before it, or
+    /// the one in flight.
+    func madeOrSaw(_ push: String) -> Bool {
+        push == lastPush || pushHistory.contains(push) || inflight?.id == push
+    }
+
     /// Compares this replica's progress with the hub's ledger for it. Pure: the caller
     /// persists whatever the verdict asks for.
     public func evaluate(_ hub: HubView) -> WelcomeVerdict {
@@ -144,6 +150,15 @@ extension ReplicaProgress {
             return .replicaBehind(.reusedDot)
         }
         if !hubID.isEmpty, hub.hubID != hubID {
+            // A rebuilt hub knows this id only from pushes since the rebuild: from this copy,
+            // from a twin copy of its folder (then this copy is behind), or from relayers
+            // holding its writes (a counter above this copy's: this copy is a restored one).
+            if ledger.counter > counter {
+                return .replicaBehind(.counterBehind(hub: ledger.counter, local: counter))
+            }
+            if !ledger.push.isEmpty, !madeOrSaw(ledger.push) {
+                return .replicaBehind(.otherPushes(hubThrough: ledger.through, acknowledged: pushedThrough))
+            }
             return .hubBehind(.otherHub(was: hubID))
         }
         if ledger.counter > counter {
@@ -155,7 +170,9 @@ extension ReplicaProgress {
             if let inflight, inflight.id == ledger.push, inflight.through == ledger.through, !ledger.push.isEmpty {
                 return .acknowledgementLost(inflight)
             }
-            if ledger.through < pushedThrough || (ledger.push.isEmpty && !lastPush.isEmpty) || pushHistory.contains(ledger.push) {
+            // A hub that remembers an earlier push of this copy, or none, was rewound; one
+            // that remembers a push this copy never made saw a twin of it.
+            if ledger.push.isEmpty ? !lastPush.isEmpty : pushHistory.contains(ledger.push) {
                 return .hubBehind(.lostPushes(hubThrough: ledger.through, acknowledged: pushedThrough))
             }
             return .replicaBehind(.otherPushes(hubThrough: ledger.through, acknowledged: pushedThrough))
