@@ -133,7 +133,9 @@ public struct SyncClient: Sendable {
                 }
                 let start = try await store.beginSync(HubView(
                     hubID: welcome.hub, sequence: welcome.seq,
-                    ledger: LedgerEntry(counter: welcome.counter, through: welcome.through, push: welcome.push, served: welcome.served)))
+                    ledger: LedgerEntry(
+                        counter: welcome.counter, through: welcome.through, push: welcome.push, served: welcome.served,
+                        recent: welcome.recent ?? [])))
                 summary.replica = start.replica.rawValue
                 switch start.verdict {
                 case .replicaBehind(let reason):

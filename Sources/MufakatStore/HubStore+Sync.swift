@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import MufakatCore
 import MufakatSync
@@ -36,23 +37,30 @@ extension HubStore {
 
     static func ledger(_ db: Database, replica: String) throws -> LedgerEntry {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT counter, through, push, served FROM ledger WHERE replica = ?", arguments: [replica])
+            db, sql: "SELECT counter, through, push, served, recent FROM ledger WHERE replica = ?", arguments: [replica])
         else { return .empty }
+        let recent: [PushMark]
+        do {
+            recent = try JSONDecoder().decode([PushMark].self, from: Data((row["recent"] as String).utf8))
+        } catch {
+            throw MufakatError(.corruption, "the hub's ledger of replica \(replica) holds an unreadable push history: \(error)")
+        }
         return LedgerEntry(
             counter: UInt64(bitPattern: row["counter"] as Int64), through: UInt64(bitPattern: row["through"] as Int64),
-            push: row["push"], served: UInt64(bitPattern: row["served"] as Int64))
+            push: row["push"], served: UInt64(bitPattern: row["served"] as Int64), recent: recent)
     }
 
     static func saveLedger(_ db: Database, replica: String, _ entry: LedgerEntry) throws {
+        let recent = String(decoding: try JSONEncoder().encode(entry.recent), as: UTF8.self)
         try db.execute(
             sql: """
-                INSERT INTO ledger (replica, counter, through, push, served) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO ledger (replica, counter, through, push, served, recent) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (replica) DO UPDATE SET counter = excluded.counter, through = excluded.through,
-                    push = excluded.push, served = excluded.served
+                    push = excluded.push, served = excluded.served, recent = excluded.recent
                 """,
             arguments: [
                 replica, Int64(bitPattern: entry.counter), Int64(bitPattern: entry.through), entry.push,
-                Int64(bitPattern: entry.served),
+                Int64(bitPattern: entry.served), recent,
             ])
     }
 

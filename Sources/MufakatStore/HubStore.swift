@@ -54,6 +54,11 @@ public final class HubStore: Sendable {
                 INSERT INTO ledger (replica, counter) SELECT replica, counter FROM replicas WHERE counter > 0;
                 """)
         }
+        migrator.registerMigration("hub-v2-ledger-recent") { db in
+            // The last acknowledged pushes of each replica id, as JSON `[{"push", "through"}]`
+            // (see LedgerEntry.recent).
+            try db.execute(sql: "ALTER TABLE ledger ADD COLUMN recent TEXT NOT NULL DEFAULT '[]'")
+        }
         try migrator.migrate(writer)
         // An acknowledged push must survive a power cut: the writer syncs every commit to
         // disk. GRDB sets `synchronous = NORMAL` on WAL connections after prepareDatabase,

@@ -97,7 +97,8 @@ extension ReplicaStore {
                 try db.execute(sql: "UPDATE records SET acked = 0")
             case .replicaBehind:
                 start.previousReplica = metadata.replica
-                start.journaled = try Self.incarnate(db, &metadata)
+                start.journaled = try Self.incarnate(
+                    db, &metadata, sharedThrough: Self.progress(metadata).sharedThrough(hub.ledger))
                 start.replica = metadata.replica
             }
             metadata.inflightPush = ""
@@ -114,15 +115,22 @@ extension ReplicaStore {
         try await writer.write { db in
             var metadata = try Self.requireMetadata(db)
             let old = metadata.replica
-            let journaled = try Self.incarnate(db, &metadata)
+            let journaled = try Self.incarnate(db, &metadata, sharedThrough: 0)
             try metadata.save(db)
             return SyncStart(verdict: .replicaBehind(.reusedDot), replica: metadata.replica, previousReplica: old, journaled: journaled)
         }
     }
 
-    /// Takes a new replica id: moves each record's writes of the old id into the journal, and starts the new id's progress from zero. Returns
-    /// how many records were journaled.
-    static func incarnate(_ db: Database, _ metadata: inout ReplicaMetadata, forgetting: Bool = true) throws -> Int {
+    /// Takes a new replica id: moves each record's writes of the old id into the journal, and
+    /// starts the new id's progress from zero. Returns how many records were journaled.
+    ///
+    /// `sharedThrough` (``ReplicaProgress/sharedThrough(_:)``): how far the hub's history of
+    /// the old id is this copy's own. A journaled write counts as acknowledged (and so, if
+    /// the hub no longer holds it, as overwritten there) only up to it: above, what the
+    /// hub saw under that dot may be a twin's write.
+    static func incarnate(
+        _ db: Database, _ metadata: inout ReplicaMetadata, forgetting: Bool = true, sharedThrough: UInt64 = .max
+    ) throws -> Int {
         let old = metadata.replica
         var journaled = 0
         let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq, acked FROM records WHERE seq > 0")
@@ -130,7 +138,8 @@ extension ReplicaStore {
             let record = LocalRecord(
                 collection: row["collection"], id: row["id"], state: try RecordState(json: row["state"]),
                 seq: UInt64(bitPattern: row["seq"] as Int64), acked: UInt64(bitPattern: row["acked"] as Int64))
-            guard let entry = try Incarnation.extract(record, from: old, forgetting: forgetting) else { continue }
+            guard var entry = try Incarnation.extract(record, from: old, forgetting: forgetting) else { continue }
+            entry.acked = min(entry.acked, sharedThrough)
             journaled += 1
             // The taken entries, stored as a state whose context is what the record had seen.
             let taken = try RecordState(context: entry.seen, fields: entry.entries.mapValues { [$0] })
@@ -395,7 +404,7 @@ extension ReplicaStore {
                     case .ownDotReused:
                         // Another copy of this folder wrote under this id: take a new one now
                         // and pull everything again under it (the client reconnects).
-                        _ = try Self.incarnate(db, &metadata)
+                        _ = try Self.incarnate(db, &metadata, sharedThrough: 0)
                         try metadata.save(db)
                         outcome.newIdentity = true
                         return outcome

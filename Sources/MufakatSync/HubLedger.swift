@@ -17,15 +17,35 @@ public struct LedgerEntry: Hashable, Sendable, Codable {
     /// The highest `changes.through` served to this replica id: its checkpoint can never be
     /// beyond it.
     public var served: UInt64
+    /// The last acknowledged pushes of this replica id, oldest first, at most
+    /// ``recentLength``, the last being `push`: a copy that finds a push it did not make at
+    /// the end finds here the last one it did, and so how far the hub's history of the id is
+    /// its own.
+    public var recent: [PushMark]
+    public static let recentLength = 32
 
-    public init(counter: UInt64 = 0, through: UInt64 = 0, push: String = "", served: UInt64 = 0) {
+    public init(counter: UInt64 = 0, through: UInt64 = 0, push: String = "", served: UInt64 = 0, recent: [PushMark] = []) {
         self.counter = counter
         self.through = through
         self.push = push
         self.served = served
+        self.recent = recent
     }
 
     public static let empty = LedgerEntry()
+}
+
+/// One acknowledged push in a ledger's recent history.
+public struct PushMark: Hashable, Sendable, Codable {
+    /// The push id.
+    public var push: String
+    /// Its `through`: the pusher's local sequence through which its pushes were complete.
+    public var through: UInt64
+
+    public init(push: String, through: UInt64) {
+        self.push = push
+        self.through = through
+    }
 }
 
 /// The header of a push — on the wire (`Push` in MufakatWire is this type) and in the ledger.
@@ -92,6 +112,7 @@ extension LedgerEntry {
         next.through = max(through, header.through)
         next.push = header.id
         next.counter = max(counter, header.counter)
+        next.recent = Array((recent + [PushMark(push: header.id, through: header.through)]).suffix(Self.recentLength))
         return next
     }
 }

@@ -19,7 +19,7 @@ public struct ReplicaProgress: Hashable, Sendable {
     /// Ids of earlier acknowledged pushes, oldest first (at most ``historyLength``): a hub
     /// whose last push from this id is one of them was restored from an older copy.
     public var pushHistory: [String] = []
-    public static let historyLength = 32
+    public static let historyLength = 1_000
 
     /// The hub refused a push of this replica as `corruption`: one of its dots names another
     /// write there — a copy of this folder used the same id.
@@ -137,6 +137,19 @@ extension ReplicaProgress {
     /// the one in flight.
     func madeOrSaw(_ push: String) -> Bool {
         push == lastPush || pushHistory.contains(push) || inflight?.id == push
+    }
+
+    /// How far the hub's history of this id is this copy's own: the `through` of the latest
+    /// push in the hub's recent history that this copy made; 0 when none is (a twin's or a
+    /// rebuilt hub's history, or one longer than the hub keeps).
+    ///
+    /// A copy that takes a new id trusts the hub's record of its writes only up to there:
+    /// above it, a write of its old id that the hub's context claims may be a twin's write
+    /// under the same dot, so one it no longer finds there is written again, not taken as
+    /// overwritten.
+    public func sharedThrough(_ ledger: LedgerEntry) -> UInt64 {
+        if !ledger.push.isEmpty, ledger.push == lastPush, ledger.recent.isEmpty { return min(pushedThrough, ledger.through) }
+        return ledger.recent.last { madeOrSaw($0.push) }?.through ?? 0
     }
 
     /// Compares this replica's progress with the hub's ledger for it. Pure: the caller

@@ -20,6 +20,25 @@ struct DurabilityAndCounterTests {
         #expect(try replica.writerSynchronous() == 2)
     }
 
+    @Test("the hub keeps each replica id's last pushes in its ledger, across a restart")
+    func ledgerHistory() async throws {
+        let directory = try TemporaryDirectory("mufakat-ledger")
+        let replica = try ReplicaID("aaaa")
+        var after = ""
+        do {
+            let hub = try HubStore.open(directory: directory.path("hub"))
+            for n in 1...3 {
+                let header = PushHeader(through: UInt64(n), id: "p\(n)", after: after, counter: UInt64(n))
+                _ = try await hub.applyPush([], header: header, from: replica).get()
+                after = header.id
+            }
+        }
+        let reopened = try HubStore.open(directory: directory.path("hub"))
+        let ledger = try await reopened.ledger(for: replica.rawValue)
+        #expect(ledger.push == "p3")
+        #expect(ledger.recent == [PushMark(push: "p1", through: 1), PushMark(push: "p2", through: 2), PushMark(push: "p3", through: 3)])
+    }
+
     @Test("a put at counter 2^63 − 2 uses the next counter; at 2^63 − 1, 2^63 and 2^64 − 1 it takes a new id, keeping every value", arguments: [
         Counters.maxCounter - 1, Counters.maxCounter, Counters.maxCounter + 1, UInt64.max,
     ])

@@ -132,7 +132,7 @@ extension SimReplica {
             relayedHub = ""
             for key in records.keys { records[key]!.acked = 0 }
         case .replicaBehind:
-            try incarnate(newID)
+            try incarnate(newID, sharedThrough: progress.sharedThrough(view.ledger))
         }
         progress.inflight = nil
         progress.hubID = view.hubID
@@ -140,10 +140,11 @@ extension SimReplica {
     }
 
     /// `ReplicaStore.incarnate`.
-    mutating func incarnate(_ newID: ReplicaID) throws {
+    mutating func incarnate(_ newID: ReplicaID, sharedThrough: UInt64) throws {
         let old = progress.replica
         for (key, record) in records where record.seq > 0 {
-            guard let entry = try Incarnation.extract(record, from: old) else { continue }
+            guard var entry = try Incarnation.extract(record, from: old) else { continue }
+            entry.acked = min(entry.acked, sharedThrough)
             journal.removeAll { $0.key == key }
             journal.append(entry)
             if entry.base.fields.isEmpty { records[key] = nil } else { records[key]!.state = entry.base }
@@ -186,7 +187,7 @@ extension SimReplica {
                 let merged: RecordState
                 switch try Incarnation.mergePulled(local.state, record.state, key: key, own: progress.replica) {
                 case .ownDotReused:
-                    try incarnate(newID)
+                    try incarnate(newID, sharedThrough: 0)
                     return false
                 case .merged(let state, let orphans):
                     merged = state

@@ -8,6 +8,9 @@ import Testing
 /// one and prints its trace; `MUFAKAT_SIM_LIST=1` prints every failing schedule.
 @Suite("Sync rules under cuts, crashes, restores, copies, rewinds, rebuilds and hostile pushes")
 struct SimulationTests {
+    /// One schedule replayed by `MUFAKAT_SEED`: it need not hold every kind of event.
+    static var replaying: Bool { ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil }
+
     static func run(without: Set<String>) throws -> (counts: World.Counts, failures: [String]) {
         let environment = ProcessInfo.processInfo.environment
         let count = Int(environment["MUFAKAT_SCHEDULES"] ?? "") ?? 1_000
@@ -59,35 +62,35 @@ struct SimulationTests {
     func cutsAndHostilePushes() throws {
         let (counts, failures) = try Self.run(without: ["hub", "restore", "copy"])
         #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
-        #expect(counts.cuts > 0 && counts.hostile > 0)
+        #expect(Self.replaying || counts.cuts > 0 && counts.hostile > 0)
     }
 
     @Test("… with replicas restored from any earlier snapshot")
     func restores() throws {
         let (counts, failures) = try Self.run(without: ["hub", "copy"])
         #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
-        #expect(counts.restores > 0 && counts.incarnations > 0 && counts.replayed > 0)
+        #expect(Self.replaying || counts.restores > 0 && counts.incarnations > 0 && counts.replayed > 0)
     }
 
     @Test("… with the hub restored from any earlier snapshot or rebuilt empty, then re-seeded")
     func hubRewindsAndRebuilds() throws {
         let (counts, failures) = try Self.run(without: ["restore", "copy"])
         #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
-        #expect(counts.rewinds > 0 && counts.rebuilds > 0 && counts.hubBehind > 0)
+        #expect(Self.replaying || counts.rewinds > 0 && counts.rebuilds > 0 && counts.hubBehind > 0)
     }
 
     @Test("… with replica folders copied and used side by side")
     func copies() throws {
         let (counts, failures) = try Self.run(without: ["hub", "restore"])
         #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
-        #expect(counts.copies > 0 && counts.incarnations > 0)
+        #expect(Self.replaying || counts.copies > 0 && counts.incarnations > 0)
     }
 
     @Test("… with replicas restored and copied, in any combination")
     func restoresAndCopies() throws {
         let (counts, failures) = try Self.run(without: ["hub"])
         #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
-        #expect(counts.restores > 0 && counts.copies > 0)
+        #expect(Self.replaying || counts.restores > 0 && counts.copies > 0)
     }
 
     /// A replica failure and a hub failure in one schedule (a copy synced to a hub that was
@@ -97,7 +100,7 @@ struct SimulationTests {
     @Test("… with every kind of failure mixed, replicas' and the hub's together")
     func everyFailure() throws {
         let (counts, failures) = try Self.run(without: [])
-        #expect(counts.restores > 0 && counts.copies > 0 && counts.rewinds > 0 && counts.rebuilds > 0)
+        #expect(Self.replaying || counts.restores > 0 && counts.copies > 0 && counts.rewinds > 0 && counts.rebuilds > 0)
         withKnownIssue("issue 11 is open: some schedules with a replica failure and a hub failure together still lose a write or do not converge", isIntermittent: true) {
             #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
         }

@@ -1,3 +1,5 @@
+import MufakatSync
+
 /// The first message of a session, client to hub: who is connecting and with what token.
 public struct Hello: Hashable, Sendable, Codable {
     /// The protocol version the client speaks (``WireProtocol/version``).
@@ -34,6 +36,10 @@ public struct Welcome: Hashable, Sendable, Codable {
     public var push: String
     /// The highest `changes.through` the hub served this replica id.
     public var served: UInt64
+    /// The last pushes the hub acknowledged from this replica id, oldest first (at most 32,
+    /// the last being `push`). A copy that finds a push it did not make in `push` looks here
+    /// for the last one it did. Absent from a hub that keeps no history: read as empty.
+    public var recent: [PushMark]?
     /// Whether the hub runs in re-seed mode: replicas then push every record they hold,
     /// other replicas' writes included, to refill it.
     public var reseed: Bool
@@ -42,8 +48,9 @@ public struct Welcome: Hashable, Sendable, Codable {
 
     public init(
         version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, through: UInt64 = 0,
-        push: String = "", served: UInt64 = 0, reseed: Bool = false, limits: WireLimits
+        push: String = "", served: UInt64 = 0, recent: [PushMark]? = nil, reseed: Bool = false, limits: WireLimits
     ) {
+        self.recent = recent
         self.version = version
         self.hub = hub
         self.seq = seq
