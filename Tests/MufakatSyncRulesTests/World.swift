@@ -273,6 +273,15 @@ struct World {
         var refused: Set<RecordKey> = []
         var corruption = false
         for (record, result) in zip(batch, results) {
+            if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
+                let verdict: String
+                switch result.admission {
+                case .store: verdict = "stored"
+                case .unchanged: verdict = "unchanged"
+                case .reject(let rejection): verdict = "refused \(rejection.code.rawValue)"
+                }
+                trace.append("    push d\(device) \(record.id) \(verdict): \(record.canonicalJSON)")
+            }
             switch result.admission {
             case .reject(let rejection):
                 refused.insert(result.key)
