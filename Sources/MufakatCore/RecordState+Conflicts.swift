@@ -18,12 +18,25 @@ public struct FieldConflict: Hashable, Sendable {
 }
 
 extension RecordState {
-    /// Whether a person needs to look at this record: some field holds several entries,
-    /// or the record is deleted yet still holds a value (an edit made concurrently with
-    /// the delete).
+    /// Whether a person needs to look at this record: some field holds several entries
+    /// that disagree, or the record is deleted while a field holds a value the delete did
+    /// not see (an edit made concurrently with the delete).
     public var isConflicted: Bool {
         if fields.values.contains(where: { $0.count > 1 && !Self.allEqual($0) }) { return true }
-        return isDeleted && fields.contains { $0.key != Self.deletedField && $0.value.contains { !$0.value.isNull } }
+        return isDeleted && !editsBesideDeletion.isEmpty
+    }
+
+    /// In a deleted record, the fields holding a value the delete did not write: edits
+    /// concurrent with it. (A delete writes every field it saw, so an entry under another
+    /// dot is one it did not see.)
+    var editsBesideDeletion: [String] {
+        let deletions = deletionDots
+        return fields.compactMap { name, entries in
+            guard name != Self.deletedField,
+                entries.contains(where: { !deletions.contains($0.dot) && !$0.value.isNull })
+            else { return nil }
+            return name
+        }
     }
 
     /// Whether concurrent entries agree: two people who typed the same value did not
@@ -35,38 +48,48 @@ extension RecordState {
     /// Every conflicted field with all its candidates, sorted by field name. Fields whose
     /// concurrent entries all hold the same value are not listed: nobody disagreed.
     ///
-    /// A field edited on one replica while another deleted the record shows two candidates:
-    /// the edit and the deletion (``FieldConflict/Candidate/isDeletion``).
+    /// In a deleted record, a field edited on one replica while another deleted the record
+    /// shows the edit and the deletion (``FieldConflict/Candidate/isDeletion``; its value is
+    /// what the field held when it was deleted, or null). Two people choosing differently at
+    /// once between "deleted" and "kept" show as a conflict in `_deleted`.
     public var conflicts: [FieldConflict] {
-        let deletionDots = Set((fields[Self.deletedField] ?? []).filter { $0.value == .bool(true) }.map(\.dot))
         let deleted = isDeleted
+        let deletions = deleted ? deletionDots : []
         let deletion = deleted ? fields[Self.deletedField].map(displayEntry(of:)) : nil
         var result: [FieldConflict] = []
         for (name, entries) in fields {
             var candidates = entries.map {
                 FieldConflict.Candidate(
                     value: $0.value, author: $0.author, dot: $0.dot, time: $0.time,
-                    isDeletion: name != Self.deletedField && $0.value.isNull && deletionDots.contains($0.dot))
+                    isDeletion: name != Self.deletedField && deletions.contains($0.dot))
             }
-            if candidates.count == 1, name != Self.deletedField, deleted, !entries[0].value.isNull,
-                let deletion
+            // A field the delete never wrote (empty when the record was deleted), written
+            // concurrently: the edit against the deletion.
+            if name != Self.deletedField, let deletion, !candidates.contains(where: \.isDeletion),
+                candidates.contains(where: { !$0.value.isNull })
             {
                 candidates.append(.init(
                     value: .null, author: deletion.author, dot: deletion.dot, time: deletion.time,
                     isDeletion: true))
             }
-            guard candidates.count > 1, Set(candidates.map(\.value)).count > 1 else { continue }
+            guard candidates.count > 1 else { continue }
+            let edits = candidates.filter { !$0.isDeletion }
+            // Only deletions, or only agreeing values: nobody to ask.
+            if edits.isEmpty || (edits.count == candidates.count && Set(candidates.map(\.value)).count == 1) { continue }
+            if deleted, name != Self.deletedField, edits.allSatisfy({ $0.value.isNull }) { continue }
             candidates.sort { FieldEntry.displays($0.time, $0.dot, over: $1.time, $1.dot) }
             // One write held under two dots — re-stamped by a restored copy while another
             // replica relayed the original — is one candidate: same value, time and author.
             var shown: [FieldConflict.Candidate] = []
+            // Concurrent deletes that kept the same value are one "record deleted".
             for candidate in candidates where !shown.contains(where: {
-                $0.value == candidate.value && $0.time == candidate.time && $0.author == candidate.author
+                $0.value == candidate.value && $0.isDeletion == candidate.isDeletion
+                    && (candidate.isDeletion || ($0.time == candidate.time && $0.author == candidate.author))
             }) {
                 shown.append(candidate)
             }
-            candidates = shown
-            result.append(FieldConflict(field: name, candidates: candidates))
+            guard shown.count > 1 else { continue }
+            result.append(FieldConflict(field: name, candidates: shown))
         }
         return result.sorted { $0.field < $1.field }
     }
@@ -74,9 +97,27 @@ extension RecordState {
     /// The values a resolve of `field` to `value` writes.
     ///
     /// A resolve is an ordinary write: having seen every candidate, it replaces them all on
-    /// every replica once merged. Choosing a value for a deleted record brings the record
-    /// back, as any `put` on a deleted record does.
-    public func resolutionValues(field: String, value: FieldValue) -> [String: FieldValue] {
+    /// every replica once merged.
+    ///
+    /// - Choosing a value for a deleted record brings the record back whole (its other
+    ///   fields kept what they held), as any `put` on a deleted record does.
+    /// - Choosing the deletion (`deleting`) deletes the record again, as a whole (see
+    ///   ``deletionValues``); every field where the deletion stands against an edit takes
+    ///   the deletion's value.
+    ///   Someone keeping the edit at the same time elsewhere writes `_deleted = false`: the
+    ///   two choices then show as a conflict in `_deleted`, with who made each.
+    /// - Choosing in `_deleted` itself: `true` deletes again as above, `false` keeps the
+    ///   record.
+    public func resolutionValues(field: String, value: FieldValue, deleting: Bool = false) -> [String: FieldValue] {
+        if deleting || (field == Self.deletedField && value == .bool(true)) {
+            // A delete again, as a whole: every field written again under its dot.
+            var values = deletionValues
+            for conflict in conflicts where conflict.field != Self.deletedField {
+                if let deletion = conflict.candidates.first(where: \.isDeletion) { values[conflict.field] = deletion.value }
+            }
+            if field != Self.deletedField, values[field] == nil { values[field] = value }
+            return values
+        }
         var values = [field: value]
         if field != Self.deletedField, isDeleted, !value.isNull {
             values[Self.deletedField] = .bool(false)

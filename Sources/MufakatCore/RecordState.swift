@@ -101,13 +101,17 @@ public struct RecordState: Hashable, Sendable {
         }
     }
 
-    /// The values a delete writes: `_deleted = true` and `null` for every field that
-    /// currently holds a value, so an edit made concurrently elsewhere survives beside the
-    /// null and shows as a conflict instead of vanishing.
+    /// The values a delete writes: `_deleted = true`, and every other field's display value
+    /// written again under the delete's dot.
+    ///
+    /// The record keeps what it held (the key fields included), so restoring it, or keeping
+    /// an edit that raced the delete, brings it back whole. An edit made concurrently
+    /// elsewhere stands beside the delete's entry in that field and shows as a conflict
+    /// ("record deleted" against the edit) instead of vanishing.
     public var deletionValues: [String: FieldValue] {
         var values: [String: FieldValue] = [Self.deletedField: .bool(true)]
         for (name, entries) in fields where name != Self.deletedField {
-            if entries.contains(where: { !$0.value.isNull }) { values[name] = .null }
+            values[name] = displayEntry(of: entries).value
         }
         return values
     }
@@ -115,6 +119,12 @@ public struct RecordState: Hashable, Sendable {
     /// Deletes the record as one write operation (see ``deletionValues``).
     public mutating func delete(dot: Dot, now: Int64, author: String) throws(MufakatError) {
         try write(deletionValues, dot: dot, now: now, author: author)
+    }
+
+    /// The dots of the writes that deleted the record, as it stands: the `_deleted = true`
+    /// entries (several after concurrent deletes).
+    public var deletionDots: Set<Dot> {
+        Set((fields[Self.deletedField] ?? []).filter { $0.value == .bool(true) }.map(\.dot))
     }
 
     /// The entry that shows when a field has several: greatest `(time, replica)`.

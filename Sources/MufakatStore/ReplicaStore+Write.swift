@@ -104,8 +104,9 @@ extension ReplicaStore {
         return WriteOutcome(collection: schema.name, id: id, action: existing == nil ? "created" : "updated", warnings: warnings)
     }
 
-    /// Deletes a record (a write of `_deleted` and nulls: an edit made elsewhere at the same
-    /// time survives as a conflict).
+    /// Deletes a record: a write of `_deleted = true` that also writes every field's value
+    /// again, so the record keeps what it held (``restore(_:id:)`` brings it back whole) and
+    /// an edit made elsewhere at the same time survives as a conflict.
     @discardableResult
     public func delete(_ collection: String, id: String) throws -> WriteOutcome {
         let schema = try Catalogue.collection(named: collection)
@@ -122,6 +123,39 @@ extension ReplicaStore {
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "deleted", warnings: [])
+        }
+    }
+
+    /// Brings a deleted record back with the values it held when it was deleted: a write of
+    /// `_deleted = false`. Fields where an edit raced the delete stay conflicted (the value
+    /// before the delete against the edit) until someone resolves them.
+    @discardableResult
+    public func restore(_ collection: String, id: String) throws -> WriteOutcome {
+        let schema = try Catalogue.collection(named: collection)
+        return try writer.write { db in
+            guard var state = try db.fetchState(collection: schema.name, id: id) else {
+                throw MufakatError(.notFound, "restore \(schema.name) \(id): no such record on this replica", value: id)
+            }
+            guard state.isDeleted else {
+                return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: ["not deleted"])
+            }
+            // A record deleted by an older version (which wrote nulls) may lack required
+            // fields: say which, and how to give them, instead of reviving a record nobody
+            // can use.
+            var document = state.document
+            for (key, value) in schema.keyValues(fromID: id) where document[key] == nil { document[key] = value }
+            let problems = schema.problems(in: document)
+            guard problems.isEmpty else {
+                throw MufakatError(
+                    problems: problems,
+                    context: "restore \(schema.name) \(id): nothing was written; give the missing values with 'mufakat put \(schema.name) \(id) field=value', which also restores it")
+            }
+            let dots = try DotAllocator(db)
+            let dot = try dots.next(after: state)
+            try state.write([RecordState.deletedField: .bool(false)], dot: dot, now: clock(), author: dots.author)
+            try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+            try dots.save(db)
+            return WriteOutcome(collection: schema.name, id: id, action: "restored", warnings: [])
         }
     }
 
@@ -153,6 +187,7 @@ extension ReplicaStore {
                     value: field)
             }
             let value: FieldValue
+            var deleting = false
             switch resolution {
             case .pick(let number):
                 guard (1...conflict.candidates.count).contains(number) else {
@@ -162,6 +197,7 @@ extension ReplicaStore {
                         value: String(number))
                 }
                 value = conflict.candidates[number - 1].value
+                deleting = conflict.candidates[number - 1].isDeletion
             case .value(let raw):
                 let spec = field == RecordState.deletedField ? nil : schema.field(named: field)
                 if let spec {
@@ -180,7 +216,8 @@ extension ReplicaStore {
             }
             let dots = try DotAllocator(db)
             let dot = try dots.next(after: state)
-            try state.write(state.resolutionValues(field: field, value: value), dot: dot, now: clock(), author: dots.author)
+            try state.write(
+                state.resolutionValues(field: field, value: value, deleting: deleting), dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: [])

@@ -48,7 +48,11 @@ private struct History {
         case 5:
             guard let state = replicas[r].states[key], let conflict = state.conflicts.first else { return }
             let pick = conflict.candidates[detail % conflict.candidates.count]
-            try replicas[r].resolve(key, field: conflict.field, to: pick.value)
+            try replicas[r].resolve(key, field: conflict.field, to: pick.value, deleting: pick.isDeletion)
+            record(replica: r, key: key)
+        case 6:
+            guard replicas[r].states[key]?.isDeleted == true else { return }
+            try replicas[r].restore(key)
             record(replica: r, key: key)
         default:
             let other = (r + 1 + detail % max(1, n - 1)) % n
@@ -153,6 +157,24 @@ struct RecordStatePropertyTests {
                 let kept = entries.contains { $0.dot == write.dot }
                 let replaced = entries.contains { run.seenByWrite[$0.dot]?.contains(write.dot) == true && $0.dot != write.dot }
                 #expect(kept || replaced, "write \(write.dot) to \(write.key).\(write.field) vanished")
+            }
+        }
+    }
+
+    @Test("deleting any record and restoring it gives back what it showed — 1,000 cases")
+    func deleteThenRestore() async {
+        await propertyCheck(count: 1_000, input: replicaCounts, steps, skews) { count, history, skew in
+            var run = History(replicaCount: count, clockSkews: skew)
+            for step in history { try run.run(step) }
+            for var replica in run.replicas {
+                for (key, state) in replica.states where !state.isDeleted {
+                    try replica.delete(key)
+                    #expect(replica.states[key]!.isDeleted)
+                    #expect(!replica.states[key]!.isConflicted)
+                    try replica.restore(key)
+                    #expect(!replica.states[key]!.isDeleted)
+                    #expect(replica.states[key]!.document == state.document)
+                }
             }
         }
     }

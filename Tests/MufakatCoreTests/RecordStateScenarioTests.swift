@@ -65,9 +65,11 @@ struct RecordStateScenarioTests {
         #expect(state.isConflicted)
         let conflict = try #require(state.conflicts.first { $0.field == "stance" })
         #expect(conflict.candidates.contains { $0.value == .string("ActiveSupport") && !$0.isDeletion })
-        #expect(conflict.candidates.contains { $0.value == .null && $0.isDeletion })
-        // The statement nobody edited concurrently is simply gone.
+        // The deletion candidate holds what the field held when it was deleted.
+        #expect(conflict.candidates.contains { $0.value == .string("Neutral") && $0.isDeletion })
+        // The statement nobody edited concurrently is no conflict, and is kept.
         #expect(!state.conflicts.contains { $0.field == "statement" })
+        #expect(state.document["statement"] == .string("We will see."))
         #expect(replicas[0].digest == replicas[1].digest)
     }
 
@@ -130,18 +132,94 @@ struct RecordStateScenarioTests {
         #expect(state.document == ["stance": .string("ActiveSupport")])
     }
 
-    @Test("a put on a deleted record revives it")
-    func reviveAfterDelete() throws {
+    @Test("keeping an edit that raced a delete brings the record back whole: its other fields and its key fields")
+    func keptEditRevivesWholeRecord() throws {
+        var a = SimulatedReplica("a")
+        let whole: [String: FieldValue] = [
+            "subject": .string("gov"), "ask": .string("budget"), "stance": .string("Neutral"), "influence": .string("Low"),
+            "statement": .string("old evidence"),
+        ]
+        try a.put("gov:budget", whole)
+        var b = SimulatedReplica("b")
+        try b.receive(from: a)
+        try a.delete("gov:budget")
+        try b.put("gov:budget", ["statement": .string("new evidence")])
+        var replicas = [a, b]
+        try sync(&replicas, 0, 1)
+        let conflict = try #require(replicas[1].states["gov:budget"]!.conflicts.first { $0.field == "statement" })
+        let edit = try #require(conflict.candidates.first { !$0.isDeletion })
+        try replicas[1].resolve("gov:budget", field: "statement", to: edit.value)
+        try sync(&replicas, 0, 1)
+        for replica in replicas {
+            let state = replica.states["gov:budget"]!
+            #expect(!state.isDeleted)
+            #expect(!state.isConflicted)
+            var expected = whole
+            expected["statement"] = .string("new evidence")
+            #expect(state.document == expected)
+        }
+        #expect(replicas[0].digest == replicas[1].digest)
+    }
+
+    @Test("choosing the deletion while someone else keeps the edit is a conflict between deleted and kept, on every replica")
+    func concurrentDeletionChoiceAndKeptEdit() throws {
+        var replicas = [SimulatedReplica("a"), SimulatedReplica("b"), SimulatedReplica("c")]
+        try replicas[0].put("gov:budget", ["stance": .string("Neutral"), "statement": .string("old")])
+        try sync(&replicas, 0, 1)
+        try sync(&replicas, 0, 2)
+        try replicas[0].delete("gov:budget")
+        try replicas[1].put("gov:budget", ["statement": .string("new")])
+        try sync(&replicas, 0, 1)
+        // A chooses the deletion, B keeps the edit, each without seeing the other.
+        let atA = try #require(replicas[0].states["gov:budget"]!.conflicts.first { $0.field == "statement" })
+        let deletion = try #require(atA.candidates.first { $0.isDeletion })
+        try replicas[0].resolve("gov:budget", field: "statement", to: deletion.value, deleting: true)
+        #expect(replicas[0].states["gov:budget"]!.isDeleted)
+        #expect(!replicas[0].states["gov:budget"]!.isConflicted)
+        try replicas[1].resolve("gov:budget", field: "statement", to: .string("new"))
+        #expect(!replicas[1].states["gov:budget"]!.isDeleted)
+        try sync(&replicas, 0, 1)
+        try sync(&replicas, 1, 2)
+        for replica in replicas {
+            let state = replica.states["gov:budget"]!
+            #expect(state.isConflicted)
+            let choice = try #require(state.conflicts.first { $0.field == RecordState.deletedField })
+            #expect(Set(choice.candidates.map(\.value)) == [.bool(true), .bool(false)])
+            #expect(Set(choice.candidates.map(\.author)) == ["A", "B"])
+        }
+        #expect(Set(replicas.map(\.digest)).count == 1)
+        // C settles it: kept. Everyone then shows the record with the edit, no conflict left
+        // once the statement is chosen too.
+        try replicas[2].resolve("gov:budget", field: RecordState.deletedField, to: .bool(false))
+        if let statement = replicas[2].states["gov:budget"]!.conflicts.first(where: { $0.field == "statement" }) {
+            #expect(statement.candidates.contains { $0.value == .string("new") })
+            try replicas[2].resolve("gov:budget", field: "statement", to: .string("new"))
+        }
+        try sync(&replicas, 2, 0)
+        try sync(&replicas, 0, 1)
+        for replica in replicas {
+            let state = replica.states["gov:budget"]!
+            #expect(!state.isDeleted && !state.isConflicted)
+            #expect(state.document == ["stance": .string("Neutral"), "statement": .string("new")])
+        }
+    }
+
+    @Test("a deleted record keeps its values; restoring it brings them back; a put revives it with them")
+    func restoreAfterDelete() throws {
         var iom = SimulatedReplica("iom")
         try iom.put("iom:a1", ["stance": .string("Neutral"), "influence": .string("Low")])
         try iom.delete("iom:a1")
         #expect(iom.states["iom:a1"]!.isDeleted)
-        #expect(iom.states["iom:a1"]!.document.isEmpty)
+        #expect(!iom.states["iom:a1"]!.isConflicted)
+        var restored = iom
+        try restored.restore("iom:a1")
+        #expect(!restored.states["iom:a1"]!.isDeleted)
+        #expect(restored.states["iom:a1"]!.document == ["stance": .string("Neutral"), "influence": .string("Low")])
         try iom.put("iom:a1", ["stance": .string("ActiveSupport")])
         let state = iom.states["iom:a1"]!
         #expect(!state.isDeleted)
         #expect(!state.isConflicted)
-        #expect(state.document == ["stance": .string("ActiveSupport")])
+        #expect(state.document == ["stance": .string("ActiveSupport"), "influence": .string("Low")])
     }
 
     @Test("a clock set back by a year still writes a value that displays as newest")

@@ -38,9 +38,17 @@ struct SimulatedReplica {
         states[key] = state
     }
 
-    mutating func resolve(_ key: String, field: String, to value: FieldValue) throws {
+    mutating func resolve(_ key: String, field: String, to value: FieldValue, deleting: Bool = false) throws {
         var state = states[key]!
-        try state.write(state.resolutionValues(field: field, value: value), dot: nextDot(), now: tick(), author: author)
+        try state.write(
+            state.resolutionValues(field: field, value: value, deleting: deleting), dot: nextDot(), now: tick(), author: author)
+        states[key] = state
+    }
+
+    /// Brings a deleted record back (`mufakat restore`).
+    mutating func restore(_ key: String) throws {
+        var state = states[key]!
+        try state.write([RecordState.deletedField: .bool(false)], dot: nextDot(), now: tick(), author: author)
         states[key] = state
     }
 

@@ -414,12 +414,14 @@ struct World {
             problems.append("acknowledged write v\(operation) (\(operations[operation].values)) lost on the hub")
         }
         for (key, state) in hubStates {
+            // A delete writes each field's value again under its dot: not a second write.
+            let deletions = state.deletionDots
             for (field, entries) in state.fields {
                 // One write under two dots: a write re-stamped by a restored copy while
                 // another replica relays the original. Same value, time and author: it shows
                 // once, never as a conflict, and goes at the next write of the field.
                 var seen: [String: Set<Int64>] = [:]
-                for entry in entries {
+                for entry in entries where !deletions.contains(entry.dot) {
                     guard case .string(let value) = entry.value else { continue }
                     if seen[value] != nil {
                         if seen[value]!.contains(entry.time) { counts.twins += 1 } else {
@@ -429,11 +431,11 @@ struct World {
                     }
                     seen[value, default: []].insert(entry.time)
                 }
-                if state.conflicts.contains(where: { conflict in
-                    let values = conflict.candidates.map(\.value).filter { !$0.isNull }
+                if let conflict = state.conflicts.first(where: { conflict in
+                    let values = conflict.candidates.filter { !$0.isDeletion }.map(\.value).filter { !$0.isNull }
                     return Set(values).count < values.count
                 }) {
-                    problems.append("\(key.id) shows one value twice as a conflict")
+                    problems.append("\(key.id) shows one value twice as a conflict: \(conflict.field) \(conflict.candidates.map { "\($0.value)\($0.isDeletion ? " (deletion)" : "") \($0.dot)@\($0.time)" })")
                 }
             }
         }
