@@ -123,16 +123,48 @@ extension RecordState {
 
 extension CanonicalJSON {
     /// A display document as a JSON object with sorted keys, as stored for SQL views.
-    public static func document(_ document: [String: FieldValue]) -> String {
+    ///
+    /// `rendered` adds members whose values are JSON text already (they sort with the rest).
+    public static func document(_ document: [String: FieldValue], rendered: [String: String] = [:]) -> String {
         var output: [UInt8] = [UInt8(ascii: "{")]
         output.reserveCapacity(512)
-        for (index, name) in document.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+        let names = Set(document.keys).union(rendered.keys)
+        for (index, name) in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
             appendString(name, to: &output)
             output.append(UInt8(ascii: ":"))
-            appendValue(document[name]!, to: &output)
+            if let value = document[name] { appendValue(value, to: &output) } else { output += Array(rendered[name]!.utf8) }
         }
         output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Conflicts as a JSON array: per field, its candidates in display order with value,
+    /// author, replica, time (ms) and whether the candidate is the record's deletion.
+    public static func conflicts(_ conflicts: [FieldConflict]) -> String {
+        var output: [UInt8] = [UInt8(ascii: "[")]
+        for (index, conflict) in conflicts.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            appendLiteral(#"{"candidates":["#, to: &output)
+            for (number, candidate) in conflict.candidates.enumerated() {
+                if number > 0 { output.append(UInt8(ascii: ",")) }
+                appendLiteral(#"{"author":"#, to: &output)
+                appendString(candidate.author, to: &output)
+                appendLiteral(#","deletion":"#, to: &output)
+                candidate.isDeletion ? appendLiteral("true", to: &output) : appendLiteral("false", to: &output)
+                appendLiteral(#","replica":"#, to: &output)
+                appendString(candidate.replica.rawValue, to: &output)
+                appendLiteral(#","time":"#, to: &output)
+                appendNumber(candidate.time, to: &output)
+                appendLiteral(#","value":"#, to: &output)
+                appendValue(candidate.value, to: &output)
+                output.append(UInt8(ascii: "}"))
+            }
+            appendLiteral(#"],"field":"#, to: &output)
+            appendString(conflict.field, to: &output)
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(UInt8(ascii: "]"))
         return String(decoding: output, as: UTF8.self)
     }
 }

@@ -25,7 +25,8 @@ extension ReplicaStore {
     /// written and the error lists each bad row (spreadsheet numbering: the header is row 1)
     /// with its problems. The import is one transaction. A row whose values equal the
     /// record's current values writes nothing, so importing the same file twice changes
-    /// nothing the second time. An empty cell clears that field.
+    /// nothing the second time. An empty cell clears that field. A `_conflicts` column (as
+    /// `export` writes) is read only to leave the listed fields of existing records alone.
     public func importCSV(_ collection: String, path: String, dryRun: Bool = false) throws -> ImportReport {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw MufakatError(.notFound, "import: cannot read '\(path)'", value: path)
@@ -66,7 +67,12 @@ extension ReplicaStore {
                     }
                     var assignments: [(field: String, value: String)] = []
                     var id = ""
+                    var disputed: Set<String> = []
                     for (column, cell) in zip(columns, cells) {
+                        if column == Self.conflictsColumn {
+                            disputed = Set(cell.split(whereSeparator: \.isWhitespace).map { $0.lowercased() })
+                            continue
+                        }
                         if let column { assignments.append((column, cell)) } else { id = cell.trimmingCharacters(in: .whitespaces) }
                     }
                     if id.isEmpty {
@@ -82,6 +88,13 @@ extension ReplicaStore {
                         continue
                     }
                     seen[id] = rowNumber
+                    // A value exported while disputed is only the one that was shown: into
+                    // a record this replica holds it is not written, so the import does
+                    // not settle a conflict behind anyone's back (clearing the row's
+                    // _conflicts cell writes it). A new record takes it.
+                    if !disputed.isEmpty, try db.fetchState(collection: schema.name, id: id) != nil {
+                        assignments.removeAll { disputed.contains($0.field.lowercased()) }
+                    }
                     do {
                         let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "import")
                         switch outcome.action {
@@ -139,6 +152,8 @@ extension ReplicaStore {
             let name = cell.trimmingCharacters(in: .whitespaces)
             if name.lowercased() == "id" {
                 columns.append(nil)
+            } else if name == Self.conflictsColumn {
+                columns.append(Self.conflictsColumn)
             } else if let spec = schema.fields.first(where: { $0.name.lowercased() == name.lowercased() }) {
                 columns.append(spec.name)
             } else {
@@ -149,7 +164,7 @@ extension ReplicaStore {
         if !problems.isEmpty {
             throw MufakatError(
                 .invalid,
-                "import \(schema.name): the header row has \(problems.joined(separator: ", ")); columns may be id, \(schema.fieldNames.joined(separator: ", "))")
+                "import \(schema.name): the header row has \(problems.joined(separator: ", ")); columns may be id, \(schema.fieldNames.joined(separator: ", ")) (and \(Self.conflictsColumn), which is ignored)")
         }
         let names = columns.map { $0 ?? "id" }
         if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
@@ -191,23 +206,32 @@ extension ReplicaStore {
         let records = try list(schema.name)
         let stream = OutputStream.toMemory()
         let writer = try CSVWriter(stream: stream)
-        try writer.write(row: ["id"] + schema.fieldNames)
+        try writer.write(row: ["id"] + schema.fieldNames + [Self.conflictsColumn])
         for record in records {
-            try writer.write(row: [record.id] + schema.fieldNames.map { record.document[$0]?.text ?? "" })
+            try writer.write(
+                row: [record.id] + schema.fieldNames.map { record.document[$0]?.text ?? "" }
+                    + [record.conflicts.map(\.field).joined(separator: " ")])
         }
         stream.close()
         let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// The live records of `collection` as a JSON array of objects with `id` and their fields.
+    /// The column `export` adds after the fields: the conflicted fields of each record,
+    /// separated by spaces (empty when none), so a spreadsheet shows which values are
+    /// disputed. `import` ignores it.
+    public static let conflictsColumn = "_conflicts"
+
+    /// The live records of `collection` as a JSON array of objects with `id` and their
+    /// fields; a conflicted record also has `_conflicts`, each field's candidates.
     public func exportJSON(_ collection: String) throws -> String {
         let records = try list(collection)
         var output = "[\n"
         for (index, record) in records.enumerated() {
             var document = record.document
             document["id"] = .string(record.id)
-            output += "  " + CanonicalJSON.document(document) + (index + 1 < records.count ? ",\n" : "\n")
+            let rendered = record.conflicts.isEmpty ? [:] : [Self.conflictsColumn: CanonicalJSON.conflicts(record.conflicts)]
+            output += "  " + CanonicalJSON.document(document, rendered: rendered) + (index + 1 < records.count ? ",\n" : "\n")
         }
         return output + "]\n"
     }

@@ -87,7 +87,10 @@ extension ReplicaStore {
             document[name] = value.isNull ? nil : value
         }
         var problems = parseProblems
-        if parseProblems.isEmpty {
+        if let existing, !existing.fields.isEmpty {
+            problems += schema.keyChanges(in: values, of: existing, id: id)
+        }
+        if problems.isEmpty {
             problems += schema.problems(withID: id, document: document)
             problems += schema.problems(in: document)
         }

@@ -7,7 +7,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mufakat-hub",
         abstract: "The coalition's hub: holds the shared copy and syncs with every replica.",
-        discussion: "Exit codes: 0 ok, 64 usage error, 65 invalid input, 66 not found, 70 internal error.",
+        discussion: "Exit codes: 0 ok, 64 usage error, 65 invalid input, 66 not found (also: no hub in --data), 69 cannot listen (the port is in use or the address is not this machine's), 70 internal error.",
         subcommands: [ServeCommand.self, TokenCommand.self, DigestCommand.self, StatusCommand.self])
 }
 
@@ -19,8 +19,18 @@ struct HubOptions: ParsableArguments {
     @Flag(help: "Print the result as JSON for scripts.")
     var json = false
 
-    func openStore() throws -> HubStore {
-        try HubStore.open(directory: (data as NSString).expandingTildeInPath)
+    /// The hub in `--data`. Only `serve` and `token create` make one where there is none:
+    /// every other command refuses a folder without a hub rather than leave an empty one
+    /// behind (a mistyped path, a folder not yet restored).
+    func openStore(creating: Bool = false) throws -> HubStore {
+        let directory = (data as NSString).expandingTildeInPath
+        let path = (directory as NSString).appendingPathComponent(HubStore.fileName)
+        guard creating || FileManager.default.fileExists(atPath: path) else {
+            throw MufakatError(
+                .notFound,
+                "there is no hub in '\(data)' (no \(HubStore.fileName)); name the hub's folder with --data, or start a new hub there with 'mufakat-hub serve --data \(data)'")
+        }
+        return try HubStore.open(directory: directory)
     }
 }
 
@@ -32,8 +42,11 @@ func runHubCommand(_ options: HubOptions, _ body: () throws -> Void) throws {
         throw error
     } catch let error as MufakatError {
         FileHandle.standardError.write(Data("mufakat-hub: \(error.message)\n".utf8))
-        if options.json { print(#"{"error":{"code":"\#(error.code)","message":\#(CanonicalJSON.quoted(error.message))}}"#) }
-        throw ExitCode(error.code == .notFound ? 66 : error.code == .invalid ? 65 : 70)
+        let exitCode: Int32 = error.code == .notFound ? 66 : error.code == .invalid ? 65 : 70
+        if options.json {
+            printJSON(["error": ["code": error.code.rawValue, "message": error.message, "exitCode": exitCode] as [String: Any]])
+        }
+        throw ExitCode(exitCode)
     } catch {
         FileHandle.standardError.write(Data("mufakat-hub: unexpected failure: \(error)\n".utf8))
         throw ExitCode(70)

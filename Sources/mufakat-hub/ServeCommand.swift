@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MufakatHub
 import MufakatStore
+import NIOCore
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -45,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "mufakat.hub")
         let store: HubStore
         do {
-            store = try options.openStore()
+            store = try options.openStore(creating: true)
         } catch {
             try runHubCommand(options) { throw error }
             return
@@ -63,6 +64,15 @@ struct ServeCommand: AsyncParsableCommand {
             })
         let group = ServiceGroup(configuration: .init(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
+            let why = error.errnoCode == EADDRINUSE
+                ? "port \(port) on \(host) is in use (another hub, or another program): stop it, or choose another port with --port"
+                : "address \(host) is not one of this machine's: choose another with --host (0.0.0.0 listens on all)"
+            FileHandle.standardError.write(Data("mufakat-hub: cannot listen: \(why)\n".utf8))
+            if options.json { printJSON(["error": ["code": "cannot-listen", "message": "cannot listen: \(why)", "exitCode": 69] as [String: Any]]) }
+            throw ExitCode(69)
+        }
     }
 }

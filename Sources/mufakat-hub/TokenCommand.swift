@@ -26,7 +26,7 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             try runHubCommand(options) {
-                let (id, secret) = try options.openStore().createToken(org: org, name: name)
+                let (id, secret) = try options.openStore(creating: true).createToken(org: org, name: name)
                 if options.json {
                     printJSON(["id": id, "token": secret, "org": org, "name": name])
                 } else {

@@ -24,7 +24,7 @@ struct GetCommand: ParsableCommand {
 struct DeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a record. An edit someone makes meanwhile shows up as a conflict, not lost.")
+        abstract: "Delete a record. It keeps its values ('restore' brings it back); an edit someone makes meanwhile shows up as a conflict, not lost.")
 
     @OptionGroup var options: GlobalOptions
 
@@ -38,6 +38,32 @@ struct DeleteCommand: ParsableCommand {
         try runCommand(options) {
             let outcome = try options.openStore().delete(collection, id: id)
             print(options.json ? outcome.json.rendered : "\(outcome.action) \(outcome.collection) \(outcome.id)")
+        }
+    }
+}
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Bring a deleted record back, with the values it held when it was deleted.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The collection.")
+    var collection: String
+
+    @Argument(help: "The record's id.")
+    var id: String
+
+    func run() throws {
+        try runCommand(options) {
+            let outcome = try options.openStore().restore(collection, id: id)
+            if options.json {
+                print(outcome.json.rendered)
+            } else {
+                print("\(outcome.action) \(outcome.collection) \(outcome.id)")
+                printWarnings(outcome.warnings)
+            }
         }
     }
 }

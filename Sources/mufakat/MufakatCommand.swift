@@ -14,7 +14,7 @@ struct MufakatCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, PutCommand.self, NewCommand.self, GetCommand.self, ListCommand.self,
-            DeleteCommand.self, ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,
+            DeleteCommand.self, RestoreCommand.self, ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,
             DigestCommand.self, ImportCommand.self, ExportCommand.self, CollectionsCommand.self, SyncCommand.self,
         ])
 }

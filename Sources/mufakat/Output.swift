@@ -39,7 +39,9 @@ func runCommand(_ options: GlobalOptions, _ body: () throws -> Void) throws {
         let (code, message, exitCode) = describe(error)
         FileHandle.standardError.write(Data("mufakat: \(message)\n".utf8))
         if options.json {
-            print(JSON.object(["error": .object(["code": .string(code), "message": .string(message)])]).rendered)
+            print(JSON.object(["error": .object([
+                "code": .string(code), "message": .string(message), "exitCode": .integer(Int64(exitCode)),
+            ])]).rendered)
         }
         throw ExitCode(exitCode)
     }

@@ -18,6 +18,7 @@ extension RecordView {
         let rows = names.compactMap { name in document[name].map { [name, $0.text] } }
         if !rows.isEmpty { lines.append(table(["field", "value"], rows, maxWidth: 400)) }
         if !conflicts.isEmpty { lines.append(conflictsText) }
+        if deleted { lines.append("  deleted: these are the values it held; 'mufakat restore \(collection) \(id)' brings it back") }
         return lines.joined(separator: "\n")
     }
 
@@ -26,7 +27,14 @@ extension RecordView {
         conflicts.map { conflict in
             var lines = ["  conflict in \(conflict.field):"]
             for (index, candidate) in conflict.candidates.enumerated() {
-                let value = candidate.isDeletion ? "(record deleted)" : candidate.value.isNull ? "(cleared)" : "'\(candidate.value.text)'"
+                let value: String
+                if conflict.field == RecordState.deletedField {
+                    value = candidate.value == .bool(true) ? "(record deleted)" : "(record kept)"
+                } else if candidate.isDeletion {
+                    value = candidate.value.isNull ? "(record deleted)" : "(record deleted; it held '\(candidate.value.text)')"
+                } else {
+                    value = candidate.value.isNull ? "(cleared)" : "'\(candidate.value.text)'"
+                }
                 lines.append("    \(index + 1). \(value)  by \(candidate.author) on replica \(candidate.replica) at \(formatTime(candidate.time))\(index == 0 ? "  [shown]" : "")")
             }
             lines.append("    resolve: mufakat resolve \(collection) \(id) \(conflict.field) --pick N  (or --value V)")

@@ -74,6 +74,30 @@ extension CollectionSchema {
         return values
     }
 
+    /// Key fields that `values` would change in an existing record: they make its id, so
+    /// they never change. A value that compares equal (``RecordIDs/keyText(_:)``: case,
+    /// Unicode form and spacing aside) is no change, and is stored as typed.
+    public func keyChanges(in values: [String: FieldValue], of existing: RecordState, id: String) -> [ValidationProblem] {
+        let fromID = keyValues(fromID: id)
+        var problems: [ValidationProblem] = []
+        for key in idRule.keyFields {
+            guard let new = values[key], let old = existing.displayValue(of: key) ?? fromID[key],
+                RecordIDs.keyText(new) != RecordIDs.keyText(old)
+            else { continue }
+            let instead: String
+            switch idRule {
+            case .naturalKey:
+                instead = "to enter a different figure, use 'mufakat new \(name) …' with the new \(key)"
+            default:
+                instead = "a record with another \(key) is another record: write to its own id (\(idRule.keyFields.map { "<\($0)>" }.joined(separator: ":")))"
+            }
+            problems.append(ValidationProblem(
+                field: key,
+                "is part of the id of \(name) \(id) and never changes (it is '\(old.text)', not '\(new.isNull ? "" : new.text)'); \(instead)"))
+        }
+        return problems
+    }
+
     /// Checks that `id` fits this collection: allowed characters, and for derived ids,
     /// that it is what the document derives.
     public func problems(withID id: String, document: [String: FieldValue]) -> [ValidationProblem] {

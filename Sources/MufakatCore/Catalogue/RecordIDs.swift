@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// Record ids: what is allowed, and how the derived ones are made.
 public enum RecordIDs {
@@ -19,11 +20,16 @@ public enum RecordIDs {
         return nil
     }
 
-    /// A lowercase slug of `text`: `Save the Children` → `save-the-children`.
+    /// A lowercase slug of `text`: `Save the Children` → `save-the-children`; accents are
+    /// dropped, however they were typed (`Café` precomposed or with a combining accent →
+    /// `cafe`).
     public static func slug(_ text: String) -> String {
         var slug = ""
         var pendingDash = false
-        for scalar in text.lowercased().unicodeScalars {
+        let plain = text.lowercased().decomposedStringWithCanonicalMapping.unicodeScalars.filter {
+            $0.properties.generalCategory != .nonspacingMark
+        }
+        for scalar in plain {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
                 if pendingDash, !slug.isEmpty { slug.append("-") }
                 pendingDash = false
@@ -41,18 +47,22 @@ public enum RecordIDs {
         return prefix + String((0..<10).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
     }
 
-    /// `prefix` + the first 20 hex digits of SHA-256 over the key values joined by `|`.
-    ///
-    /// Values are canonical already (enums as listed, codes in capitals); free text is
-    /// compared in lower case with whitespace collapsed, so `East  Java` and `east java`
-    /// name the same report.
+    /// How a key field's value is compared: its text in lower case, in Unicode NFC, with
+    /// runs of whitespace as one space — so `East  Java` and `east java`, and `Café` typed
+    /// with a precomposed `é` or with `e` and a combining accent, are one key. (Values are
+    /// canonical already: enums as listed, codes in capitals.)
+    public static func keyText(_ value: FieldValue?) -> String {
+        guard let value, !value.isNull else { return "" }
+        let text = value.text
+        if text.isPlainASCIILine { return text.lowercased() }
+        return text.lowercased().precomposedStringWithCanonicalMapping
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// `prefix` + the first 20 hex digits of SHA-256 over the key values (``keyText(_:)``)
+    /// joined by `|`.
     public static func naturalKey(prefix: String, values: [FieldValue?]) -> String {
-        let key = values.map { value -> String in
-            guard let value else { return "" }
-            let text = value.text
-            if text.isPlainASCIILine { return text.lowercased() }
-            return text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        }.joined(separator: "|")
+        let key = values.map(keyText).joined(separator: "|")
         let digest = SHA256.hash(data: Array(key.utf8))
         return prefix + digest.prefix(10).map { byte in
             let hex = String(byte, radix: 16)
