@@ -217,10 +217,23 @@ extension ReplicaStore {
                     value = .bool(lowered == "true")
                 }
             }
+            let values = state.resolutionValues(field: field, value: value, deleting: deleting)
+            // Keeping an edit revives a deleted record: it must come back usable. (A delete
+            // keeps every value, so only a record deleted by an older version, which wrote
+            // nulls, can lack one.)
+            if values[RecordState.deletedField] == .bool(false) {
+                var document = state.document
+                for (name, value) in values where name != RecordState.deletedField { document[name] = value.isNull ? nil : value }
+                let problems = schema.problems(in: document)
+                guard problems.isEmpty else {
+                    throw MufakatError(
+                        problems: problems,
+                        context: "resolve \(schema.name) \(id): keeping this value would bring the record back incomplete; nothing was written. Give the missing values with 'mufakat put \(schema.name) \(id) field=value', which also brings it back")
+                }
+            }
             let dots = try DotAllocator(db)
             let dot = try dots.next(after: state)
-            try state.write(
-                state.resolutionValues(field: field, value: value, deleting: deleting), dot: dot, now: clock(), author: dots.author)
+            try state.write(values, dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: [])

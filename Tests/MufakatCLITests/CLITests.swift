@@ -113,6 +113,44 @@ struct CLITests {
         #expect(result.code == 65)
         let error = try #require((result.value as? [String: Any])?["error"] as? [String: Any])
         #expect(error["code"] as? String == "invalid")
+        #expect(error["exitCode"] as? Int == 65)
+        // Usage errors too: a missing argument, an unknown option, an unknown command.
+        for arguments in [["put", "positions"], ["list", "positions", "--frobnicate"], ["frobnicate"]] {
+            let usage = try cli.runner.run(arguments + ["--home", cli.home.path, "--json"])
+            #expect(usage.exitCode == 64, "\(arguments)")
+            let object = try #require((try usage.json() as? [String: Any])?["error"] as? [String: Any], "\(arguments): \(usage.stdout)")
+            #expect(object["code"] as? String == "usage")
+            #expect(object["exitCode"] as? Int == 64)
+            #expect((object["message"] as? String)?.isEmpty == false)
+        }
+        // Without --json, stdout stays empty.
+        #expect(try cli.run("put", "positions").stdout.isEmpty)
+    }
+
+    @Test("delete keeps the values, get shows them as deleted, restore brings the record back; key fields never change")
+    func deleteRestoreAndKeys() throws {
+        let cli = try CLI.initialized()
+        #expect(try cli.run("put", "positions", "gov:budget", "stance=Neutral", "influence=Low").exitCode == 0)
+        #expect(try cli.run("delete", "positions", "gov:budget").exitCode == 0)
+        let deleted = try #require(try cli.json("get", "positions", "gov:budget").value as? [String: Any])
+        #expect(deleted["deleted"] as? Bool == true)
+        #expect((deleted["fields"] as? [String: Any])?["influence"] as? String == "Low")
+        #expect(try cli.run("get", "positions", "gov:budget").stdout.contains("mufakat restore positions gov:budget"))
+        #expect(try cli.run("list", "positions").stdout.contains("no positions"))
+        let restore = try cli.json("restore", "positions", "gov:budget")
+        #expect(restore.code == 0)
+        #expect((restore.value as? [String: Any])?["action"] as? String == "restored")
+        let back = try #require(try cli.json("get", "positions", "gov:budget").value as? [String: Any])
+        #expect(back["deleted"] as? Bool == false)
+        #expect((back["fields"] as? [String: Any])?["stance"] as? String == "Neutral")
+        let again = try cli.run("restore", "positions", "gov:budget")
+        #expect(again.exitCode == 0 && again.stdout.contains("unchanged"))
+        #expect(try cli.run("restore", "positions", "gov:nothing").exitCode == 66)
+        let before = try cli.run("digest").stdout
+        let key = try cli.run("put", "positions", "gov:budget", "subject=iom")
+        #expect(key.exitCode == 65)
+        #expect(key.stderr.contains("subject: is part of the id of positions gov:budget and never changes"))
+        #expect(try cli.run("digest").stdout == before)
     }
 
     @Test("conflicts, --check, and resolve")
@@ -190,4 +228,54 @@ struct CLITests {
         let missing = try cli.run("import", "reports", files.path("nope.csv"))
         #expect(missing.exitCode == 66)
     }
+
+    @Test("mufakat-hub: status, digest and token list refuse a folder without a hub and create nothing; serve on a busy port exits 69")
+    func hubFolderAndPort() throws {
+        let hub = CommandRunner(product: "mufakat-hub")
+        let folder = try TemporaryDirectory("mufakat-nohub")
+        let data = folder.path("missing")
+        for arguments in [["status"], ["digest"], ["token", "list"]] {
+            let result = try hub.run(arguments + ["--data", data])
+            #expect(result.exitCode == 66, "\(arguments)")
+            #expect(result.stderr.contains("there is no hub in"), "\(arguments): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: data), "\(arguments) created \(data)")
+        }
+        let json = try hub.run(["status", "--data", data, "--json"])
+        #expect(((try json.json() as? [String: Any])?["error"] as? [String: Any])?["exitCode"] as? Int == 66)
+        #expect(try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "A"]).exitCode == 0)
+        #expect(try hub.run(["status", "--data", data]).exitCode == 0)
+
+        // Hold a port, then ask the hub to listen on it.
+        let socket = try BusyPort()
+        let busy = try hub.run(["serve", "--data", data, "--host", "127.0.0.1", "--port", String(socket.port)])
+        #expect(busy.exitCode == 69)
+        #expect(busy.stderr.contains("port \(socket.port) on 127.0.0.1 is in use"), "\(busy.stderr)")
+        #expect(busy.stderr.split(separator: "\n").filter { $0.hasPrefix("mufakat-hub:") }.count == 1)
+    }
+}
+
+/// A TCP port held open by this process, for testing what a server does when it is taken.
+final class BusyPort {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
 }

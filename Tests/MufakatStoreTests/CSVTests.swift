@@ -75,6 +75,42 @@ struct CSVTests {
         }
     }
 
+    @Test("export marks disputed values (_conflicts, and every candidate in JSON); importing the file leaves them disputed")
+    func exportMarksConflicts() async throws {
+        let clock = TestClock()
+        let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", clock: clock.read)
+        let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", clock: clock.read)
+        try mine.put("positions", id: "gov:budget", [("stance", "Neutral"), ("influence", "Low")])
+        try mine.put("positions", id: "gov:shelters", [("stance", "Neutral")])
+        _ = try await theirs.applyPulled(try await mine.nextPendingPush(limit: 100)!.records, through: 1)
+        try mine.put("positions", id: "gov:budget", [("stance", "ActiveSupport")])
+        try theirs.put("positions", id: "gov:budget", [("stance", "PassiveOpposition")])
+        _ = try await mine.applyPulled(try await theirs.nextPendingPush(limit: 100)!.records, through: 2)
+
+        let csv = try mine.exportCSV("positions")
+        let lines = csv.split(separator: "\n")
+        #expect(lines[0].hasSuffix(",_conflicts"))
+        #expect(lines.contains { $0.hasPrefix("gov:budget,") && $0.hasSuffix(",stance") })
+        #expect(lines.contains { $0.hasPrefix("gov:shelters,") && $0.hasSuffix(",") })
+        let json = try mine.exportJSON("positions")
+        #expect(json.contains(#""_conflicts":[{"candidates":["#))
+        #expect(json.contains(#""value":"PassiveOpposition""#) && json.contains(#""value":"ActiveSupport""#))
+
+        // Importing the export back does not settle the conflict with the value that
+        // happened to be shown; clearing the cell does.
+        let before = try mine.digest()
+        let report = try mine.importCSV("positions", data: Data(csv.utf8))
+        #expect(report.unchanged == 2)
+        #expect(try mine.digest() == before)
+        #expect(try mine.conflicts().count == 1)
+        let cleared = csv.replacingOccurrences(of: ",stance\n", with: ",\n")
+        #expect(try mine.importCSV("positions", data: Data(cleared.utf8)).updated == 1)
+        #expect(try mine.conflicts().isEmpty)
+        // Into a replica without the record, the shown value is taken: the row stays valid.
+        let fresh = try ReplicaStore.inMemory()
+        #expect(try fresh.importCSV("positions", data: Data(csv.utf8)).created == 2)
+    }
+
     @Test("dry run validates and counts but writes nothing")
     func dryRun() throws {
         let store = try ReplicaStore.inMemory()

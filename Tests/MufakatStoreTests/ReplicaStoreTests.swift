@@ -158,6 +158,78 @@ struct ReplicaStoreTests {
         #expect(try store.list("positions", conflictsOnly: true).isEmpty)
     }
 
+    @Test("one report however its key text was typed: precomposed, combining accent, capitals, spacing")
+    func naturalKeysNormalised() throws {
+        let store = try ReplicaStore.inMemory()
+        try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+        var ids: Set<String> = []
+        for area in ["Caf\u{E9} Street", "Cafe\u{301} street", "CAF\u{C9}  STREET", "caf\u{E9} street"] {
+            let outcome = try store.new("reports", [
+                ("org", "iom"), ("period", "2025-Q3"), ("country", "ID"), ("area", area), ("indicator", "VictimsIdentified"),
+                ("value", "3"),
+            ])
+            ids.insert(outcome.id)
+        }
+        #expect(ids.count == 1)
+        // The stored text is what was last typed, not the normalised key.
+        #expect(try store.get("reports", id: ids.first!).document["area"] == .string("caf\u{E9} street"))
+        // Another area is another figure.
+        let other = try store.new("reports", [
+            ("org", "iom"), ("period", "2025-Q3"), ("country", "ID"), ("area", "Cafe Street"), ("indicator", "VictimsIdentified"),
+            ("value", "3"),
+        ])
+        #expect(!ids.contains(other.id))
+        // A key field never changes; the same key typed otherwise is no change.
+        #expect(throws: MufakatError.self) { try store.put("reports", id: other.id, [("area", "Elsewhere")]) }
+        #expect(try store.put("reports", id: other.id, [("area", "CAFE  street")]).action == "updated")
+    }
+
+    @Test("a deleted record keeps its values; restore brings it back; restoring a live one changes nothing")
+    func restoreDeleted() throws {
+        let store = try ReplicaStore.inMemory()
+        try store.put("positions", id: "gov:budget", [("stance", "Neutral"), ("statement", "old evidence")])
+        try store.delete("positions", id: "gov:budget")
+        let deleted = try store.get("positions", id: "gov:budget")
+        #expect(deleted.deleted && deleted.conflicts.isEmpty)
+        #expect(deleted.document["statement"] == .string("old evidence"))
+        #expect(try store.list("positions").isEmpty)
+        let before = try store.digest()
+        #expect(try store.restore("positions", id: "gov:budget").action == "restored")
+        #expect(try store.digest() != before)
+        let back = try store.get("positions", id: "gov:budget")
+        #expect(!back.deleted)
+        #expect(back.document == ["subject": .string("gov"), "ask": .string("budget"), "stance": .string("Neutral"), "statement": .string("old evidence")])
+        let live = try store.digest()
+        #expect(try store.restore("positions", id: "gov:budget").action == "unchanged")
+        #expect(try store.digest() == live)
+        #expect(throws: MufakatError.self) { try store.restore("positions", id: "gov:none") }
+    }
+
+    @Test("a record deleted by an older version (nulls) is never brought back incomplete: resolve and restore say what is missing")
+    func legacyTombstone() async throws {
+        let a = try ReplicaID("aaaa"), b = try ReplicaID("bbbb")
+        var state = RecordState()
+        try state.write(["subject": .string("gov"), "ask": .string("budget"), "stance": .string("Neutral")], dot: Dot(replica: a, counter: 1), now: 1_764_400_000_000, author: "A")
+        var edit = state
+        try state.write(["_deleted": .bool(true), "subject": .null, "ask": .null, "stance": .null], dot: Dot(replica: a, counter: 2), now: 1_764_400_001_000, author: "A")
+        try edit.write(["statement": .string("new")], dot: Dot(replica: b, counter: 1), now: 1_764_400_002_000, author: "B")
+        let store = try ReplicaStore.inMemory()
+        _ = try await store.applyPulled([ReplicatedRecord(collection: "positions", id: "gov:budget", state: try state.merging(edit))], through: 1)
+        let record = try store.get("positions", id: "gov:budget")
+        #expect(record.deleted && !record.conflicts.isEmpty)
+        let before = try store.digest()
+        let keep = try #require(record.conflicts.first { $0.field == "statement" }?.candidates.firstIndex { !$0.isDeletion })
+        #expect {
+            try store.resolve("positions", id: "gov:budget", field: "statement", .pick(keep + 1))
+        } throws: { ($0 as? MufakatError)?.message.contains("stance: is required") == true }
+        #expect { try store.restore("positions", id: "gov:budget") } throws: { ($0 as? MufakatError)?.message.contains("stance") == true }
+        #expect(try store.digest() == before)
+        // A put with the missing value brings it back, keys filled in from the id.
+        try store.put("positions", id: "gov:budget", [("stance", "ActiveSupport")])
+        let back = try store.get("positions", id: "gov:budget")
+        #expect(!back.deleted && back.document["subject"] == .string("gov") && back.document["statement"] == .string("new"))
+    }
+
     @Test("conflicts arrive by merge, are listed, and resolve by pick or value")
     func conflictsAndResolve() async throws {
         let clock = TestClock()
