@@ -63,9 +63,29 @@ public final class ReplicaStore: Sendable {
             try existing.initialize(hub: hub, token: token, name: name)
             return existing
         }
+        let directory = (path as NSString).deletingLastPathComponent
+        let newFolder = !directory.isEmpty && !FileManager.default.fileExists(atPath: directory)
         let store = try open(at: path, cacheMiB: cacheMiB, clock: clock)
+        // The replica holds the token and the coalition's figures: its owner's only. A
+        // folder made here is the owner's only too; an existing one is left as it is.
+        if newFolder { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         try store.initialize(hub: hub, token: token, name: name)
         return store
+    }
+
+    /// Points the replica at another hub address or token, keeping its data and sync state:
+    /// a hub that moved keeps its id and the replica carries on; a different hub (a new id)
+    /// is noticed at the next sync, which then sends it everything (see `beginSync`).
+    @discardableResult
+    public func reconfigure(hub: String? = nil, token: String? = nil) throws -> ReplicaMetadata {
+        try writer.write { db in
+            var metadata = try Self.requireMetadata(db)
+            if let hub { metadata.hub = hub }
+            if let token { metadata.token = token }
+            try metadata.save(db)
+            return metadata
+        }
     }
 
     /// Opens the replica at `path`, creating the file and tables if needed (but not the

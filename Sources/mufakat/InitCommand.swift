@@ -18,11 +18,7 @@ struct InitCommand: ParsableCommand {
     var name: String = "unnamed"
 
     func validate() throws {
-        guard let colon = hub.lastIndex(of: ":"), !hub[..<colon].isEmpty, let port = Int(hub[hub.index(after: colon)...]),
-            (1...65_535).contains(port)
-        else {
-            throw ValidationError("init: --hub must be HOST:PORT, e.g. hub.example.org:7420 (got '\(hub)')")
-        }
+        try validateHubAddress(hub, "init: --hub")
         guard !token.isEmpty else { throw ValidationError("init: --token cannot be empty") }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.utf8.count <= 200, !trimmed.contains(where: \.isNewline) else {
@@ -43,6 +39,76 @@ struct InitCommand: ParsableCommand {
             } else {
                 print("created replica \(metadata.replica) in \(options.homeDirectory)")
                 print("hub \(metadata.hub), writing as \(metadata.name); run 'mufakat sync' when you are online")
+            }
+        }
+    }
+}
+
+/// Checks a hub address as typed: `HOST:PORT`, port 1–65535.
+func validateHubAddress(_ hub: String, _ what: String) throws {
+    guard let colon = hub.lastIndex(of: ":"), !hub[..<colon].isEmpty, let port = Int(hub[hub.index(after: colon)...]),
+        (1...65_535).contains(port)
+    else {
+        throw ValidationError("\(what) must be HOST:PORT, e.g. hub.example.org:7420 (got '\(hub)')")
+    }
+}
+
+/// `mufakat hub set HOST:PORT`: the hub moved.
+struct HubGroupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub", abstract: "Change the hub this replica syncs with, keeping its data.", subcommands: [HubSetCommand.self])
+}
+
+struct HubSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Sync with the hub at HOST:PORT from now on. Local changes are kept and go there at the next sync.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The hub's address.", valueName: "host:port"))
+    var address: String
+
+    func validate() throws { try validateHubAddress(address, "hub set: the address") }
+
+    func run() throws {
+        try runCommand(options) {
+            let metadata = try options.openStore().reconfigure(hub: address)
+            if options.json {
+                print(JSON.object(["replica": .string(metadata.replica.rawValue), "hub": .string(metadata.hub)]).rendered)
+            } else {
+                print("replica \(metadata.replica) now syncs with \(metadata.hub); run 'mufakat sync'")
+            }
+        }
+    }
+}
+
+/// `mufakat token set TOKEN`: a new token from the hub operator.
+struct TokenGroupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Change the token this replica syncs with, keeping its data.", subcommands: [TokenSetCommand.self])
+}
+
+struct TokenSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Use TOKEN (from the hub operator) from the next sync on.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The new token.")
+    var token: String
+
+    func validate() throws {
+        guard !token.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("token set: the token cannot be empty") }
+    }
+
+    func run() throws {
+        try runCommand(options) {
+            let metadata = try options.openStore().reconfigure(token: token.trimmingCharacters(in: .whitespaces))
+            if options.json {
+                print(JSON.object(["replica": .string(metadata.replica.rawValue), "hub": .string(metadata.hub)]).rendered)
+            } else {
+                print("replica \(metadata.replica) will use the new token from the next sync with \(metadata.hub)")
             }
         }
     }

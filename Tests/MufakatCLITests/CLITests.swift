@@ -48,6 +48,29 @@ struct CLITests {
         #expect(badHub.stderr.contains("--hub must be HOST:PORT"))
     }
 
+    @Test("the replica is its owner's only; hub set and token set change where and how it syncs, keeping its data; status never shows the token")
+    func reconfigureAndModes() throws {
+        let cli = try CLI()
+        let home = cli.home.path + "/laptop"
+        #expect(try cli.runner.run(["init", "--home", home, "--hub", "hub.example.org:7420", "--token", "s3cr3t-token", "--name", "A"]).exitCode == 0)
+        let folderMode = try FileManager.default.attributesOfItem(atPath: home)[.posixPermissions] as? Int
+        let fileMode = try FileManager.default.attributesOfItem(atPath: home + "/replica.sqlite")[.posixPermissions] as? Int
+        #expect(folderMode == 0o700)
+        #expect(fileMode == 0o600)
+        #expect(try cli.runner.run(["put", "organizations", "iom", "name=IOM", "type=UNAgency", "--home", home]).exitCode == 0)
+        let digest = try cli.runner.run(["digest", "--home", home]).stdout
+        #expect(try cli.runner.run(["hub", "set", "hub2.example.org:7421", "--home", home]).exitCode == 0)
+        #expect(try cli.runner.run(["token", "set", "n3w-token", "--home", home]).exitCode == 0)
+        let status = try cli.runner.run(["status", "--home", home, "--json"])
+        #expect(status.stdout.contains("hub2.example.org:7421"))
+        #expect(!status.stdout.contains("n3w-token") && !status.stdout.contains("s3cr3t-token"))
+        #expect(!(try cli.runner.run(["status", "--home", home]).stdout.contains("n3w-token")))
+        #expect(try cli.runner.run(["digest", "--home", home]).stdout == digest)
+        let bad = try cli.runner.run(["hub", "set", "nohost", "--home", home])
+        #expect(bad.exitCode == 64 && bad.stderr.contains("must be HOST:PORT"))
+        #expect(try cli.runner.run(["token", "set", " ", "--home", home]).exitCode == 64)
+    }
+
     @Test("commands without a replica say how to create one")
     func noReplica() throws {
         let result = try CLI().run("status")

@@ -26,13 +26,16 @@ stop_hub
 rm -rf "$WORK/hub"
 HUB_FLAGS=--reseed HUB_PORT=$PORT start_hub "$WORK/hub"
 expect_eq "digest of the rebuilt hub" e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 "$(hub_digest)"
-# The old tokens died with the hub database and 'mufakat' has no command to change a
-# replica's token (init refuses an existing replica). Operator procedure workaround: issue
-# new tokens and write each into its replica's meta table.
+# The old tokens died with the hub database: the operator issues new ones and each person
+# gives theirs to their replica, which keeps its data; B also learns the hub's new address
+# form (same port, by name).
 for pair in "$A:iom:Andi (IOM)" "$B:unicef:Sari (UNICEF)" "$C:stc:Budi (STC)"; do
   IFS=: read -r home org name <<<"$pair"
-  sqlite3 "$home/replica.sqlite" "UPDATE meta SET value = '$(new_token "$org" "$name")' WHERE key = 'token'"
+  mf "$home" token set "$(new_token "$org" "$name")" >/dev/null
 done
+mf "$B" hub set "localhost:$PORT" >/dev/null
+expect_eq "status names the new hub" "localhost:$PORT" "$(mf "$B" status --json | json_field hub)"
+mf "$B" status --json | grep -q '"token"' && fail "status shows the token"
 for home in "$A" "$B" "$C"; do mf "$home" sync >/dev/null; done
 for home in "$A" "$B" "$C"; do mf "$home" sync >/dev/null; done
 new_replica "$D" stc "Dewi (STC)"; mf "$D" sync >/dev/null
@@ -61,4 +64,4 @@ for home in "$B" "$D" "$A" "$C" "$B"; do mf "$home" sync >/dev/null; done
 expect_converged "$A" "$B" "$C" "$D"
 expect_eq "signOn on C" Signed "$(field_value "$C" positions gov:budget signOn)"
 expect_eq "stc on A" "Save the Children" "$(field_value "$A" organizations stc name)"
-echo "ok: hub rebuilt empty with --reseed (tokens rewritten in meta): 3 replicas refilled it, all 6 writes back on 4 replicas; normal mode syncs after"
+echo "ok: hub rebuilt empty with --reseed (new tokens given with mufakat token set, one hub address changed with mufakat hub set): 3 replicas refilled it, all 6 writes back on 4 replicas; normal mode syncs after"
