@@ -30,7 +30,7 @@ public struct SyncClient: Sendable {
 
     public init(
         store: ReplicaStore, batchSize: Int = WireProtocol.defaultBatchSize, timeout: TimeAmount = .seconds(60),
-        clientName: String = "mufakat", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        clientName: String = "mufakat \(MufakatVersion.current)", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.store = store
         self.batchSize = batchSize

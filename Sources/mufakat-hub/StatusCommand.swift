@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MufakatCore
 import MufakatStore
 
 struct DigestCommand: ParsableCommand {
@@ -30,7 +31,7 @@ struct StatusCommand: ParsableCommand {
             let conflicts = try store.conflicts()
             if options.json {
                 printJSON([
-                    "hub": try store.hubID(), "sequence": summary.sequence, "records": summary.records,
+                    "hub": try store.hubID(), "version": MufakatVersion.current, "sequence": summary.sequence, "records": summary.records,
                     "deleted": summary.deleted, "conflicts": summary.conflicted,
                     "conflicted": conflicts.map { ["collection": $0.collection, "id": $0.id, "fields": $0.conflicts.map(\.field)] },
                     "replicas": replicas.map {

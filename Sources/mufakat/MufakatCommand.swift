@@ -1,4 +1,5 @@
 import ArgumentParser
+import MufakatCore
 
 struct MufakatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +13,7 @@ struct MufakatCommand: AsyncParsableCommand {
             65 invalid input (nothing was written), 66 not found, 69 hub unreachable,
             70 internal error, 76 protocol error, 77 token refused.
             """,
+        version: MufakatVersion.current,
         subcommands: [
             InitCommand.self, PutCommand.self, NewCommand.self, GetCommand.self, ListCommand.self,
             DeleteCommand.self, RestoreCommand.self, ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,

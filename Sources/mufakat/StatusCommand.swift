@@ -1,4 +1,5 @@
 import ArgumentParser
+import MufakatCore
 import MufakatStore
 
 struct StatusCommand: ParsableCommand {
@@ -14,6 +15,7 @@ struct StatusCommand: ParsableCommand {
             if options.json {
                 print(JSON.object([
                     "replica": .string(metadata.replica.rawValue), "name": .string(metadata.name), "hub": .string(metadata.hub),
+                    "version": .string(MufakatVersion.current),
                     "pending": .integer(Int64(status.pendingChanges)), "conflicts": .integer(Int64(status.conflictedRecords)),
                     "lastSync": metadata.lastSync == 0 ? .null : .integer(metadata.lastSync),
                     "counter": .unsigned(metadata.counter),

@@ -71,6 +71,19 @@ struct CLITests {
         #expect(try cli.runner.run(["token", "set", " ", "--home", home]).exitCode == 64)
     }
 
+    @Test("--version on both binaries, and the version in status --json")
+    func versions() throws {
+        let cli = try CLI.initialized()
+        let mufakat = try cli.runner.run(["--version"])
+        let hub = try CommandRunner(product: "mufakat-hub").run(["--version"])
+        #expect(mufakat.exitCode == 0 && hub.exitCode == 0)
+        let version = mufakat.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(version.split(separator: ".").count == 3 && version.allSatisfy { $0.isNumber || $0 == "." })
+        #expect(hub.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == version)
+        let status = try #require(try cli.json("status").value as? [String: Any])
+        #expect(status["version"] as? String == version)
+    }
+
     @Test("commands without a replica say how to create one")
     func noReplica() throws {
         let result = try CLI().run("status")
