@@ -130,6 +130,8 @@ public struct TokenInfo: Sendable, Hashable {
     public var name: String
     public var created: Int64
     public var revoked: Int64?
+    /// When a replica using it last synced (`nil`: never).
+    public var lastUsed: Int64?
 }
 
 /// A replica that has synced with the hub.
@@ -161,9 +163,29 @@ extension HubStore {
 
     public func tokens() throws -> [TokenInfo] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, org, name, created, revoked FROM tokens ORDER BY created, id").map { row in
-                TokenInfo(id: row["id"], org: row["org"], name: row["name"], created: row["created"], revoked: row["revoked"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.id, t.org, t.name, t.created, t.revoked, (SELECT MAX(r.last_seen) FROM replicas r WHERE r.token = t.id) AS lastUsed
+                    FROM tokens t ORDER BY t.created, t.id
+                    """
+            ).map { row in
+                TokenInfo(
+                    id: row["id"], org: row["org"], name: row["name"], created: row["created"], revoked: row["revoked"],
+                    lastUsed: row["lastUsed"])
             }
+        }
+    }
+
+    /// The address replicas reach this hub at (`HOST:PORT`), as the operator gave it to
+    /// `serve --public-address` or `token create --hub`; `nil` until then.
+    public func publicAddress() throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'publicAddress'") }
+    }
+
+    public func setPublicAddress(_ address: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('publicAddress', ?)", arguments: [address])
         }
     }
 

@@ -24,6 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most connections served at once; one more is told to retry later. Keep the open-file limit (ulimit -n) above it.")
     var maxConnections = 1_024
 
+    @Option(help: ArgumentHelp(
+        "The address laptops reach this hub at (e.g. hub.example.org:7420), if not HOST:PORT as bound; remembered, and used in the 'mufakat init' line 'token create' prints.",
+        valueName: "host:port"))
+    var publicAddress: String?
+
     @Flag(help: """
         Re-seed mode, after restoring this hub from an old copy or rebuilding it empty: replicas \
         push every record they hold and may relay other replicas' writes. Turn it off once every \
@@ -35,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("serve: --port must be 0 to 65535") }
         guard idleTimeout >= 1 else { throw ValidationError("serve: --idle-timeout must be at least 1") }
         guard maxConnections >= 1 else { throw ValidationError("serve: --max-connections must be at least 1") }
+        if let publicAddress { try validatePublicAddress(publicAddress, "serve: --public-address") }
     }
 
     func run() async throws {
@@ -51,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             try runHubCommand(options) { throw error }
             return
         }
+        if let publicAddress { try store.setPublicAddress(publicAddress) }
         let directory = (options.data as NSString).expandingTildeInPath
         let portFile = (directory as NSString).appendingPathComponent("hub.port")
         try? FileManager.default.removeItem(atPath: portFile)

@@ -18,22 +18,35 @@ struct TokenCommand: ParsableCommand {
         @Option(help: "The person's name.")
         var name: String
 
+        @Option(help: ArgumentHelp(
+            "The address replicas reach this hub at; remembered for later tokens (see also 'serve --public-address').",
+            valueName: "host:port"))
+        var hub: String?
+
         func validate() throws {
             guard !org.trimmingCharacters(in: .whitespaces).isEmpty, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw ValidationError("token create: --org and --name cannot be empty")
             }
+            if let hub { try validatePublicAddress(hub, "token create: --hub") }
         }
 
         func run() throws {
             try runHubCommand(options) {
-                let (id, secret) = try options.openStore(creating: true).createToken(org: org, name: name)
+                let store = try options.openStore(creating: true)
+                if let hub { try store.setPublicAddress(hub) }
+                let address = try store.publicAddress()
+                let (id, secret) = try store.createToken(org: org, name: name)
+                let line = "mufakat init --hub \(address ?? "HOST:PORT") --token \(secret) --name \(shellQuoted("\(name) (\(org.uppercased()))"))"
                 if options.json {
-                    printJSON(["id": id, "token": secret, "org": org, "name": name])
+                    printJSON(["id": id, "token": secret, "org": org, "name": name, "init": address == nil ? NSNull() as Any : line as Any])
                 } else {
                     print("token \(id) for \(name) (\(org)):")
                     print("  \(secret)")
                     print("give it to them now: it is not shown again. They run:")
-                    print("  mufakat init --hub HOST:PORT --token \(secret) --name \"\(name) (\(org.uppercased()))\"")
+                    print("  \(line)")
+                    if address == nil {
+                        print("(HOST:PORT is this hub's address as laptops reach it; give it once with --hub or 'serve --public-address' and later lines are complete)")
+                    }
                 }
             }
         }
@@ -51,6 +64,7 @@ struct TokenCommand: ParsableCommand {
                     printJSON(tokens.map { token -> [String: Any] in
                         var object: [String: Any] = ["id": token.id, "org": token.org, "name": token.name, "created": token.created]
                         object["revoked"] = token.revoked ?? NSNull()
+                        object["lastUsed"] = token.lastUsed ?? NSNull()
                         return object
                     })
                     return
@@ -58,7 +72,8 @@ struct TokenCommand: ParsableCommand {
                 if tokens.isEmpty { print("no tokens; create one with 'mufakat-hub token create --org ORG --name NAME'") }
                 for token in tokens {
                     let state = token.revoked.map { "revoked \(formatTime($0))" } ?? "active"
-                    print("\(token.id)  \(token.org)  \(token.name)  created \(formatTime(token.created))  \(state)")
+                    let used = token.lastUsed.map { "last used \(formatTime($0))" } ?? "never used"
+                    print("\(token.id)  \(token.org)  \(token.name)  created \(formatTime(token.created))  \(used)  \(state)")
                 }
             }
         }
@@ -83,3 +98,18 @@ struct TokenCommand: ParsableCommand {
 }
 
 import Foundation
+
+/// Checks an address as replicas would type it: `HOST:PORT`, port 1–65535.
+func validatePublicAddress(_ address: String, _ what: String) throws {
+    guard let colon = address.lastIndex(of: ":"), !address[..<colon].isEmpty, !address.contains(" "),
+        let port = Int(address[address.index(after: colon)...]), (1...65_535).contains(port)
+    else {
+        throw ValidationError("\(what) must be HOST:PORT as laptops reach the hub, e.g. hub.example.org:7420 (got '\(address)')")
+    }
+}
+
+/// `text` as one shell word: bare when it is safe, else in single quotes.
+func shellQuoted(_ text: String) -> String {
+    let safe = text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || "0123456789-_.:/@+,".unicodeScalars.contains($0) }
+    return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+}

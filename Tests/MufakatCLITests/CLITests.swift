@@ -71,6 +71,36 @@ struct CLITests {
         #expect(try cli.runner.run(["token", "set", " ", "--home", home]).exitCode == 64)
     }
 
+    @Test("token create prints an init line that pastes as-is (names with quotes too); token list shows last use")
+    func pastableInitLine() throws {
+        let hub = CommandRunner(product: "mufakat-hub")
+        let folder = try TemporaryDirectory("mufakat-paste")
+        let data = folder.path("hub")
+        let first = try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "Andi O'Neil", "--json"])
+        #expect(((try first.json() as? [String: Any])?["init"]) is NSNull)
+        #expect(try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "X", "--hub", "nohost"]).exitCode == 64)
+        let made = try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "Andi O'Neil", "--hub", "hub.example.org:7420", "--json"])
+        let line = try #require((try made.json() as? [String: Any])?["init"] as? String)
+        #expect(line.hasPrefix("mufakat init --hub hub.example.org:7420 --token mft_"))
+        // Later tokens remember the address.
+        let later = try hub.run(["token", "create", "--data", data, "--org", "unicef", "--name", "Sari", "--json"])
+        #expect(((try later.json() as? [String: Any])?["init"] as? String)?.contains("--hub hub.example.org:7420") == true)
+
+        let home = folder.path("laptop")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let executable = CommandRunner.productsDirectory.appendingPathComponent("mufakat").path
+        shell.arguments = ["-c", executable + line.dropFirst("mufakat".count) + " --home " + home]
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        let status = try CommandRunner(product: "mufakat").run(["status", "--home", home, "--json"])
+        #expect(status.stdout.contains(#""name":"Andi O'Neil (IOM)""#))
+        #expect(status.stdout.contains(#""hub":"hub.example.org:7420""#))
+        let list = try hub.run(["token", "list", "--data", data, "--json"])
+        #expect((try list.json() as? [[String: Any]])?.allSatisfy { $0["lastUsed"] is NSNull } == true)
+    }
+
     @Test("--version on both binaries, and the version in status --json")
     func versions() throws {
         let cli = try CLI.initialized()

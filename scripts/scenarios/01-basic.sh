@@ -15,4 +15,5 @@ for home in "$A" "$B" "$C" "$A" "$B"; do mf "$home" sync >/dev/null; done
 expect_converged "$A" "$B" "$C"
 expect_eq "organizations on C" 2 "$(mf "$C" list organizations --json | grep -o '"id"' | wc -l | tr -d ' ')"
 expect_eq "pending on A" 0 "$(mf "$A" status --json | json_field pending)"
-echo "ok: 3 replicas converged"
+expect_eq "tokens never used" 0 "$("$MUFAKAT_HUB" token list --data "$HUB_DATA" --json | grep -o '"lastUsed":null' | wc -l | tr -d ' ')"
+echo "ok: 3 replicas converged; token list shows each token's last use"
