@@ -50,6 +50,16 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "mufakat.hub")
+        let lock: HubLock
+        do {
+            lock = try HubLock(folder: (options.data as NSString).expandingTildeInPath)
+        } catch let error as HubLock.Held {
+            let message = "cannot serve: \(error.message)"
+            FileHandle.standardError.write(Data("mufakat-hub: \(message)\n".utf8))
+            if options.json { printJSON(["error": ["code": "cannot-listen", "message": message, "exitCode": 69] as [String: Any]]) }
+            throw ExitCode(69)
+        }
+        defer { withExtendedLifetime(lock) {} }
         let store: HubStore
         do {
             store = try options.openStore(creating: true)
@@ -82,4 +92,32 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(69)
         }
     }
+}
+
+/// One hub per data folder: `serve` holds an exclusive `flock` on `DIR/hub.lock` (released
+/// by the system when the process ends, even by `kill -9`) and writes its process id there.
+final class HubLock {
+    struct Held: Error {
+        var message: String
+    }
+
+    let descriptor: Int32
+
+    init(folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = (folder as NSString).appendingPathComponent("hub.lock")
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Held(message: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let other = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(descriptor)
+            throw Held(message: "another mufakat-hub\(other.isEmpty ? "" : " (process \(other))") is serving \(folder); stop it first, or give this one another --data folder")
+        }
+        ftruncate(descriptor, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(descriptor, $0, strlen($0)) }
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
 }

@@ -317,6 +317,14 @@ struct CLITests {
         #expect(busy.exitCode == 69)
         #expect(busy.stderr.contains("port \(socket.port) on 127.0.0.1 is in use"), "\(busy.stderr)")
         #expect(busy.stderr.split(separator: "\n").filter { $0.hasPrefix("mufakat-hub:") }.count == 1)
+
+        // One hub per data folder: a second serve names the first one's process.
+        let first = try hub.start(["serve", "--data", data, "--host", "127.0.0.1", "--port", "0"])
+        defer { first.process.terminate(); first.process.waitUntilExit() }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: data + "/hub.port") { Thread.sleep(forTimeInterval: 0.05) }
+        let second = try hub.run(["serve", "--data", data, "--host", "127.0.0.1", "--port", "0"])
+        #expect(second.exitCode == 69)
+        #expect(second.stderr.contains("another mufakat-hub (process \(first.process.processIdentifier)) is serving"), "\(second.stderr)")
     }
 }
 
