@@ -101,7 +101,7 @@ public final class HubServer: Service, Sendable {
                 }
             }
         if let address = server.channel.localAddress {
-            logger.info("listening", metadata: ["address": "\(address)", "data": "\(configuration.host):\(address.port ?? 0)"])
+            logger.info("listening", metadata: ["address": "\(configuration.host):\(address.port ?? 0)"])
             if configuration.reseed {
                 logger.warning("re-seed mode: replicas push every record they hold and may relay other replicas' writes; restart without --reseed once every replica has synced")
             }

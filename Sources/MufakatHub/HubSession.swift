@@ -26,6 +26,9 @@ struct HubSession {
     struct Tally {
         var replica = "-"
         var name = "-"
+        var token = "-"
+        var org = "-"
+        var client = "-"
         var pushed = 0
         var unchanged = 0
         var pulled = 0
@@ -60,7 +63,8 @@ struct HubSession {
         let duration = ContinuousClock.now - started
         logger.info("session", metadata: [
             "peer": "\(peerAddress)",
-            "replica": "\(tally.replica)", "name": "\(tally.name)", "pushed": "\(tally.pushed)",
+            "replica": "\(tally.replica)", "token": "\(tally.token)", "org": "\(tally.org)", "name": "\(tally.name)",
+            "client": "\(tally.client)", "pushed": "\(tally.pushed)",
             "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)", "relayed": "\(tally.relayed)",
             "bytesIn": "\(counts.received)", "bytesOut": "\(counts.sent)",
             "duration": "\(duration.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))", "end": "\(tally.end)",
@@ -100,6 +104,9 @@ struct HubSession {
                 }
                 switch machine.received(message) {
                 case .authenticate(let hello, let replica):
+                    // Logged for refused sessions too: who claimed to be whom.
+                    tally.replica = replica.rawValue
+                    tally.client = String(hello.client.prefix(200))
                     guard let token = try await authenticate(hello) else {
                         try await fail(WireError(.unauthorized, "the token is not known to this hub or was revoked; ask the hub operator for a token"), outbound, &tally)
                         return
@@ -112,8 +119,9 @@ struct HubSession {
                         return
                     }
                     machine.authenticated(.init(replica: replica, tokenID: token.id, name: token.name))
-                    tally.replica = replica.rawValue
-                    tally.name = "\(token.name) (\(token.org))"
+                    tally.name = token.name
+                    tally.org = token.org
+                    tally.token = token.id
                     activity.touch(greeted: true)
                     let identity = try await store.identity()
                     try await outbound.write(.welcome(Welcome(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MufakatCore
 import MufakatHub
 import MufakatStore
 import NIOCore
@@ -29,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "host:port"))
     var publicAddress: String?
 
+    @Option(help: "Log lines as logfmt (key=\"value\", the default) or json, one per event on standard error.")
+    var logFormat: HubLogFormat = .logfmt
+
     @Flag(help: """
         Re-seed mode, after restoring this hub from an old copy or rebuilding it empty: replicas \
         push every record they hold and may relay other replicas' writes. Turn it off once every \
@@ -44,11 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        LoggingSystem.bootstrap { [logFormat] label in HubLogHandler(label: label, format: logFormat) }
         let logger = Logger(label: "mufakat.hub")
         let lock: HubLock
         do {
@@ -68,6 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         if let publicAddress { try store.setPublicAddress(publicAddress) }
+        logger.info("starting", metadata: [
+            "data": "\((options.data as NSString).expandingTildeInPath)", "version": "\(MufakatVersion.current)",
+            "pid": "\(getpid())", "reseed": "\(reseed)",
+        ])
         let directory = (options.data as NSString).expandingTildeInPath
         let portFile = (directory as NSString).appendingPathComponent("hub.port")
         try? FileManager.default.removeItem(atPath: portFile)
@@ -121,3 +125,5 @@ final class HubLock {
 
     deinit { close(descriptor) }
 }
+
+extension HubLogFormat: ExpressibleByArgument {}
