@@ -82,6 +82,34 @@ public final class HubStore: Sendable {
         try HubStore(writer: DatabaseQueue(configuration: ReplicaStore.configuration()), clock: clock)
     }
 
+    /// Copies the hub into a new SQLite file at `path` with SQLite's online backup: a
+    /// consistent snapshot while the hub keeps serving (writes wait a moment, reads go on).
+    /// Refuses to overwrite a file. Returns the backup's record count and sequence, read
+    /// from the copy after checking its integrity.
+    public func backup(to path: String) throws -> (records: Int, sequence: UInt64) {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw MufakatError(.invalid, "backup: \(path) exists already; name a new file (a backup never overwrites one)", value: path)
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        do {
+            let copy = try DatabaseQueue(path: path)
+            try writer.backup(to: copy)
+            return try copy.read { db in
+                let check = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+                guard check == ["ok"] else {
+                    throw MufakatError(.corruption, "backup: the copy at \(path) fails its integrity check: \(check.prefix(3).joined(separator: "; "))")
+                }
+                let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records") ?? 0
+                let sequence = UInt64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'seq'") ?? "0") ?? 0
+                return (records, sequence)
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
     /// The hub's own replica id, made once.
     public func hubID() throws -> String {
         try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'")! }
