@@ -110,6 +110,7 @@ let package = Package(
                 "MufakatCore",
                 "MufakatStore",
                 "MufakatHub",
+                "MufakatClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

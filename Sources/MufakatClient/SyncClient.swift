@@ -69,23 +69,7 @@ public struct SyncClient: Sendable {
         let timeout = self.timeout
         let connection: NIOAsyncChannel<Message, Message>
         do {
-            connection = try await ClientBootstrap(group: group)
-                .connectTimeout(.seconds(10))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(counts: counts))
-                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
-                        try channel.pipeline.syncOperations.addHandler(ReadTimeoutHandler())
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
-                        // One answer may wait while a batch is stored (the next pull is sent
-                        // before storing); a hub sending more than that is not read ahead.
-                        return try NIOAsyncChannel<Message, Message>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)))
-                    }
-                }
+            connection = try await Self.connect(host: host, port: port, group: group, timeout: timeout, counts: counts)
         } catch {
             throw SyncError(.unreachable, "cannot reach the hub at \(metadata.hub): \(Self.describe(error)); your changes are safe here, sync again when online")
         }
@@ -274,9 +258,69 @@ public struct SyncClient: Sendable {
     }
 
     /// `host:port` from the replica's settings.
+    /// A framed connection to the hub: messages in and out, reads timing out after
+    /// `timeout`, at most one answer read ahead.
+    static func connect(
+        host: String, port: Int, group: any EventLoopGroup, timeout: TimeAmount, counts: ByteCounts
+    ) async throws -> NIOAsyncChannel<Message, Message> {
+        try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(counts: counts))
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
+                    try channel.pipeline.syncOperations.addHandler(ReadTimeoutHandler())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
+                    // One answer may wait while a batch is stored (the next pull is sent
+                    // before storing); a hub sending more than that is not read ahead.
+                    return try NIOAsyncChannel<Message, Message>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)))
+                }
+            }
+    }
+
+    /// Asks the hub at `hub` (`HOST:PORT`) whether it answers: a `ping` before any `hello`,
+    /// no token needed. Returns the round trip; throws ``SyncError`` when it does not answer.
+    public static func ping(
+        hub: String, timeout: TimeAmount = .seconds(5), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> Duration {
+        let (host, port) = try parse(hub: hub)
+        let connection: NIOAsyncChannel<Message, Message>
+        do {
+            connection = try await connect(host: host, port: port, group: group, timeout: timeout, counts: ByteCounts())
+        } catch {
+            throw SyncError(.unreachable, "cannot reach the hub at \(hub): \(describe(error))")
+        }
+        let started = ContinuousClock.now
+        let nonce = UInt64.random(in: 1...UInt64.max)
+        return try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(.ping(Ping(nonce: nonce)))
+            var messages = inbound.makeAsyncIterator()
+            let answer: Message?
+            do {
+                answer = try await messages.next()
+            } catch is ReadTimeoutHandler.Timeout {
+                throw SyncError(.connectionLost, "the hub at \(hub) accepted the connection but did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
+            } catch {
+                throw SyncError(.connectionLost, "the hub at \(hub) did not answer: \(describe(error))")
+            }
+            switch answer {
+            case .pong(let pong) where pong.nonce == nonce:
+                return ContinuousClock.now - started
+            case .error(let error):
+                throw SyncError.fromHub(error)
+            case let other:
+                throw SyncError(.protocolError, "the hub at \(hub) answered a ping with \(other.map { $0.type.rawValue } ?? "nothing")")
+            }
+        }
+    }
+
     static func parse(hub: String) throws -> (String, Int) {
         guard let colon = hub.lastIndex(of: ":"), let port = Int(hub[hub.index(after: colon)...]), (1...65_535).contains(port) else {
-            throw SyncError(.unreachable, "the hub address '\(hub)' is not HOST:PORT; fix it with 'mufakat init' in a new folder")
+            throw SyncError(.unreachable, "the hub address '\(hub)' is not HOST:PORT; fix it with 'mufakat hub set HOST:PORT'")
         }
         var host = String(hub[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

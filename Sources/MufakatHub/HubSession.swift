@@ -40,7 +40,14 @@ struct HubSession {
     /// When the session last heard from its peer, and whether it said hello yet.
     final class Activity: Sendable {
         private let state = Mutex<(last: ContinuousClock.Instant, greeted: Bool)>((.now, false))
-        func touch(greeted: Bool = false) { state.withLock { $0.last = .now; if greeted { $0.greeted = true } } }
+        /// Until `hello` succeeds the deadline counts from the connection's start: frames
+        /// before it (a health check's `ping`) do not extend it.
+        func touch(greeted: Bool = false) {
+            state.withLock {
+                if greeted { $0.greeted = true }
+                if $0.greeted { $0.last = .now }
+            }
+        }
         var snapshot: (last: ContinuousClock.Instant, greeted: Bool) { state.withLock { $0 } }
     }
 

@@ -4,7 +4,7 @@ import MufakatWire
 /// The rules of a hub session, with no I/O: each received message gives the action the
 /// session must take.
 ///
-/// `hello` first; then `push`, `pull` and `ping` in any order; `bye` ends it. Anything else
+/// `hello` first (a `ping` may come before it); then `push`, `pull` and `ping` in any order; `bye` ends it. Anything else
 /// is a protocol error answered with an `error` frame, after which the session closes.
 public struct HubSessionStateMachine: Sendable {
     /// Who a session speaks for, once the token is checked.
@@ -64,6 +64,10 @@ public struct HubSessionStateMachine: Sendable {
                 return fail(.badField, "hello: replica '\(hello.replica)' is not a replica id (1 to 64 characters from a-z, 0-9 and '-')")
             }
             return .authenticate(hello, replica)
+        case (.awaitingHello, .ping(let ping)):
+            // A health check (`mufakat-hub health`, a load balancer): answered without a
+            // token, and the session still waits for `hello`.
+            return .pong(ping)
         case (.awaitingHello, _):
             return fail(.unexpectedMessage, "\(message.type.rawValue) before hello; a session starts with hello")
         case (.active, .hello):

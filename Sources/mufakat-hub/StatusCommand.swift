@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MufakatClient
 import MufakatCore
 import MufakatStore
 
@@ -78,6 +79,52 @@ struct BackupCommand: ParsableCommand {
             } else {
                 print("backed up \(records) records (sequence \(sequence)) to \(path); integrity check ok")
             }
+        }
+    }
+}
+
+struct HealthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "health",
+        abstract: "Ask the running hub whether it answers (a ping, no token); exit 0 if it does, 69 if not.",
+        discussion: "Without --address, asks 127.0.0.1 on the port the hub serving --data wrote to DIR/hub.port.")
+
+    @OptionGroup var options: HubOptions
+
+    @Option(help: ArgumentHelp("The hub to ask.", valueName: "host:port"))
+    var address: String?
+
+    @Option(help: "Seconds to wait for the answer.")
+    var timeout = 5
+
+    func run() async throws {
+        let target: String
+        if let address {
+            target = address
+        } else {
+            let portFile = ((options.data as NSString).expandingTildeInPath as NSString).appendingPathComponent("hub.port")
+            guard let port = (try? String(contentsOfFile: portFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines),
+                !port.isEmpty
+            else {
+                let message = "no hub is serving '\(options.data)' (no hub.port there); give the hub's address with --address HOST:PORT"
+                FileHandle.standardError.write(Data("mufakat-hub: \(message)\n".utf8))
+                if options.json { printJSON(["healthy": false, "error": message]) }
+                throw ExitCode(69)
+            }
+            target = "127.0.0.1:\(port)"
+        }
+        do {
+            let roundTrip = try await SyncClient.ping(hub: target, timeout: .seconds(Int64(max(1, timeout))))
+            let milliseconds = Double(roundTrip.components.attoseconds) / 1e15 + Double(roundTrip.components.seconds) * 1_000
+            if options.json {
+                printJSON(["healthy": true, "address": target, "roundTripMs": (milliseconds * 10).rounded() / 10])
+            } else {
+                print("hub at \(target) answers (\(String(format: "%.1f", milliseconds)) ms)")
+            }
+        } catch let error as SyncError {
+            FileHandle.standardError.write(Data("mufakat-hub: \(error.message)\n".utf8))
+            if options.json { printJSON(["healthy": false, "address": target, "error": error.message]) }
+            throw ExitCode(69)
         }
     }
 }

@@ -325,6 +325,16 @@ struct CLITests {
         let second = try hub.run(["serve", "--data", data, "--host", "127.0.0.1", "--port", "0"])
         #expect(second.exitCode == 69)
         #expect(second.stderr.contains("another mufakat-hub (process \(first.process.processIdentifier)) is serving"), "\(second.stderr)")
+
+        // health asks the running hub (a ping, no token) and fails once it is gone.
+        let healthy = try hub.run(["health", "--data", data, "--json"])
+        #expect(healthy.exitCode == 0)
+        #expect((try healthy.json() as? [String: Any])?["healthy"] as? Bool == true)
+        first.process.terminate()
+        first.process.waitUntilExit()
+        let gone = try hub.run(["health", "--data", data])
+        #expect(gone.exitCode == 69)
+        #expect(gone.stderr.contains("cannot reach the hub"))
     }
 }
 

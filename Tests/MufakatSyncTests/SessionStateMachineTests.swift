@@ -24,7 +24,7 @@ struct SessionStateMachineTests {
     }
 
     @Test("messages out of place are protocol errors", arguments: [
-        Message.push(Push(through: 1, id: "p1", after: "", counter: 1), records: []), .pull(Pull(since: 0, limit: 1)), .ping(Ping(nonce: 1)),
+        Message.push(Push(through: 1, id: "p1", after: "", counter: 1), records: []), .pull(Pull(since: 0, limit: 1)),
         .welcome(Welcome(hub: "h", seq: 0, counter: 0, limits: .default)),
     ])
     func beforeHello(_ message: Message) {
@@ -32,6 +32,18 @@ struct SessionStateMachineTests {
         guard case .fail(let error) = machine.received(message) else { Issue.record("accepted \(message)"); return }
         #expect(error.code == .unexpectedMessage)
         #expect(machine.state == .closed)
+    }
+
+    @Test("a ping before hello is answered (health checks) and the session still waits for hello")
+    func pingBeforeHello() {
+        var machine = HubSessionStateMachine()
+        #expect(machine.received(.ping(Ping(nonce: 9))) == .pong(Ping(nonce: 9)))
+        #expect(machine.state == .awaitingHello)
+        guard case .fail(let error) = machine.received(.pull(Pull(since: 0, limit: 1))) else {
+            Issue.record("pull accepted before hello")
+            return
+        }
+        #expect(error.code == .unexpectedMessage)
     }
 
     @Test("version, replica id and pull limit are checked")
