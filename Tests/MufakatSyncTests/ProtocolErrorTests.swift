@@ -77,6 +77,38 @@ struct ProtocolErrorTests {
         }
     }
 
+    @Test("pings before hello are answered (health checks) but never put off the hello deadline")
+    func pingsBeforeHello() async throws {
+        try await withHub(configure: { $0.helloTimeout = .milliseconds(600) }) { hub in
+            let started = ContinuousClock.now
+            try await RawHubConnection.with(port: hub.port) { connection in
+                // A ping every 200 ms would keep an idle session alive; before hello it must not.
+                var answered = 0
+                var code: WireError.Code?
+                pinging: for nonce in 1...10 {
+                    guard (try? await connection.send(.ping(Ping(nonce: UInt64(nonce))))) != nil else { break }
+                    switch try await connection.receive() {
+                    case .pong(let pong):
+                        #expect(pong.nonce == UInt64(nonce))
+                        answered += 1
+                    case .error(let error):
+                        code = error.code
+                        break pinging
+                    default:
+                        break pinging
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                while code == nil, let message = try await connection.receive() {
+                    if case .error(let error) = message { code = error.code }
+                }
+                #expect(code == .helloTimeout)
+                #expect(answered >= 2 && answered < 10)
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
     @Test("graceful shutdown answers an idle session with shutting-down")
     func shutdown() async throws {
         let hub = try await TestHub.start()
