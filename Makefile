@@ -65,6 +65,16 @@ compose-check:
 	@services=$$(docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' '); \
 	test "$$services" = "client-iom client-save-the-children client-unicef hub " || { echo "compose-check: services are $$services" >&2; exit 1; }; \
 	echo "compose-check: docker-compose.yml is valid (hub + 3 clients)"
+	@docker-compose -f deploy/docker-compose.yml config -q
+	@test "$$(docker-compose -f deploy/docker-compose.yml config --services)" = "hub" || { echo "compose-check: deploy/docker-compose.yml must hold the hub only" >&2; exit 1; }
+	@prod=$$(docker-compose -f deploy/docker-compose.yml config); for want in "restart: unless-stopped" "healthcheck:" "hub-data:"; do \
+	  grep -q "$$want" <<<"$$prod" || { echo "compose-check: deploy/docker-compose.yml lacks $$want" >&2; exit 1; }; done
+	@echo "compose-check: deploy/docker-compose.yml is valid (hub only, restart policy, volume, healthcheck)"
+	@if command -v systemd-analyze >/dev/null 2>&1; then \
+	  unit=$$(mktemp -d)/mufakat-hub.service; \
+	  sed "s|/usr/local/bin/mufakat-hub|$$($(SWIFT) build --show-bin-path)/mufakat-hub|" deploy/mufakat-hub.service >"$$unit"; \
+	  systemd-analyze verify "$$unit" && echo "compose-check: deploy/mufakat-hub.service passes systemd-analyze verify"; \
+	else echo "compose-check: systemd-analyze not installed; deploy/mufakat-hub.service not verified"; fi
 
 # Benchmarks report; they never fail the build. BENCH_LARGE=1 adds 1,000,000-record sizes.
 bench: deps
