@@ -11,6 +11,9 @@ public struct WriteOutcome: Sendable, Hashable, Codable {
     /// Things worth knowing that did not stop the write, such as a reference to a record
     /// this replica does not have (yet).
     public var warnings: [String]
+    /// The values this write replaced, by field, as they were shown (`put` or `new` over an
+    /// existing record).
+    public var replaced: [String: String] = [:]
 }
 
 extension ReplicaStore {
@@ -101,10 +104,17 @@ extension ReplicaStore {
         if existing != nil, state.wouldBeUnchanged(by: values) {
             return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: warnings)
         }
+        var replaced: [String: String] = [:]
+        if existing != nil {
+            for (name, value) in values where name != RecordState.deletedField {
+                if let old = state.displayValue(of: name), old != value { replaced[name] = old.text }
+            }
+        }
         let dot = try dots.next(after: state)
         try state.write(values, dot: dot, now: clock(), author: dots.author)
         try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
-        return WriteOutcome(collection: schema.name, id: id, action: existing == nil ? "created" : "updated", warnings: warnings)
+        return WriteOutcome(
+            collection: schema.name, id: id, action: existing == nil ? "created" : "updated", warnings: warnings, replaced: replaced)
     }
 
     /// Deletes a record: a write of `_deleted = true` that also writes every field's value

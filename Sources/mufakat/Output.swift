@@ -156,6 +156,17 @@ extension WriteOutcome {
         .object([
             "collection": .string(collection), "id": .string(id), "action": .string(action),
             "warnings": .array(warnings.map(JSON.string)),
+            "replaced": .object(replaced.mapValues(JSON.string)),
         ])
+    }
+
+    /// `updated positions x:y (stance was Neutral; influence was Low)`: what happened, and
+    /// what a value replaced, so nobody overwrites a colleague's figure without seeing it.
+    var text: String {
+        var line = "\(action) \(collection) \(id)"
+        if !replaced.isEmpty {
+            line += " (" + replaced.sorted { $0.key < $1.key }.map { "\($0.key) was \($0.value)" }.joined(separator: "; ") + ")"
+        }
+        return line
     }
 }

@@ -24,7 +24,7 @@ struct PutCommand: ParsableCommand {
         try runCommand(options) {
             let outcome = try options.openStore().put(collection, id: id, parsed)
             printWarnings(outcome.warnings)
-            print(options.json ? outcome.json.rendered : "\(outcome.action) \(outcome.collection) \(outcome.id)")
+            print(options.json ? outcome.json.rendered : outcome.text)
         }
     }
 }
@@ -32,7 +32,7 @@ struct PutCommand: ParsableCommand {
 struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
-        abstract: "Create a record and print its id (derived from its fields, or generated).",
+        abstract: "Create a record and print its id (derived from its fields, or generated); over an existing figure, say so and what it replaced.",
         discussion: "Example:\n  mufakat new reports org=iom period=2025-Q3 country=ID area=\"East Java\" indicator=VictimsIdentified value=12")
 
     @OptionGroup var options: GlobalOptions
@@ -48,7 +48,7 @@ struct NewCommand: ParsableCommand {
         try runCommand(options) {
             let outcome = try options.openStore().new(collection, parsed)
             printWarnings(outcome.warnings)
-            print(options.json ? outcome.json.rendered : outcome.id)
+            print(options.json ? outcome.json.rendered : outcome.text)
         }
     }
 }

@@ -101,6 +101,24 @@ struct CLITests {
         #expect((try list.json() as? [[String: Any]])?.allSatisfy { $0["lastUsed"] is NSNull } == true)
     }
 
+    @Test("new and put say created or updated, and name the values they replaced")
+    func honestWrites() throws {
+        let cli = try CLI.initialized()
+        let figure = ["new", "reports", "org=iom", "period=2025-Q3", "country=ID", "area=East Java", "indicator=VictimsIdentified"]
+        let first = try cli.runner.run(figure + ["value=12", "--home", cli.home.path])
+        #expect(first.exitCode == 0)
+        #expect(first.stdout.hasPrefix("created reports r-"))
+        let again = try cli.runner.run(figure + ["value=14", "--home", cli.home.path])
+        #expect(again.stdout.hasPrefix("updated reports r-") && again.stdout.contains("(value was 12)"), "\(again.stdout)")
+        let same = try cli.runner.run(figure + ["value=14", "--home", cli.home.path, "--json"])
+        let object = try #require(try same.json() as? [String: Any])
+        #expect(object["action"] as? String == "unchanged")
+        #expect((object["replaced"] as? [String: Any])?.isEmpty == true)
+        #expect(try cli.run("put", "positions", "gov:budget", "stance=Neutral").stdout == "created positions gov:budget\n")
+        let put = try cli.run("put", "positions", "gov:budget", "stance=ActiveSupport", "influence=High")
+        #expect(put.stdout == "updated positions gov:budget (stance was Neutral)\n")
+    }
+
     @Test("--version on both binaries, and the version in status --json")
     func versions() throws {
         let cli = try CLI.initialized()
