@@ -41,7 +41,7 @@ struct ListCommand: ParsableCommand {
             let rows = records.map { record in
                 [record.id] + used.map { record.document[$0]?.text ?? "" } + [record.conflicts.isEmpty ? "" : "conflict"]
             }
-            print(table(["id"] + used + [""], rows, maxWidth: 32))
+            print(table(["id"] + used + [""], rows, maxWidth: 32, whole: [0]))
             print("\(records.count) \(schema.name)")
         }
     }

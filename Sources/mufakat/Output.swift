@@ -122,12 +122,14 @@ indirect enum JSON {
 }
 
 /// Columns aligned with spaces, for people.
-func table(_ header: [String], _ rows: [[String]], maxWidth: Int = 48) -> String {
-    func clip(_ text: String) -> String {
+/// Columns of text padded to line up; cells longer than `maxWidth` end in "…", except in
+/// the `whole` columns (ids: a cut id names nothing).
+func table(_ header: [String], _ rows: [[String]], maxWidth: Int = 48, whole: Set<Int> = []) -> String {
+    func clip(_ text: String, _ column: Int) -> String {
         let oneLine = text.replacingOccurrences(of: "\n", with: " ⏎ ")
-        return oneLine.count > maxWidth ? String(oneLine.prefix(maxWidth - 1)) + "…" : oneLine
+        return oneLine.count > maxWidth && !whole.contains(column) ? String(oneLine.prefix(maxWidth - 1)) + "…" : oneLine
     }
-    let cells = ([header] + rows).map { $0.map(clip) }
+    let cells = ([header] + rows).map { $0.enumerated().map { clip($0.element, $0.offset) } }
     let widths = header.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
     return cells.map { row in
         row.enumerated().map { index, cell in

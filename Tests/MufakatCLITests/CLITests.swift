@@ -117,6 +117,10 @@ struct CLITests {
         #expect(try cli.run("put", "positions", "gov:budget", "stance=Neutral").stdout == "created positions gov:budget\n")
         let put = try cli.run("put", "positions", "gov:budget", "stance=ActiveSupport", "influence=High")
         #expect(put.stdout == "updated positions gov:budget (stance was Neutral)\n")
+        // list shows whole ids, however long.
+        let long = "act-" + String(repeating: "x", count: 150)
+        #expect(try cli.run("put", "actions", long, "title=Follow up", "owner=iom").exitCode == 0)
+        #expect(try cli.run("list", "actions").stdout.contains(long))
     }
 
     @Test("--version on both binaries, and the version in status --json")
