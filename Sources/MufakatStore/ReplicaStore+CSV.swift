@@ -184,9 +184,14 @@ extension ReplicaStore {
         guard String(data: data, encoding: .utf8) != nil else {
             throw MufakatError(.invalid, "import: the file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'")
         }
+        // Spreadsheets in many locales save "CSV" with semicolons: a header row (field
+        // names never hold either) with semicolons and no comma is read that way.
+        var header = data.prefix { $0 != UInt8(ascii: "\n") }
+        if header.starts(with: [0xEF, 0xBB, 0xBF]) { header = header.dropFirst(3) }
+        let semicolons = header.contains(UInt8(ascii: ";")) && !header.contains(UInt8(ascii: ","))
         let reader: CSVReader
         do {
-            reader = try CSVReader(stream: InputStream(data: data))
+            reader = try CSVReader(stream: InputStream(data: data), delimiter: semicolons ? ";" : ",")
         } catch {
             throw MufakatError(.invalid, "import: the file is not valid CSV")
         }
@@ -201,9 +206,9 @@ extension ReplicaStore {
     /// The live records of `collection` as CSV: an `id` column, then every field of the
     /// catalogue, rows by id; lists are joined with `;`. Importing it into another replica
     /// and exporting again gives the same file.
-    public func exportCSV(_ collection: String) throws -> String {
+    public func exportCSV(_ collection: String, where filters: [(field: String, value: String)] = []) throws -> String {
         let schema = try Catalogue.collection(named: collection)
-        let records = try list(schema.name)
+        let records = try list(schema.name, where: filters)
         let stream = OutputStream.toMemory()
         let writer = try CSVWriter(stream: stream)
         try writer.write(row: ["id"] + schema.fieldNames + [Self.conflictsColumn])
@@ -224,8 +229,8 @@ extension ReplicaStore {
 
     /// The live records of `collection` as a JSON array of objects with `id` and their
     /// fields; a conflicted record also has `_conflicts`, each field's candidates.
-    public func exportJSON(_ collection: String) throws -> String {
-        let records = try list(collection)
+    public func exportJSON(_ collection: String, where filters: [(field: String, value: String)] = []) throws -> String {
+        let records = try list(collection, where: filters)
         var output = "[\n"
         for (index, record) in records.enumerated() {
             var document = record.document

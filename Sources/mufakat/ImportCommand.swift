@@ -53,11 +53,34 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "csv or json.")
     var format: Format = .csv
 
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only records whose field has this value (repeatable), as for 'list'.", valueName: "field=value"))
+    var filters: [String] = []
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (replaced whole, never half-written) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Flag(help: "Leave out the byte order mark that tells spreadsheets the CSV is UTF-8 (for scripts).")
+    var noBom = false
+
     func run() throws {
+        let parsed = try parseAssignments(filters, command: "export --where")
         try runCommand(options) {
             let store = try options.openStore()
-            let text = options.json || format == .json ? try store.exportJSON(collection) : try store.exportCSV(collection)
-            FileHandle.standardOutput.write(Data(text.utf8))
+            let json = options.json || format == .json
+            var text = json ? try store.exportJSON(collection, where: parsed) : try store.exportCSV(collection, where: parsed)
+            // Excel reads a CSV without the mark as the local code page, garbling é and ñ.
+            if !json && !noBom { text = "\u{FEFF}" + text }
+            if let output {
+                let path = (output as NSString).expandingTildeInPath
+                do {
+                    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                } catch {
+                    throw CLIError(message: "export: cannot write \(path): \(error.localizedDescription); nothing was written there", code: "not-found", exitCode: ExitCodes.notFound)
+                }
+                FileHandle.standardError.write(Data("exported \(collection) to \(path)\n".utf8))
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
         }
     }
 }

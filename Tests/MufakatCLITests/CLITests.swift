@@ -315,6 +315,36 @@ struct CLITests {
 
         let missing = try cli.run("import", "reports", files.path("nope.csv"))
         #expect(missing.exitCode == 66)
+
+        // A byte order mark for spreadsheets unless --no-bom; -o writes a file; --where filters.
+        let withMark = files.path("bom.csv"), withoutMark = files.path("nobom.csv")
+        #expect(try cli.run("export", "reports", "-o", withMark).exitCode == 0)
+        #expect(try cli.run("export", "reports", "-o", withoutMark, "--no-bom").exitCode == 0)
+        let marked = try Data(contentsOf: URL(fileURLWithPath: withMark)), unmarked = try Data(contentsOf: URL(fileURLWithPath: withoutMark))
+        #expect(Array(marked.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        #expect(marked.dropFirst(3) == unmarked && unmarked.starts(with: Array("id,".utf8)))
+        let indicator = String(try #require(exported.stdout.split(separator: "\n").dropFirst().first?.split(separator: ",", omittingEmptySubsequences: false)[5]))
+        let outFile = files.path("out.csv")
+        let written = try cli.run("export", "reports", "-o", outFile, "--where", "indicator=\(indicator)")
+        #expect(written.exitCode == 0 && written.stdout.isEmpty)
+        let rows = try String(contentsOfFile: outFile, encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(!rows.isEmpty && rows.count < 1_000)
+        #expect(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[5] == indicator })
+        #expect(try cli.run("export", "reports", "--where", "country=nowhere").exitCode == 65)
+        #expect(try cli.run("export", "reports", "-o", files.path("no/such/folder/x.csv")).exitCode == 66)
+    }
+
+    @Test("import reads semicolon-separated files as spreadsheets in many locales save them")
+    func semicolonImport() throws {
+        let cli = try CLI.initialized()
+        let files = try TemporaryDirectory()
+        let path = files.path("orgs.csv")
+        try "\u{FEFF}id;name;type\r\niom;IOM;UNAgency\r\nstc;\"Save the Children; Indonesia\";INGO\r\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try cli.json("import", "organizations", path)
+        #expect(result.code == 0)
+        #expect((result.value as? [String: Any])?["created"] as? Int == 2)
+        let stc = try #require(try cli.json("get", "organizations", "stc").value as? [String: Any])
+        #expect((stc["fields"] as? [String: Any])?["name"] as? String == "Save the Children; Indonesia")
     }
 
     @Test("mufakat-hub: status, digest and token list refuse a folder without a hub and create nothing; serve on a busy port exits 69")
