@@ -107,6 +107,7 @@ public struct SyncClient: Sendable {
                 do {
                     guard case .welcome(let answer) = try await receive(.welcome) else { return }
                     welcome = answer
+                    summary.hubSoftware = answer.software ?? ""
                 } catch let error as SyncError where error.code == WireError.Code.replicaTaken.rawValue && previous == nil {
                     // Another token holds this replica id here (a hub rebuilt empty, where the
                     // first to use an id keeps it): never fight over it, take a new one.

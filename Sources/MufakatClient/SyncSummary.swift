@@ -19,6 +19,8 @@ public struct SyncSummary: Sendable, Hashable {
     public var bytesReceived = 0
     public var duration: Duration = .zero
     public var hub = ""
+    /// The hub's software and version, as its `welcome` said ("" from a hub that does not say).
+    public var hubSoftware = ""
     /// The replica id this replica synced as (new when it took one in this sync).
     public var replica = ""
     /// Set when this replica found itself behind its own id and took a new one: the id it

@@ -133,7 +133,8 @@ struct HubSession {
                     let identity = try await store.identity()
                     try await outbound.write(.welcome(Welcome(
                         hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
-                        push: ledger.push, served: ledger.served, recent: ledger.recent, reseed: configuration.reseed, limits: configuration.limits)))
+                        push: ledger.push, served: ledger.served, recent: ledger.recent,
+                        software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits)))
                 case .applyPush(let push, let records, let peer):
                     switch try await store.applyPush(records, header: push, from: peer.replica, rules: PushRules(relay: configuration.reseed)) {
                     case .failure(let refusal):

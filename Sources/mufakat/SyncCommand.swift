@@ -62,7 +62,7 @@ struct SyncCommand: AsyncParsableCommand {
         let conflicts = try store.conflictCount()
         if options.json {
             print(JSON.object([
-                "hub": .string(summary.hub), "pushed": .integer(Int64(summary.pushed)),
+                "hub": .string(summary.hub), "hubSoftware": .string(summary.hubSoftware), "pushed": .integer(Int64(summary.pushed)),
                 "unchanged": .integer(Int64(summary.unchanged)), "pulled": .integer(Int64(summary.pulled)),
                 "changed": .integer(Int64(summary.changed)), "newConflicts": .integer(Int64(summary.newConflicts)),
                 "conflicts": .integer(Int64(conflicts)),

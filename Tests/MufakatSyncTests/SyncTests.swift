@@ -120,6 +120,7 @@ struct SyncTests {
             }
             let summary = try await replica.sync()
             #expect(summary.pushed + summary.unchanged == 1)
+            #expect(summary.hubSoftware == "mufakat-hub \(MufakatVersion.current)")
             #expect(try hub.store.summary().records == 1)
             #expect(try hub.store.digest() == replica.digest)
         }

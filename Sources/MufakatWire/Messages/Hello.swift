@@ -40,6 +40,9 @@ public struct Welcome: Hashable, Sendable, Codable {
     /// the last being `push`). A copy that finds a push it did not make in `push` looks here
     /// for the last one it did. Absent from a hub that keeps no history: read as empty.
     public var recent: [PushMark]?
+    /// The hub's software and version, e.g. `mufakat-hub 0.3.0`, for the client to show.
+    /// Optional.
+    public var software: String?
     /// Whether the hub runs in re-seed mode: replicas then push every record they hold,
     /// other replicas' writes included, to refill it.
     public var reseed: Bool
@@ -48,9 +51,11 @@ public struct Welcome: Hashable, Sendable, Codable {
 
     public init(
         version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, through: UInt64 = 0,
-        push: String = "", served: UInt64 = 0, recent: [PushMark]? = nil, reseed: Bool = false, limits: WireLimits
+        push: String = "", served: UInt64 = 0, recent: [PushMark]? = nil, software: String? = nil, reseed: Bool = false,
+        limits: WireLimits
     ) {
         self.recent = recent
+        self.software = software
         self.version = version
         self.hub = hub
         self.seq = seq
