@@ -18,26 +18,9 @@ public struct FieldConflict: Hashable, Sendable {
 }
 
 extension RecordState {
-    /// Whether a person needs to look at this record: some field holds several entries
-    /// that disagree, or the record is deleted while a field holds a value the delete did
-    /// not see (an edit made concurrently with the delete).
-    public var isConflicted: Bool {
-        if fields.values.contains(where: { $0.count > 1 && !Self.allEqual($0) }) { return true }
-        return isDeleted && !editsBesideDeletion.isEmpty
-    }
-
-    /// In a deleted record, the fields holding a value the delete did not write: edits
-    /// concurrent with it. (A delete writes every field it saw, so an entry under another
-    /// dot is one it did not see.)
-    var editsBesideDeletion: [String] {
-        let deletions = deletionDots
-        return fields.compactMap { name, entries in
-            guard name != Self.deletedField,
-                entries.contains(where: { !deletions.contains($0.dot) && !$0.value.isNull })
-            else { return nil }
-            return name
-        }
-    }
+    /// Whether a person needs to look at this record: exactly when ``conflicts`` lists a
+    /// field (so `status`, `list --conflicts` and `resolve` always agree).
+    public var isConflicted: Bool { !conflicts.isEmpty }
 
     /// Whether concurrent entries agree: two people who typed the same value did not
     /// disagree, so that is no conflict to show (the entries stay until the next write).
@@ -72,11 +55,18 @@ extension RecordState {
                     value: .null, author: deletion.author, dot: deletion.dot, time: deletion.time,
                     isDeletion: true))
             }
+            // In a deleted record, an entry holding what the delete kept is no edit against it
+            // (the delete raced a restore, or a write of the same value): only `_deleted`
+            // is in question then, and it shows in its own field.
+            let kept = Set(candidates.filter(\.isDeletion).map(\.value))
+            if deleted, name != Self.deletedField {
+                candidates.removeAll { !$0.isDeletion && ($0.value.isNull || kept.contains($0.value)) }
+            }
             guard candidates.count > 1 else { continue }
             let edits = candidates.filter { !$0.isDeletion }
-            // Only deletions, or only agreeing values: nobody to ask.
+            // Only deletions (a record deleted twice: nothing to decide while it stays
+            // deleted), or only agreeing values: nobody to ask.
             if edits.isEmpty || (edits.count == candidates.count && Set(candidates.map(\.value)).count == 1) { continue }
-            if deleted, name != Self.deletedField, edits.allSatisfy({ $0.value.isNull }) { continue }
             candidates.sort { FieldEntry.displays($0.time, $0.dot, over: $1.time, $1.dot) }
             // One write held under two dots — re-stamped by a restored copy while another
             // replica relayed the original — is one candidate: same value, time and author.

@@ -92,11 +92,24 @@ extension ReplicaStore {
                     // a record this replica holds it is not written, so the import does
                     // not settle a conflict behind anyone's back (clearing the row's
                     // _conflicts cell writes it). A new record takes it.
-                    if !disputed.isEmpty, try db.fetchState(collection: schema.name, id: id) != nil {
-                        assignments.removeAll { disputed.contains($0.field.lowercased()) }
+                    let existing = try db.fetchState(collection: schema.name, id: id)
+                    var notes: [String] = []
+                    if !disputed.isEmpty, let existing {
+                        let (skipped, kept) = assignments.reduce(into: ([String](), [(field: String, value: String)]())) { result, assignment in
+                            if disputed.contains(assignment.field.lowercased()) { result.0.append(assignment.field) } else { result.1.append(assignment) }
+                        }
+                        assignments = kept
+                        let live = existing.conflicts.map(\.field)
+                        for field in skipped where live.contains(field) {
+                            notes.append("\(field) is in conflict and was left as it is (clear the row's _conflicts cell to write it, or use 'mufakat resolve')")
+                        }
+                    }
+                    if existing?.isDeleted == true {
+                        notes.append("\(schema.name) \(id) was deleted on this replica; this import brought it back")
                     }
                     do {
-                        let outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "import")
+                        var outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "import")
+                        outcome.warnings += notes
                         switch outcome.action {
                         case "created": report.created += 1
                         case "updated": report.updated += 1
@@ -152,7 +165,7 @@ extension ReplicaStore {
             let name = cell.trimmingCharacters(in: .whitespaces)
             if name.lowercased() == "id" {
                 columns.append(nil)
-            } else if name == Self.conflictsColumn {
+            } else if name.lowercased() == Self.conflictsColumn {
                 columns.append(Self.conflictsColumn)
             } else if let spec = schema.fields.first(where: { $0.name.lowercased() == name.lowercased() }) {
                 columns.append(spec.name)
@@ -164,7 +177,7 @@ extension ReplicaStore {
         if !problems.isEmpty {
             throw MufakatError(
                 .invalid,
-                "import \(schema.name): the header row has \(problems.joined(separator: ", ")); columns may be id, \(schema.fieldNames.joined(separator: ", ")) (and \(Self.conflictsColumn), which is ignored)")
+                "import \(schema.name): the header row has \(problems.joined(separator: ", ")); columns may be id, \(schema.fieldNames.joined(separator: ", ")) (and \(Self.conflictsColumn), as export writes it: the fields it names are left alone in records this replica holds)")
         }
         let names = columns.map { $0 ?? "id" }
         if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {

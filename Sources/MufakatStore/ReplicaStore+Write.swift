@@ -127,15 +127,30 @@ extension ReplicaStore {
             guard var state = try db.fetchState(collection: schema.name, id: id) else {
                 throw MufakatError(.notFound, "delete \(schema.name) \(id): no such record on this replica", value: id)
             }
-            if state.isDeleted && !state.isConflicted {
+            let conflicts = state.conflicts
+            if state.isDeleted && conflicts.isEmpty {
                 return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: ["already deleted"])
+            }
+            // A delete keeps one value per field (the shown one), so that a restore brings
+            // the record back whole: the other candidates of a live conflict would be lost.
+            // (In a deleted record, deleting again is choosing the deletion over raced edits.)
+            if !state.isDeleted, !conflicts.isEmpty {
+                throw MufakatError(
+                    .invalid,
+                    "delete \(schema.name) \(id): \(conflicts.map(\.field).joined(separator: ", ")) \(conflicts.count == 1 ? "is" : "are") in conflict; a delete keeps one value per field for a later restore, so choose first ('mufakat conflicts', 'mufakat resolve \(schema.name) \(id) FIELD --pick N'), then delete; nothing was written")
+            }
+            var warnings: [String] = []
+            if state.isDeleted {
+                warnings = conflicts.filter { $0.field != RecordState.deletedField }.map {
+                    "\($0.field): the edit made while it was deleted is dropped (the record stays deleted)"
+                }
             }
             let dots = try DotAllocator(db)
             let dot = try dots.next(after: state)
             try state.delete(dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
-            return WriteOutcome(collection: schema.name, id: id, action: "deleted", warnings: [])
+            return WriteOutcome(collection: schema.name, id: id, action: "deleted", warnings: warnings)
         }
     }
 
@@ -152,24 +167,39 @@ extension ReplicaStore {
             guard state.isDeleted else {
                 return WriteOutcome(collection: schema.name, id: id, action: "unchanged", warnings: ["not deleted"])
             }
-            // A record deleted by an older version (which wrote nulls) may lack required
-            // fields: say which, and how to give them, instead of reviving a record nobody
-            // can use.
-            var document = state.document
-            for (key, value) in schema.keyValues(fromID: id) where document[key] == nil { document[key] = value }
-            let problems = schema.problems(in: document)
-            guard problems.isEmpty else {
-                throw MufakatError(
-                    problems: problems,
-                    context: "restore \(schema.name) \(id): nothing was written; give the missing values with 'mufakat put \(schema.name) \(id) field=value', which also restores it")
-            }
+            let values = try Self.revival(
+                [RecordState.deletedField: .bool(false)], of: state, schema: schema, id: id,
+                context: "restore \(schema.name) \(id): nothing was written")
             let dots = try DotAllocator(db)
             let dot = try dots.next(after: state)
-            try state.write([RecordState.deletedField: .bool(false)], dot: dot, now: clock(), author: dots.author)
+            try state.write(values, dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "restored", warnings: [])
         }
+    }
+
+    /// The values that leave the record usable after writing `values`: those, plus the key
+    /// fields its id spells out where it lacks them; throws, naming each problem and how to
+    /// fix it, when the record would still be incomplete or invalid (a required field
+    /// cleared, or a record deleted by an older version, which wrote nulls) — rather than
+    /// write a record nobody can use. `_deleted` is not checked.
+    static func revival(
+        _ values: [String: FieldValue], of state: RecordState, schema: CollectionSchema, id: String, context: String
+    ) throws -> [String: FieldValue] {
+        var values = values
+        for (key, value) in schema.keyValues(fromID: id) where state.displayValue(of: key) == nil && values[key] == nil {
+            values[key] = value
+        }
+        var document = state.document
+        for (name, value) in values where name != RecordState.deletedField { document[name] = value.isNull ? nil : value }
+        let problems = schema.problems(in: document)
+        guard problems.isEmpty else {
+            throw MufakatError(
+                problems: problems,
+                context: "\(context). Give the missing values with 'mufakat put \(schema.name) \(id) field=value', which also brings the record back")
+        }
+        return values
     }
 
     /// How a person settles a conflicted field.
@@ -227,26 +257,32 @@ extension ReplicaStore {
                     value = .bool(lowered == "true")
                 }
             }
-            let values = state.resolutionValues(field: field, value: value, deleting: deleting)
-            // Keeping an edit revives a deleted record: it must come back usable. (A delete
-            // keeps every value, so only a record deleted by an older version, which wrote
-            // nulls, can lack one.)
-            if values[RecordState.deletedField] == .bool(false) {
-                var document = state.document
-                for (name, value) in values where name != RecordState.deletedField { document[name] = value.isNull ? nil : value }
-                let problems = schema.problems(in: document)
-                guard problems.isEmpty else {
-                    throw MufakatError(
-                        problems: problems,
-                        context: "resolve \(schema.name) \(id): keeping this value would bring the record back incomplete; nothing was written. Give the missing values with 'mufakat put \(schema.name) \(id) field=value', which also brings it back")
+            var values = state.resolutionValues(field: field, value: value, deleting: deleting)
+            var warnings: [String] = []
+            if values[RecordState.deletedField] == .bool(true) {
+                // Choosing the deletion settles every edit that raced it: say which.
+                warnings = conflicts.filter { $0.field != field && $0.field != RecordState.deletedField }.map {
+                    "\($0.field): the edit made while it was deleted is dropped too (the record stays deleted)"
                 }
+            } else {
+                // A chosen value is a write like `put`: key fields never change, required
+                // fields stay filled.
+                let keyProblems = schema.keyChanges(in: values, of: state, id: id)
+                guard keyProblems.isEmpty else {
+                    throw MufakatError(problems: keyProblems, context: "resolve \(schema.name) \(id): nothing was written")
+                }
+                values = try Self.revival(
+                    values, of: state, schema: schema, id: id,
+                    context: values[RecordState.deletedField] == .bool(false)
+                        ? "resolve \(schema.name) \(id): keeping this value would bring the record back incomplete; nothing was written"
+                        : "resolve \(schema.name) \(id): the record would be incomplete; nothing was written")
             }
             let dots = try DotAllocator(db)
             let dot = try dots.next(after: state)
             try state.write(values, dot: dot, now: clock(), author: dots.author)
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
-            return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: [])
+            return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: warnings)
         }
     }
 

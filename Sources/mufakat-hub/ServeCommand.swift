@@ -94,6 +94,11 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("mufakat-hub: cannot listen: \(why)\n".utf8))
             if options.json { printJSON(["error": ["code": "cannot-listen", "message": "cannot listen: \(why)", "exitCode": 69] as [String: Any]]) }
             throw ExitCode(69)
+        } catch where error is SocketAddressError || error is SocketAddressError.UnknownHost {
+            let why = "the address \(host) cannot be used (\(error)); give --host as this machine's name or IP address (0.0.0.0 listens on all)"
+            FileHandle.standardError.write(Data("mufakat-hub: cannot listen: \(why)\n".utf8))
+            if options.json { printJSON(["error": ["code": "cannot-listen", "message": "cannot listen: \(why)", "exitCode": 69] as [String: Any]]) }
+            throw ExitCode(69)
         }
     }
 }

@@ -133,7 +133,8 @@ func table(_ header: [String], _ rows: [[String]], maxWidth: Int = 48, whole: Se
     let widths = header.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
     return cells.map { row in
         row.enumerated().map { index, cell in
-            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            // Padded by characters (a combining accent is part of one), never cut.
+            index == row.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[index] - cell.count))
         }.joined(separator: "  ")
     }.joined(separator: "\n")
 }

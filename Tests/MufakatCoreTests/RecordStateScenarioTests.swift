@@ -204,6 +204,40 @@ struct RecordStateScenarioTests {
         }
     }
 
+    @Test("a delete racing a delete-then-restore is a conflict in _deleted only, not in every field")
+    func deleteRacingRestore() throws {
+        var replicas = [SimulatedReplica("a"), SimulatedReplica("b")]
+        try replicas[0].put("gov:budget", ["stance": .string("Neutral"), "influence": .string("Low")])
+        try sync(&replicas, 0, 1)
+        try replicas[0].delete("gov:budget")
+        try replicas[0].restore("gov:budget")
+        try replicas[1].delete("gov:budget")
+        try sync(&replicas, 0, 1)
+        for replica in replicas {
+            let state = replica.states["gov:budget"]!
+            #expect(state.conflicts.map(\.field) == [RecordState.deletedField])
+            #expect(state.isConflicted)
+        }
+    }
+
+    @Test("two deletes that kept different values: nothing to decide while deleted, and status agrees; a restore shows the conflict")
+    func twoDeletesDifferentValues() throws {
+        var replicas = [SimulatedReplica("a"), SimulatedReplica("b")]
+        try replicas[0].put("gov:budget", ["stance": .string("Neutral")])
+        try sync(&replicas, 0, 1)
+        try replicas[0].put("gov:budget", ["stance": .string("ActiveSupport")])
+        try replicas[0].delete("gov:budget")
+        try replicas[1].delete("gov:budget")
+        try sync(&replicas, 0, 1)
+        let state = replicas[0].states["gov:budget"]!
+        #expect(state.isDeleted)
+        #expect(state.conflicts.isEmpty && !state.isConflicted)
+        try replicas[0].restore("gov:budget")
+        let restored = replicas[0].states["gov:budget"]!
+        #expect(restored.conflicts.map(\.field) == ["stance"])
+        #expect(Set(restored.conflicts[0].candidates.map(\.value)) == [.string("Neutral"), .string("ActiveSupport")])
+    }
+
     @Test("a deleted record keeps its values; restoring it brings them back; a put revives it with them")
     func restoreAfterDelete() throws {
         var iom = SimulatedReplica("iom")

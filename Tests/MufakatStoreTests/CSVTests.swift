@@ -109,6 +109,29 @@ struct CSVTests {
         // Into a replica without the record, the shown value is taken: the row stays valid.
         let fresh = try ReplicaStore.inMemory()
         #expect(try fresh.importCSV("positions", data: Data(csv.utf8)).created == 2)
+
+        // A disputed value edited in the spreadsheet is not written, and the import says so;
+        // a row bringing back a deleted record says so too.
+        let conflicted = try mine.exportCSV("positions")
+        try theirs.put("positions", id: "gov:budget", [("stance", "Neutral")])
+        _ = try await mine.applyPulled(try await theirs.nextPendingPush(limit: 100)!.records, through: 3)
+        try mine.delete("positions", id: "gov:shelters")
+        let report2 = try mine.importCSV("positions", data: Data(conflicted.utf8), dryRun: true)
+        #expect(report2.warnings.contains { $0.contains("was deleted on this replica; this import brought it back") })
+        let disputedAgain = try await {
+            let a = try ReplicaStore.inMemory(name: "A", clock: clock.read)
+            let b = try ReplicaStore.inMemory(name: "B", clock: clock.read)
+            try a.put("positions", id: "gov:x", [("stance", "Neutral")])
+            _ = try await b.applyPulled(try await a.nextPendingPush(limit: 100)!.records, through: 1)
+            try a.put("positions", id: "gov:x", [("stance", "ActiveSupport")])
+            try b.put("positions", id: "gov:x", [("stance", "PassiveSupport")])
+            _ = try await a.applyPulled(try await b.nextPendingPush(limit: 100)!.records, through: 2)
+            let file = try a.exportCSV("positions").replacingOccurrences(of: "Support", with: "Opposition")
+            let report = try a.importCSV("positions", data: Data(file.utf8))
+            return (report, try a.conflicts().count)
+        }()
+        #expect(disputedAgain.0.warnings.contains { $0.contains("stance is in conflict and was left as it is") })
+        #expect(disputedAgain.1 == 1)
     }
 
     @Test("dry run validates and counts but writes nothing")

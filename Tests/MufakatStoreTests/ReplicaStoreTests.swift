@@ -230,6 +230,43 @@ struct ReplicaStoreTests {
         #expect(!back.deleted && back.document["subject"] == .string("gov") && back.document["statement"] == .string("new"))
     }
 
+    @Test("resolve is a write like put: key fields never change, required fields stay filled; a conflicted record is not deleted before someone chooses")
+    func resolveAndDeleteRules() async throws {
+        let clock = TestClock()
+        let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", clock: clock.read)
+        let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", clock: clock.read)
+        try mine.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
+        let figure = [("org", "iom"), ("period", "2025-Q4"), ("country", "ID"), ("indicator", "VictimsIdentified"), ("value", "3")]
+        let report = try mine.new("reports", figure + [("area", "Caf\u{E9} Street")]).id
+        try mine.put("positions", id: "gov:budget", [("stance", "Neutral")])
+        // The same figure entered on both, offline: one id, two spellings of its area.
+        #expect(try theirs.new("reports", figure + [("area", "CAFE\u{301}  STREET")]).id == report)
+        _ = try await theirs.applyPulled(try await mine.nextPendingPush(limit: 100)!.records, through: 1)
+        try mine.put("positions", id: "gov:budget", [("stance", "ActiveSupport")])
+        try theirs.put("positions", id: "gov:budget", [("stance", "ActiveOpposition")])
+        _ = try await mine.applyPulled(try await theirs.nextPendingPush(limit: 100)!.records, through: 2)
+        #expect(Set(try mine.conflicts().map(\.id)) == [report, "gov:budget"])
+        let before = try mine.digest()
+
+        // A key field in conflict (two spellings of one key) takes either spelling, never another key.
+        #expect { try mine.resolve("reports", id: report, field: "area", .value("Somewhere Else")) } throws: {
+            ($0 as? MufakatError)?.message.contains("never changes") == true
+        }
+        // A required field is not emptied by a resolve.
+        #expect { try mine.resolve("positions", id: "gov:budget", field: "stance", .value("")) } throws: {
+            ($0 as? MufakatError)?.message.contains("stance: is required") == true
+        }
+        // Deleting the conflicted record would keep only the shown value: choose first.
+        #expect { try mine.delete("positions", id: "gov:budget") } throws: {
+            ($0 as? MufakatError)?.message.contains("stance is in conflict") == true
+        }
+        #expect(try mine.digest() == before)
+        try mine.resolve("reports", id: report, field: "area", .value("caf\u{E9} street"))
+        try mine.resolve("positions", id: "gov:budget", field: "stance", .pick(1))
+        #expect(try mine.delete("positions", id: "gov:budget").action == "deleted")
+        #expect(try mine.conflicts().isEmpty)
+    }
+
     @Test("conflicts arrive by merge, are listed, and resolve by pick or value")
     func conflictsAndResolve() async throws {
         let clock = TestClock()

@@ -118,8 +118,12 @@ extension CollectionSchema {
                     "id '\(id)' does not match its fields; \(name) ids are \(keys.map { "<\($0)>" }.joined(separator: ":")), here '\(expected)'")]
             }
             return []
-        case .naturalKey(_, let keys):
-            if let expected = derivedID(for: document), expected != id {
+        case .naturalKey(let prefix, let keys):
+            // A record an earlier version made keeps the id it derived (before NFC and case
+            // folding), so it can still be written.
+            if let expected = derivedID(for: document), expected != id,
+                RecordIDs.legacyNaturalKey(prefix: prefix, values: keys.map { document[$0] }) != id
+            {
                 return [ValidationProblem(
                     field: nil,
                     "id '\(id)' does not match its fields; \(name) ids are derived from \(keys.joined(separator: ", ")), which give '\(expected)' (use 'new' to enter a different figure)")]

@@ -47,7 +47,8 @@ public enum RecordIDs {
         return prefix + String((0..<10).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
     }
 
-    /// How a key field's value is compared: its text in lower case, in Unicode NFC, with
+    /// How a key field's value is compared: its text case-folded (Unicode full case folding:
+    /// `Straße` and `STRASSE` agree, as do final and medial sigma), in Unicode NFC, with
     /// runs of whitespace as one space — so `East  Java` and `east java`, and `Café` typed
     /// with a precomposed `é` or with `e` and a combining accent, are one key. (Values are
     /// canonical already: enums as listed, codes in capitals.)
@@ -55,14 +56,33 @@ public enum RecordIDs {
         guard let value, !value.isNull else { return "" }
         let text = value.text
         if text.isPlainASCIILine { return text.lowercased() }
-        return text.lowercased().precomposedStringWithCanonicalMapping
+        return text.folding(options: .caseInsensitive, locale: nil).precomposedStringWithCanonicalMapping
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// The key text of versions before NFC and case folding (lower case, whitespace
+    /// collapsed): ids they derived stay valid for the records they made.
+    static func legacyKeyText(_ value: FieldValue?) -> String {
+        guard let value, !value.isNull else { return "" }
+        let text = value.text
+        if text.isPlainASCIILine { return text.lowercased() }
+        return text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     /// `prefix` + the first 20 hex digits of SHA-256 over the key values (``keyText(_:)``)
     /// joined by `|`.
     public static func naturalKey(prefix: String, values: [FieldValue?]) -> String {
-        let key = values.map(keyText).joined(separator: "|")
+        hashedKey(prefix: prefix, values.map(keyText))
+    }
+
+    /// The id an earlier version derived from the same values (see ``legacyKeyText(_:)``);
+    /// equal to ``naturalKey(prefix:values:)`` for plain ASCII text.
+    public static func legacyNaturalKey(prefix: String, values: [FieldValue?]) -> String {
+        hashedKey(prefix: prefix, values.map(legacyKeyText))
+    }
+
+    static func hashedKey(prefix: String, _ texts: [String]) -> String {
+        let key = texts.joined(separator: "|")
         let digest = SHA256.hash(data: Array(key.utf8))
         return prefix + digest.prefix(10).map { byte in
             let hex = String(byte, radix: 16)
