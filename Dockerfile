@@ -18,5 +18,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 zl
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/mufakat /out/mufakat-hub /usr/local/bin/
 COPY scripts /app/scripts
+ENV MUFAKAT_HUB_DATA=/data
 EXPOSE 7420
 CMD ["mufakat-hub", "serve", "--data", "/data", "--port", "7420"]

@@ -305,6 +305,8 @@ public struct SyncClient: Sendable {
                 answer = try await messages.next()
             } catch is ReadTimeoutHandler.Timeout {
                 throw SyncError(.connectionLost, "the hub at \(hub) accepted the connection but did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
+            } catch is WireError {
+                throw SyncError(.protocolError, "what answers at \(hub) does not speak the Mufakat protocol: is it a Mufakat hub, and the right port?")
             } catch {
                 throw SyncError(.connectionLost, "the hub at \(hub) did not answer: \(describe(error))")
             }

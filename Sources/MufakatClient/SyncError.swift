@@ -31,7 +31,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     static func fromHub(_ error: ErrorMessage) -> SyncError {
         switch error.code {
         case .unauthorized: return SyncError(.refused, "the hub refused this replica: \(error.message)", code: error.code.rawValue)
-        case .shuttingDown: return SyncError(.unreachable, "the hub is shutting down: \(error.message)", code: error.code.rawValue)
+        case .shuttingDown: return SyncError(.unreachable, error.message, code: error.code.rawValue)
         case .diverged: return SyncError(.connectionLost, "another copy of this replica synced meanwhile (\(error.message)); sync again", code: error.code.rawValue)
         case .tooManyConnections: return SyncError(.unreachable, "the hub is busy: \(error.message)", code: error.code.rawValue)
         case .idleTimeout, .helloTimeout: return SyncError(.connectionLost, "the hub closed the connection: \(error.message)", code: error.code.rawValue)

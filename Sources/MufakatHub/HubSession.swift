@@ -68,7 +68,10 @@ struct HubSession {
             if tally.end == "closed" { tally.end = "connection error: \(error)" }
         }
         let duration = ContinuousClock.now - started
-        logger.info("session", metadata: [
+        // A connection that never said hello and simply closed (a health check's ping, a
+        // port probe) is not a session worth a line at the default level.
+        let level: Logger.Level = tally.replica == "-" && tally.end == "peer closed" ? .debug : .info
+        logger.log(level: level, "session", metadata: [
             "peer": "\(peerAddress)",
             "replica": "\(tally.replica)", "token": "\(tally.token)", "org": "\(tally.org)", "name": "\(tally.name)",
             "client": "\(tally.client)", "pushed": "\(tally.pushed)",
@@ -115,7 +118,14 @@ struct HubSession {
                     tally.replica = replica.rawValue
                     tally.client = String(hello.client.prefix(200))
                     guard let token = try await authenticate(hello) else {
-                        try await fail(WireError(.unauthorized, "the token is not known to this hub or was revoked; ask the hub operator for a token"), outbound, &tally)
+                        try await fail(WireError(.unauthorized, "the token is not known to this hub; check it, or ask the hub operator for a token"), outbound, &tally)
+                        return
+                    }
+                    if token.revoked != nil {
+                        tally.token = token.id
+                        tally.org = token.org
+                        tally.name = token.name
+                        try await fail(WireError(.unauthorized, "token \(token.id) (\(token.name), \(token.org)) was revoked by the hub operator; ask them for a new one and give it with 'mufakat token set'"), outbound, &tally)
                         return
                     }
                     let ledger: LedgerEntry

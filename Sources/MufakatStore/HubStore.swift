@@ -93,6 +93,10 @@ public final class HubStore: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         do {
+            // Readable by its owner only, like the hub's own folder.
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw MufakatError(.invalid, "backup: cannot create \(path) (is its folder writable?)", value: path)
+            }
             let copy = try DatabaseQueue(path: path)
             try writer.backup(to: copy)
             return try copy.read { db in
@@ -229,9 +233,15 @@ extension HubStore {
 
     /// The token a secret names, if it is known and not revoked.
     public func authenticate(secret: String) async throws -> TokenInfo? {
+        try await token(secret: secret).flatMap { $0.revoked == nil ? $0 : nil }
+    }
+
+    /// The token whose secret this is, revoked or not (for telling a revoked token from an
+    /// unknown one, and logging whose it was).
+    public func token(secret: String) async throws -> TokenInfo? {
         try await writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT id, org, name, created, revoked FROM tokens WHERE hash = ? AND revoked IS NULL",
+                db, sql: "SELECT id, org, name, created, revoked FROM tokens WHERE hash = ?",
                 arguments: [Self.hash(secret)]
             ).map { row in
                 TokenInfo(id: row["id"], org: row["org"], name: row["name"], created: row["created"], revoked: row["revoked"])

@@ -112,7 +112,7 @@ extension ReplicaStore {
                         outcome.warnings += notes
                         switch outcome.action {
                         case "created": report.created += 1
-                        case "updated": report.updated += 1
+                        case "updated", "restored": report.updated += 1
                         default: report.unchanged += 1
                         }
                         for warning in outcome.warnings {
@@ -198,13 +198,20 @@ extension ReplicaStore {
             throw MufakatError(.invalid, "import: the file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'")
         }
         // Spreadsheets in many locales save "CSV" with semicolons: a header row (field
-        // names never hold either) with semicolons and no comma is read that way.
+        // names never hold either) with semicolons and no comma is read that way, as is a
+        // file starting with Excel's `sep=;` line.
+        var data = data
         var header = data.prefix { $0 != UInt8(ascii: "\n") }
         if header.starts(with: [0xEF, 0xBB, 0xBF]) { header = header.dropFirst(3) }
-        let semicolons = header.contains(UInt8(ascii: ";")) && !header.contains(UInt8(ascii: ","))
+        var delimiter: UnicodeScalar = header.contains(UInt8(ascii: ";")) && !header.contains(UInt8(ascii: ",")) ? ";" : ","
+        let line = String(decoding: header, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.count == 5, line.lowercased().hasPrefix("sep="), let scalar = line.unicodeScalars.last {
+            delimiter = scalar
+            data = data.dropFirst(data.prefix { $0 != UInt8(ascii: "\n") }.count + 1)
+        }
         let reader: CSVReader
         do {
-            reader = try CSVReader(stream: InputStream(data: data), delimiter: semicolons ? ";" : ",")
+            reader = try CSVReader(stream: InputStream(data: Data(data)), delimiter: delimiter)
         } catch {
             throw MufakatError(.invalid, "import: the file is not valid CSV")
         }

@@ -6,7 +6,8 @@ import MufakatSync
 public struct WriteOutcome: Sendable, Hashable, Codable {
     public var collection: String
     public var id: String
-    /// `created`, `updated`, `deleted`, `resolved`, or `unchanged` (nothing written, no dot).
+    /// `created`, `updated`, `restored` (a deleted record written to, or restored), `deleted`,
+    /// `resolved`, or `unchanged` (nothing written, no dot).
     public var action: String
     /// Things worth knowing that did not stop the write, such as a reference to a record
     /// this replica does not have (yet).
@@ -113,8 +114,8 @@ extension ReplicaStore {
         let dot = try dots.next(after: state)
         try state.write(values, dot: dot, now: clock(), author: dots.author)
         try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
-        return WriteOutcome(
-            collection: schema.name, id: id, action: existing == nil ? "created" : "updated", warnings: warnings, replaced: replaced)
+        let action = existing == nil ? "created" : existing?.isDeleted == true ? "restored" : "updated"
+        return WriteOutcome(collection: schema.name, id: id, action: action, warnings: warnings, replaced: replaced)
     }
 
     /// Deletes a record: a write of `_deleted = true` that also writes every field's value

@@ -14,8 +14,9 @@ struct HubCommand: AsyncParsableCommand {
 
 /// Options every hub command takes.
 struct HubOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The hub's data folder.", valueName: "dir"))
-    var data = "./mufakat-hub-data"
+    @Option(help: ArgumentHelp(
+        "The hub's data folder (default: $MUFAKAT_HUB_DATA, else ./mufakat-hub-data).", valueName: "dir"))
+    var data = ProcessInfo.processInfo.environment["MUFAKAT_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "./mufakat-hub-data"
 
     @Flag(help: "Print the result as JSON for scripts.")
     var json = false
@@ -26,6 +27,10 @@ struct HubOptions: ParsableArguments {
     func openStore(creating: Bool = false) throws -> HubStore {
         let directory = (data as NSString).expandingTildeInPath
         let path = (directory as NSString).appendingPathComponent(HubStore.fileName)
+        if creating, !FileManager.default.fileExists(atPath: directory) {
+            // The hub holds every token's hash and the coalition's data: its owner's only.
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         guard creating || FileManager.default.fileExists(atPath: path) else {
             throw MufakatError(
                 .notFound,

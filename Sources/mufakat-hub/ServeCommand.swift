@@ -69,7 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let publicAddress { try store.setPublicAddress(publicAddress) }
         logger.info("starting", metadata: [
-            "data": "\((options.data as NSString).expandingTildeInPath)", "version": "\(MufakatVersion.current)",
+            "data": "\(URL(fileURLWithPath: (options.data as NSString).expandingTildeInPath).standardizedFileURL.path)",
+            "version": "\(MufakatVersion.current)",
             "pid": "\(getpid())", "reseed": "\(reseed)",
         ])
         let directory = (options.data as NSString).expandingTildeInPath
@@ -113,7 +114,8 @@ final class HubLock {
     let descriptor: Int32
 
     init(folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // A hub folder is its owner's only (it holds token hashes and the coalition's data).
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = (folder as NSString).appendingPathComponent("hub.lock")
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Held(message: "cannot open \(path): \(String(cString: strerror(errno)))") }

@@ -70,6 +70,12 @@ struct BackupCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The new file to write (never overwritten).", valueName: "file"))
     var to: String
 
+    func validate() throws {
+        guard !to.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("backup: --to needs a file name, e.g. --to /var/backups/mufakat/2026-11-29.sqlite")
+        }
+    }
+
     func run() throws {
         try runHubCommand(options) {
             let path = (to as NSString).expandingTildeInPath
@@ -77,7 +83,7 @@ struct BackupCommand: ParsableCommand {
             if options.json {
                 printJSON(["file": path, "records": records, "sequence": sequence])
             } else {
-                print("backed up \(records) records (sequence \(sequence)) to \(path); integrity check ok")
+                print("backed up \(records) record\(records == 1 ? "" : "s") (sequence \(sequence)) to \(path); integrity check ok")
             }
         }
     }
@@ -96,6 +102,11 @@ struct HealthCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds to wait for the answer.")
     var timeout = 5
+
+    func validate() throws {
+        if let address { try validatePublicAddress(address, "health: --address") }
+        guard timeout >= 1 else { throw ValidationError("health: --timeout must be at least 1 second") }
+    }
 
     func run() async throws {
         let target: String

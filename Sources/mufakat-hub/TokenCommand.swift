@@ -23,9 +23,19 @@ struct TokenCommand: ParsableCommand {
             valueName: "host:port"))
         var hub: String?
 
+        /// The name the person writes as: `Andi (IOM)`, unless it names an organisation already.
+        var author: String {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            return trimmed.contains("(") ? trimmed : "\(trimmed) (\(org.trimmingCharacters(in: .whitespaces).uppercased()))"
+        }
+
         func validate() throws {
             guard !org.trimmingCharacters(in: .whitespaces).isEmpty, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw ValidationError("token create: --org and --name cannot be empty")
+            }
+            // The printed init line must work: one line, at most 200 bytes as the hub accepts.
+            guard !name.contains(where: \.isNewline), !org.contains(where: \.isNewline), author.utf8.count <= 200 else {
+                throw ValidationError("token create: --name and --org must each be one line, and the name shown on the person's changes ('NAME (ORG)') at most 200 bytes")
             }
             if let hub { try validatePublicAddress(hub, "token create: --hub") }
         }
@@ -36,7 +46,7 @@ struct TokenCommand: ParsableCommand {
                 if let hub { try store.setPublicAddress(hub) }
                 let address = try store.publicAddress()
                 let (id, secret) = try store.createToken(org: org, name: name)
-                let line = "mufakat init --hub \(address ?? "HOST:PORT") --token \(secret) --name \(shellQuoted("\(name) (\(org.uppercased()))"))"
+                let line = "mufakat init --hub \(address ?? "HOST:PORT") --token \(secret) --name=\(shellQuoted(author))"
                 if options.json {
                     printJSON(["id": id, "token": secret, "org": org, "name": name, "init": address == nil ? NSNull() as Any : line as Any])
                 } else {

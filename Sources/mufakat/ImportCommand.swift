@@ -56,7 +56,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("where"), help: ArgumentHelp("Only records whose field has this value (repeatable), as for 'list'.", valueName: "field=value"))
     var filters: [String] = []
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file (replaced whole, never half-written) instead of standard output.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output ('-'): a file is replaced whole, never half-written, keeping its permissions; a pipe or device is written to.", valueName: "file"))
     var output: String?
 
     @Flag(help: "Leave out the byte order mark that tells spreadsheets the CSV is UTF-8 (for scripts).")
@@ -70,17 +70,52 @@ struct ExportCommand: ParsableCommand {
             var text = json ? try store.exportJSON(collection, where: parsed) : try store.exportCSV(collection, where: parsed)
             // Excel reads a CSV without the mark as the local code page, garbling é and ñ.
             if !json && !noBom { text = "\u{FEFF}" + text }
-            if let output {
+            if let output, output != "-" {
                 let path = (output as NSString).expandingTildeInPath
-                do {
-                    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-                } catch {
-                    throw CLIError(message: "export: cannot write \(path): \(error.localizedDescription); nothing was written there", code: "not-found", exitCode: ExitCodes.notFound)
-                }
+                try writeExport(Data(text.utf8), to: path)
                 FileHandle.standardError.write(Data("exported \(collection) to \(path)\n".utf8))
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
             }
         }
+    }
+}
+
+/// Writes an export to `path`. A regular file (or a new one) is replaced whole through a
+/// temporary file, keeping the old file's permissions; anything else — a pipe, a device, a
+/// symbolic link — is written to as it is, never replaced by a file.
+func writeExport(_ data: Data, to path: String) throws {
+    let manager = FileManager.default
+    let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+    func refuse(_ why: String, _ code: Int32 = ExitCodes.invalid) -> CLIError {
+        CLIError(message: "export: cannot write \(path): \(why); nothing was written", code: code == ExitCodes.notFound ? "not-found" : "invalid", exitCode: code)
+    }
+    guard !path.isEmpty else { throw refuse("give a file name after -o, or '-' for standard output") }
+    var isFolder: ObjCBool = false
+    guard manager.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw refuse("the folder \(folder) does not exist", ExitCodes.notFound)
+    }
+    let attributes = try? manager.attributesOfItem(atPath: path)  // the link itself, not its target
+    if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
+        if type == .typeDirectory { throw refuse("it is a folder; give a file name") }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw refuse("it cannot be opened for writing") }
+        defer { try? handle.close() }
+        if let target = try? manager.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath)[.type] as? FileAttributeType,
+            target == .typeRegular
+        {
+            try handle.truncate(atOffset: 0)
+        }
+        try handle.write(contentsOf: data)
+        return
+    }
+    if attributes != nil, !manager.isWritableFile(atPath: path) { throw refuse("the file is read-only") }
+    guard manager.isWritableFile(atPath: folder) else { throw refuse("the folder \(folder) is not writable") }
+    do {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw refuse("\(error)")
+    }
+    if let permissions = attributes?[.posixPermissions] {
+        try? manager.setAttributes([.posixPermissions: permissions], ofItemAtPath: path)
     }
 }

@@ -19,7 +19,7 @@ struct InitCommand: ParsableCommand {
 
     func validate() throws {
         try validateHubAddress(hub, "init: --hub")
-        guard !token.isEmpty else { throw ValidationError("init: --token cannot be empty") }
+        guard !token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("init: --token cannot be empty") }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.utf8.count <= 200, !trimmed.contains(where: \.isNewline) else {
             throw ValidationError("init: --name must be one line of 1 to 200 bytes, e.g. \"Andi (IOM)\" (the hub refuses longer authors)")
@@ -29,7 +29,8 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         try runCommand(options) {
             let store = try ReplicaStore.create(
-                at: options.databasePath, hub: hub, token: token, name: name.trimmingCharacters(in: .whitespacesAndNewlines))
+                at: options.databasePath, hub: hub, token: token.trimmingCharacters(in: .whitespacesAndNewlines),
+                name: name.trimmingCharacters(in: .whitespacesAndNewlines))
             let metadata = try store.metadata()
             if options.json {
                 print(JSON.object([
@@ -99,12 +100,12 @@ struct TokenSetCommand: ParsableCommand {
     var token: String
 
     func validate() throws {
-        guard !token.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("token set: the token cannot be empty") }
+        guard !token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("token set: the token cannot be empty") }
     }
 
     func run() throws {
         try runCommand(options) {
-            let metadata = try options.openStore().reconfigure(token: token.trimmingCharacters(in: .whitespaces))
+            let metadata = try options.openStore().reconfigure(token: token.trimmingCharacters(in: .whitespacesAndNewlines))
             if options.json {
                 print(JSON.object(["replica": .string(metadata.replica.rawValue), "hub": .string(metadata.hub)]).rendered)
             } else {

@@ -51,6 +51,7 @@ struct SyncCommand: AsyncParsableCommand {
             if options.json {
                 print(JSON.object(["error": .object([
                     "code": .string(error.code ?? "\(error.kind)"), "message": .string(error.message),
+                    "exitCode": .integer(Int64(exitCode)),
                 ])]).rendered)
             }
             throw ExitCode(exitCode)

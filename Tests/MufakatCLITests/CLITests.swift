@@ -99,6 +99,16 @@ struct CLITests {
         #expect(status.stdout.contains(#""hub":"hub.example.org:7420""#))
         let list = try hub.run(["token", "list", "--data", data, "--json"])
         #expect((try list.json() as? [[String: Any]])?.allSatisfy { $0["lastUsed"] is NSNull } == true)
+
+        // A name that already names its organisation is not given it twice; names the printed
+        // line could not carry are refused when the token is made, not when it is pasted.
+        let named = try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "Andi (IOM)", "--json"])
+        #expect(((try named.json() as? [String: Any])?["init"] as? String)?.hasSuffix("--name='Andi (IOM)'") == true)
+        #expect(try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "two\nlines"]).exitCode == 64)
+        #expect(try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", String(repeating: "a", count: 195)]).exitCode == 64)
+        // A backup needs a file name; health needs an address as laptops use it.
+        #expect(try hub.run(["backup", "--data", data, "--to", ""]).exitCode == 64)
+        #expect(try hub.run(["health", "--address", "nohost"]).exitCode == 64)
     }
 
     @Test("new and put say created or updated, and name the values they replaced")
@@ -117,6 +127,9 @@ struct CLITests {
         #expect(try cli.run("put", "positions", "gov:budget", "stance=Neutral").stdout == "created positions gov:budget\n")
         let put = try cli.run("put", "positions", "gov:budget", "stance=ActiveSupport", "influence=High")
         #expect(put.stdout == "updated positions gov:budget (stance was Neutral)\n")
+        // A write to a deleted record brings it back, and says so.
+        #expect(try cli.run("delete", "positions", "gov:budget").exitCode == 0)
+        #expect(try cli.run("put", "positions", "gov:budget", "stance=Neutral").stdout == "restored positions gov:budget (stance was ActiveSupport)\n")
         // list shows whole ids, however long.
         let long = "act-" + String(repeating: "x", count: 150)
         #expect(try cli.run("put", "actions", long, "title=Follow up", "owner=iom").exitCode == 0)
@@ -321,6 +334,7 @@ struct CLITests {
         #expect(try cli.run("export", "reports", "-o", withMark).exitCode == 0)
         #expect(try cli.run("export", "reports", "-o", withoutMark, "--no-bom").exitCode == 0)
         let marked = try Data(contentsOf: URL(fileURLWithPath: withMark)), unmarked = try Data(contentsOf: URL(fileURLWithPath: withoutMark))
+        let plainExport = String(decoding: unmarked, as: UTF8.self)
         #expect(Array(marked.prefix(3)) == [0xEF, 0xBB, 0xBF])
         #expect(marked.dropFirst(3) == unmarked && unmarked.starts(with: Array("id,".utf8)))
         let indicator = String(try #require(exported.stdout.split(separator: "\n").dropFirst().first?.split(separator: ",", omittingEmptySubsequences: false)[5]))
@@ -332,6 +346,12 @@ struct CLITests {
         #expect(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[5] == indicator })
         #expect(try cli.run("export", "reports", "--where", "country=nowhere").exitCode == 65)
         #expect(try cli.run("export", "reports", "-o", files.path("no/such/folder/x.csv")).exitCode == 66)
+        #expect(try cli.run("export", "reports", "-o", files.path("")).exitCode == 65)
+        // '-' is standard output; a file keeps its permissions when replaced.
+        #expect(try cli.run("export", "reports", "-o", "-", "--no-bom").stdout == plainExport)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: outFile)
+        #expect(try cli.run("export", "reports", "-o", outFile).exitCode == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: outFile)[.posixPermissions] as? Int == 0o600)
     }
 
     @Test("import reads semicolon-separated files as spreadsheets in many locales save them")

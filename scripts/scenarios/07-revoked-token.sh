@@ -19,6 +19,8 @@ code=0
 message=$(mf "$A" sync 2>&1 >/dev/null) || code=$?
 expect_eq "exit code" 77 "$code"
 grep -q "refused" <<<"$message" || fail "unclear message: $message"
+grep -q "token $token_id .* was revoked" <<<"$message" || fail "the message does not say the token was revoked: $message"
+grep -q "end=\"unauthorized\".*org=\"iom\".*token=\"$token_id\"" "$HUB_DATA/hub.log" || fail "the hub did not log whose revoked token it was"
 expect_eq "local digest" "$before" "$(mf "$A" digest)"
 expect_eq "pending" 1 "$(mf "$A" status --json | json_field pending)"
 echo "ok: revoked token refused ($message); local data intact"
