@@ -61,8 +61,8 @@ struct ResolveCommand: ParsableCommand {
     func run() throws {
         try runCommand(options) {
             let resolution: ReplicaStore.Resolution = pick.map { .pick($0) } ?? .value(value!)
-            let outcome = try options.openStore().resolve(collection, id: id, field: field, resolution)
-            print(options.json ? outcome.json.rendered : "resolved \(outcome.collection) \(outcome.id) \(field); sync to share it")
+            try options.openStore().resolve(collection, id: id, field: field, resolution)
+                .report(options, suffix: " \(field); sync to share it")
         }
     }
 }

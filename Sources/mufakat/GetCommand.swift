@@ -36,8 +36,7 @@ struct DeleteCommand: ParsableCommand {
 
     func run() throws {
         try runCommand(options) {
-            let outcome = try options.openStore().delete(collection, id: id)
-            print(options.json ? outcome.json.rendered : "\(outcome.action) \(outcome.collection) \(outcome.id)")
+            try options.openStore().delete(collection, id: id).report(options)
         }
     }
 }
@@ -57,13 +56,7 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         try runCommand(options) {
-            let outcome = try options.openStore().restore(collection, id: id)
-            if options.json {
-                print(outcome.json.rendered)
-            } else {
-                print("\(outcome.action) \(outcome.collection) \(outcome.id)")
-                printWarnings(outcome.warnings)
-            }
+            try options.openStore().restore(collection, id: id).report(options)
         }
     }
 }

@@ -155,6 +155,13 @@ func printWarnings(_ warnings: [String]) {
 }
 
 extension WriteOutcome {
+    /// What every writing command prints: warnings on standard error, then the outcome
+    /// (its JSON under `--json`, else ``text`` and `suffix`).
+    func report(_ options: GlobalOptions, suffix: String = "") {
+        printWarnings(warnings)
+        print(options.json ? json.rendered : text + suffix)
+    }
+
     var json: JSON {
         .object([
             "collection": .string(collection), "id": .string(id), "action": .string(action),

@@ -22,9 +22,7 @@ struct PutCommand: ParsableCommand {
         let parsed = try parseAssignments(assignments, command: "put")
         guard !parsed.isEmpty else { throw ValidationError("put: give at least one field=value") }
         try runCommand(options) {
-            let outcome = try options.openStore().put(collection, id: id, parsed)
-            printWarnings(outcome.warnings)
-            print(options.json ? outcome.json.rendered : outcome.text)
+            try options.openStore().put(collection, id: id, parsed).report(options)
         }
     }
 }
@@ -46,9 +44,7 @@ struct NewCommand: ParsableCommand {
     func run() throws {
         let parsed = try parseAssignments(assignments, command: "new")
         try runCommand(options) {
-            let outcome = try options.openStore().new(collection, parsed)
-            printWarnings(outcome.warnings)
-            print(options.json ? outcome.json.rendered : outcome.text)
+            try options.openStore().new(collection, parsed).report(options)
         }
     }
 }
