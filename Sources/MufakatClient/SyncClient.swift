@@ -322,12 +322,10 @@ public struct SyncClient: Sendable {
     }
 
     static func parse(hub: String) throws -> (String, Int) {
-        guard let colon = hub.lastIndex(of: ":"), let port = Int(hub[hub.index(after: colon)...]), (1...65_535).contains(port) else {
+        guard let address = HubAddress.parse(hub) else {
             throw SyncError(.unreachable, "the hub address '\(hub)' is not HOST:PORT; fix it with 'mufakat hub set HOST:PORT'")
         }
-        var host = String(hub[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
+        return address
     }
 
     static func describe(_ error: any Error) -> String {

@@ -20,12 +20,12 @@ public struct FieldConflict: Hashable, Sendable {
 extension RecordState {
     /// Whether a person needs to look at this record: exactly when ``conflicts`` lists a
     /// field (so `status`, `list --conflicts` and `resolve` always agree).
-    public var isConflicted: Bool { !conflicts.isEmpty }
-
-    /// Whether concurrent entries agree: two people who typed the same value did not
-    /// disagree, so that is no conflict to show (the entries stay until the next write).
-    static func allEqual(_ entries: [FieldEntry]) -> Bool {
-        entries.dropFirst().allSatisfy { $0.value == entries[0].value }
+    ///
+    /// Every stored record asks this, so a live record with one entry per field — nearly all
+    /// of them — answers without building candidates.
+    public var isConflicted: Bool {
+        if !isDeleted, fields.values.allSatisfy({ $0.count <= 1 }) { return false }
+        return !conflicts.isEmpty
     }
 
     /// Every conflicted field with all its candidates, sorted by field name. Fields whose

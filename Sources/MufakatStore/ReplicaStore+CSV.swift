@@ -92,9 +92,8 @@ extension ReplicaStore {
                     // a record this replica holds it is not written, so the import does
                     // not settle a conflict behind anyone's back (clearing the row's
                     // _conflicts cell writes it). A new record takes it.
-                    let existing = try db.fetchState(collection: schema.name, id: id)
                     var notes: [String] = []
-                    if !disputed.isEmpty, let existing {
+                    if !disputed.isEmpty, let existing = try db.fetchState(collection: schema.name, id: id) {
                         let (skipped, kept) = assignments.reduce(into: ([String](), [(field: String, value: String)]())) { result, assignment in
                             if disputed.contains(assignment.field.lowercased()) { result.0.append(assignment.field) } else { result.1.append(assignment) }
                         }
@@ -104,11 +103,11 @@ extension ReplicaStore {
                             notes.append("\(field) is in conflict and was left as it is (clear the row's _conflicts cell to write it, or use 'mufakat resolve')")
                         }
                     }
-                    if existing?.isDeleted == true {
-                        notes.append("\(schema.name) \(id) was deleted on this replica; this import brought it back")
-                    }
                     do {
                         var outcome = try put(db, schema: schema, id: id, assignments: assignments, dots: dots, verb: "import")
+                        if outcome.action == "restored" {
+                            notes.append("\(schema.name) \(id) was deleted on this replica; this import brought it back")
+                        }
                         outcome.warnings += notes
                         switch outcome.action {
                         case "created": report.created += 1

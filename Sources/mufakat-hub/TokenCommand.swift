@@ -1,4 +1,5 @@
 import ArgumentParser
+import MufakatCore
 import MufakatStore
 
 struct TokenCommand: ParsableCommand {
@@ -111,9 +112,7 @@ import Foundation
 
 /// Checks an address as replicas would type it: `HOST:PORT`, port 1–65535.
 func validatePublicAddress(_ address: String, _ what: String) throws {
-    guard let colon = address.lastIndex(of: ":"), !address[..<colon].isEmpty, !address.contains(" "),
-        let port = Int(address[address.index(after: colon)...]), (1...65_535).contains(port)
-    else {
+    guard HubAddress.parse(address) != nil, !address.contains(" ") else {
         throw ValidationError("\(what) must be HOST:PORT as laptops reach the hub, e.g. hub.example.org:7420 (got '\(address)')")
     }
 }

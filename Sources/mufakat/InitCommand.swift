@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import MufakatCore
 import MufakatStore
 
 struct InitCommand: ParsableCommand {
@@ -47,9 +48,7 @@ struct InitCommand: ParsableCommand {
 
 /// Checks a hub address as typed: `HOST:PORT`, port 1–65535.
 func validateHubAddress(_ hub: String, _ what: String) throws {
-    guard let colon = hub.lastIndex(of: ":"), !hub[..<colon].isEmpty, let port = Int(hub[hub.index(after: colon)...]),
-        (1...65_535).contains(port)
-    else {
+    guard HubAddress.parse(hub) != nil else {
         throw ValidationError("\(what) must be HOST:PORT, e.g. hub.example.org:7420 (got '\(hub)')")
     }
 }

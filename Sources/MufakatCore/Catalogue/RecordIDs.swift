@@ -53,20 +53,22 @@ public enum RecordIDs {
     /// with a precomposed `é` or with `e` and a combining accent, are one key. (Values are
     /// canonical already: enums as listed, codes in capitals.)
     public static func keyText(_ value: FieldValue?) -> String {
-        guard let value, !value.isNull else { return "" }
-        let text = value.text
-        if text.isPlainASCIILine { return text.lowercased() }
-        return text.folding(options: .caseInsensitive, locale: nil).precomposedStringWithCanonicalMapping
-            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        keyText(value) { $0.folding(options: .caseInsensitive, locale: nil).precomposedStringWithCanonicalMapping }
     }
 
     /// The key text of versions before NFC and case folding (lower case, whitespace
     /// collapsed): ids they derived stay valid for the records they made.
     static func legacyKeyText(_ value: FieldValue?) -> String {
+        keyText(value) { $0.lowercased() }
+    }
+
+    /// A value's text in lower case when it is plain ASCII, else `fold`ed with runs of
+    /// whitespace as one space.
+    private static func keyText(_ value: FieldValue?, fold: (String) -> String) -> String {
         guard let value, !value.isNull else { return "" }
         let text = value.text
         if text.isPlainASCIILine { return text.lowercased() }
-        return text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return fold(text).split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     /// `prefix` + the first 20 hex digits of SHA-256 over the key values (``keyText(_:)``)
