@@ -1,10 +1,38 @@
-/// Why a record's JSON was refused: broken JSON (`isSyntaxError`), or JSON of the wrong
-/// shape (a missing member, a value of the wrong kind, an entry outside the context).
+/// Why a record's JSON was refused: broken JSON (``Kind/syntax``), a line breaking the
+/// body's text rules (``Kind/line``), or JSON of the wrong shape (``Kind/structure``: a
+/// missing member, a value of the wrong kind, an entry outside the context).
 public struct RecordDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var isSyntaxError: Bool
+    public enum Kind: Hashable, Sendable {
+        /// Not well-formed JSON, or a member name used twice in one object (`bad-json`).
+        case syntax
+        /// A carriage return or a byte-order mark (`bad-line`).
+        case line
+        /// Well-formed JSON that is not a record state (`bad-record`).
+        case structure
+    }
+
+    public var kind: Kind
     public var message: String
 
+    public var isSyntaxError: Bool { kind == .syntax }
     public var description: String { message }
+}
+
+/// Why one record of a push is refused on its own, the session going on: a number that is
+/// well-formed JSON but not an integer in the member's range (`1.0`, `1e3`, `-0`, a
+/// counter of 2^64, a value of 2^63). The record keeps its collection and id so the
+/// refusal can name it.
+public struct RecordRefusal: Hashable, Sendable, CustomStringConvertible {
+    /// The field concerned, `nil` for the context.
+    public var field: String?
+    public var reason: String
+
+    public init(field: String?, _ reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { field.map { "\($0): \(reason)" } ?? reason }
 }
 
 /// A parser for record JSON, the hot path of every pull: it reads UTF-8 bytes straight
@@ -18,34 +46,45 @@ struct RecordJSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private static let maxDepth = 64
+    /// The first number out of its range, when there is one: the record is then refused
+    /// alone (``RecordRefusal``) and its state is not built.
+    private var refusal: RecordRefusal?
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
+    /// A record line; a number out of range gives the record with an empty state and
+    /// ``ReplicatedRecord/refusal`` set.
     static func parseRecord(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> ReplicatedRecord {
         var parser = RecordJSONParser(bytes)
         let record = try parser.record(requireLocation: true)
         try parser.end()
-        return ReplicatedRecord(collection: record.collection ?? "", id: record.id ?? "", state: record.state)
+        return ReplicatedRecord(
+            collection: record.collection ?? "", id: record.id ?? "", state: record.state, refusal: parser.refusal)
     }
 
     static func parseState(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> RecordState {
         var parser = RecordJSONParser(bytes)
         let record = try parser.record(requireLocation: false)
         try parser.end()
+        if let refusal = parser.refusal { throw parser.structure(refusal.description) }
         return record.state
     }
 
     // MARK: Structure
 
     private mutating func record(requireLocation: Bool) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState) {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw RecordDecodingError(kind: .line, message: "the line starts with a byte-order mark (EF BB BF); lines are plain UTF-8 without one")
+        }
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw syntax("the text is not a JSON object") }
         var collection: String?
         var id: String?
         var context: VersionVector?
         var fields: [String: [FieldEntry]]?
+        var others = Set<String>()
         try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
             switch key {
             case "collection" where requireLocation:
@@ -61,6 +100,7 @@ struct RecordJSONParser {
                 try parser.once(fields == nil, key)
                 fields = try parser.fields()
             default:
+                try parser.once(others.insert(key).inserted, key)
                 try parser.skipValue(depth: 1)
             }
         }
@@ -73,6 +113,7 @@ struct RecordJSONParser {
         for name in fields.keys where name.isEmpty || name.utf8.count > 64 {
             throw structure("field names are 1 to 64 characters long at 'fields'")
         }
+        if refusal != nil { return (collection, id, RecordState()) }
         do {
             return (collection, id, try RecordState(context: context, fields: fields))
         } catch {
@@ -80,19 +121,30 @@ struct RecordJSONParser {
         }
     }
 
+    /// A member name used twice in one object: JSON texts here have unique names, so two
+    /// implementations cannot read one line differently (one taking the first, one the last).
     private func once(_ first: Bool, _ key: String) throws(RecordDecodingError) {
-        guard first else { throw structure("'\(key)' appears twice") }
+        guard first else { throw syntax("member '\(key)' appears twice in one object") }
+    }
+
+    private mutating func refuse(_ field: String?, _ reason: String) {
+        if refusal == nil { refusal = RecordRefusal(field: field, reason) }
     }
 
     private mutating func context() throws(RecordDecodingError) -> VersionVector {
-        var context = VersionVector()
+        var counters: [ReplicaID: UInt64] = [:]
         try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
             guard let replica = try? ReplicaID(key) else {
                 throw parser.structure("replica id '\(key)' is not valid: use 1 to 64 characters from a-z, 0-9 and '-' at 'context'")
             }
-            context[replica] = try parser.unsigned(at: "context.\(key)")
+            let counter = try parser.integer(at: "context.\(key)")
+            try parser.once(counters.updateValue(0, forKey: replica) == nil, key)
+            switch counter {
+            case .value(false, let magnitude): counters[replica] = magnitude
+            default: parser.refuse(nil, "context counters are integers from 0 to 2^64 − 1 in plain decimal (at 'context.\(key)')")
+            }
         }
-        return context
+        return VersionVector(counters)
     }
 
     private mutating func fields() throws(RecordDecodingError) -> [String: [FieldEntry]] {
@@ -100,25 +152,42 @@ struct RecordJSONParser {
         try object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
             var entries: [FieldEntry] = []
             try parser.array(at: "fields.\(name)") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
-                entries.append(try parser.entry(at: "fields.\(name)"))
+                entries.append(try parser.entry(field: name))
             }
-            guard fields.updateValue(entries, forKey: name) == nil else { throw parser.structure("field '\(name)' appears twice") }
+            try parser.once(fields.updateValue(entries, forKey: name) == nil, name)
         }
         return fields
     }
 
-    private mutating func entry(at path: String) throws(RecordDecodingError) -> FieldEntry {
+    private mutating func entry(field: String) throws(RecordDecodingError) -> FieldEntry {
+        let path = "fields.\(field)"
         var author: String?
         var dot: Dot?
         var time: Int64?
         var value: FieldValue?
+        var others = Set<String>()
         try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
             switch key {
-            case "author": author = try parser.string(at: "\(path).author")
-            case "dot": dot = try parser.dot(at: "\(path).dot")
-            case "time": time = try parser.signed(at: "\(path).time")
-            case "value": value = try parser.value(at: "\(path).value")
-            default: try parser.skipValue(depth: 4)
+            case "author":
+                try parser.once(author == nil, key)
+                author = try parser.string(at: "\(path).author")
+            case "dot":
+                try parser.once(dot == nil, key)
+                dot = try parser.dot(field: field)
+            case "time":
+                try parser.once(time == nil, key)
+                switch try parser.integer(at: "\(path).time") {
+                case .value(false, let magnitude) where magnitude <= UInt64(Int64.max): time = Int64(magnitude)
+                default:
+                    time = 0
+                    parser.refuse(field, "an entry's time is an integer from 0 to 2^63 − 1 in plain decimal (milliseconds since 1970)")
+                }
+            case "value":
+                try parser.once(value == nil, key)
+                value = try parser.value(field: field)
+            default:
+                try parser.once(others.insert(key).inserted, key)
+                try parser.skipValue(depth: 4)
             }
         }
         guard let author else { throw structure("missing 'author' at '\(path)'") }
@@ -128,20 +197,25 @@ struct RecordJSONParser {
         return FieldEntry(dot: dot, value: value, time: time, author: author)
     }
 
-    private mutating func dot(at path: String) throws(RecordDecodingError) -> Dot {
+    private mutating func dot(field: String) throws(RecordDecodingError) -> Dot {
+        let path = "fields.\(field).dot"
         try expect(UInt8(ascii: "["), "a dot is [replica, counter]")
         let replica = try string(at: path)
         try expect(UInt8(ascii: ","), "a dot is [replica, counter]")
-        let counter = try unsigned(at: path)
+        let number = try integer(at: path)
         try expect(UInt8(ascii: "]"), "a dot is [replica, counter] and nothing more")
-        guard counter > 0 else { throw structure("a dot's counter starts at 1 at '\(path)'") }
         guard let id = try? ReplicaID(replica) else {
             throw structure("replica id '\(replica)' is not valid: use 1 to 64 characters from a-z, 0-9 and '-' at '\(path)'")
+        }
+        guard case .value(false, let counter) = number, counter > 0 else {
+            refuse(field, "a dot's counter is an integer from 1 to 2^64 − 1 in plain decimal")
+            return Dot(replica: id, counter: 1)
         }
         return Dot(replica: id, counter: counter)
     }
 
-    private mutating func value(at path: String) throws(RecordDecodingError) -> FieldValue {
+    private mutating func value(field: String) throws(RecordDecodingError) -> FieldValue {
+        let path = "fields.\(field).value"
         skipSpace()
         guard index < bytes.count else { throw syntax("unexpected end") }
         switch bytes[index] {
@@ -156,7 +230,15 @@ struct RecordJSONParser {
             }
             return .list(items)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return .integer(try signed(at: path, what: "a value must be null, true, false, a whole number, a string or a list of strings"))
+            switch try integer(at: path) {
+            case .value(false, let magnitude) where magnitude <= UInt64(Int64.max):
+                return .integer(Int64(magnitude))
+            case .value(true, let magnitude) where magnitude > 0 && magnitude <= UInt64(Int64.max):
+                return .integer(-Int64(magnitude))
+            default:
+                refuse(field, "a number value is an integer from −(2^63 − 1) to 2^63 − 1 in plain decimal, without fraction, exponent or minus zero")
+                return .null
+            }
         default:
             throw structure("a value must be null, true, false, a whole number, a string or a list of strings at '\(path)'")
         }
@@ -320,41 +402,18 @@ struct RecordJSONParser {
         return value
     }
 
-    /// A JSON number that must be a whole number from 0 to UInt64.max.
-    private mutating func unsigned(at path: String) throws(RecordDecodingError) -> UInt64 {
-        let (negative, digits) = try number(at: path, what: "expected a whole number from 0")
-        guard !negative || digits.allSatisfy({ $0 == UInt8(ascii: "0") }) else {
-            throw structure("wrong kind of value at '\(path)': expected a whole number from 0")
-        }
-        var value: UInt64 = 0
-        for digit in digits {
-            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (plus, overflow2) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { throw structure("number too large at '\(path)'") }
-            value = plus
-        }
-        return value
+    /// A JSON number read as an integer: its sign and magnitude, or why it is none.
+    enum Integer: Hashable {
+        case value(negative: Bool, magnitude: UInt64)
+        /// Written with a fraction or an exponent.
+        case notInteger
+        /// Beyond 2^64 − 1 in magnitude.
+        case tooLarge
     }
 
-    private mutating func signed(at path: String, what: String = "expected a whole number") throws(RecordDecodingError) -> Int64 {
-        let (negative, digits) = try number(at: path, what: what)
-        var magnitude: UInt64 = 0
-        for digit in digits {
-            let (times, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (plus, overflow2) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { throw structure("number too large at '\(path)'") }
-            magnitude = plus
-        }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { throw structure("number too large at '\(path)'") }
-            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { throw structure("number too large at '\(path)'") }
-        return Int64(magnitude)
-    }
-
-    /// Reads a JSON number; a fraction or exponent makes it the wrong kind of value.
-    private mutating func number(at path: String, what: String) throws(RecordDecodingError) -> (Bool, Slice<UnsafeBufferPointer<UInt8>>) {
+    /// Reads a JSON number (a leading zero is not JSON: a syntax error); what kind of
+    /// integer it is, the caller decides.
+    private mutating func integer(at path: String) throws(RecordDecodingError) -> Integer {
         skipSpace()
         guard index < bytes.count else { throw syntax("unexpected end") }
         let negative = bytes[index] == UInt8(ascii: "-")
@@ -362,17 +421,27 @@ struct RecordJSONParser {
         let start = index
         while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
         guard index > start else {
-            if start < bytes.count, [UInt8(ascii: "\""), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n")].contains(bytes[start]) {
-                throw structure("wrong kind of value at '\(path)': \(what)")
+            if !negative, start < bytes.count,
+                [UInt8(ascii: "\""), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n")].contains(bytes[start])
+            {
+                throw structure("wrong kind of value at '\(path)': expected a whole number")
             }
             throw syntax("expected a number")
         }
         guard bytes[start] != UInt8(ascii: "0") || index - start == 1 else { throw syntax("leading zero in a number") }
+        let digits = bytes[start..<index]
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             try skipNumberTail()
-            throw structure("wrong kind of value at '\(path)': \(what)")
+            return .notInteger
         }
-        return (negative, bytes[start..<index])
+        var magnitude: UInt64 = 0
+        for digit in digits {
+            let (times, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (plus, overflow2) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return .tooLarge }
+            magnitude = plus
+        }
+        return .value(negative: negative, magnitude: magnitude)
     }
 
     private mutating func skipNumberTail() throws(RecordDecodingError) {
@@ -398,7 +467,11 @@ struct RecordJSONParser {
         guard index < bytes.count else { throw syntax("unexpected end") }
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            try object { (parser: inout RecordJSONParser, _: String) throws(RecordDecodingError) in try parser.skipValue(depth: depth + 1) }
+            var names = Set<String>()
+            try object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
+                try parser.once(names.insert(name).inserted, name)
+                try parser.skipValue(depth: depth + 1)
+            }
         case UInt8(ascii: "["):
             try array(at: "") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in try parser.skipValue(depth: depth + 1) }
         case UInt8(ascii: "\""): _ = try rawString()
@@ -433,7 +506,7 @@ struct RecordJSONParser {
     private mutating func skipSpace() {
         while index < bytes.count {
             switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            case 0x20, 0x09, 0x0A: index += 1
             default: return
             }
         }
@@ -444,17 +517,82 @@ struct RecordJSONParser {
         guard index == bytes.count else { throw syntax("text after the end of the object") }
     }
 
+    /// Broken JSON, or a carriage return: JSON would take one between tokens as space, but
+    /// lines here never hold one (a CRLF line end would otherwise pass unseen).
     private func syntax(_ message: String) -> RecordDecodingError {
-        RecordDecodingError(isSyntaxError: true, message: "not well-formed JSON at byte \(index): \(message)")
+        if let carriageReturn = bytes.firstIndex(of: 0x0D) {
+            return RecordDecodingError(
+                kind: .line, message: "a carriage return (0D) at byte \(carriageReturn); lines end with LF alone and hold no CR")
+        }
+        return RecordDecodingError(kind: .syntax, message: "not well-formed JSON at byte \(index): \(message)")
     }
 
     private func structure(_ message: String) -> RecordDecodingError {
-        RecordDecodingError(isSyntaxError: false, message: message)
+        RecordDecodingError(kind: .structure, message: message)
+    }
+}
+
+extension RecordJSONParser {
+    /// Checks a message header line against the rules a general JSON decoder does not
+    /// apply: no byte-order mark or carriage return (``RecordDecodingError/Kind/line``);
+    /// one JSON object with unique member names at every depth
+    /// (``RecordDecodingError/Kind/syntax``); every number, in known members or not, an
+    /// integer from 0 to 2^64 − 1 in plain decimal — no sign, fraction, exponent
+    /// (``RecordDecodingError/Kind/structure``, naming the member).
+    static func checkHeader(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) {
+        var parser = RecordJSONParser(bytes.assumingMemoryBound(to: UInt8.self))
+        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw RecordDecodingError(kind: .line, message: "the line starts with a byte-order mark (EF BB BF); lines are plain UTF-8 without one")
+        }
+        parser.skipSpace()
+        guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "{") else {
+            throw parser.syntax("the text is not a JSON object")
+        }
+        try parser.headerValue(path: "", depth: 0)
+        try parser.end()
+    }
+
+    private mutating func headerValue(path: String, depth: Int) throws(RecordDecodingError) {
+        guard depth < Self.maxDepth else { throw syntax("nested too deeply") }
+        skipSpace()
+        guard index < bytes.count else { throw syntax("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            var names = Set<String>()
+            try object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
+                try parser.once(names.insert(name).inserted, name)
+                try parser.headerValue(path: path.isEmpty ? name : "\(path).\(name)", depth: depth + 1)
+            }
+        case UInt8(ascii: "["):
+            var position = 0
+            try array(at: path) { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+                try parser.headerValue(path: "\(path)[\(position)]", depth: depth + 1)
+                position += 1
+            }
+        case UInt8(ascii: "\""): _ = try rawString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default:
+            guard case .value(false, _) = try integer(at: path) else {
+                throw structure("'\(path)' must be an integer from 0 to 2^64 − 1 in plain decimal (no sign, fraction or exponent)")
+            }
+        }
+    }
+}
+
+/// The rules of a message header line beyond JSON's own (PROTOCOL.md §3).
+public enum HeaderLine {
+    /// Checks a header line; see ``RecordJSONParser/checkHeader(_:)``. The error's kind
+    /// gives the wire code: syntax `bad-json`, line `bad-line`, structure `bad-field`.
+    public static func check(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) {
+        try RecordJSONParser.checkHeader(bytes)
     }
 }
 
 extension ReplicatedRecord {
-    /// Decodes a record line from UTF-8 bytes.
+    /// Decodes a record line from UTF-8 bytes. A record whose numbers are out of range
+    /// comes back with ``refusal`` set and an empty state, for a hub to refuse it alone.
     public static func decode(utf8 bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> ReplicatedRecord {
         try RecordJSONParser.parseRecord(bytes.assumingMemoryBound(to: UInt8.self))
     }

@@ -20,7 +20,9 @@ extension ReplicatedRecord {
             Result { () throws(RecordDecodingError) in try RecordJSONParser.parseRecord(bytes) }
         }
         switch result {
-        case .success(let record): self = record
+        case .success(let record):
+            if let refusal = record.refusal { throw MufakatError(.malformed, "record is not valid: \(refusal)") }
+            self = record
         case .failure(let error): throw MufakatError(.malformed, "record is not valid: \(error.message)")
         }
     }

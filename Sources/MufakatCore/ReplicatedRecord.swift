@@ -9,11 +9,15 @@ public struct ReplicatedRecord: Hashable, Sendable {
     public var collection: String
     public var id: String
     public var state: RecordState
+    /// Set when the line held a number out of its range: the state is then empty, and a hub
+    /// refuses this record alone (`invalid`) rather than ending the session.
+    public var refusal: RecordRefusal?
 
-    public init(collection: String, id: String, state: RecordState) {
+    public init(collection: String, id: String, state: RecordState, refusal: RecordRefusal? = nil) {
         self.collection = collection
         self.id = id
         self.state = state
+        self.refusal = refusal
     }
 
     /// The canonical line of this record (no trailing newline).

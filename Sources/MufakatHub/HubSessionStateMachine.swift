@@ -42,11 +42,15 @@ public struct HubSessionStateMachine: Sendable {
 
     public private(set) var state: State = .awaitingHello
     let supportedVersions: Set<Int>
+    /// Most records the hub puts in one `changes` frame; a larger `pull.limit` is capped to it.
     let pullLimit: Int
+    /// The records limit announced in `welcome`: a `pull.limit` above it is refused (§4).
+    let recordsLimit: Int
 
-    public init(supportedVersions: Set<Int> = [WireProtocol.version], pullLimit: Int = 1_000) {
+    public init(supportedVersions: Set<Int> = [WireProtocol.version], pullLimit: Int = 1_000, recordsLimit: Int = WireLimits.default.records) {
         self.supportedVersions = supportedVersions
-        self.pullLimit = pullLimit
+        self.pullLimit = min(pullLimit, recordsLimit)
+        self.recordsLimit = recordsLimit
     }
 
     public mutating func received(_ message: Message) -> Action {
@@ -75,8 +79,8 @@ public struct HubSessionStateMachine: Sendable {
         case (.active(let peer), .push(let push, let records)):
             return .applyPush(push, records, peer)
         case (.active(let peer), .pull(let pull)):
-            guard pull.limit >= 1 else {
-                return fail(.badField, "pull: limit must be at least 1")
+            guard (1...recordsLimit).contains(pull.limit) else {
+                return fail(.badField, "pull: limit must be from 1 to the records limit announced in welcome (\(recordsLimit))")
             }
             return .servePull(since: pull.since, limit: min(pull.limit, pullLimit), peer)
         case (.active, .ping(let ping)):

@@ -69,7 +69,7 @@ extension HubStore {
     ///
     /// The whole push is refused (``PushRefusal``) when it does not follow the hub's last
     /// acknowledged push of that replica id, or declares an impossible counter. Otherwise
-    /// each record goes through ``PushRules/admit(_:stored:pusher:counter:)``: a refused
+    /// each record goes through ``PushRules/admit(_:stored:pusher:counter:catalogue:)``: a refused
     /// record is listed and the rest still applied. Each record whose stored state changes
     /// gets the next hub sequence number; `origin` remembers the pusher when the stored
     /// state is exactly what it sent, so its next pull skips it.
@@ -86,7 +86,7 @@ extension HubStore {
             var relayed: [ReplicaID: UInt64] = [:]
             for record in records {
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
-                switch rules.admit(record, stored: stored, pusher: replica, counter: header.counter) {
+                switch rules.admit(record, stored: stored, pusher: replica, counter: header.counter, catalogue: true) {
                 case .reject(let rejection):
                     result.rejected.append(.init(collection: record.collection, id: record.id, rejection: rejection))
                 case .unchanged:
@@ -141,6 +141,9 @@ extension HubStore {
             }
             let more = try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM records WHERE seq > ? LIMIT 1", arguments: [Int64(bitPattern: min(through, Counters.maxCounter))]) ?? false
+            // A checkpoint beyond the feed (a hub restored from an older copy) gets the
+            // hub's own sequence back, never a number the hub has not reached.
+            if !more { through = min(through, try Self.sequence(db)) }
             return ChangeBatch(records: records, through: through, more: more)
         }
         try await writer.write { db in

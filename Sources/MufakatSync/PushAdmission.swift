@@ -20,6 +20,11 @@ public struct RecordRejection: Hashable, Sendable {
         case removesEntry = "removes-entry"
         /// Holds a write the hub holds with different contents.
         case corruption
+        /// An id its collection's id rule does not give: not a slug, or not what its key
+        /// fields derive (``CatalogueRules``).
+        case badID = "bad-id"
+        /// A live record without a value in a required field (``CatalogueRules``).
+        case missingField = "missing-field"
     }
 
     public init(_ code: Code, fields: [String] = [], _ reason: String) {
@@ -74,15 +79,21 @@ public struct PushRules: Hashable, Sendable {
             return .reject(RecordRejection(
                 .invalid, "the id is not valid: 1 to \(RecordIDs.maxLength) letters, digits and - _ . : + @"))
         }
+        if let refusal = pushed.refusal {
+            return .reject(RecordRejection(
+                .invalid, fields: refusal.field.map { [$0] } ?? [], "a number out of its range: \(refusal.reason)"))
+        }
         let state = pushed.state
         guard !state.fields.isEmpty else {
             return .reject(RecordRejection(.invalid, "the record has no fields; a record holds at least one"))
         }
         let problems = schema.problems(in: state)
         guard problems.isEmpty else {
+            // The rule each value breaks, never the value (the log keeps no refused data).
+            let rules = Set(problems.map { $0.rule }).sorted().joined(separator: "; ")
             return .reject(RecordRejection(
                 .invalid, fields: Array(Set(problems.compactMap(\.field))).sorted(),
-                "unknown fields or values the catalogue does not accept (see 'mufakat help \(schema.name)')"))
+                "values the catalogue does not accept: \(rules) (see 'mufakat help \(schema.name)')"))
         }
         if let field = state.fields.first(where: { $0.value.contains { !Self.plausible($0) } })?.key {
             return .reject(RecordRejection(

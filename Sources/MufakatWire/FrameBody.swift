@@ -30,6 +30,11 @@ struct FrameBody {
             }
             return body
         }
+        // The body-size limit holds for every body, compressed or not.
+        guard frame.body.readableBytes <= limits.inflatedBytes else {
+            throw WireError(
+                .inflateLimit, "the body is \(frame.body.readableBytes) bytes, above the body limit of \(limits.inflatedBytes) bytes")
+        }
         var body = FrameBody(limits: limits, capacity: 0)
         body.bytes = frame.body
         try body.scan(from: 0)

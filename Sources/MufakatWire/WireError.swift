@@ -41,17 +41,21 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let badCompression = Code("bad-compression")
         // Body
         public static let badUTF8 = Code("bad-utf8")
+        /// A carriage return, a byte-order mark, or an empty line in a body.
+        public static let badLine = Code("bad-line")
         /// A line is longer than the line limit.
         public static let lineTooLong = Code("line-too-long")
         /// More record lines than the records-per-frame limit.
         public static let tooManyRecords = Code("too-many-records")
-        /// A line is not a JSON object (or the body is empty).
+        /// A line is not a JSON object with unique member names (or the body is empty); a
+        /// number with a leading zero.
         public static let badJSON = Code("bad-json")
         /// The header has no `type`.
         public static let missingType = Code("missing-type")
         /// The header's `type` is not one this version knows.
         public static let unknownType = Code("unknown-type")
-        /// A header field is missing or of the wrong kind.
+        /// A header member is missing, of the wrong kind, or out of range; a number in a
+        /// header that is not an integer from 0 to 2^64 − 1 in plain decimal.
         public static let badField = Code("bad-field")
         /// A record line is JSON but not a valid record state.
         public static let badRecord = Code("bad-record")

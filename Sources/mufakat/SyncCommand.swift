@@ -168,6 +168,8 @@ extension PendingRejection {
         case "removes-entry": "edit the named fields with 'mufakat put' to settle them"
         case "counter-beyond": "this replica's data was altered; sync again after 'mufakat put' on the record"
         case "corruption": "the hub holds a different value under the same write; ask the hub operator"
+        case "bad-id": "its id is not what its key fields give; enter it again with 'mufakat new' and delete this one"
+        case "missing-field": "fill the named required fields with 'mufakat put'"
         default: "sent again at the next sync"
         }
     }

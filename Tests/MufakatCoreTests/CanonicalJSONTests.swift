@@ -45,7 +45,7 @@ struct CanonicalJSONTests {
         (#"{"context":{"r":1},"fields":{"s":[]}}"#, "no entries"),
         (#"{"context":{"R R":1},"fields":{}}"#, "replica id"),
         (#"{"context":{"r":1}}"#, "missing 'fields'"),
-        (#"{"context":{"r":1},"fields":{"s":[{"author":"","dot":["r",0],"time":1,"value":"x"}]}}"#, "counter starts at 1"),
+        (#"{"context":{"r":1},"fields":{"s":[{"author":"","dot":["r",0],"time":1,"value":"x"}]}}"#, "counter is an integer from 1"),
         (#"{"context":"#, "not well-formed"),
     ])
     func malformed(_ json: String, _ expected: String) {

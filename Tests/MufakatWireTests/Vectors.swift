@@ -16,6 +16,19 @@ struct Vector: Codable {
     var records: [JSONValue]?
     /// For an invalid frame: the error code the receiver must answer with.
     var error: String?
+    /// For a valid `push`: record lines a hub refuses alone (`invalid`, the session going on),
+    /// because a number in them is out of its range. They are not in ``records``.
+    var refused: [RefusedLine]?
+}
+
+/// A record line of a valid push that a hub refuses alone.
+struct RefusedLine: Codable, Hashable {
+    /// The line's number in the body (the header is line 1).
+    var line: Int
+    var collection: String
+    var id: String
+    /// The field named in the refusal; empty for the context.
+    var fields: [String]
 }
 
 /// Any JSON value, compared structurally.
@@ -156,6 +169,67 @@ enum VectorFiles {
         invalid(
             "unexpected-records", "ping followed by a record line; only push and changes carry records",
             Fixtures.rawFrame(#"{"nonce":1,"type":"ping"}"# + "\n" + Fixtures.position().canonicalJSON + "\n"), .unexpectedMessage)
+        // Line rules (§3): no CR, no byte-order mark, no empty line.
+        invalid("bad-line-crlf", "header line ended by CR LF", Fixtures.rawFrame(bye + "\r\n"), .badLine)
+        invalid("bad-line-bom", "header line starting with a UTF-8 byte-order mark", Fixtures.rawFrame("\u{FEFF}" + bye + "\n"), .badLine)
+        invalid("bad-line-blank", "a blank line after the header", Fixtures.rawFrame(bye + "\n\n"), .badLine)
+        let pushHeader = #"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#
+        invalid(
+            "bad-line-blank-record", "push with an empty line between the header and its record",
+            Fixtures.rawFrame(pushHeader + "\n\n" + Fixtures.position().canonicalJSON + "\n"), .badLine)
+        invalid(
+            "bad-line-cr-record", "push whose record line ends with CR",
+            Fixtures.rawFrame(pushHeader + "\n" + Fixtures.position().canonicalJSON + "\r\n"), .badLine)
+        // JSON rules: unique member names; numbers (§0).
+        invalid(
+            "bad-json-duplicate", "pull header with 'since' twice",
+            Fixtures.rawFrame(#"{"limit":10,"since":1,"since":2,"type":"pull"}"# + "\n"), .badJSON)
+        invalid(
+            "bad-json-duplicate-record", "push whose record entry has 'value' twice",
+            Fixtures.rawFrame(pushHeader + "\n" + #"{"collection":"asks","context":{"r1":1},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x","value":"y"}]},"id":"ask-1"}"# + "\n"),
+            .badJSON)
+        invalid("bad-json-leading-zero", "pull whose 'since' is 01 (not JSON)", Fixtures.rawFrame(#"{"limit":10,"since":01,"type":"pull"}"# + "\n"), .badJSON)
+        invalid("bad-field-fraction", "pull whose 'since' is 1.0", Fixtures.rawFrame(#"{"limit":10,"since":1.0,"type":"pull"}"# + "\n"), .badField)
+        invalid("bad-field-exponent", "pull whose 'since' is 1e0", Fixtures.rawFrame(#"{"limit":10,"since":1e0,"type":"pull"}"# + "\n"), .badField)
+        invalid("bad-field-minus-zero", "pull whose 'since' is -0", Fixtures.rawFrame(#"{"limit":10,"since":-0,"type":"pull"}"# + "\n"), .badField)
+        invalid("bad-field-negative", "ping whose 'nonce' is -1", Fixtures.rawFrame(#"{"nonce":-1,"type":"ping"}"# + "\n"), .badField)
+        invalid(
+            "bad-field-range", "ping whose 'nonce' is 2^64",
+            Fixtures.rawFrame(#"{"nonce":18446744073709551616,"type":"ping"}"# + "\n"), .badField)
+        invalid(
+            "bad-field-counter-range", "push whose 'counter' is 2^63 (push counters and through are 0 … 2^63 − 1)",
+            Fixtures.rawFrame(#"{"after":"","counter":9223372036854775808,"id":"p1","through":1,"type":"push"}"# + "\n"), .badField)
+        invalid(
+            "bad-field-unknown-member", "ping with an unknown member holding 1.5: every number in a header is an integer",
+            Fixtures.rawFrame(#"{"nonce":1,"note":1.5,"type":"ping"}"# + "\n"), .badField)
+        invalid(
+            "inflate-limit-uncompressed", "an uncompressed 100-byte body; the receiver's body limit is 64 (it holds for every body)",
+            Fixtures.rawFrame(#"{"nonce":1,"type":"ping","pad":""# + String(repeating: "x", count: 66) + "\"}\n"), .inflateLimit,
+            limits: WireLimits(inflatedBytes: 64))
+        invalid(
+            "bad-record-changes-range", "changes whose record holds a value of 2^63: only a hub refuses a record alone",
+            Fixtures.rawFrame(#"{"more":false,"through":5,"type":"changes"}"# + "\n" + #"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":9223372036854775808}]},"id":"r-0123456789abcdef0123"}"# + "\n"),
+            .badRecord)
+        // Numbers out of range inside records: the record is refused alone, the push goes on.
+        let good = Fixtures.report(2)
+        let refusedLines = [
+            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":9223372036854775808}]},"id":"r-a"}"#, "r-a", ["value"]),
+            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":1e3}]},"id":"r-b"}"#, "r-b", ["value"]),
+            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1.0,"value":5}]},"id":"r-c"}"#, "r-c", ["value"]),
+            (#"{"collection":"reports","context":{"r1":-0},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":5}]},"id":"r-d"}"#, "r-d", []),
+            (#"{"collection":"reports","context":{"r1":1},"fields":{"notes":[{"author":"A","dot":["r1",0],"time":1,"value":"x"}]},"id":"r-e"}"#, "r-e", ["notes"]),
+            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":-5,"value":5}]},"id":"r-f"}"#, "r-f", ["value"]),
+        ]
+        let refusedPush = ([#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#] + refusedLines.map(\.0) + [good.canonicalJSON]).joined(separator: "\n") + "\n"
+        vectors.append(Vector(
+            name: "12-push-numbers-refused",
+            description: "push whose first six records hold numbers out of range (a value of 2^63, 1e3, a time of 1.0, a context counter of -0, a dot counter of 0, a time below 0): a hub refuses each alone ('invalid', naming the field) and stores the last",
+            frame: Fixtures.hex(Fixtures.rawFrame(refusedPush)),
+            header: JSONValue.parse(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#),
+            records: [JSONValue.parse(good.canonicalJSON)],
+            refused: refusedLines.enumerated().map { index, item in
+                RefusedLine(line: index + 2, collection: "reports", id: item.1, fields: item.2)
+            }))
         return vectors
     }
 

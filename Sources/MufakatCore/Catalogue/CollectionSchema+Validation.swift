@@ -133,9 +133,9 @@ extension CollectionSchema {
     }
 
     /// Checks a record state pushed by another replica: every field known, every value of
-    /// every entry in canonical form for its type. Required fields are not checked here:
-    /// a record revived by resolving an edit-vs-delete conflict may lack them, and refusing
-    /// it would stop that record from ever syncing.
+    /// every entry in the stored form of its type (``FieldType/storedFormProblem(_:)``).
+    /// Required fields, ids and references are the hub's ``CatalogueRules``: they depend on
+    /// what the hub holds.
     public func problems(in state: RecordState) -> [ValidationProblem] {
         var problems: [ValidationProblem] = []
         for (name, entries) in state.fields.sorted(by: { $0.key < $1.key }) {
@@ -147,12 +147,14 @@ extension CollectionSchema {
             }
             guard let spec = field(named: name) else {
                 problems.append(ValidationProblem(
-                    field: name, "unknown field; the fields of \(self.name) are \(fieldNames.joined(separator: ", "))"))
+                    field: name, "unknown field; the fields of \(self.name) are \(fieldNames.joined(separator: ", "))",
+                    rule: "unknown field"))
                 continue
             }
-            for entry in entries where !spec.type.isCanonical(entry.value) {
+            for entry in entries {
+                guard let rule = spec.type.storedFormProblem(entry.value) else { continue }
                 problems.append(ValidationProblem(
-                    field: name, "'\(entry.value.text)' written by \(entry.dot) is not accepted: expected \(spec.type.accepted)"))
+                    field: name, "'\(entry.value.text.prefix(60))' written by \(entry.dot) \(rule)", rule: rule))
             }
         }
         return problems

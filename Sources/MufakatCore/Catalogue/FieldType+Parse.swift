@@ -102,6 +102,53 @@ extension FieldType {
         }
     }
 
+    /// Why a stored value is not in the form ``parse(_:)`` gives, naming the rule and not
+    /// the value; `nil` when it is. Writers normalise what a person types (trimmed, one-line
+    /// text with single spaces, LF line ends, enumerations as listed, codes in capitals);
+    /// a hub refuses a pushed value that is not already so.
+    public func storedFormProblem(_ value: FieldValue) -> String? {
+        switch (self, value) {
+        case (_, .null):
+            return nil
+        case (.integer, .integer(let number)):
+            return number >= 0 ? nil : "is below 0; counts are whole numbers, 0 or more"
+        case (.integer, _):
+            return "is not a whole number; this field holds an integer from 0 to 2^63 − 1"
+        case (.references, .list(let ids)):
+            if ids.isEmpty { return "is an empty list; a cleared list is null" }
+            if Set(ids).count != ids.count { return "names one id twice; a list holds each id once, in the order written" }
+            return isCanonical(value) ? nil : "holds an id that is not valid (1–200 letters, digits and - _ . : + @; organization ids in lower case)"
+        case (.references, _):
+            return "is not a list; this field holds a JSON array of record ids"
+        case (_, .list):
+            return "is a list; only list-of-reference fields hold lists"
+        case (_, .integer):
+            return "is a number; this field holds a string"
+        case (_, .bool):
+            return "is true or false; only _deleted holds those"
+        case (_, .string(let text)):
+            if isCanonical(value) { return nil }
+            if text.isEmpty { return "is an empty string; a cleared field is null" }
+            if text.trimmingWhitespace() != text { return "begins or ends with whitespace; values are stored trimmed" }
+            switch self {
+            case .string:
+                if text.contains(where: \.isNewline) { return "holds a line break; this field is one line of text" }
+                if text.split(whereSeparator: \.isWhitespace).joined(separator: " ") != text {
+                    return "holds a tab or a run of whitespace; one-line text is stored with single spaces"
+                }
+                return "is longer than \(Self.maxStringLength) characters or \(Self.maxStringBytes) bytes"
+            case .text:
+                if text.unicodeScalars.contains("\r") { return "holds a carriage return; text is stored with LF line ends" }
+                return "is longer than \(Self.maxTextLength) characters or \(Self.maxTextBytes) bytes"
+            case .reference:
+                return "is not a valid id (1–200 letters, digits and - _ . : + @; organization ids in lower case)"
+            default:
+                if case .failure(let failure) = parse(text) { return failure.reason }
+                return "is not in its stored form (enumeration values as listed, codes and periods in capitals)"
+            }
+        }
+    }
+
     static func enumKey(_ text: String) -> String {
         String(text.lowercased().unicodeScalars.filter { scalar in
             ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "+"

@@ -8,10 +8,14 @@ public struct ValidationProblem: Error, Hashable, Sendable, CustomStringConverti
     /// The field concerned, `nil` for the record as a whole.
     public var field: String?
     public var message: String
+    /// The rule broken, in words that quote no value (for a hub's log and refusals);
+    /// the message itself when it quotes none.
+    public var rule: String
 
-    public init(field: String?, _ message: String) {
+    public init(field: String?, _ message: String, rule: String? = nil) {
         self.field = field
         self.message = message
+        self.rule = rule.map { rule in field.map { "\($0): \(rule)" } ?? rule } ?? (field.map { "\($0): \(message)" } ?? message)
     }
 
     /// `field: message`, or the message alone.

@@ -1,5 +1,6 @@
 import Foundation
 import MufakatCore
+import MufakatSync
 import NIOCore
 import NIOFoundationCompat
 
@@ -34,14 +35,18 @@ extension Message {
     /// Parses a body already inflated and split into lines.
     static func decode(_ body: FrameBody) throws(WireError) -> Message {
         let lines = body.lines
-        guard let headerLine = lines.first, headerLine.readableBytes > 0 else {
+        guard let headerLine = lines.first, body.bytes.readableBytes > 0 else {
             throw WireError(.badJSON, "the body is empty; its first line must be a JSON header object")
         }
         guard lines.count - 1 <= body.limits.records else {
             throw WireError(.tooManyRecords, "\(lines.count - 1) records in one frame; the limit is \(body.limits.records)")
         }
+        if let blank = lines.firstIndex(where: { $0.readableBytes == 0 }) {
+            throw WireError(.badLine, "line \(blank + 1) is empty; a body is a header line and record lines, with no empty line between or after them")
+        }
         let decoder = JSONDecoder()
         try checkUTF8(headerLine, line: 1)
+        try checkHeader(headerLine)
         let type = try probeType(headerLine, decoder: decoder)
         guard type.carriesRecords || lines.count == 1 else {
             throw WireError(.unexpectedMessage, "a \(type.rawValue) message carries no record lines, but \(lines.count - 1) followed")
@@ -59,10 +64,23 @@ extension Message {
         case .hello: return .hello(try header(Hello.self))
         case .welcome: return .welcome(try header(Welcome.self))
         case .error: return .error(try header(ErrorMessage.self))
-        case .push: return .push(try header(Push.self), records: try records(lines))
+        case .push:
+            let push = try header(Push.self)
+            guard push.through <= Counters.maxCounter, push.counter <= Counters.maxCounter else {
+                throw WireError(.badField, "push header: 'through' and 'counter' are integers from 0 to 2^63 − 1")
+            }
+            return .push(push, records: try records(lines))
         case .pushed: return .pushed(try header(Pushed.self))
         case .pull: return .pull(try header(Pull.self))
-        case .changes: return .changes(try header(Changes.self), records: try records(lines))
+        case .changes:
+            let changes = try header(Changes.self)
+            let records = try records(lines)
+            // Only a hub refuses a record alone; a client cannot, so a number out of range
+            // in `changes` breaks the protocol.
+            if let line = records.firstIndex(where: { $0.refusal != nil }) {
+                throw WireError(.badRecord, "line \(line + 2): record is not valid: \(records[line].refusal!)")
+            }
+            return .changes(changes, records: records)
         case .ping: return .ping(try header(Ping.self))
         case .pong: return .pong(try header(Ping.self))
         case .bye: return .bye
@@ -72,6 +90,18 @@ extension Message {
     private static func checkUTF8(_ line: ByteBuffer, line number: Int) throws(WireError) {
         guard String(validating: line.readableBytesView, as: UTF8.self) != nil else {
             throw WireError(.badUTF8, "line \(number) is not valid UTF-8")
+        }
+    }
+
+    private static func checkHeader(_ line: ByteBuffer) throws(WireError) {
+        let result = line.withUnsafeReadableBytes { bytes in
+            Result { () throws(RecordDecodingError) in try HeaderLine.check(bytes) }
+        }
+        guard case .failure(let error) = result else { return }
+        switch error.kind {
+        case .syntax: throw WireError(.badJSON, "line 1 is not a JSON object: \(error.message)")
+        case .line: throw WireError(.badLine, "line 1: \(error.message)")
+        case .structure: throw WireError(.badField, "header: \(error.message)")
         }
     }
 
@@ -104,8 +134,10 @@ extension Message {
             switch result {
             case .success(let record):
                 records.append(record)
-            case .failure(let error) where error.isSyntaxError:
+            case .failure(let error) where error.kind == .syntax:
                 throw WireError(.badJSON, "line \(index + 1) is not a JSON object: \(error.message)")
+            case .failure(let error) where error.kind == .line:
+                throw WireError(.badLine, "line \(index + 1): \(error.message)")
             case .failure(let error):
                 throw WireError(.badRecord, "line \(index + 1): record is not valid: \(error.message)")
             }

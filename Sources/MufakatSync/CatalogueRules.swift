@@ -1,0 +1,78 @@
+import MufakatCore
+
+/// The catalogue's rules on a whole record, beyond each value's: ids made by the
+/// collection's id rule, required fields filled. The hub applies them after ``PushRules``'
+/// sync rules, to what a push brings new, so a record stored before a rule existed can
+/// still be edited.
+///
+/// References are not checked: offline writers create records in any order, so a
+/// reference may name a record nobody has synced yet; views show it as missing.
+public enum CatalogueRules {
+    /// Checks `pushed`, whose merge with the hub's `stored` state gives `merged`.
+    ///
+    /// In this order:
+    /// 1. `bad-id`: a record new to the hub, or a new write to a key field, must leave an id
+    ///    the collection's rule gives — a slug, `<subject>:<ask>`, or the natural-key hash of
+    ///    its key fields (PROTOCOL.md §6.8). A tombstone without key values (written by
+    ///    versions before whole deletes) is not checked.
+    /// 2. `missing-field`: a live record new to the hub, revived, or given a new write to a
+    ///    required field, must hold a value in every required field.
+    public static func check(_ pushed: ReplicatedRecord, stored: RecordState?, merged: RecordState) -> RecordRejection? {
+        guard let schema = try? Catalogue.collection(named: pushed.collection) else { return nil }
+        let known = stored?.context ?? VersionVector()
+        let newFields = Set(merged.fields.compactMap { name, entries in
+            entries.contains { !known.contains($0.dot) } ? name : nil
+        })
+        let document = merged.document
+
+        let keys = schema.idRule.keyFields
+        if stored == nil || keys.contains(where: newFields.contains) {
+            let problems = schema.problems(withID: pushed.id, document: document)
+            if !problems.isEmpty {
+                return RecordRejection(
+                    .badID, fields: keys.filter(newFields.contains),
+                    "the id is not what the \(schema.name) id rule gives for its fields (\(idRuleText(schema)))")
+            }
+        }
+
+        if !merged.isDeleted,
+            stored == nil || stored!.isDeleted || schema.requiredFields.contains(where: { newFields.contains($0.name) })
+        {
+            let missing = schema.requiredFields.map(\.name).filter { name in
+                !(merged.fields[name] ?? []).contains { !$0.value.isNull }
+            }
+            if !missing.isEmpty {
+                return RecordRejection(
+                    .missingField, fields: missing, "a live record holds a value in every required field")
+            }
+        }
+
+        return nil
+    }
+
+    static func idRuleText(_ schema: CollectionSchema) -> String {
+        switch schema.idRule {
+        case .slug: return "a slug: a-z, 0-9 and '-'"
+        case .composite(let keys): return keys.map { "<\($0)>" }.joined(separator: ":")
+        case .naturalKey(let prefix, let keys): return "\(prefix) + a hash of \(keys.joined(separator: ", "))"
+        case .generated: return "any valid id"
+        }
+    }
+}
+
+extension PushRules {
+    /// The hub's whole check of one pushed record: the sync rules
+    /// (``admit(_:stored:pusher:counter:)``), then, with `catalogue`, the record rules
+    /// of ``CatalogueRules``. (The sync simulation leaves the latter out: its records carry
+    /// only the fields its schedules write.)
+    public func admit(
+        _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64, catalogue: Bool
+    ) -> Admission {
+        let admission = admit(pushed, stored: stored, pusher: pusher, counter: counter)
+        guard catalogue, case .store(let merged) = admission else { return admission }
+        if let rejection = CatalogueRules.check(pushed, stored: stored, merged: merged) {
+            return .reject(rejection)
+        }
+        return admission
+    }
+}
