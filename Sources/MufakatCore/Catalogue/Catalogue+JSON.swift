@@ -1,0 +1,151 @@
+import Foundation
+
+extension Catalogue {
+    /// The catalogue as data, for a second implementation: `protocol/catalogue.json` is
+    /// this text, and a test keeps the two equal. Pretty-printed with sorted keys;
+    /// collections and fields in catalogue order.
+    public static func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(CatalogueDocument())
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// `protocol/catalogue.json`; see PROTOCOL.md §11 for how to read it.
+struct CatalogueDocument: Encodable {
+    var format = 1
+    var reservedFields = [
+        ReservedField(
+            name: RecordState.deletedField, values: "true or false",
+            meaning: "true: the record is deleted (PROTOCOL.md §6.2); false: restored. In every collection."),
+    ]
+    var limits = Limits()
+    var types = FieldTypeDocument.all
+    var countries = CountryCodes.all.sorted()
+    var collections = Catalogue.collections.map(CollectionDocument.init)
+
+    struct ReservedField: Encodable {
+        var name: String
+        var values: String
+        var meaning: String
+    }
+
+    struct Limits: Encodable {
+        var stringCharacters = FieldType.maxStringLength
+        var stringBytes = FieldType.maxStringBytes
+        var textCharacters = FieldType.maxTextLength
+        var textBytes = FieldType.maxTextBytes
+        var idBytes = RecordIDs.maxLength
+        var idCharacters = "a-z A-Z 0-9 - _ . : + @"
+        var fieldNameBytes = 64
+        var slugCharacters = 60
+        var integerMax = Int64.max
+    }
+}
+
+struct FieldTypeDocument: Encodable {
+    var name: String
+    /// The JSON kind of a stored value (besides `null`, a cleared field).
+    var json: String
+    /// The stored form a hub checks, and a writer normalises typed input to.
+    var storedForm: String
+
+    static let all: [FieldTypeDocument] = [
+        .init(name: "string", json: "string",
+              storedForm: "one line: no line break, no tab, no leading or trailing whitespace, single spaces between words; at most stringCharacters characters and stringBytes UTF-8 bytes"),
+        .init(name: "text", json: "string",
+              storedForm: "lines ended by LF (no CR), no leading or trailing whitespace; at most textCharacters characters and textBytes UTF-8 bytes"),
+        .init(name: "integer", json: "integer",
+              storedForm: "an integer from 0 to integerMax"),
+        .init(name: "date", json: "string",
+              storedForm: "YYYY-MM-DD, a real calendar day, year 1900–2199"),
+        .init(name: "period", json: "string",
+              storedForm: "YYYY, YYYY-Qn (n 1–4) or YYYY-MM (01–12), year 1900–2199, Q in capitals"),
+        .init(name: "country", json: "string",
+              storedForm: "one of 'countries' (ISO 3166-1 alpha-2, capitals)"),
+        .init(name: "enum", json: "string",
+              storedForm: "one of the field's 'values', spelled exactly as listed"),
+        .init(name: "reference", json: "string",
+              storedForm: "a record id (idBytes, idCharacters) of the field's 'target' collection; ids of organizations in lower case. It may name a record not yet synced"),
+        .init(name: "references", json: "array of strings",
+              storedForm: "one or more record ids of the field's 'target' collection, each once, in the order written; a cleared list is null, never []"),
+        .init(name: "url", json: "string",
+              storedForm: "http:// or https:// (either case), a host with a dot, no whitespace, at most 2,000 characters"),
+    ]
+}
+
+struct CollectionDocument: Encodable {
+    var name: String
+    var summary: String
+    var id: IDRuleDocument
+    var fields: [FieldDocument]
+
+    init(_ schema: CollectionSchema) {
+        name = schema.name
+        summary = schema.summary
+        id = IDRuleDocument(schema.idRule)
+        fields = schema.fields.map(FieldDocument.init)
+    }
+}
+
+struct IDRuleDocument: Encodable {
+    /// `slug`, `composite`, `natural-key` or `generated` (PROTOCOL.md §6.8).
+    var rule: String
+    var from: String?
+    var fields: [String]?
+    var prefix: String?
+    var separator: String?
+
+    init(_ rule: IDRule) {
+        switch rule {
+        case .slug(let source):
+            self.rule = "slug"
+            from = source
+        case .composite(let keys):
+            self.rule = "composite"
+            fields = keys
+            separator = ":"
+        case .naturalKey(let prefix, let keys):
+            self.rule = "natural-key"
+            self.prefix = prefix
+            fields = keys
+        case .generated(let prefix):
+            self.rule = "generated"
+            self.prefix = prefix
+        }
+    }
+}
+
+struct FieldDocument: Encodable {
+    var name: String
+    var type: String
+    var required: Bool
+    var values: [String]?
+    var target: String?
+    var summary: String
+
+    init(_ spec: FieldSpec) {
+        name = spec.name
+        required = spec.required
+        summary = spec.summary
+        switch spec.type {
+        case .string: type = "string"
+        case .text: type = "text"
+        case .integer: type = "integer"
+        case .date: type = "date"
+        case .period: type = "period"
+        case .country: type = "country"
+        case .enumeration(let allowed):
+            type = "enum"
+            values = allowed
+        case .reference(let collection):
+            type = "reference"
+            target = collection
+        case .references(let collection):
+            type = "references"
+            target = collection
+        case .url: type = "url"
+        }
+    }
+}
