@@ -125,6 +125,7 @@ let package = Package(
                 "MufakatStore",
                 "MufakatWire",
                 "MufakatTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -46,10 +46,13 @@ public final class RawHubConnection {
 
     /// The next message, or `nil` when the hub closed the connection.
     public func receive() async throws -> Message? {
+        try await receiveFrame().map { try Message(frame: $0) }
+    }
+
+    /// The next frame as it came, or `nil` when the hub closed the connection.
+    public func receiveFrame() async throws -> WireFrame? {
         while true {
-            if let frame = try buffer.readWireFrame(limits: .default) {
-                return try Message(frame: frame)
-            }
+            if let frame = try buffer.readWireFrame(limits: .default) { return frame }
             guard var chunk = try await inbound.next() else { return nil }
             buffer.writeBuffer(&chunk)
         }

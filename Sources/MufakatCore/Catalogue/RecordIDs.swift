@@ -38,7 +38,9 @@ public enum RecordIDs {
                 pendingDash = true
             }
         }
-        return String(slug.prefix(60))
+        var result = String(slug.prefix(60))
+        while result.hasSuffix("-") { result.removeLast() }
+        return result
     }
 
     /// `prefix` + 10 random characters from `a-z0-9` (about 51 bits).
