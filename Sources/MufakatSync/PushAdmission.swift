@@ -95,9 +95,10 @@ public struct PushRules: Hashable, Sendable {
                 .invalid, fields: Array(Set(problems.compactMap(\.field))).sorted(),
                 "values the catalogue does not accept: \(rules) (see 'mufakat help \(schema.name)')"))
         }
-        if let field = state.fields.first(where: { $0.value.contains { !Self.plausible($0) } })?.key {
+        let implausible = state.fields.filter { $0.value.contains { !Self.plausible($0) } }.keys.sorted()
+        if !implausible.isEmpty {
             return .reject(RecordRejection(
-                .invalid, fields: [field],
+                .invalid, fields: implausible,
                 "an entry's time is outside 1970–2100, or its author is empty or longer than \(Self.maxAuthorBytes) bytes"))
         }
         guard Counters.isInRange(state.context) else {
