@@ -199,11 +199,20 @@ struct RecordJSONParser {
 
     private mutating func dot(field: String) throws(RecordDecodingError) -> Dot {
         let path = "fields.\(field).dot"
-        try expect(UInt8(ascii: "["), "a dot is [replica, counter]")
-        let replica = try string(at: path)
-        try expect(UInt8(ascii: ","), "a dot is [replica, counter]")
-        let number = try integer(at: path)
-        try expect(UInt8(ascii: "]"), "a dot is [replica, counter] and nothing more")
+        var replica: String?
+        var number: Integer?
+        var count = 0
+        try array(at: path) { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+            switch count {
+            case 0: replica = try parser.string(at: path)
+            case 1: number = try parser.integer(at: path)
+            default: try parser.skipValue(depth: 5)
+            }
+            count += 1
+        }
+        guard count == 2, let replica, let number else {
+            throw structure("a dot is [replica, counter], two members, at '\(path)'")
+        }
         guard let id = try? ReplicaID(replica) else {
             throw structure("replica id '\(replica)' is not valid: use 1 to 64 characters from a-z, 0-9 and '-' at '\(path)'")
         }

@@ -95,7 +95,9 @@ struct HubSession {
                 connection.channel.close(promise: nil)
                 return
             }
-            try await Task.sleep(until: last + limit, clock: .continuous)
+            // Wake at least once a second: a hello turns the hello limit into the idle
+            // limit, which may be shorter than what is left of the first.
+            try await Task.sleep(until: min(last + limit, ContinuousClock.now + .seconds(1)), clock: .continuous)
         }
     }
 

@@ -26,6 +26,19 @@ public enum CatalogueRules {
         let document = merged.document
 
         let keys = schema.idRule.keyFields
+        if let stored {
+            // A new write that changes a key field's key text (clearing it included) makes
+            // another record's id: refused, whatever else is wrong.
+            let changed = keys.filter { key in
+                newFields.contains(key)
+                    && RecordIDs.keyText(merged.displayValue(of: key)) != RecordIDs.keyText(stored.displayValue(of: key))
+                    && stored.displayValue(of: key) != nil
+            }
+            if !changed.isEmpty {
+                return RecordRejection(
+                    .badID, fields: changed, "a write changes key fields, which make the id (\(idRuleText(schema)))")
+            }
+        }
         if stored == nil || keys.contains(where: newFields.contains) {
             let problems = schema.problems(withID: pushed.id, document: document)
             if !problems.isEmpty {

@@ -29,7 +29,7 @@ public struct RecordRejection: Hashable, Sendable {
 
     public init(_ code: Code, fields: [String] = [], _ reason: String) {
         self.code = code
-        self.fields = fields
+        self.fields = fields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         self.reason = reason
     }
 }
@@ -87,7 +87,10 @@ public struct PushRules: Hashable, Sendable {
         guard !state.fields.isEmpty else {
             return .reject(RecordRejection(.invalid, "the record has no fields; a record holds at least one"))
         }
-        let problems = schema.problems(in: state)
+        // Values are checked where the push brings them: a value the hub holds already
+        // was checked when it came.
+        let known = stored?.context ?? VersionVector()
+        let problems = schema.problems(in: state, newerThan: known)
         guard problems.isEmpty else {
             // The rule each value breaks, never the value (the log keeps no refused data).
             let rules = Set(problems.map { $0.rule }).sorted().joined(separator: "; ")
@@ -109,7 +112,6 @@ public struct PushRules: Hashable, Sendable {
                 .counterBeyond,
                 "claims writes of replica \(pusher) up to \(state.context[pusher]), beyond the counter its push declared (\(counter))"))
         }
-        let known = stored?.context ?? VersionVector()
         if !relay {
             let foreign = state.context.counters.filter { $0.key != pusher && $0.value > known[$0.key] }
             guard foreign.isEmpty else {
@@ -117,6 +119,11 @@ public struct PushRules: Hashable, Sendable {
                     .forgedDot,
                     "carries writes of replica \(foreign.keys.sorted().map(\.rawValue).joined(separator: ", ")) that the hub has not seen; a replica may only send its own new writes"))
             }
+        }
+        // One write stamps all its fields alike: entries under one dot differing in time
+        // or author are two writes under one dot.
+        guard Self.stampsAlike(state) else {
+            return .reject(RecordRejection(.corruption, "entries under one dot differ in time or author"))
         }
         guard let stored else {
             guard state.canonicalJSON.utf8.count <= Self.maxRecordBytes else {
@@ -164,6 +171,20 @@ public struct PushRules: Hashable, Sendable {
     public static let maxAuthorBytes = 200
     /// 2100-01-01, in milliseconds.
     static let latestTime: Int64 = 4_102_444_800_000
+
+    static func stampsAlike(_ state: RecordState) -> Bool {
+        var stamps: [Dot: (time: Int64, author: String)] = [:]
+        for entries in state.fields.values {
+            for entry in entries {
+                if let stamp = stamps[entry.dot] {
+                    guard stamp.time == entry.time, stamp.author == entry.author else { return false }
+                } else {
+                    stamps[entry.dot] = (entry.time, entry.author)
+                }
+            }
+        }
+        return true
+    }
 
     static func plausible(_ entry: FieldEntry) -> Bool {
         (0...latestTime).contains(entry.time) && !entry.author.isEmpty && entry.author.utf8.count <= maxAuthorBytes

@@ -42,7 +42,10 @@ struct RecordJSONParserTests {
         (#"{"context":{"r":18446744073709551616},"fields":{}}"#, false, "2^64 − 1"),
         (#"{"context":{"r":-1},"fields":{}}"#, false, "from 0 to 2^64 − 1"),
         (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":["r",1],"time":5,"value":2e3}]}}"#, false, "a number value is an integer"),
-        (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":["r",1,2],"time":5,"value":"x"}]}}"#, true, "nothing more"),
+        (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":["r",1,2],"time":5,"value":"x"}]}}"#, false, "two members"),
+        (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":["r"],"time":5,"value":"x"}]}}"#, false, "two members"),
+        (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":{"r":1},"time":5,"value":"x"}]}}"#, false, "expected a list"),
+        (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":["r",1,],"time":5,"value":"x"}]}}"#, true, "not well-formed"),
         (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":["r",1],"value":"x"}]}}"#, false, "missing 'time'"),
         (#"{"context":{"r":1},"fields":"s"}"#, false, "expected an object"),
     ])

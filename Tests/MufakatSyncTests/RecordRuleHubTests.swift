@@ -64,10 +64,10 @@ struct RecordRuleHubTests {
                 let byID = Dictionary(uniqueKeysWithValues: pushed.rejected.map { ($0.id, ($0.code, $0.fields)) })
                 #expect(byID["r-00000000000000000000"]?.0 == "bad-id")
                 #expect(byID["kemnaker:ask-other"]?.0 == "bad-id")
-                #expect(byID["kemnaker:ask-other"]?.1 == ["subject", "ask"])
+                #expect(byID["kemnaker:ask-other"]?.1 == ["ask", "subject"])
                 #expect(byID["Not-A-Slug"]?.0 == "bad-id")
                 #expect(byID["ask-x"]?.0 == "missing-field")
-                #expect(byID["ask-x"]?.1 == ["title", "category"])
+                #expect(byID["ask-x"]?.1 == ["category", "title"])
                 let trailing = Catalogue.reports.derivedID(for: Self.report.merging(["area": .string("Riau")]) { $1 })!
                 #expect(byID[trailing]?.0 == "invalid")
                 #expect(byID[trailing]?.1 == ["notes"])
@@ -117,6 +117,38 @@ struct RecordRuleHubTests {
         }
         #expect(badID.code == .badID)
         #expect(badID.fields == ["subject"])
+
+        // Clearing a key field is a key change too (bad-id before missing-field), whether the
+        // field is required or not.
+        var reportState = RecordState()
+        let report = Self.report.merging(["area": .string("Riau")]) { $1 }
+        try reportState.write(report, dot: Dot(replica: Self.pusher, counter: 1), now: 1, author: "A")
+        let reportID = Catalogue.reports.derivedID(for: report)!
+        for key in ["org", "area"] {
+            var cleared = reportState
+            try cleared.write([key: .null], dot: Dot(replica: Self.pusher, counter: 2), now: 2, author: "A")
+            guard case .reject(let rejection) = rules.admit(
+                ReplicatedRecord(collection: "reports", id: reportID, state: cleared), stored: reportState, pusher: Self.pusher,
+                counter: 2, catalogue: true)
+            else {
+                Issue.record("clearing \(key) was stored")
+                continue
+            }
+            #expect(rejection.code == .badID, "\(key)")
+            #expect(rejection.fields == [key])
+        }
+
+        // One write stamps its fields alike: one dot with two times (or authors) is corruption.
+        var twoTimes = RecordState()
+        try twoTimes.write(["title": .string("x"), "category": .string("Other")], dot: Dot(replica: Self.pusher, counter: 1), now: 5, author: "A")
+        let line = ReplicatedRecord(collection: "asks", id: "ask-1", state: twoTimes).canonicalJSON
+            .replacingOccurrences(of: #""time":5,"value":"x""#, with: #""time":6,"value":"x""#)
+        let forged = try ReplicatedRecord(json: line)
+        guard case .reject(let corruption) = rules.admit(forged, stored: nil, pusher: Self.pusher, counter: 1, catalogue: true) else {
+            Issue.record("one dot with two times was stored")
+            return
+        }
+        #expect(corruption.code == .corruption)
     }
 
     @Test("pull: a limit above the records limit is bad-field; a since beyond the feed gets the hub's sequence; a client's pong is unexpected")

@@ -133,12 +133,16 @@ extension CollectionSchema {
     }
 
     /// Checks a record state pushed by another replica: every field known, every value of
-    /// every entry in the stored form of its type (``FieldType/storedFormProblem(_:)``).
+    /// every entry in the stored form of its type (``FieldType/storedFormProblem(_:)``) —
+    /// only entries whose dot `known` does not contain (the hub checked the others when
+    /// they came).
     /// Required fields, ids and references are the hub's ``CatalogueRules``: they depend on
     /// what the hub holds.
-    public func problems(in state: RecordState) -> [ValidationProblem] {
+    public func problems(in state: RecordState, newerThan known: VersionVector = VersionVector()) -> [ValidationProblem] {
         var problems: [ValidationProblem] = []
-        for (name, entries) in state.fields.sorted(by: { $0.key < $1.key }) {
+        for (name, all) in state.fields.sorted(by: { $0.key < $1.key }) {
+            let entries = all.filter { !known.contains($0.dot) }
+            if entries.isEmpty { continue }
             if name == RecordState.deletedField {
                 if !entries.allSatisfy({ if case .bool = $0.value { return true } else { return false } }) {
                     problems.append(ValidationProblem(field: name, "must be true or false"))

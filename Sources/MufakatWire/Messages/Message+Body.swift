@@ -54,6 +54,10 @@ extension Message {
         func header<H: Decodable>(_: H.Type) throws(WireError) -> H {
             do {
                 return try decoder.decode(H.self, from: headerLine)
+            } catch DecodingError.dataCorrupted {
+                // The line is well-formed JSON with integer numbers (checked above): what
+                // does not decode is a number too large for its member.
+                throw WireError(.badField, "\(type.rawValue) header: a number is out of its member's range (PROTOCOL.md §4)")
             } catch let error as DecodingError {
                 throw WireError(.badField, "\(type.rawValue) header: \(JSONDecoding.describe(error))")
             } catch {
