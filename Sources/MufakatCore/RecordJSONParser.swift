@@ -469,8 +469,16 @@ struct RecordJSONParser {
         }
     }
 
-    /// Skips any JSON value (an unknown member), refusing nesting deeper than 64.
+    /// Skips any JSON value (an unknown member), refusing nesting deeper than 64 and names
+    /// used twice; its numbers are not checked.
     private mutating func skipValue(depth: Int) throws(RecordDecodingError) {
+        try walkValue(path: nil, depth: depth)
+    }
+
+    /// Reads past one JSON value, refusing nesting deeper than 64 and member names used twice
+    /// in one object. With a `path` (a header), every number must be an integer from 0 to
+    /// 2^64 − 1, and the error names the member.
+    private mutating func walkValue(path: String?, depth: Int) throws(RecordDecodingError) {
         guard depth < Self.maxDepth else { throw syntax("nested too deeply") }
         skipSpace()
         guard index < bytes.count else { throw syntax("unexpected end") }
@@ -479,20 +487,24 @@ struct RecordJSONParser {
             var names = Set<String>()
             try object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
                 try parser.once(names.insert(name).inserted, name)
-                try parser.skipValue(depth: depth + 1)
+                try parser.walkValue(path: path.map { $0.isEmpty ? name : "\($0).\(name)" }, depth: depth + 1)
             }
         case UInt8(ascii: "["):
-            try array(at: "") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in try parser.skipValue(depth: depth + 1) }
+            var position = 0
+            try array(at: path ?? "") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+                try parser.walkValue(path: path.map { "\($0)[\(position)]" }, depth: depth + 1)
+                position += 1
+            }
         case UInt8(ascii: "\""): _ = try rawString()
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
         default:
-            if bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let start = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > start else { throw syntax("unexpected character") }
-            try skipNumberTail()
+            let number = try integer(at: path ?? "")
+            guard let path else { return }
+            guard case .value(false, _) = number else {
+                throw structure("'\(path)' must be an integer from 0 to 2^64 − 1 in plain decimal (no sign, fraction or exponent)")
+            }
         }
     }
 
@@ -557,36 +569,8 @@ extension RecordJSONParser {
         guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "{") else {
             throw parser.syntax("the text is not a JSON object")
         }
-        try parser.headerValue(path: "", depth: 0)
+        try parser.walkValue(path: "", depth: 0)
         try parser.end()
-    }
-
-    private mutating func headerValue(path: String, depth: Int) throws(RecordDecodingError) {
-        guard depth < Self.maxDepth else { throw syntax("nested too deeply") }
-        skipSpace()
-        guard index < bytes.count else { throw syntax("unexpected end") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"):
-            var names = Set<String>()
-            try object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
-                try parser.once(names.insert(name).inserted, name)
-                try parser.headerValue(path: path.isEmpty ? name : "\(path).\(name)", depth: depth + 1)
-            }
-        case UInt8(ascii: "["):
-            var position = 0
-            try array(at: path) { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
-                try parser.headerValue(path: "\(path)[\(position)]", depth: depth + 1)
-                position += 1
-            }
-        case UInt8(ascii: "\""): _ = try rawString()
-        case UInt8(ascii: "t"): try literal("true")
-        case UInt8(ascii: "f"): try literal("false")
-        case UInt8(ascii: "n"): try literal("null")
-        default:
-            guard case .value(false, _) = try integer(at: path) else {
-                throw structure("'\(path)' must be an integer from 0 to 2^64 − 1 in plain decimal (no sign, fraction or exponent)")
-            }
-        }
     }
 }
 

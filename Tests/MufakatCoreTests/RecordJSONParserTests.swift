@@ -39,6 +39,8 @@ struct RecordJSONParserTests {
         (#"{"context":{"r":1},"fields":{"s":[{"author":"A","author":"B","dot":["r",1],"time":5,"value":"x"}]}}"#, true, "appears twice"),
         (#"{"context":{"r":1},"fields":{},"x":1,"x":2}"#, true, "appears twice"),
         (#"{"context":{"r":1},"fields":{},"x":{"y":1,"y":1}}"#, true, "appears twice"),
+        (#"{"context":{"r":1},"fields":{},"x":[01]}"#, true, "leading zero"),
+        (#"{"context":{"r":1},"fields":{},"x":[-]}"#, true, "expected a number"),
         (#"{"context":{"r":18446744073709551616},"fields":{}}"#, false, "2^64 − 1"),
         (#"{"context":{"r":-1},"fields":{}}"#, false, "from 0 to 2^64 − 1"),
         (#"{"context":{"r":1},"fields":{"s":[{"author":"A","dot":["r",1],"time":5,"value":2e3}]}}"#, false, "a number value is an integer"),
