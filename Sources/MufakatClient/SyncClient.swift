@@ -216,7 +216,7 @@ public struct SyncClient: Sendable {
                         }
                         try await store.acknowledgePush(
                             batch, through: pushed.through,
-                            rejected: pushed.rejected.map { ($0.collection, $0.id, $0.code, $0.fields) },
+                            rejected: pushed.rejected.map { ($0.collection, $0.id, $0.code, $0.fields, $0.reason ?? "") },
                             rejectedCount: pushed.rejectedCount, hubID: welcome.hub)
                         summary.pushed += pushed.accepted
                         summary.unchanged += pushed.unchanged

@@ -176,7 +176,8 @@ struct HubSession {
                             rejected: result.rejected.map {
                                 .init(
                                     collection: String($0.collection.prefix(40)), id: String($0.id.prefix(RecordIDs.maxLength)),
-                                    code: $0.rejection.code.rawValue, fields: $0.rejection.fields.prefix(8).map { String($0.prefix(64)) })
+                                    code: $0.rejection.code.rawValue, fields: $0.rejection.fields.prefix(8).map { String($0.prefix(64)) },
+                                    reason: $0.rejection.reason)
                             },
                             rejectedCount: result.rejected.count, seq: result.sequence)))
                     }

@@ -48,6 +48,8 @@ public struct PendingRejection: Sendable, Hashable {
     /// turned out not to hold whole.
     public var code: String
     public var fields: [String]
+    /// The rule that failed, as the hub put it (empty from hubs before 0.3.1).
+    public var reason: String
     public var at: Int64
 }
 
@@ -316,7 +318,7 @@ extension ReplicaStore {
     /// fields. When the hub listed fewer refusals than it counted, every unlisted record of
     /// the batch is kept for resending: sending it again costs nothing if it was accepted.
     public func acknowledgePush(
-        _ batch: PushBatch, through: UInt64, rejected: [(collection: String, id: String, code: String, fields: [String])],
+        _ batch: PushBatch, through: UInt64, rejected: [(collection: String, id: String, code: String, fields: [String], reason: String)],
         rejectedCount: Int, hubID: String
     ) async throws {
         try await writer.write { [clock] db in
@@ -333,23 +335,23 @@ extension ReplicaStore {
                 metadata.dotReused = true
                 try metadata.save(db)
             }
-            var refused: [RecordKey: (code: String, fields: [String])] = [:]
+            var refused: [RecordKey: (code: String, fields: [String], reason: String)] = [:]
             for rejection in rejected {
-                refused[RecordKey(collection: rejection.collection, id: rejection.id)] = (rejection.code, rejection.fields)
+                refused[RecordKey(collection: rejection.collection, id: rejection.id)] = (rejection.code, rejection.fields, rejection.reason)
             }
             let unlisted = rejectedCount > rejected.count
             let keep = try db.cachedStatement(sql: """
-                INSERT INTO resend (collection, id, code, fields, at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (collection, id) DO UPDATE SET code = excluded.code, fields = excluded.fields, at = excluded.at
+                INSERT INTO resend (collection, id, code, fields, reason, at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (collection, id) DO UPDATE SET code = excluded.code, fields = excluded.fields, reason = excluded.reason, at = excluded.at
                 """)
             let drop = try db.cachedStatement(sql: "DELETE FROM resend WHERE collection = ? AND id = ?")
             let markAcked = try db.cachedStatement(sql: "UPDATE records SET acked = MAX(acked, ?) WHERE collection = ? AND id = ?")
             for record in batch.records {
                 let key = RecordKey(collection: record.collection, id: record.id)
                 if let refusal = refused[key] {
-                    try keep.execute(arguments: [key.collection, key.id, refusal.code, refusal.fields.joined(separator: ","), now])
+                    try keep.execute(arguments: [key.collection, key.id, refusal.code, refusal.fields.joined(separator: ","), refusal.reason, now])
                 } else if unlisted {
-                    try keep.execute(arguments: [key.collection, key.id, "unlisted", "", now])
+                    try keep.execute(arguments: [key.collection, key.id, "unlisted", "", "", now])
                 } else {
                     try drop.execute(arguments: [key.collection, key.id])
                     let own = record.state.context[metadata.replica]
@@ -365,10 +367,10 @@ extension ReplicaStore {
     }
 
     static func pendingRejections(_ db: Database) throws -> [PendingRejection] {
-        try Row.fetchAll(db, sql: "SELECT collection, id, code, fields, at FROM resend ORDER BY at, collection, id").map { row in
+        try Row.fetchAll(db, sql: "SELECT collection, id, code, fields, reason, at FROM resend ORDER BY at, collection, id").map { row in
             PendingRejection(
                 collection: row["collection"], id: row["id"], code: row["code"],
-                fields: (row["fields"] as String).split(separator: ",").map(String.init), at: row["at"])
+                fields: (row["fields"] as String).split(separator: ",").map(String.init), reason: row["reason"], at: row["at"])
         }
     }
 

@@ -75,6 +75,9 @@ enum StoreSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("replica-v3-refusal-reason") { db in
+            try db.execute(sql: "ALTER TABLE resend ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 

@@ -158,7 +158,7 @@ final class ProgressBar: @unchecked Sendable {
 extension PendingRejection {
     /// `reports r-…: invalid (value)` with what to do.
     var line: String {
-        "\(collection) \(id): \(code)\(fields.isEmpty ? "" : " (\(fields.joined(separator: ", ")))") — \(advice)"
+        "\(collection) \(id): \(code)\(fields.isEmpty ? "" : " (\(fields.joined(separator: ", ")))")\(reason.isEmpty ? "" : ": \(reason)") — \(advice)"
     }
 
     var advice: String {
@@ -177,7 +177,7 @@ extension PendingRejection {
     var json: JSON {
         .object([
             "collection": .string(collection), "id": .string(id), "code": .string(code),
-            "fields": .array(fields.map(JSON.string)), "advice": .string(advice),
+            "fields": .array(fields.map(JSON.string)), "reason": .string(reason), "advice": .string(advice),
         ])
     }
 }

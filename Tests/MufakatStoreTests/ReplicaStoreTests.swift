@@ -318,11 +318,11 @@ struct ReplicaStoreTests {
         #expect(second.header.after == first.header.id)
         #expect(try store.status().pendingChanges == 3)
         try await store.acknowledgePush(
-            second, through: 5, rejected: [("organizations", "org-4", "invalid", ["name"])], rejectedCount: 1, hubID: "h")
+            second, through: 5, rejected: [("organizations", "org-4", "invalid", ["name"], "name: is an empty string; a cleared field is null")], rejectedCount: 1, hubID: "h")
         #expect(try await store.nextPendingPush(limit: 10) == nil)
         // The refused record stays pending, with the hub's reason, until the hub takes it.
         #expect(try store.status().pendingChanges == 1)
-        #expect(try store.pendingRejections().map { [$0.id, $0.code] + $0.fields } == [["org-4", "invalid", "name"]])
+        #expect(try store.pendingRejections().map { [$0.id, $0.code] + $0.fields + [$0.reason] } == [["org-4", "invalid", "name", "name: is an empty string; a cleared field is null"]])
         let retry = try #require(try await store.resendPush(try await store.resendKeys()[...]))
         #expect(retry.records.map(\.id) == ["org-4"])
         #expect(retry.header.through == 5)
@@ -346,7 +346,7 @@ struct ReplicaStoreTests {
         }
         let batch = try #require(try await store.nextPendingPush(limit: 10))
         try await store.acknowledgePush(
-            batch, through: 3, rejected: [("organizations", "org-2", "invalid", [])], rejectedCount: 2, hubID: "h")
+            batch, through: 3, rejected: [("organizations", "org-2", "invalid", [], "")], rejectedCount: 2, hubID: "h")
         #expect(try store.pendingRejections().map(\.id).sorted() == ["org-1", "org-2", "org-3"])
     }
 

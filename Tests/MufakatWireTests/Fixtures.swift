@@ -60,7 +60,7 @@ enum Fixtures {
         ("push", .push(Push(through: 42, id: "0f3a9c21d4e5b687", after: "5c1e77a0b93d2f48", counter: 42), records: [position(), report(1)])),
         ("pushed", .pushed(Pushed(
             through: 42, id: "0f3a9c21d4e5b687", accepted: 1, unchanged: 0,
-            rejected: [.init(collection: "reports", id: "r-0123456789abcdef0123", code: "invalid", fields: ["value"])],
+            rejected: [.init(collection: "reports", id: "r-0123456789abcdef0123", code: "invalid", fields: ["value"], reason: "values the catalogue does not accept: value: is below 0; counts are whole numbers, 0 or more")],
             seq: 1_205))),
         ("pull", .pull(Pull(since: 1_100, limit: 1_000))),
         ("changes", .changes(Changes(through: 1_205, more: false), records: [report(2, replica: unicef), position()])),

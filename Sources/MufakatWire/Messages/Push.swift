@@ -16,12 +16,18 @@ public struct Pushed: Hashable, Sendable, Codable {
         public var code: String
         /// The fields concerned, when the rule names some.
         public var fields: [String]
+        /// The rule that failed, in words that quote no value (at most ``maxReason``
+        /// characters), for the person. Optional: hubs before 0.3.1 send none.
+        public var reason: String?
 
-        public init(collection: String, id: String, code: String, fields: [String]) {
+        public static let maxReason = 300
+
+        public init(collection: String, id: String, code: String, fields: [String], reason: String? = nil) {
             self.collection = collection
             self.id = id
             self.code = code
             self.fields = fields
+            self.reason = reason.map { String($0.prefix(Self.maxReason)) }
         }
     }
 
