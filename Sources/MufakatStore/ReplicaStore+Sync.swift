@@ -402,7 +402,8 @@ extension ReplicaStore {
                     seq = UInt64(bitPattern: row["seq"] as Int64)
                     wasConflicted = row["conflicted"]
                     let key = RecordKey(collection: record.collection, id: record.id)
-                    switch try Incarnation.mergePulled(local, record.state, key: key, own: metadata.replica) {
+                    let journaled = try db.journalEntries(collection: record.collection, id: record.id)?.fields.compactMapValues(\.first) ?? [:]
+                    switch try Incarnation.mergePulled(local, record.state, key: key, own: metadata.replica, journaled: journaled) {
                     case .ownDotReused:
                         // Another copy of this folder wrote under this id: take a new one now
                         // and pull everything again under it (the client reconnects).

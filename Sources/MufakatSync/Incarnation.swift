@@ -274,6 +274,33 @@ public enum Incarnation {
 
     public static func holdsReusedDot(_ a: RecordState, _ b: RecordState) -> Bool { !reusedDots(a, b).isEmpty }
 
+    /// Dots under which `b` holds an entry that `a`'s context claims to have seen although
+    /// `a` cannot have: `a` holds neither that entry nor anything at least as new in its
+    /// field.
+    ///
+    /// Entries leave a field only for a write that had seen them, and such a write is later
+    /// by the time rule (§6.2: `time ≥ 1 + the greatest time in the record`; a write made
+    /// again under a new id keeps its time and replaces only what it replaced when first
+    /// made). So a state that saw an entry holds it, or a later entry in its field. One
+    /// that claims its dot without either saw another write under that dot: a twin copy's
+    /// write in another record or field (a version vector claims every lower dot of a
+    /// replica, also those its twin used elsewhere). Merging would drop `b`'s entry here
+    /// while the hub keeps it: the two would never agree.
+    ///
+    /// `taken` are `a`'s own writes taken out of it into the journal (a replica taking a new
+    /// id): they count as held.
+    public static func claimedUnseen(by a: RecordState, in b: RecordState, taken: [String: FieldEntry] = [:]) -> Set<Dot> {
+        var dots: Set<Dot> = []
+        for (field, entries) in b.fields {
+            let mine = (a.fields[field] ?? []) + (taken[field].map { [$0] } ?? [])
+            for entry in entries where a.context.contains(entry.dot) {
+                guard !mine.contains(where: { $0.dot == entry.dot || $0.time >= entry.time }) else { continue }
+                dots.insert(entry.dot)
+            }
+        }
+        return dots
+    }
+
     /// What merging a pulled state did.
     public enum PulledMerge: Hashable, Sendable {
         /// The merged state, and the writes of other replicas this replica held under dots
@@ -292,9 +319,9 @@ public enum Incarnation {
     /// side of the second). The hub's view of a reused replica wins here; what this replica
     /// held under a reused dot of another replica comes back as orphans to write again.
     public static func mergePulled(
-        _ local: RecordState, _ incoming: RecordState, key: RecordKey, own: ReplicaID
+        _ local: RecordState, _ incoming: RecordState, key: RecordKey, own: ReplicaID, journaled: [String: FieldEntry] = [:]
     ) throws(MufakatError) -> PulledMerge {
-        let reused = reusedDots(local, incoming)
+        let reused = reusedDots(local, incoming).union(claimedUnseen(by: local, in: incoming, taken: journaled))
         if reused.isEmpty { return .merged(try local.merging(incoming), orphans: nil) }
         if reused.contains(where: { $0.replica == own }) { return .ownDotReused }
         // For each replica whose dot was reused, this side forgets that replica from the

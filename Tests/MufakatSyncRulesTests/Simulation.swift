@@ -185,7 +185,8 @@ extension SimReplica {
             let key = RecordKey(collection: record.collection, id: record.id)
             if var local = records[key] {
                 let merged: RecordState
-                switch try Incarnation.mergePulled(local.state, record.state, key: key, own: progress.replica) {
+                let journaled = journal.first { $0.key == key }?.entries ?? [:]
+                switch try Incarnation.mergePulled(local.state, record.state, key: key, own: progress.replica, journaled: journaled) {
                 case .ownDotReused:
                     try incarnate(newID, sharedThrough: 0)
                     return false
