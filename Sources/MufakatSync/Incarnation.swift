@@ -222,10 +222,12 @@ public enum Incarnation {
             var fields = state.fields
             for (field, entry) in toWrite {
                 // Keep what the write did not supersede when it was made: entries it stood
-                // beside then, and entries that arrived since.
+                // beside then, and entries that arrived since — among them any entry later
+                // than it (a write replaces only older entries, §6.2: the record may claim a
+                // later entry's dot only because a twin copy used that dot elsewhere).
                 let kept = (fields[field] ?? []).filter { present in
                     journalEntry.base.fields[field]?.contains(present) == true || reused.contains(present.dot)
-                        || !journalEntry.hadSeen(present.dot)
+                        || !journalEntry.hadSeen(present.dot) || present.time > entry.time
                 }
                 fields[field] = kept + [FieldEntry(dot: dot, value: entry.value, time: entry.time, author: entry.author)]
             }

@@ -67,7 +67,9 @@ public struct PushRules: Hashable, Sendable {
     /// 4. one dot, one write: same contents, time and author wherever both hold it
     ///    (`corruption`) — two copies of one replica folder may have used one dot twice;
     /// 5. an entry the hub holds leaves a field only for a new write to that field that the
-    ///    pusher may introduce (`removes-entry`): a context-only push cannot erase values.
+    ///    pusher may introduce, and that is not older than the entry (`removes-entry`): a
+    ///    context-only push cannot erase values, and a context naming a dot its twin used
+    ///    for another write cannot erase that write.
     public func admit(
         _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64
     ) -> Admission {
@@ -144,10 +146,15 @@ public struct PushRules: Hashable, Sendable {
         var removing: [String] = []
         for (name, entries) in stored.fields {
             let after = merged.fields[name] ?? []
-            guard entries.contains(where: { !after.contains($0) }) else { continue }
-            let brings = (state.fields[name] ?? []).contains { entry in
+            let leaving = entries.filter { !after.contains($0) }
+            guard !leaving.isEmpty else { continue }
+            // A write that saw an entry is later than it (the time rule, §6.2): a new write
+            // older than a leaving entry cannot have replaced it — the pushed context names
+            // that entry's dot only because a twin copy used the dot for another write.
+            let brought = (state.fields[name] ?? []).filter { entry in
                 !known.contains(entry.dot) && (relay || entry.dot.replica == pusher)
             }
+            let brings = leaving.allSatisfy { gone in brought.contains { $0.time >= gone.time } }
             if !brings { removing.append(name) }
         }
         guard removing.isEmpty else {
