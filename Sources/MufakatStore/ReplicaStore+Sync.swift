@@ -227,7 +227,13 @@ extension ReplicaStore {
             if let dot = write.newDot { seqs[write.key] = max(seqs[write.key] ?? 0, dot.counter) }
         }
         for (key, state) in result.states {
-            try db.saveRecord(collection: key.collection, id: key.id, state: state, seq: seqs[key] ?? 0)
+            // A record the replay only cleaned (entries that came back from the hub although
+            // this replica had seen them overwritten) keeps its local sequence: a write made
+            // here since the new id took over stays pending.
+            let seq = try seqs[key] ?? Int64.fetchOne(
+                db, sql: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]
+            ).map { UInt64(bitPattern: $0) } ?? 0
+            try db.saveRecord(collection: key.collection, id: key.id, state: state, seq: seq)
         }
         metadata.counter = result.counter
         try metadata.save(db)

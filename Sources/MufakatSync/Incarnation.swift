@@ -171,6 +171,12 @@ public enum Incarnation {
             if !isHeld(operation.oldDot, operation.entries, in: state) { reused.insert(operation.oldDot) }
         }
         var states: [RecordKey: RecordState] = [:]
+        if pulled {
+            for entry in journal {
+                guard let state = current[entry.key], let cleaned = try withoutResurrected(state, entry), cleaned != state else { continue }
+                states[entry.key] = cleaned
+            }
+        }
         var next = counter
         var writes: [ReplayedWrite] = []
         for operation in operations {
@@ -239,6 +245,30 @@ public enum Incarnation {
                 supersededBy: supersededBy))
         }
         return (states, next, writes)
+    }
+
+    /// `state` without the entries that came back from the hub only because the journal's
+    /// base forgot the old id: entries under a dot the record had seen, did not hold in that
+    /// field, and held a later entry in that field instead — overwritten here by a write
+    /// that saw them (a write is later than what it replaces, §6.2). A twin's write under a
+    /// reused dot that no entry here is later than stays. `nil` when nothing changes.
+    static func withoutResurrected(_ state: RecordState, _ entry: JournalEntry) throws(MufakatError) -> RecordState? {
+        var fields = state.fields
+        var changed = false
+        for (name, entries) in state.fields {
+            let before = (entry.base.fields[name] ?? []) + (entry.entries[name].map { [$0] } ?? [])
+            let kept = entries.filter { present in
+                guard entry.hadSeen(present.dot), !entry.base.context.contains(present.dot),
+                    !before.contains(where: { $0.dot == present.dot })
+                else { return true }
+                return !before.contains { $0.time > present.time }
+            }
+            guard kept.count != entries.count else { continue }
+            changed = true
+            fields[name] = kept.isEmpty ? nil : kept
+        }
+        guard changed else { return nil }
+        return try RecordState(context: state.context, fields: fields)
     }
 
     /// Whether `state` holds the write `entries` were taken from, as far as it holds

@@ -171,7 +171,8 @@ extension SimReplica {
         for (key, state) in result.states {
             var record = records[key] ?? LocalRecord(collection: key.collection, id: key.id, state: state)
             record.state = state
-            record.seq = seqs[key] ?? 0
+            // A record the replay only cleaned keeps its own pending write, if any.
+            record.seq = seqs[key] ?? record.seq
             records[key] = record
         }
         progress.counter = result.counter
