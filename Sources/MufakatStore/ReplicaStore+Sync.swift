@@ -187,7 +187,10 @@ extension ReplicaStore {
             let waiting = try RecordState(json: row["entries"])
             entries.merge(waiting.fields.compactMapValues(\.first)) { _, existing in existing }
             base = try RecordState(json: row["base"])
-            seen = waiting.context.merging(seen)
+            // What the record had seen stays what it had seen when the journal was taken:
+            // the orphans' context holds what was pulled since, which the journal's writes
+            // never saw (the replay would replace those entries).
+            seen = waiting.context
         }
         let taken = try RecordState(context: seen, fields: entries.mapValues { [$0] })
         try db.execute(

@@ -195,8 +195,9 @@ extension SimReplica {
                     merged = state
                     if let orphans {
                         if let index = journal.firstIndex(where: { $0.key == key }) {
+                            // What the record had seen stays what it had seen when the
+                            // journal was taken: the pulled context is not that.
                             journal[index].entries.merge(orphans.entries) { existing, _ in existing }
-                            journal[index].seen.merge(orphans.seen)
                         } else {
                             journal.append(orphans)
                         }
