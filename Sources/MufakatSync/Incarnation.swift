@@ -353,7 +353,10 @@ public enum Incarnation {
     public static func mergePulled(
         _ local: RecordState, _ incoming: RecordState, key: RecordKey, own: ReplicaID, journaled: [String: FieldEntry] = [:]
     ) throws(MufakatError) -> PulledMerge {
+        // Both ways: the hub may claim a dot this replica holds another write under (a
+        // restored or copied replica reused it there), or this replica a dot the hub holds.
         let reused = reusedDots(local, incoming).union(claimedUnseen(by: local, in: incoming, taken: journaled))
+            .union(claimedUnseen(by: incoming, in: local))
         if reused.isEmpty { return .merged(try local.merging(incoming), orphans: nil) }
         if reused.contains(where: { $0.replica == own }) { return .ownDotReused }
         // For each replica whose dot was reused, this side forgets that replica from the
