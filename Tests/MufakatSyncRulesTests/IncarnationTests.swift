@@ -57,6 +57,50 @@ struct IncarnationTests {
         #expect(state.conflicts.map(\.field) == ["stance"])
     }
 
+    @Test("a pulled entry under a dot this replica claims without holding it or anything as new comes in; what it held under a twin's dot is written again")
+    func claimedUnseen() throws {
+        // This replica holds a write of `other` (bbbb:3, source) from one copy of bbbb;
+        // that copy had used bbbb:2 in another record, so the context claims it.
+        var local = RecordState()
+        try local.write(["statement": .string("said")], dot: Dot(replica: new, counter: 1), now: 10, author: "C")
+        var fromCopy = RecordState()
+        try fromCopy.write(["source": .string("copy")], dot: Dot(replica: other, counter: 3), now: 20, author: "B")
+        local = try local.merging(fromCopy)
+        // The hub holds the other copy's bbbb:2 here: assessedBy, which this replica never saw.
+        var hub = RecordState()
+        try hub.write(["assessedBy": .string("twin")], dot: Dot(replica: other, counter: 2), now: 30, author: "B")
+        #expect(Incarnation.claimedUnseen(by: local, in: hub) == [Dot(replica: other, counter: 2)])
+        #expect(try local.merging(hub).fields["assessedBy"] == nil, "a plain merge drops it")
+        guard case .merged(let merged, let orphans) = try Incarnation.mergePulled(local, hub, key: key, own: new) else {
+            Issue.record("took its own dot for reused"); return
+        }
+        #expect(merged.document["assessedBy"] == .string("twin"))
+        #expect(orphans?.entries["source"]?.value == .string("copy"), "the copy's write is written again")
+        // A state that saw the entry and replaced it by a later one is not suspected.
+        var overwritten = hub
+        try overwritten.write(["assessedBy": .string("later")], dot: Dot(replica: new, counter: 2), now: 40, author: "C")
+        #expect(Incarnation.claimedUnseen(by: overwritten, in: hub).isEmpty)
+    }
+
+    @Test("a copy taking a new id does not bring back its own write that another replica overwrote")
+    func noResurrection() throws {
+        // The old id wrote source (1); `other` saw it and overwrote it (later time).
+        var state = RecordState()
+        try state.write(["source": .string("first")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        let hub = state
+        try state.write(["source": .string("second")], dot: Dot(replica: other, counter: 1), now: 20, author: "B")
+        try state.write(["statement": .string("mine")], dot: Dot(replica: old, counter: 2), now: 30, author: "A")
+        // The copy is behind its id: it forgets the old id; the hub (rewound) holds only the
+        // first write.
+        let entry = try #require(try Incarnation.extract(local(state), from: old))
+        let pulled = try entry.base.merging(hub)
+        #expect(pulled.fields["source"]?.count == 2, "the forgotten context lets it back in")
+        let result = try Incarnation.replay([entry], onto: [key: pulled], as: new, after: 0)
+        let after = try #require(result.states[key])
+        #expect(after.fields["source"]?.map(\.value) == [.string("second")])
+        #expect(after.document["statement"] == .string("mine"))
+    }
+
     @Test("a write overwritten on the hub by someone who saw it is not brought back")
     func overwritten() throws {
         var mine = RecordState()

@@ -124,6 +124,29 @@ struct PushRulesTests {
         #expect(rejection.code == .removesEntry)
     }
 
+    @Test("a relayed write older than an entry cannot remove it: the context names that dot for a twin's other write")
+    func olderWriteCannotRemove() throws {
+        let twin = try ReplicaID("cccc")
+        // The hub holds a twin's write under cccc:2 in stance, at time 50.
+        var hub = try stored()
+        try hub.write(["source": .string("twin")], dot: Dot(replica: twin, counter: 2), now: 50, author: "C")
+        // A relayer holds the other copy's history: cccc:2 was a write elsewhere, cccc:3 wrote
+        // source at time 40, and its context claims cccc:2.
+        var relayed = try stored()
+        try relayed.write(["source": .string("copy")], dot: Dot(replica: twin, counter: 3), now: 40, author: "C")
+        let relay = PushRules(relay: true)
+        guard case .reject(let rejection) = relay.admit(record(relayed), stored: hub, pusher: me, counter: 1) else {
+            Issue.record("a write older than the entry it would remove was accepted"); return
+        }
+        #expect(rejection.code == .removesEntry && rejection.fields == ["source"])
+        // A later write that saw it replaces it.
+        var later = hub
+        try later.write(["source": .string("mine")], dot: Dot(replica: me, counter: 2), now: 60, author: "A")
+        guard case .store = rules.admit(record(later), stored: hub, pusher: me, counter: 2) else {
+            Issue.record("refused an honest overwrite"); return
+        }
+    }
+
     @Test("a record holding the greatest time there is can still be written, without overflow")
     func greatestTime() throws {
         var state = RecordState()
