@@ -173,7 +173,9 @@ public enum Incarnation {
         var states: [RecordKey: RecordState] = [:]
         if pulled {
             for entry in journal {
-                guard let state = current[entry.key], let cleaned = try withoutResurrected(state, entry), cleaned != state else { continue }
+                guard let state = current[entry.key], let cleaned = try withoutResurrected(state, entry, reused: reused),
+                    cleaned != state
+                else { continue }
                 states[entry.key] = cleaned
             }
         }
@@ -251,14 +253,17 @@ public enum Incarnation {
     /// base forgot the old id: entries under a dot the record had seen, did not hold in that
     /// field, and held a later entry in that field instead — overwritten here by a write
     /// that saw them (a write is later than what it replaces, §6.2). A twin's write under a
-    /// reused dot that no entry here is later than stays. `nil` when nothing changes.
-    static func withoutResurrected(_ state: RecordState, _ entry: JournalEntry) throws(MufakatError) -> RecordState? {
+    /// reused dot that no entry here is later than stays, and so does any entry under a dot
+    /// the journal holds another write under (`reused`). `nil` when nothing changes.
+    static func withoutResurrected(
+        _ state: RecordState, _ entry: JournalEntry, reused: Set<Dot> = []
+    ) throws(MufakatError) -> RecordState? {
         var fields = state.fields
         var changed = false
         for (name, entries) in state.fields {
             let before = (entry.base.fields[name] ?? []) + (entry.entries[name].map { [$0] } ?? [])
             let kept = entries.filter { present in
-                guard entry.hadSeen(present.dot), !entry.base.context.contains(present.dot),
+                guard entry.hadSeen(present.dot), !entry.base.context.contains(present.dot), !reused.contains(present.dot),
                     !before.contains(where: { $0.dot == present.dot })
                 else { return true }
                 return !before.contains { $0.time > present.time }
