@@ -4,6 +4,7 @@ SHELL := /bin/bash
 #   make demo    build and run the demo: a hub and three offline replicas converging
 #   make test    install missing system libraries, build, run every test
 #   make bench   release build, every benchmark, table on stdout and bench-results/latest.json
+#   make fuzz    libFuzzer on the frame decoder and record parser for FUZZ_SECONDS (60)
 #   make build   debug build of everything, tests included
 
 SWIFT ?= swift
@@ -11,7 +12,7 @@ SYSTEM_PACKAGES := libsqlite3-dev zlib1g-dev sqlite3
 TEST_LOG := .build/test-output.log
 SCENARIO_LOG := .build/scenario-output.log
 
-.PHONY: all deps build build-products demo test compose-check bench clean
+.PHONY: all deps build build-products demo test compose-check fuzz bench clean
 
 all: build
 
@@ -51,9 +52,10 @@ test: build
 	echo "unit tests: $${count:-0} passed, 0 failed"
 	@set -o pipefail; BIN=$$($(SWIFT) build --show-bin-path) scripts/run-scenarios.sh 2>&1 | tee $(SCENARIO_LOG)
 	@$(MAKE) --no-print-directory compose-check
+	@$(MAKE) --no-print-directory fuzz
 	@unit=$$(grep -Eo 'Test run with [0-9]+ tests?' $(TEST_LOG) | tail -1 | grep -Eo '[0-9]+'); \
 	scenarios=$$(sed -n 's/^scenarios: \([0-9]*\) passed.*/\1/p' $(SCENARIO_LOG)); \
-	echo "all: $$((unit + scenarios + 1)) passed, 0 failed"
+	echo "all: $$((unit + scenarios + 2)) passed, 0 failed"
 
 # Validates docker-compose.yml with a real compose parser (Debian's docker-compose); no
 # Docker engine is needed for that.
@@ -78,6 +80,27 @@ compose-check:
 	  else echo "compose-check: systemd-analyze could not run here ($$(head -1 <<<"$$out")); unit not verified"; fi; \
 	else echo "compose-check: systemd-analyze not installed; deploy/mufakat-hub.service not verified"; fi
 
+# Fuzzes the frame decoder (with inflation), the header check and the record parser
+# (Sources/MufakatFuzzing) with libFuzzer for FUZZ_SECONDS, from a corpus made of
+# protocol/vectors and its fuzz/ regression inputs; a crash or a broken property fails it
+# and leaves the input in .build-fuzz/artifacts/ (add it to protocol/vectors/fuzz/). Where
+# the toolchain cannot build with -sanitize=fuzzer, the plain driver mutates the same corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := .build-fuzz
+fuzz: deps
+	@rm -rf $(FUZZ_BUILD)/seeds && mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
+	@python3 scripts/fuzz-corpus.py $(FUZZ_BUILD)/seeds
+	@if $(SWIFT) build --scratch-path $(FUZZ_BUILD) --product mufakat-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >$(FUZZ_BUILD)/build.log 2>&1; then \
+	  echo "fuzz: libFuzzer, $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/debug/mufakat-fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds 2>$(FUZZ_BUILD)/fuzz.log; status=$$?; \
+	  grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|stat::new_units_added)|==ERROR|SUMMARY|Fatal error|Test unit written' $(FUZZ_BUILD)/fuzz.log; \
+	  test $$status = 0 || { echo "fuzz: failed; the input is in $(FUZZ_BUILD)/artifacts/ (log: $(FUZZ_BUILD)/fuzz.log)" >&2; exit 1; }; \
+	else \
+	  echo "fuzz: the toolchain could not build with -sanitize=fuzzer (see $(FUZZ_BUILD)/build.log); plain driver, $(FUZZ_SECONDS) s"; \
+	  $(SWIFT) build --product mufakat-fuzz && $$($(SWIFT) build --show-bin-path)/mufakat-fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_BUILD)/seeds; \
+	fi
+
 # Benchmarks report; they never fail the build. BENCH_LARGE=1 adds 1,000,000-record sizes.
 bench: deps
 	$(SWIFT) build -c release
@@ -85,4 +108,4 @@ bench: deps
 	$$($(SWIFT) build -c release --show-bin-path)/mufakat-bench --json bench-results/latest.json
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

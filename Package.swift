@@ -167,6 +167,18 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
+        .target(
+            name: "MufakatFuzzing",
+            dependencies: [
+                "MufakatCore",
+                "MufakatWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "mufakat-fuzz",
+            dependencies: ["MufakatFuzzing"]
+        ),
         .executableTarget(
             name: "mufakat-faultproxy",
             dependencies: [
@@ -179,6 +191,7 @@ let package = Package(
             name: "MufakatWireTests",
             dependencies: [
                 "MufakatWire",
+                "MufakatFuzzing",
                 "MufakatTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,0 +1,57 @@
+import MufakatCore
+import MufakatWire
+import NIOCore
+
+/// What the fuzzer runs on one input, and the properties it checks beyond "no crash":
+///
+/// - the input read as a stream of frames, each decoded with inflation;
+/// - the input as a frame body, plain and with the compressed flag;
+/// - the input as one record line, and as a header line;
+/// - whatever decodes re-encodes to text that decodes to the same message or record
+///   (canonical form is a fixed point).
+///
+/// A property that fails traps (`precondition`), which the fuzzer reports as a crash.
+public enum FuzzTarget {
+    /// Small limits, so that inputs reach them.
+    public static let limits = WireLimits(frameBytes: 1 << 20, inflatedBytes: 1 << 20, lineBytes: 1 << 16, records: 64)
+
+    public static func run(_ data: UnsafeRawBufferPointer) {
+        var stream = ByteBuffer(bytes: data)
+        while stream.readableBytes > 0, let frame = try? stream.readWireFrame(limits: limits) {
+            check(frame)
+        }
+        check(WireFrame(flags: [], body: ByteBuffer(bytes: data)))
+        check(WireFrame(flags: .compressed, body: ByteBuffer(bytes: data)))
+        if let record = try? ReplicatedRecord.decode(utf8: data), record.refusal == nil {
+            var canonical = record.canonicalJSON
+            let again = canonical.withUTF8 { bytes in
+                Result { () throws(RecordDecodingError) in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes)) }
+            }
+            guard case .success(let reread) = again else {
+                preconditionFailure("the canonical text of a decoded record does not decode: \(canonical)")
+            }
+            precondition(reread == record, "the canonical text of a decoded record decodes to another record")
+        }
+        _ = try? HeaderLine.check(data)
+    }
+
+    /// Decodes a frame; a message that decodes must survive encoding and decoding again.
+    static func check(_ frame: WireFrame) {
+        guard let message = try? Message(frame: frame, limits: limits) else { return }
+        // Records a hub would refuse alone re-encode as empty states: not comparable.
+        guard message.records.allSatisfy({ $0.refusal == nil }) else { return }
+        let body: ByteBuffer
+        do {
+            body = try message.encodeBody()
+        } catch {
+            preconditionFailure("a decoded message does not encode: \(error)")
+        }
+        let generous = WireLimits(frameBytes: 64 << 20, inflatedBytes: 64 << 20, lineBytes: 4 << 20, records: 10_000)
+        do {
+            let again = try Message(frame: WireFrame(flags: [], body: body), limits: generous)
+            precondition(again == message, "a decoded message re-encodes to another message")
+        } catch {
+            preconditionFailure("a decoded message re-encodes to text that does not decode: \(error)")
+        }
+    }
+}
