@@ -13,7 +13,7 @@ import NIOCore
 /// A property that fails traps (`precondition`), which the fuzzer reports as a crash.
 public enum FuzzTarget {
     /// Small limits, so that inputs reach them.
-    public static let limits = WireLimits(frameBytes: 1 << 20, inflatedBytes: 1 << 20, lineBytes: 1 << 16, records: 64)
+    public static let limits = WireLimits(frameBytes: 64 << 10, inflatedBytes: 64 << 10, lineBytes: 16 << 10, records: 64)
 
     public static func run(_ data: UnsafeRawBufferPointer) {
         var stream = ByteBuffer(bytes: data)

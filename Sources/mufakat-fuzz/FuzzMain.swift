@@ -2,12 +2,25 @@ import Foundation
 import MufakatFuzzing
 
 #if FUZZING
-/// The libFuzzer entry point (`make fuzz` builds this target with `-sanitize=fuzzer,address
-/// -DFUZZING`; libFuzzer supplies `main`).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func mufakatFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzTarget.run(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
+/// libFuzzer's driver, from `libclang_rt.fuzzer_no_main` (`make fuzz` builds this target with
+/// `-sanitize=address -sanitize-coverage=…` and links that library): our own `main` hands it
+/// the command line and the target, so SwiftPM's entry point stays ours.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@main
+struct FuzzDriver {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            FuzzTarget.run(UnsafeRawBufferPointer(start: data, count: size))
+            return 0
+        })
+    }
 }
 #else
 /// Without libFuzzer: a plain driver that runs every file of the corpus folders given, then
