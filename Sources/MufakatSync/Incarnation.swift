@@ -170,6 +170,26 @@ public enum Incarnation {
             guard let state = current[operation.key], state.context.contains(operation.oldDot) else { continue }
             if !isHeld(operation.oldDot, operation.entries, in: state) { reused.insert(operation.oldDot) }
         }
+        // One write belongs to one record and stamps all its fields alike: an entry under an
+        // old dot that the journal holds as this copy's own write in another record, or with
+        // another time or author, is another write under that dot (a twin's). The record's
+        // context may claim it only because of that twin, so it was never seen here.
+        var ownWrites: [Dot: (key: RecordKey, time: Int64, author: String)] = [:]
+        for operation in operations {
+            guard let sample = operation.entries.values.first else { continue }
+            ownWrites[operation.oldDot] = (operation.key, sample.time, sample.author)
+        }
+        for entry in journal where pulled {
+            guard let state = current[entry.key] else { continue }
+            for entries in state.fields.values {
+                for present in entries {
+                    guard let own = ownWrites[present.dot] else { continue }
+                    if own.key != entry.key || own.time != present.time || own.author != present.author {
+                        reused.insert(present.dot)
+                    }
+                }
+            }
+        }
         var states: [RecordKey: RecordState] = [:]
         if pulled {
             for entry in journal {

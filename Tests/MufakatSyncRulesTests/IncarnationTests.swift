@@ -39,6 +39,35 @@ struct IncarnationTests {
         #expect(onHub.document["stance"] == .string("Unknown"))
     }
 
+    @Test("the replay clean-up keeps an entry under an old dot the journal holds as this copy's write in another record")
+    func twinEntryUnderOwnDotElsewhere() throws {
+        let elsewhere = RecordKey(collection: "positions", id: "gov:ask-2")
+        // The hub: `other` wrote source (5); a twin copy of `old` wrote source beside it as
+        // aaaa:1, before this copy's context could name it.
+        var hub = RecordState()
+        try hub.write(["source": .string("theirs")], dot: Dot(replica: other, counter: 5), now: 50, author: "B")
+        var twin = RecordState()
+        try twin.write(["source": .string("twin")], dot: Dot(replica: old, counter: 1), now: 40, author: "A")
+        hub = try hub.merging(twin)
+        // This copy used aaaa:1 in another record, then aaaa:2 here: its context claims
+        // aaaa:1 here, a write it never saw (its own aaaa:1 is in `elsewhere`).
+        var mine = RecordState()
+        try mine.write(["source": .string("theirs")], dot: Dot(replica: other, counter: 5), now: 50, author: "B")
+        try mine.write(["statement": .string("mine")], dot: Dot(replica: old, counter: 2), now: 60, author: "A")
+        var other1 = RecordState()
+        try other1.write(["statement": .string("first")], dot: Dot(replica: old, counter: 1), now: 30, author: "A")
+        let entry = try #require(try Incarnation.extract(local(mine), from: old))
+        let otherEntry = try #require(try Incarnation.extract(
+            LocalRecord(collection: elsewhere.collection, id: elsewhere.id, state: other1, seq: 1), from: old))
+        let pulled = try entry.base.merging(hub)
+        let result = try Incarnation.replay(
+            [entry, otherEntry], onto: [key: pulled, elsewhere: otherEntry.base], as: new, after: 0)
+        let state = try #require(result.states[key])
+        #expect(Set(state.fields["source"]!.map(\.value)) == [.string("theirs"), .string("twin")],
+            "the twin's entry stays: the hub holds it, and a push without it is refused removes-entry")
+        #expect(state.document["statement"] == .string("mine"))
+    }
+
     @Test("two copies that wrote the same field under the same dot end as a conflict, both kept")
     func twins() throws {
         var base = RecordState()

@@ -67,6 +67,22 @@ struct LedgerTests {
             == .replicaBehind(.otherPushes(hubThrough: 5, acknowledged: 7)))
     }
 
+    @Test("a hub found behind leaves the replica's last push in its history: a later snapshot holding it is behind too")
+    func hubBehindKeepsHistory() {
+        // Synced p7 with hub1; hub1 is rebuilt empty as hub2 (hub behind: the store and the
+        // simulation adopt hub2's empty push, keeping p7 among the previous ones).
+        var replica = ReplicaProgress(replica: me, counter: 7, pushedThrough: 7, lastPush: "p7", checkpoint: 40, hubID: "hub1")
+        #expect(replica.evaluate(view(.empty, hub: "hub2", seq: 0)) == .hubBehind(.otherHub(was: "hub1")))
+        replica.pushHistory = replica.history(after: "")
+        replica.lastPush = ""
+        replica.pushedThrough = 0
+        replica.checkpoint = 0
+        replica.hubID = "hub2"
+        // Then hub1's snapshot holding p7 is restored: a hub behind this replica, not a twin's.
+        #expect(replica.evaluate(view(LedgerEntry(counter: 7, through: 7, push: "p7", served: 40), hub: "hub1"))
+            == .hubBehind(.otherHub(was: "hub2")))
+    }
+
     @Test("a copy trusts the hub's record of its writes up to its own last push in the hub's history")
     func sharedHistory() {
         var copy = ReplicaProgress(replica: me, counter: 9, pushedThrough: 7, lastPush: "p7", checkpoint: 40, hubID: "hub1")

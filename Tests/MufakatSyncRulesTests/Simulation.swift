@@ -128,6 +128,7 @@ extension SimReplica {
         case .hubBehind:
             progress.pushedThrough = 0
             progress.checkpoint = 0
+            progress.pushHistory = progress.history(after: view.ledger.push)
             progress.lastPush = view.ledger.push
             relayedHub = ""
             for key in records.keys { records[key]!.acked = 0 }
