@@ -274,7 +274,9 @@ public enum Incarnation {
     /// field, and held a later entry in that field instead — overwritten here by a write
     /// that saw them (a write is later than what it replaces, §6.2). A twin's write under a
     /// reused dot that no entry here is later than stays, and so does any entry under a dot
-    /// the journal holds another write under (`reused`). `nil` when nothing changes.
+    /// the journal holds another write under (`reused`), and any entry whose later write here
+    /// was this copy's own journal write that `state` already holds beside it (the hub keeps
+    /// both, and that write is not written again to replace it). `nil` when nothing changes.
     static func withoutResurrected(
         _ state: RecordState, _ entry: JournalEntry, reused: Set<Dot> = []
     ) throws(MufakatError) -> RecordState? {
@@ -286,7 +288,19 @@ public enum Incarnation {
                 guard entry.hadSeen(present.dot), !entry.base.context.contains(present.dot), !reused.contains(present.dot),
                     !before.contains(where: { $0.dot == present.dot })
                 else { return true }
-                return !before.contains { $0.time > present.time }
+                // Overwritten here by a later write — unless that later write is this copy's
+                // own, taken into the journal, and the state holds it beside the entry already
+                // (the hub holds it, perhaps re-stamped by a twin copy): the hub keeps the two
+                // side by side and lets the entry go only for a new write, which this write
+                // will not be (it is not written again).
+                let own = entry.entries[name]
+                return !before.contains { later in
+                    guard later.time > present.time else { return false }
+                    guard let own, later == own else { return true }
+                    return !entries.contains { held in
+                        held.dot == own.dot || (held.value == own.value && held.time == own.time && held.author == own.author)
+                    }
+                }
             }
             guard kept.count != entries.count else { continue }
             changed = true

@@ -130,6 +130,29 @@ struct IncarnationTests {
         #expect(after.document["statement"] == .string("mine"))
     }
 
+    @Test("the replay clean-up keeps an entry the hub holds beside this copy's own later write, written again by a twin")
+    func twinHeldBeside() throws {
+        let twinID = try ReplicaID("dddd")
+        // This copy wrote source "first" (aaaa:1), then "second" (aaaa:2) over it.
+        var state = RecordState()
+        try state.write(["source": .string("first")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        try state.write(["source": .string("second")], dot: Dot(replica: old, counter: 2), now: 20, author: "A")
+        // The hub holds "first" under aaaa:1 and, beside it, "second" written again by a twin
+        // copy under its new id (its context had not seen aaaa:1).
+        var hub = RecordState()
+        try hub.write(["source": .string("first")], dot: Dot(replica: old, counter: 1), now: 10, author: "A")
+        var twin = RecordState()
+        try twin.write(["source": .string("second")], dot: Dot(replica: twinID, counter: 1), now: 20, author: "A")
+        hub = try hub.merging(twin)
+        let entry = try #require(try Incarnation.extract(local(state), from: old))
+        let pulled = try entry.base.merging(hub)
+        let result = try Incarnation.replay([entry], onto: [key: pulled], as: new, after: 0)
+        #expect(result.writes.compactMap(\.newDot).isEmpty, "the hub holds the write already")
+        let after = result.states[key] ?? pulled
+        // Dropping "first" here would make every push of the record refused removes-entry.
+        #expect(after == hub)
+    }
+
     @Test("a write overwritten on the hub by someone who saw it is not brought back")
     func overwritten() throws {
         var mine = RecordState()

@@ -305,6 +305,11 @@ struct World {
             let replica = devices[device].progress
             let batch = hub.changes(since: replica.checkpoint, limit: 3, for: replica.replica)
             try step()
+            if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
+                for record in batch.records {
+                    trace.append("    pull d\(device) \(record.id) local \(devices[device].records[RecordKey(collection: record.collection, id: record.id)].map { ReplicatedRecord(collection: $0.collection, id: $0.id, state: $0.state).canonicalJSON } ?? "-") hub \(record.canonicalJSON)")
+                }
+            }
             guard try devices[device].applyPulled(batch.records, through: batch.through, newID: ReplicaID.random(using: &rng)) else {
                 throw Reconnect()
             }
