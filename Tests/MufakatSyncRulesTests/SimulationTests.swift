@@ -95,10 +95,12 @@ struct SimulationTests {
 
     /// A replica failure and a hub failure in one schedule (a copy synced to a hub that was
     /// then rewound, a restored laptop and a rebuilt hub, …): 0 of the first 1,000 schedules
-    /// fail, but 5 of 3,000 still do (3 lost writes, seeds 1287, 1603, 1848; 2553 and 2826
-    /// do not converge) — a dot reused by a restored or copied replica while the hub also
-    /// forgot it, where no state shows the reuse (the other write's field holds a later
-    /// entry). Recorded as a known issue until fixed, so the figures stay visible.
+    /// fail, but 2 of 3,000 still do (a lost write each, seeds 1287 and 1848) — a laptop
+    /// restored from a backup meets a hub restored from an older snapshot, so neither knows
+    /// the writes of its lost future, which a third replica still holds; the laptop uses
+    /// their dots again for other writes, and a later write's context then claims them. No
+    /// state shows the reuse (the other write's field holds a later entry). Recorded as a
+    /// known issue until fixed, so the figures stay visible.
     @Test("… with every kind of failure mixed, replicas' and the hub's together")
     func everyFailure() throws {
         let (counts, failures) = try Self.run(without: [])
