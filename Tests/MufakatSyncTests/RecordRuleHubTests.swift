@@ -138,6 +138,19 @@ struct RecordRuleHubTests {
             #expect(rejection.fields == [key])
         }
 
+        // Clearing a required field that is not a key: missing-field.
+        var clearedValue = reportState
+        try clearedValue.write(["value": .null], dot: Dot(replica: Self.pusher, counter: 2), now: 2, author: "A")
+        guard case .reject(let noValue) = rules.admit(
+            ReplicatedRecord(collection: "reports", id: reportID, state: clearedValue), stored: reportState, pusher: Self.pusher,
+            counter: 2, catalogue: true)
+        else {
+            Issue.record("clearing a required field was stored")
+            return
+        }
+        #expect(noValue.code == .missingField)
+        #expect(noValue.fields == ["value"])
+
         // One write stamps its fields alike: one dot with two times (or authors) is corruption.
         var twoTimes = RecordState()
         try twoTimes.write(["title": .string("x"), "category": .string("Other")], dot: Dot(replica: Self.pusher, counter: 1), now: 5, author: "A")
