@@ -23,7 +23,6 @@ public enum CatalogueRules {
         let newFields = Set(merged.fields.compactMap { name, entries in
             entries.contains { !known.contains($0.dot) } ? name : nil
         })
-        let document = merged.document
 
         let keys = schema.idRule.keyFields
         if let stored {
@@ -40,7 +39,7 @@ public enum CatalogueRules {
             }
         }
         if stored == nil || keys.contains(where: newFields.contains) {
-            let problems = schema.problems(withID: pushed.id, document: document)
+            let problems = schema.problems(withID: pushed.id, document: merged.document)
             if !problems.isEmpty {
                 return RecordRejection(
                     .badID, fields: keys.filter(newFields.contains),

@@ -97,10 +97,10 @@ public struct PushRules: Hashable, Sendable {
             // The rule each value breaks, never the value (the log keeps no refused data).
             let rules = Set(problems.map { $0.rule }).sorted().joined(separator: "; ")
             return .reject(RecordRejection(
-                .invalid, fields: Array(Set(problems.compactMap(\.field))).sorted(),
+                .invalid, fields: Array(Set(problems.compactMap(\.field))),
                 "values the catalogue does not accept: \(rules) (see 'mufakat help \(schema.name)')"))
         }
-        let implausible = state.fields.filter { $0.value.contains { !Self.plausible($0) } }.keys.sorted()
+        let implausible = Array(state.fields.filter { $0.value.contains { !Self.plausible($0) } }.keys)
         if !implausible.isEmpty {
             return .reject(RecordRejection(
                 .invalid, fields: implausible,
@@ -124,7 +124,7 @@ public struct PushRules: Hashable, Sendable {
         }
         // One write stamps all its fields alike: entries under one dot differing in time
         // or author are two writes under one dot.
-        guard Self.stampsAlike(state) else {
+        guard !Incarnation.holdsReusedDot(state, state) else {
             return .reject(RecordRejection(.corruption, "entries under one dot differ in time or author"))
         }
         guard let stored else {
@@ -159,7 +159,7 @@ public struct PushRules: Hashable, Sendable {
         }
         guard removing.isEmpty else {
             return .reject(RecordRejection(
-                .removesEntry, fields: removing.sorted(),
+                .removesEntry, fields: removing,
                 "would remove values the hub holds without writing those fields anew"))
         }
         if merged == stored { return .unchanged }
@@ -178,20 +178,6 @@ public struct PushRules: Hashable, Sendable {
     public static let maxAuthorBytes = 200
     /// 2100-01-01, in milliseconds.
     static let latestTime: Int64 = 4_102_444_800_000
-
-    static func stampsAlike(_ state: RecordState) -> Bool {
-        var stamps: [Dot: (time: Int64, author: String)] = [:]
-        for entries in state.fields.values {
-            for entry in entries {
-                if let stamp = stamps[entry.dot] {
-                    guard stamp.time == entry.time, stamp.author == entry.author else { return false }
-                } else {
-                    stamps[entry.dot] = (entry.time, entry.author)
-                }
-            }
-        }
-        return true
-    }
 
     static func plausible(_ entry: FieldEntry) -> Bool {
         (0...latestTime).contains(entry.time) && !entry.author.isEmpty && entry.author.utf8.count <= maxAuthorBytes
