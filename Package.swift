@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .target(
@@ -62,6 +65,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MufakatTLS",
+            dependencies: [
+                "MufakatCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "MufakatStore",
             dependencies: [
                 "MufakatCore",
@@ -78,8 +92,10 @@ let package = Package(
                 "MufakatSync",
                 "MufakatWire",
                 "MufakatStore",
+                "MufakatTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -91,8 +107,10 @@ let package = Package(
                 "MufakatSync",
                 "MufakatWire",
                 "MufakatStore",
+                "MufakatTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
@@ -111,6 +129,7 @@ let package = Package(
                 "MufakatStore",
                 "MufakatHub",
                 "MufakatClient",
+                "MufakatTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +144,12 @@ let package = Package(
                 "MufakatStore",
                 "MufakatWire",
                 "MufakatTesting",
+                "MufakatTLS",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,6 +168,7 @@ let package = Package(
             name: "MufakatTesting",
             dependencies: [
                 "MufakatCore",
+                "MufakatTLS",
                 "MufakatWire",
                 "MufakatStore",
                 "MufakatHub",
@@ -162,6 +187,7 @@ let package = Package(
                 "MufakatStore",
                 "MufakatClient",
                 "MufakatTesting",
+                "MufakatTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),

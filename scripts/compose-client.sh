@@ -6,8 +6,9 @@
 #
 #   HUB=host:port SHARED=/shared scripts/compose-client.sh iom "Andi (IOM)"
 #
-# SHARED is a folder all clients see: tokens/<name> (written by compose-hub.sh), and the
-# pushed/ and digests/ markers the clients use to wait for each other.
+# SHARED is a folder all clients see: tokens/<name> and hub-key, the hub's TLS key (both
+# written by compose-hub.sh), and the pushed/ and digests/ markers the clients use to wait
+# for each other.
 set -euo pipefail
 NAME="$1"
 DISPLAY_NAME="${2:-$1}"
@@ -32,7 +33,9 @@ sync_retrying() {
 
 for _ in $(seq 1 60); do [ -s "$SHARED/tokens/$NAME" ] && break; sleep 1; done
 [ -s "$SHARED/tokens/$NAME" ] || { log "no token in $SHARED/tokens/$NAME"; exit 1; }
-mf init --hub "$HUB" --token "$(cat "$SHARED/tokens/$NAME")" --name "$DISPLAY_NAME" >/dev/null
+for _ in $(seq 1 60); do [ -s "$SHARED/hub-key" ] && break; sleep 1; done
+[ -s "$SHARED/hub-key" ] || { log "no hub key in $SHARED/hub-key"; exit 1; }
+mf init --hub "$HUB" --hub-key "$(cat "$SHARED/hub-key")" --token "$(cat "$SHARED/tokens/$NAME")" --name "$DISPLAY_NAME" >/dev/null
 
 {
   echo "id,name,type,country"

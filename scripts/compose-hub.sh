@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The hub service of docker-compose.yml: issues one token per client into the shared
-# folder (once), then serves. Outside Docker: DATA=… SHARED=… PORT=0 scripts/compose-hub.sh
+# folder (once) and its TLS key (SHARED/hub-key), then serves over TLS. Outside Docker: DATA=… SHARED=… PORT=0 scripts/compose-hub.sh
 set -euo pipefail
 HUB_BIN="${BIN:+$BIN/}mufakat-hub"
 DATA="${DATA:-/data}"
@@ -14,4 +14,7 @@ for who in $CLIENTS; do
     mv "$SHARED/tokens/$who.tmp" "$SHARED/tokens/$who"
   fi
 done
+# The key clients pin: the hub made it with the first token, and serves it over TLS.
+"$HUB_BIN" status --data "$DATA" --json | sed -n 's/.*"key":"\(SHA256:[^"]*\)".*/\1/p' >"$SHARED/hub-key.tmp"
+mv "$SHARED/hub-key.tmp" "$SHARED/hub-key"
 exec "$HUB_BIN" serve --data "$DATA" --host "${HOST:-0.0.0.0}" --port "${PORT:-7420}"

@@ -5,6 +5,9 @@
 #                          (HUB_PORT fixes the port; HUB_FLAGS adds serve flags, e.g.
 #                          HUB_FLAGS=--reseed); sets HUB_PID and HUB_ADDR
 #   stop_hub [SIGNAL]      stop it (TERM by default) and wait
+#   hub_trust              print how replicas trust the hub: --hub-key SHA256:… (the key
+#                          it serves over TLS), or --insecure for HUB_FLAGS=--insecure
+#   hub_key                print the hub's key (SHA256:…), or "insecure"
 #   new_token ORG NAME     print a fresh token's secret
 #   new_replica HOME ORG NAME   init a replica in HOME with a fresh token
 #   mf HOME ARGS...        run mufakat on that replica
@@ -55,9 +58,20 @@ new_token() {
     sed -n 's/.*"token":"\([^"]*\)".*/\1/p'
 }
 
+hub_key() {
+  "$MUFAKAT_HUB" status --data "$HUB_DATA" --json |
+    python3 -c 'import json, sys; tls = json.load(sys.stdin)["tls"]; print("insecure" if tls is None else tls["key"])'
+}
+
+hub_trust() {
+  "$MUFAKAT_HUB" status --data "$HUB_DATA" --json |
+    python3 -c 'import json, sys; tls = json.load(sys.stdin)["tls"]; print("--insecure" if tls is None else "--hub-key " + tls["key"])'
+}
+
 new_replica() {
   local home="$1" org="$2" name="$3"
-  "$MUFAKAT" init --home "$home" --hub "$HUB_ADDR" --token "$(new_token "$org" "$name")" --name "$name" >/dev/null
+  # shellcheck disable=SC2046 # hub_trust prints an option and its value
+  "$MUFAKAT" init --home "$home" --hub "$HUB_ADDR" $(hub_trust) --token "$(new_token "$org" "$name")" --name "$name" >/dev/null
 }
 
 mf() {

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """A raw Mufakat protocol v2 client (standard library only), for hostile-push scenarios.
 
-    raw-client.py HOST:PORT TOKEN REPLICA hostile COLLECTION ID OTHER_REPLICA
-    raw-client.py HOST:PORT TOKEN REPLICA honest COLLECTION ID
+    HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA hostile COLLECTION ID OTHER_REPLICA
+    HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA honest COLLECTION ID
+
+connects over TLS and checks the hub presents HUB_KEY (PROTOCOL.md §12), or in plain TCP
+when HUB_KEY is unset or "insecure";
 
 says hello as REPLICA, pulls everything, then sends one push per hostile variant of the
 hub's state of COLLECTION/ID (or, as a control, one legitimate write of REPLICA's own
@@ -11,18 +14,63 @@ NAME CODES FIELDS ACCEPTED REJECTED_COUNT, where CODES and FIELDS are the refusa
 fields of `pushed.rejected` for that record ("-" if none). Any protocol error is printed and
 exits 1.
 """
+import base64
+import hashlib
 import json
+import os
 import secrets
 import socket
+import ssl
 import struct
 import sys
 import zlib
 
 
+def der_element(data, offset):
+    """(tag, start of content, end of content) of the DER element at offset."""
+    tag, length = data[offset], data[offset + 1]
+    offset += 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[offset:offset + count], "big")
+        offset += count
+    return tag, offset, offset + length
+
+
+def spki_fingerprint(certificate):
+    """SHA256:… of a DER certificate's SubjectPublicKeyInfo, the hub key replicas pin."""
+    _, body, _ = der_element(certificate, 0)      # Certificate
+    _, offset, _ = der_element(certificate, body)  # tbsCertificate
+    if certificate[offset] == 0xA0:                # [0] version
+        offset = der_element(certificate, offset)[2]
+    for _ in range(5):                             # serial, signature, issuer, validity, subject
+        offset = der_element(certificate, offset)[2]
+    spki_end = der_element(certificate, offset)[2]
+    digest = hashlib.sha256(certificate[offset:spki_end]).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def connect(host, port, key):
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    if not key or key == "insecure":
+        return sock
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # The pinned key is the trust: no certificate authority, no host name.
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    tls = context.wrap_socket(sock)
+    presented = spki_fingerprint(tls.getpeercert(binary_form=True))
+    if presented != key:
+        tls.close()
+        raise SystemExit(f"the hub presented {presented}, not {key}: nothing sent")
+    return tls
+
+
 class Client:
     def __init__(self, address, token, replica):
         host, port = address.rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.sock = connect(host, port, os.environ.get("HUB_KEY"))
         self.buffer = b""
         self.replica = replica
         self.send({"client": "raw-client.py", "replica": replica, "token": token, "type": "hello", "version": 2})

@@ -5,6 +5,8 @@ import MufakatSync
 import MufakatWire
 import NIOCore
 import NIOPosix
+import NIOSSL
+import MufakatTLS
 
 /// Syncs one replica with its hub: push what was written here, then pull what others
 /// wrote, in batches.
@@ -58,6 +60,7 @@ public struct SyncClient: Sendable {
         var summary = SyncSummary()
         summary.hub = metadata.hub
         summary.newIdentity = previous?.newIdentity
+        summary.hubKeyChange = previous?.hubKeyChange
         summary.hubBehind = previous?.hubBehind
         summary.restamped = previous?.restamped ?? 0
         summary.pushed = previous?.pushed ?? 0
@@ -67,9 +70,14 @@ public struct SyncClient: Sendable {
         progress(SyncProgress(phase: .connecting, pushed: 0, toPush: 0, pulled: 0, hubBacklog: 0))
         let counts = ByteCounts()
         let timeout = self.timeout
+        let transport = try Self.transport(for: metadata)
+        let check = HubKeyCheck(transport: transport, host: host)
         let connection: NIOAsyncChannel<Message, Message>
         do {
-            connection = try await Self.connect(host: host, port: port, group: group, timeout: timeout, counts: counts)
+            connection = try await Self.connect(
+                host: host, port: port, transport: transport, check: check, group: group, timeout: timeout, counts: counts)
+        } catch let failure as HandshakeFailure {
+            throw Self.describeHandshake(failure, check: check, hub: metadata.hub, timeout: timeout)
         } catch {
             throw SyncError(.unreachable, "cannot reach the hub at \(metadata.hub): \(Self.describe(error)); your changes are safe here, sync again when online")
         }
@@ -94,7 +102,7 @@ public struct SyncClient: Sendable {
                     guard let message else {
                         throw SyncError(.connectionLost, "the hub closed the connection; sync again to carry on")
                     }
-                    if case .error(let error) = message { throw SyncError.fromHub(error) }
+                    if case .error(let error) = message { throw SyncError.fromHub(error, hub: metadata.hub) }
                     guard message.type == expected else {
                         throw SyncError(.protocolError, "expected \(expected.rawValue) from the hub, got \(message.type.rawValue)")
                     }
@@ -115,6 +123,17 @@ public struct SyncClient: Sendable {
                     summary.newIdentity = "the hub gives replica \(start.previousReplica?.rawValue ?? "?") to another token; this replica now syncs as \(start.replica), and its \(start.journaled) record(s) with changes are written again under that id"
                     reconnect = true
                     return
+                }
+                if case .pinned = transport, let presented = check.presented {
+                    let announced = welcome.nextKey.flatMap { try? HubKey(parsing: $0) }?.description ?? ""
+                    switch try await store.noteHubKeys(presented: presented.description, announced: announced) {
+                    case .learned(let next):
+                        summary.hubKeyChange = "the hub announced the key it will switch to, \(next); this replica trusts it from now on"
+                    case .switched(let key):
+                        summary.hubKeyChange = "the hub switched to the key it announced, \(key); this replica trusts that key only from now on"
+                    case .none:
+                        break
+                    }
                 }
                 let start = try await store.beginSync(HubView(
                     hubID: welcome.hub, sequence: welcome.seq,
@@ -258,40 +277,112 @@ public struct SyncClient: Sendable {
         return (summary, reconnect)
     }
 
-    /// `host:port` from the replica's settings.
     /// A framed connection to the hub: messages in and out, reads timing out after
-    /// `timeout`, at most one answer read ahead.
+    /// `timeout`, at most one answer read ahead. Over TLS it returns once the handshake is
+    /// done and `check` accepted the hub's key, so nothing is written to a hub it refused.
     static func connect(
-        host: String, port: Int, group: any EventLoopGroup, timeout: TimeAmount, counts: ByteCounts
+        host: String, port: Int, transport: HubTransport, check: HubKeyCheck, group: any EventLoopGroup,
+        timeout: TimeAmount, counts: ByteCounts
     ) async throws -> NIOAsyncChannel<Message, Message> {
-        try await ClientBootstrap(group: group)
+        let (connection, handshake) = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(counts: counts))
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
-                    try channel.pipeline.syncOperations.addHandler(ReadTimeoutHandler())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(ByteCountingHandler(counts: counts))
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
+                    try pipeline.addHandler(ReadTimeoutHandler())
+                    let handshake = channel.eventLoop.makePromise(of: Void.self)
+                    if transport == .plain {
+                        handshake.succeed(())
+                    } else {
+                        try pipeline.addHandler(ClientTLS.handler(host: host, check: check))
+                        try pipeline.addHandler(HandshakeWaiter(promise: handshake))
+                    }
+                    try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
+                    try pipeline.addHandler(MessageToByteHandler(MessageEncoder()))
                     // One answer may wait while a batch is stored (the next pull is sent
                     // before storing); a hub sending more than that is not read ahead.
-                    return try NIOAsyncChannel<Message, Message>(
+                    let connection = try NIOAsyncChannel<Message, Message>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)))
+                    return (connection, handshake.futureResult)
                 }
             }
+        do {
+            try await handshake.get()
+        } catch {
+            try? await connection.executeThenClose { _, _ in }
+            throw HandshakeFailure(underlying: error)
+        }
+        return connection
+    }
+
+    /// The TLS handshake failed; ``describeHandshake(_:check:hub:timeout:)`` says why.
+    struct HandshakeFailure: Error {
+        var underlying: any Error
+    }
+
+    /// What went wrong in the TLS handshake, for a person: a refused key, certificate or
+    /// name first (nothing was sent), then a hub that does not speak TLS.
+    static func describeHandshake(_ failure: HandshakeFailure, check: HubKeyCheck, hub: String, timeout: TimeAmount) -> SyncError {
+        if let refusal = check.refusal {
+            let message: String
+            switch refusal {
+            case .otherKey(let presented, let pinned):
+                message = "the hub at \(hub) presented the key \(presented), not the key this replica trusts (\(pinned)); "
+                    + "nothing was sent. If the hub's operator changed its key, ask them for the new 'mufakat init' line "
+                    + "and run 'mufakat hub set \(hub) --hub-key SHA256:…' with the key it names. If they did not, "
+                    + "someone may be intercepting this network: do not sync from it, and tell the operator"
+            case .expired(let date):
+                message = "the hub at \(hub) presented a certificate that expired on \(Self.day(date)); nothing was sent. Its operator must renew it (a renewal for the same key changes nothing for replicas)"
+            case .notYetValid(let date):
+                message = "the hub at \(hub) presented a certificate valid only from \(Self.day(date)); nothing was sent. Check this computer's date and time (it says \(Self.day(Date())))"
+            case .wrongHost(let dialled, let names):
+                message = "the hub's certificate is for \(names.joined(separator: ", ")), not \(dialled); nothing was sent. Sync with one of those names ('mufakat hub set NAME:PORT'), or ask the operator for a certificate that names \(dialled)"
+            case .unreadable(let why):
+                message = "\(why); nothing was sent"
+            }
+            return SyncError(.untrustedHub, message)
+        }
+        let plainHub = "the hub at \(hub) does not speak TLS: it may run with --insecure (plain TCP), or an older version. Ask its operator; for a hub that is meant to run without TLS, run 'mufakat hub set \(hub) --insecure'"
+        switch failure.underlying {
+        case is ReadTimeoutHandler.Timeout:
+            return SyncError(.connectionLost, "the hub at \(hub) accepted the connection but did not finish the TLS handshake within \(timeout.nanoseconds / 1_000_000_000) s; sync again to carry on")
+        case is HandshakeWaiter.ClosedDuringHandshake, NIOSSLError.uncleanShutdown:
+            return SyncError(.connectionLost, "the connection closed during the TLS handshake: a network cut (sync again), or a hub that does not speak TLS (if it keeps failing, ask its operator whether it runs with --insecure; for such a hub run 'mufakat hub set \(hub) --insecure')")
+        case NIOSSLError.handshakeFailed(let error):
+            return SyncError(.protocolError, "the TLS handshake failed (\(error)); \(plainHub)")
+        default:
+            return SyncError(.connectionLost, "the connection broke during the TLS handshake: \(describe(failure.underlying)); sync again to carry on")
+        }
+    }
+
+    static func day(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter.string(from: date)
     }
 
     /// Asks the hub at `hub` (`HOST:PORT`) whether it answers: a `ping` before any `hello`,
-    /// no token needed. Returns the round trip; throws ``SyncError`` when it does not answer.
+    /// no token needed. Returns the round trip and, over TLS, the key the hub presented
+    /// (`.probe` accepts any; `.pinned` refuses another). Throws ``SyncError`` when it does
+    /// not answer.
     public static func ping(
-        hub: String, timeout: TimeAmount = .seconds(5), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    ) async throws -> Duration {
+        hub: String, transport: HubTransport = .probe, timeout: TimeAmount = .seconds(5),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> (roundTrip: Duration, key: HubKey?) {
         let (host, port) = try parse(hub: hub)
         let connection: NIOAsyncChannel<Message, Message>
+        let check = HubKeyCheck(transport: transport, host: host)
         do {
-            connection = try await connect(host: host, port: port, group: group, timeout: timeout, counts: ByteCounts())
+            connection = try await connect(
+                host: host, port: port, transport: transport, check: check, group: group, timeout: timeout, counts: ByteCounts())
+        } catch let failure as HandshakeFailure {
+            throw describeHandshake(failure, check: check, hub: hub, timeout: timeout)
         } catch {
             throw SyncError(.unreachable, "cannot reach the hub at \(hub): \(describe(error))")
         }
@@ -312,13 +403,30 @@ public struct SyncClient: Sendable {
             }
             switch answer {
             case .pong(let pong) where pong.nonce == nonce:
-                return ContinuousClock.now - started
+                return (ContinuousClock.now - started, check.presented)
             case .error(let error):
-                throw SyncError.fromHub(error)
+                throw SyncError.fromHub(error, hub: hub)
             case let other:
                 throw SyncError(.protocolError, "the hub at \(hub) answered a ping with \(other.map { $0.type.rawValue } ?? "nothing")")
             }
         }
+    }
+
+    /// How this replica reaches its hub, from its settings.
+    public static func transport(for metadata: ReplicaMetadata) throws -> HubTransport {
+        if metadata.insecure { return .plain }
+        guard !metadata.hubKey.isEmpty else {
+            throw SyncError(
+                .untrustedHub,
+                "this replica has no hub key to check the hub with, and sends nothing without one. Ask the hub's "
+                    + "operator for the key ('mufakat-hub status' shows it; the 'mufakat init' line of 'mufakat-hub token create' "
+                    + "carries it) and run 'mufakat hub set \(metadata.hub) --hub-key SHA256:…'; for a hub meant to run "
+                    + "without TLS, 'mufakat hub set \(metadata.hub) --insecure'")
+        }
+        guard let key = try? HubKey(parsing: metadata.hubKey) else {
+            throw SyncError(.untrustedHub, "the hub key this replica keeps ('\(metadata.hubKey.prefix(60))') is damaged; set it again with 'mufakat hub set \(metadata.hub) --hub-key SHA256:…'")
+        }
+        return .pinned(key: key, next: try? HubKey(parsing: metadata.hubNextKey))
     }
 
     static func parse(hub: String) throws -> (String, Int) {

@@ -12,6 +12,10 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case protocolError
         /// The connection broke or timed out mid-sync.
         case connectionLost
+        /// The hub's TLS identity was refused (another key, an expired certificate, a
+        /// certificate for another host), or this replica has no key to check it with.
+        /// Nothing was sent.
+        case untrustedHub
     }
 
     public var kind: Kind
@@ -28,8 +32,10 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     /// Maps an `error` frame from the hub.
-    static func fromHub(_ error: ErrorMessage) -> SyncError {
+    static func fromHub(_ error: ErrorMessage, hub: String = "HOST:PORT") -> SyncError {
         switch error.code {
+        case .tlsRequired:
+            return SyncError(.untrustedHub, "the hub at \(hub) requires TLS, and this replica is set up for plain TCP (--insecure); nothing was sent. Ask the operator for the hub's key and run 'mufakat hub set \(hub) --hub-key SHA256:…'", code: error.code.rawValue)
         case .unauthorized: return SyncError(.refused, "the hub refused this replica: \(error.message)", code: error.code.rawValue)
         case .shuttingDown: return SyncError(.unreachable, error.message, code: error.code.rawValue)
         case .diverged: return SyncError(.connectionLost, "another copy of this replica synced meanwhile (\(error.message)); sync again", code: error.code.rawValue)

@@ -26,6 +26,9 @@ public struct SyncSummary: Sendable, Hashable {
     /// Set when this replica found itself behind its own id and took a new one: the id it
     /// left and why, in one sentence.
     public var newIdentity: String?
+    /// Set when this sync learned the hub's next key or found the hub switched to it: what
+    /// changed, in one sentence.
+    public var hubKeyChange: String?
     /// Writes made again under the new id.
     public var restamped = 0
     /// Set when the hub was found behind this replica (rewound or rebuilt): why.

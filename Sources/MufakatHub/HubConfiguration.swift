@@ -1,3 +1,5 @@
+import MufakatCore
+import NIOSSL
 import MufakatWire
 
 /// How a hub listens and what it accepts.
@@ -24,13 +26,22 @@ public struct HubConfiguration: Sendable {
     /// Re-seed mode: replicas may relay other replicas' writes, to refill a hub rebuilt from
     /// an empty folder or restored from an old copy. Off unless the operator turns it on.
     public var reseed: Bool
+    /// TLS with the hub's identity, or plain TCP. `mufakat-hub serve` uses TLS unless told
+    /// `--insecure`; a library user says which.
+    public var transport: HubListenerTransport
+    /// The key the operator will switch to, announced in every `welcome` so that replicas
+    /// trust it before the switch (PROTOCOL.md §12).
+    public var announcedKey: HubKey?
 
     public init(
         host: String = "0.0.0.0", port: Int = 7420, limits: WireLimits = .default,
         helloTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(120),
         pullBatchLimit: Int = 1_000, pullBatchBytes: Int = 1 << 20,
-        maxConnections: Int = 1_024, helloThrottle: HelloThrottle.Policy = .init(), reseed: Bool = false
+        maxConnections: Int = 1_024, helloThrottle: HelloThrottle.Policy = .init(), reseed: Bool = false,
+        transport: HubListenerTransport, announcedKey: HubKey? = nil
     ) {
+        self.transport = transport
+        self.announcedKey = announcedKey
         self.reseed = reseed
         self.host = host
         self.port = port
@@ -41,5 +52,21 @@ public struct HubConfiguration: Sendable {
         self.pullBatchBytes = pullBatchBytes
         self.maxConnections = maxConnections
         self.helloThrottle = helloThrottle
+    }
+}
+
+/// How the hub's connections are carried.
+public enum HubListenerTransport: Sendable {
+    /// TLS 1.2 or later with this context (see `HubIdentity.makeServerContext()`); a plain
+    /// connection is answered `tls-required` in plain and closed.
+    case tls(NIOSSLContext)
+    /// Plain TCP (`--insecure`); a TLS client hello is logged and the connection closed.
+    case plain
+}
+
+extension HubListenerTransport {
+    public var isTLS: Bool {
+        if case .tls = self { return true }
+        return false
     }
 }

@@ -3,6 +3,7 @@ import MufakatStore
 import MufakatWire
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// The hub as a `Service`: listens for replicas and serves each connection in its own
@@ -62,8 +63,19 @@ public final class HubServer: Service, Sendable {
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
+            .bind(host: configuration.host, port: configuration.port) { [transport = configuration.transport] channel in
                 channel.eventLoop.makeCompletedFuture { () -> Accepted in
+                    // Bytes are counted as they cross the socket; below TLS, so is the
+                    // answer to a client that speaks the other transport.
+                    let counts = ByteCounts()
+                    try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(counts: counts))
+                    switch transport {
+                    case .tls(let context):
+                        try channel.pipeline.syncOperations.addHandler(TransportGate(expectsTLS: true, logger: logger))
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    case .plain:
+                        try channel.pipeline.syncOperations.addHandler(TransportGate(expectsTLS: false, logger: logger))
+                    }
                     switch connections.admit() {
                     case .refused(let first):
                         if first {
@@ -80,9 +92,7 @@ public final class HubServer: Service, Sendable {
                         }
                     }
                     channel.closeFuture.whenComplete { _ in connections.release() }
-                    let counts = ByteCounts()
                     let sessionLimits = SessionLimits(afterHello: limits)
-                    try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(counts: counts))
                     // Frames are only cut here, on the event loop, with the small limits until the
                     // token is checked; the session task inflates and parses them.
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WireFrameDecoder(limits: sessionLimits)))
@@ -101,7 +111,10 @@ public final class HubServer: Service, Sendable {
                 }
             }
         if let address = server.channel.localAddress {
-            logger.info("listening", metadata: ["address": "\(configuration.host):\(address.port ?? 0)"])
+            logger.info("listening", metadata: [
+                "address": "\(configuration.host):\(address.port ?? 0)",
+                "transport": "\(configuration.transport.isTLS ? "tls" : "plain (--insecure)")",
+            ])
             if configuration.reseed {
                 logger.warning("re-seed mode: replicas push every record they hold and may relay other replicas' writes; restart without --reseed once every replica has synced")
             }

@@ -4,6 +4,7 @@ import MufakatStore
 import MufakatSync
 import MufakatWire
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -146,7 +147,8 @@ struct HubSession {
                     try await outbound.write(.welcome(Welcome(
                         hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
                         push: ledger.push, served: ledger.served, recent: ledger.recent,
-                        software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits)))
+                        software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits,
+                        nextKey: configuration.announcedKey?.description)))
                 case .applyPush(let push, let records, let peer):
                     switch try await store.applyPush(records, header: push, from: peer.replica, rules: PushRules(relay: configuration.reseed)) {
                     case .failure(let refusal):
@@ -204,6 +206,10 @@ struct HubSession {
             }
         } catch let error as WireError {
             try? await fail(error, outbound, &tally)
+        } catch let error as NIOSSLError {
+            // The client refused this hub's certificate (a replica pinned to another key
+            // says "bad certificate"), or spoke no TLS after its first byte: nothing to answer.
+            tally.end = "TLS failed: \(error)"
         } catch {
             tally.end = "failed: \(error)"
             try? await outbound.write(.error(ErrorMessage(code: .internalError, message: "the hub failed to handle the message; nothing of it was applied")))

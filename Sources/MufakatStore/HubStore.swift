@@ -221,6 +221,22 @@ extension HubStore {
         }
     }
 
+    /// A remembered setting of the hub (`serve` writes how it served TLS, for `token create`
+    /// and `status`); nil when never set.
+    public func setting(_ name: String) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: ["setting." + name]) }
+    }
+
+    public func setSetting(_ name: String, _ value: String?) throws {
+        try writer.write { db in
+            if let value {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: ["setting." + name, value])
+            } else {
+                try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: ["setting." + name])
+            }
+        }
+    }
+
     /// Revokes a token; live sessions using it are refused at their next frame.
     public func revokeToken(id: String) throws {
         try writer.write { db in

@@ -33,10 +33,17 @@ public struct ReplicaMetadata: Sendable, Hashable {
     public var dotReused = false
     /// Ids of earlier acknowledged pushes, oldest first (see `ReplicaProgress.pushHistory`).
     public var pushHistory: [String] = []
+    /// The hub's key as pinned at `init` (`SHA256:…`, see `HubKey`), "" when none is.
+    public var hubKey: String = ""
+    /// A key the hub announced it will switch to; accepted once, then pinned.
+    public var hubNextKey: String = ""
+    /// Plain TCP to the hub, only when set up with `--insecure`.
+    public var insecure = false
 
     enum Key: String, CaseIterable {
         case replica, name, hub, token, counter, pushedThrough, checkpoint, lastSync, hubID
         case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor, dotReused, pushHistory
+        case hubKey, hubNextKey, insecure
     }
 
     static func load(_ db: Database) throws -> ReplicaMetadata? {
@@ -61,7 +68,10 @@ public struct ReplicaMetadata: Sendable, Hashable {
             relayedHub: values[Key.relayedHub.rawValue] ?? "",
             relayCursor: Int64(values[Key.relayCursor.rawValue] ?? "0") ?? 0,
             dotReused: values[Key.dotReused.rawValue] == "1",
-            pushHistory: (values[Key.pushHistory.rawValue] ?? "").split(separator: ",").map(String.init))
+            pushHistory: (values[Key.pushHistory.rawValue] ?? "").split(separator: ",").map(String.init),
+            hubKey: values[Key.hubKey.rawValue] ?? "",
+            hubNextKey: values[Key.hubNextKey.rawValue] ?? "",
+            insecure: values[Key.insecure.rawValue] == "1")
     }
 
     func save(_ db: Database) throws {
@@ -72,6 +82,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
             .previousReplicas: previousReplicas.joined(separator: ","), .relayedHub: relayedHub,
             .relayCursor: String(relayCursor), .dotReused: dotReused ? "1" : "0",
             .pushHistory: pushHistory.joined(separator: ","),
+            .hubKey: hubKey, .hubNextKey: hubNextKey, .insecure: insecure ? "1" : "0",
         ]
         for (key, value) in values {
             try db.execute(

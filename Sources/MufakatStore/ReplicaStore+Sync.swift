@@ -449,6 +449,39 @@ extension ReplicaStore {
         try await writer.read { db in try Self.requireMetadata(db) }
     }
 
+    /// What a TLS session learned of the hub's keys.
+    public enum HubKeyChange: Sendable, Hashable {
+        case none
+        /// The hub announced the key it will switch to: trusted from now on, beside the pinned one.
+        case learned(String)
+        /// The hub presents the key it announced: pinned now, the old one forgotten.
+        case switched(String)
+    }
+
+    /// Notes the key the hub `presented` (already checked against the pinned and next keys)
+    /// and the next key it `announced` ("" when none).
+    @discardableResult
+    public func noteHubKeys(presented: String, announced: String) async throws -> HubKeyChange {
+        try await writer.write { db in
+            var metadata = try Self.requireMetadata(db)
+            guard !metadata.insecure else { return .none }
+            var change = HubKeyChange.none
+            if !metadata.hubNextKey.isEmpty, presented == metadata.hubNextKey, presented != metadata.hubKey {
+                metadata.hubKey = presented
+                metadata.hubNextKey = ""
+                change = .switched(presented)
+            }
+            guard presented == metadata.hubKey else { return .none }
+            let next = announced == metadata.hubKey ? "" : announced
+            if next != metadata.hubNextKey {
+                metadata.hubNextKey = next
+                if case .none = change, !next.isEmpty { change = .learned(next) }
+            }
+            try metadata.save(db)
+            return change
+        }
+    }
+
     public func countPending() async throws -> Int {
         try await writer.read { db in try Self.totalPending(db) }
     }

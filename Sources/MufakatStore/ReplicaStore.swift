@@ -50,7 +50,8 @@ public final class ReplicaStore: Sendable {
     ///
     /// - Throws: when a replica already exists there: its id must never be reused or lost.
     public static func create(
-        at path: String, hub: String, token: String, name: String, cacheMiB: Int = defaultCacheMiB,
+        at path: String, hub: String, token: String, name: String, hubKey: String = "", insecure: Bool = false,
+        cacheMiB: Int = defaultCacheMiB,
         clock: @escaping @Sendable () -> Int64 = systemClock
     ) throws -> ReplicaStore {
         if FileManager.default.fileExists(atPath: path) {
@@ -60,7 +61,7 @@ public final class ReplicaStore: Sendable {
                     .invalid,
                     "a replica already exists at \(path) (replica \(metadata.replica), hub \(metadata.hub)); use another --home, or remove that folder only if you are sure its changes are synced")
             }
-            try existing.initialize(hub: hub, token: token, name: name)
+            try existing.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure)
             return existing
         }
         let directory = (path as NSString).deletingLastPathComponent
@@ -70,19 +71,30 @@ public final class ReplicaStore: Sendable {
         // folder made here is the owner's only too; an existing one is left as it is.
         if newFolder { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory) }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        try store.initialize(hub: hub, token: token, name: name)
+        try store.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure)
         return store
     }
 
     /// Points the replica at another hub address or token, keeping its data and sync state:
     /// a hub that moved keeps its id and the replica carries on; a different hub (a new id)
     /// is noticed at the next sync, which then sends it everything (see `beginSync`).
+    /// A new `hubKey` (pinned, `SHA256:…`) or `insecure` replaces how the hub is trusted
+    /// and forgets any key the old one announced.
     @discardableResult
-    public func reconfigure(hub: String? = nil, token: String? = nil) throws -> ReplicaMetadata {
+    public func reconfigure(hub: String? = nil, token: String? = nil, hubKey: String? = nil, insecure: Bool? = nil) throws -> ReplicaMetadata {
         try writer.write { db in
             var metadata = try Self.requireMetadata(db)
             if let hub { metadata.hub = hub }
             if let token { metadata.token = token }
+            if let hubKey {
+                metadata.hubKey = hubKey
+                metadata.hubNextKey = ""
+                metadata.insecure = false
+            }
+            if let insecure {
+                metadata.insecure = insecure
+                if insecure { metadata.hubNextKey = "" }
+            }
             try metadata.save(db)
             return metadata
         }
@@ -102,18 +114,21 @@ public final class ReplicaStore: Sendable {
 
     /// A replica that lives in memory only, for tests.
     public static func inMemory(
-        hub: String = "localhost:7420", token: String = "test", name: String = "Test", clock: @escaping @Sendable () -> Int64 = systemClock
+        hub: String = "localhost:7420", token: String = "test", name: String = "Test", hubKey: String = "", insecure: Bool = false,
+        clock: @escaping @Sendable () -> Int64 = systemClock
     ) throws -> ReplicaStore {
         let store = try ReplicaStore(writer: DatabaseQueue(configuration: configuration()), clock: clock)
-        try store.initialize(hub: hub, token: token, name: name)
+        try store.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure)
         return store
     }
 
-    private func initialize(hub: String, token: String, name: String) throws {
+    private func initialize(hub: String, token: String, name: String, hubKey: String, insecure: Bool) throws {
         try writer.write { db in
-            let metadata = ReplicaMetadata(
+            var metadata = ReplicaMetadata(
                 replica: ReplicaID.random(), name: name, hub: hub, token: token, counter: 0, pushedThrough: 0,
                 checkpoint: 0, lastSync: 0, hubID: "")
+            metadata.hubKey = hubKey
+            metadata.insecure = insecure
             try metadata.save(db)
         }
     }

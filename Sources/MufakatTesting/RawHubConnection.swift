@@ -1,3 +1,5 @@
+import MufakatCore
+import MufakatTLS
 import MufakatWire
 import NIOCore
 import NIOPosix
@@ -21,14 +23,35 @@ public final class RawHubConnection {
         self.outbound = outbound
     }
 
-    /// Connects, runs `body`, and closes the connection.
-    public static func with<T>(port: Int, _ body: (RawHubConnection) async throws -> T) async throws -> T {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// Connects to `hub` (over TLS pinned to its key when it has one), runs `body`, and
+    /// closes the connection.
+    public static func with<T>(_ hub: TestHub, _ body: (RawHubConnection) async throws -> T) async throws -> T {
+        try await with(port: hub.port, key: hub.key, body)
+    }
+
+    /// Connects to 127.0.0.1:`port` — over TLS checking `key`, or plain when it is nil —
+    /// runs `body`, and closes the connection.
+    public static func with<T>(port: Int, key: HubKey? = nil, _ body: (RawHubConnection) async throws -> T) async throws -> T {
+        let (channel, handshake) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let handshake = channel.eventLoop.makePromise(of: Void.self)
+                    if let key {
+                        let check = HubKeyCheck(transport: .pinned(key: key), host: "127.0.0.1")
+                        try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(host: "127.0.0.1", check: check))
+                        try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake))
+                    } else {
+                        handshake.succeed(())
+                    }
+                    return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake.futureResult)
                 }
             }
+        do {
+            try await handshake.get()
+        } catch {
+            try? await channel.executeThenClose { _, _ in }
+            throw error
+        }
         return try await channel.executeThenClose { inbound, outbound in
             try await body(RawHubConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
         }
@@ -56,6 +79,14 @@ public final class RawHubConnection {
             guard var chunk = try await inbound.next() else { return nil }
             buffer.writeBuffer(&chunk)
         }
+    }
+
+    /// Every byte the hub sends until it closes the connection.
+    public func receiveUntilClosed() async throws -> [UInt8] {
+        var bytes = Array(buffer: buffer)
+        buffer.clear()
+        while let chunk = try await inbound.next() { bytes += Array(buffer: chunk) }
+        return bytes
     }
 
     /// Sends `hello` and returns the hub's answer.

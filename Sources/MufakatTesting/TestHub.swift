@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import MufakatCore
 import MufakatHub
+import MufakatTLS
 import MufakatStore
 import NIOCore
 import ServiceLifecycle
@@ -16,11 +18,16 @@ public final class TestHub: Sendable {
     public let store: HubStore
     public let port: Int
     public let directory: TemporaryDirectory
+    /// The key replicas pin; nil for a plain-TCP hub.
+    public let key: HubKey?
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(store: HubStore, port: Int, directory: TemporaryDirectory, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(
+        store: HubStore, port: Int, directory: TemporaryDirectory, key: HubKey?, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
         self.store = store
+        self.key = key
         self.port = port
         self.directory = directory
         self.group = group
@@ -29,10 +36,18 @@ public final class TestHub: Sendable {
 
     public var address: String { "127.0.0.1:\(port)" }
 
-    public static func start(configure: (inout HubConfiguration) -> Void = { _ in }) async throws -> TestHub {
-        let directory = try TemporaryDirectory("mufakat-hub")
+    /// A TLS hub presenting `identity` (by default a key made in its folder), or plain TCP
+    /// when `insecure`.
+    /// `folder` serves the data of an earlier (stopped) hub, as a restart would.
+    public static func start(
+        insecure: Bool = false, identity given: HubIdentity? = nil, folder: TemporaryDirectory? = nil,
+        configure: (inout HubConfiguration) -> Void = { _ in }
+    ) async throws -> TestHub {
+        let directory = try folder ?? TemporaryDirectory("mufakat-hub")
         let store = try HubStore.open(directory: directory.path)
-        var configuration = HubConfiguration(host: "127.0.0.1", port: 0)
+        let identity = insecure ? nil : try given ?? HubIdentity.loadOrCreate(folder: directory.path).identity
+        var configuration = HubConfiguration(
+            host: "127.0.0.1", port: 0, transport: try identity.map { .tls(try $0.makeServerContext()) } ?? .plain)
         configure(&configuration)
         var logger = Logger(label: "mufakat.hub.test")
         logger.logLevel = ProcessInfo.processInfo.environment["MUFAKAT_TEST_LOG"] == nil ? .warning : .info
@@ -45,12 +60,17 @@ public final class TestHub: Sendable {
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
-        return TestHub(store: store, port: port, directory: directory, group: group, task: task)
+        return TestHub(store: store, port: port, directory: directory, key: identity?.key, group: group, task: task)
     }
 
     /// A fresh token's secret.
     public func token(org: String = "iom", name: String = "Andi") throws -> String {
         try store.createToken(org: org, name: name).secret
+    }
+
+    /// A replica in memory set up for this hub: its key pinned, or plain TCP.
+    public func replica(token: String, name: String = "Andi") throws -> ReplicaStore {
+        try ReplicaStore.inMemory(hub: address, token: token, name: name, hubKey: key?.description ?? "", insecure: key == nil)
     }
 
     /// Graceful shutdown, as on SIGTERM; waits until the server has stopped.

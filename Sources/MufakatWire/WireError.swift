@@ -59,6 +59,10 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let badField = Code("bad-field")
         /// A record line is JSON but not a valid record state.
         public static let badRecord = Code("bad-record")
+        // Transport
+        /// A hub that serves TLS got a plain-TCP connection: it answers with this one frame,
+        /// in plain, and closes (PROTOCOL.md §12).
+        public static let tlsRequired = Code("tls-required")
         // Session
         /// A well-formed message that is not allowed at this point of the session.
         public static let unexpectedMessage = Code("unexpected-message")

@@ -30,7 +30,7 @@ struct ConcurrencyBenchmark {
         let hub = try HubProcess(binary: (binaries as NSString).appendingPathComponent("mufakat-hub"), directory: directory)
         defer { hub.stop() }
         for (index, store) in stores.enumerated() {
-            try store.updateSettings(hub: "127.0.0.1:\(hub.port)", token: nil, name: nil)
+            try store.reconfigure(hub: "127.0.0.1:\(hub.port)", hubKey: hub.trust.last)
             var data = SampleData(seed: UInt64(index))
             let csv = data.reportsCSV(rows: perReplica, from: index * perReplica)
             _ = try store.importCSV("reports", data: Data(csv.utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import MufakatTLS
 
 /// A child process's wall time, peak memory and output, measured with `wait4`, so the
 /// figures are the child's own and not the benchmark's.
@@ -57,13 +58,18 @@ func processPeakRSS(pid: pid_t) -> Int {
 final class HubProcess {
     let process: Process
     let port: Int
+    /// How a replica is set up for this hub: `--hub-key SHA256:…`, or `--insecure`.
+    let trust: [String]
+    private var stopped = false
 
-    init(binary: String, directory: String) throws {
+    init(binary: String, directory: String, insecure: Bool = false) throws {
+        trust = insecure ? ["--insecure"] : ["--hub-key", try HubIdentity.loadOrCreate(folder: directory).identity.key.description]
         let portFile = (directory as NSString).appendingPathComponent("hub.port")
         try? FileManager.default.removeItem(atPath: portFile)
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--data", directory, "--host", "127.0.0.1", "--port", "0", "--idle-timeout", "600"]
+            + (insecure ? ["--insecure"] : [])
         let log = (directory as NSString).appendingPathComponent("hub.log")
         FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: log)
@@ -83,6 +89,8 @@ final class HubProcess {
     var peakRSSKilobytes: Int { processPeakRSS(pid: process.processIdentifier) }
 
     func stop() {
+        guard !stopped else { return }
+        stopped = true
         process.terminate()
         process.waitUntilExit()
     }

@@ -34,9 +34,9 @@ struct SyncBenchmarks {
         return (directory, try store.createToken(org: "bench", name: "Bench").secret, kept)
     }
 
-    func newReplica(_ name: String, port: Int, token: String) throws -> String {
+    func newReplica(_ name: String, hub: HubProcess, token: String) throws -> String {
         let home = (work as NSString).appendingPathComponent("replica-\(name)")
-        let result = try runMeasured(mufakat, ["init", "--home", home, "--hub", "127.0.0.1:\(port)", "--token", token, "--name", name])
+        let result = try runMeasured(mufakat, ["init", "--home", home, "--hub", "127.0.0.1:\(hub.port)", "--token", token, "--name", name] + hub.trust)
         guard result.exitCode == 0 else { throw BenchError("init failed") }
         return home
     }
@@ -59,7 +59,7 @@ struct SyncBenchmarks {
         print(String(format: "  (hub populated with %d reports in %.1f s)", count, Double(DispatchTime.now().uptimeNanoseconds - populating) / 1e9))
         let hub = try HubProcess(binary: hubBinary, directory: directory)
         defer { hub.stop() }
-        let home = try newReplica("b1", port: hub.port, token: token)
+        let home = try newReplica("b1", hub: hub, token: token)
         if ProcessInfo.processInfo.environment["BENCH_ONLY_POPULATE"] == "1" { return }
         let initial = try sync(home)
         guard initial.pulled == count else { throw BenchError("B1 pulled \(initial.pulled) of \(count)") }
@@ -120,6 +120,30 @@ struct SyncBenchmarks {
         report.add(BenchRow(
             benchmark: "B2", figure: "incremental cost, largest / smallest hub", value: sizes.last!.1, unit: "s",
             baseline: "hub of \(sizes.first!.0) records", baselineValue: sizes.first!.1))
+
+        // T1, T2: what TLS costs, against the same hub folder served with --insecure.
+        hub.stop()
+        let plainHub = try HubProcess(binary: hubBinary, directory: directory, insecure: true)
+        defer { plainHub.stop() }
+        let plainHome = try newReplica("t1-plain", hub: plainHub, token: token)
+        let plainInitial = try sync(plainHome)
+        guard plainInitial.pulled == count else { throw BenchError("T1 pulled \(plainInitial.pulled) of \(count)") }
+        report.add(BenchRow(
+            benchmark: "T1", figure: "new replica syncs 100,000 reports over TLS (s)", value: initial.measured.seconds, unit: "s",
+            baseline: "the same over plain TCP (--insecure)", baselineValue: plainInitial.measured.seconds))
+        report.add(BenchRow(
+            benchmark: "T1", figure: "bytes on the wire for 100,000 reports over TLS", value: Double(initial.sent + initial.received), unit: "bytes",
+            baseline: "plain TCP", baselineValue: Double(plainInitial.sent + plainInitial.received)))
+        let plainNoop = try (0..<5).map { _ in try sync(plainHome).measured.seconds }.sorted()[2]
+        plainHub.stop()
+        let tlsHub = try HubProcess(binary: hubBinary, directory: directory)
+        defer { tlsHub.stop() }
+        // The B1 replica was set up for the first hub process's port.
+        _ = try runMeasured(mufakat, ["hub", "set", "127.0.0.1:\(tlsHub.port)", "--home", home])
+        let tlsNoop = try (0..<5).map { _ in try sync(home).measured.seconds }.sorted()[2]
+        report.add(BenchRow(
+            benchmark: "T2", figure: "no-op sync over TLS, median of 5 (ms)", value: tlsNoop * 1_000, unit: "ms",
+            baseline: "plain TCP, median of 5", baselineValue: plainNoop * 1_000))
     }
 
     /// Median time and bytes of five rounds of "change 10 records, sync".
@@ -143,7 +167,7 @@ struct SyncBenchmarks {
         let (directory, token, _) = try await populatedHub(count, name: "small")
         let hub = try HubProcess(binary: hubBinary, directory: directory)
         defer { hub.stop() }
-        let home = try newReplica("b2-small", port: hub.port, token: token)
+        let home = try newReplica("b2-small", hub: hub, token: token)
         _ = try sync(home)
         return try await incremental(hub: hub, home: home, token: token, count: count)
     }
@@ -152,7 +176,7 @@ struct SyncBenchmarks {
         let (directory, token, _) = try await populatedHub(count, name: "1m")
         let hub = try HubProcess(binary: hubBinary, directory: directory)
         defer { hub.stop() }
-        let home = try newReplica("b2-large", port: hub.port, token: token)
+        let home = try newReplica("b2-large", hub: hub, token: token)
         let initial = try sync(home)
         print("  B6 (large): client peak RSS syncing \(count) records: \(initial.measured.maxRSSKilobytes / 1024) MiB in \(String(format: "%.1f", initial.measured.seconds)) s")
         return try await incremental(hub: hub, home: home, token: token, count: count)

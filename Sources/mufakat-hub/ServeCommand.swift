@@ -4,6 +4,7 @@ import Logging
 import MufakatCore
 import MufakatHub
 import MufakatStore
+import MufakatTLS
 import NIOCore
 import ServiceLifecycle
 
@@ -29,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
         "The address laptops reach this hub at (e.g. hub.example.org:7420), if not HOST:PORT as bound; remembered, and used in the 'mufakat init' line 'token create' prints.",
         valueName: "host:port"))
     var publicAddress: String?
+
+    @OptionGroup var tls: TLSOptions
 
     @Option(help: "Log lines as logfmt (key=\"value\", the default) or json, one per event on standard error.")
     var logFormat: HubLogFormat = .logfmt
@@ -68,18 +71,73 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         if let publicAddress { try store.setPublicAddress(publicAddress) }
+        let directory = (options.data as NSString).expandingTildeInPath
+        let identity: HubIdentity?
+        let created: Bool
+        var restored = false
+        var announced: HubKey?
+        let transport: HubListenerTransport
+        do {
+            if tls.insecure {
+                (identity, created) = (nil, false)
+            } else if let certificate = tls.tlsCert, let key = tls.tlsKey {
+                (identity, created) = (try HubIdentity.load(
+                    certificate: URL(fileURLWithPath: (certificate as NSString).expandingTildeInPath).standardizedFileURL.path,
+                    key: URL(fileURLWithPath: (key as NSString).expandingTildeInPath).standardizedFileURL.path), false)
+            } else {
+                let own = try ServedTransport.ownIdentity(store: store, folder: directory)
+                (identity, created, restored) = (own.identity, own.created, own.restored)
+            }
+            transport = try identity.map { .tls(try $0.makeServerContext()) } ?? .plain
+            let nextPaths = HubIdentity.nextPaths(folder: directory)
+            if identity != nil, FileManager.default.fileExists(atPath: nextPaths.key) {
+                let next = try HubIdentity.load(certificate: nextPaths.certificate, key: nextPaths.key)
+                if next.key != identity?.key { announced = next.key }
+            }
+            try ServedTransport.remember(identity, in: store)
+        } catch {
+            try runHubCommand(options) { throw error }
+            return
+        }
+        // The first line names the key replicas pin, so an operator can read it to a caller.
         logger.info("starting", metadata: [
-            "data": "\(URL(fileURLWithPath: (options.data as NSString).expandingTildeInPath).standardizedFileURL.path)",
+            "data": "\(URL(fileURLWithPath: directory).standardizedFileURL.path)",
             "version": "\(MufakatVersion.current)",
             "pid": "\(getpid())", "reseed": "\(reseed)",
+            "tls": "\(identity.map { $0.key.description } ?? "off (--insecure)")",
         ])
-        let directory = (options.data as NSString).expandingTildeInPath
+        if let identity {
+            if let announced {
+                logger.notice("announcing the next key to every replica that syncs; switch with 'mufakat-hub tls switch' once all have", metadata: [
+                    "next": "\(announced)"])
+            }
+            if restored {
+                logger.notice("wrote the hub's TLS key back from hub.sqlite (a restored backup): replicas keep trusting it", metadata: [
+                    "key": "\(identity.key)"])
+            }
+            if created {
+                logger.notice("made this hub's TLS key and certificate", metadata: [
+                    "key": "\(identity.key)", "certificate": "\(identity.certificatePath)",
+                    "note": "replicas trust this key and no other; hub.sqlite and its backups hold a copy, keep them as secret as the key"])
+            }
+            let remaining = identity.notValidAfter.timeIntervalSinceNow
+            if remaining < 0 {
+                logger.error("the TLS certificate has expired: replicas refuse this hub until it is renewed", metadata: [
+                    "certificate": "\(identity.certificatePath)", "expired": "\(identity.notValidAfter)"])
+            } else if remaining < 30 * 86_400 {
+                logger.warning("the TLS certificate expires within 30 days; renew it for the same key and replicas notice nothing", metadata: [
+                    "certificate": "\(identity.certificatePath)", "expires": "\(identity.notValidAfter)"])
+            }
+        } else {
+            logger.warning("serving plain TCP (--insecure): tokens and data cross the network readable by anyone on the path")
+        }
         let portFile = (directory as NSString).appendingPathComponent("hub.port")
         try? FileManager.default.removeItem(atPath: portFile)
         let server = HubServer(
             store: store,
             configuration: HubConfiguration(
-                host: host, port: port, idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections, reseed: reseed),
+                host: host, port: port, idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections, reseed: reseed,
+                transport: transport, announcedKey: announced),
             logger: logger,
             onListening: { address in
                 try? "\(address.port ?? 0)\n".write(toFile: portFile, atomically: true, encoding: .utf8)

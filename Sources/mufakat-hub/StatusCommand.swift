@@ -3,6 +3,7 @@ import Foundation
 import MufakatClient
 import MufakatCore
 import MufakatStore
+import MufakatTLS
 
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,8 +31,18 @@ struct StatusCommand: ParsableCommand {
             let summary = try store.summary()
             let replicas = try store.replicas()
             let conflicts = try store.conflicts()
+            let tls = try ServedTransport.current(store: store, folder: (options.data as NSString).expandingTildeInPath)
+            let nextPaths = HubIdentity.nextPaths(folder: (options.data as NSString).expandingTildeInPath)
+            let next = FileManager.default.fileExists(atPath: nextPaths.key)
+                ? try? HubIdentity.load(certificate: nextPaths.certificate, key: nextPaths.key).key : nil
+            let notYetTold = try TLSCommand.replicasNotYetTold(store)
             if options.json {
                 printJSON([
+                    "tls": tls.key.map {
+                        ["key": $0.description, "certificate": tls.certificate, "expires": tls.expires ?? 0,
+                         "next": next.map { $0.description as Any } ?? NSNull(),
+                         "replicasNotYetTold": next == nil ? [] : notYetTold] as [String: Any]
+                    } ?? NSNull(),
                     "hub": try store.hubID(), "version": MufakatVersion.current, "sequence": summary.sequence, "records": summary.records,
                     "deleted": summary.deleted, "conflicts": summary.conflicted,
                     "conflicted": conflicts.map { ["collection": $0.collection, "id": $0.id, "fields": $0.conflicts.map(\.field)] },
@@ -43,6 +54,14 @@ struct StatusCommand: ParsableCommand {
                 return
             }
             print("hub \(try store.hubID()): \(summary.records) records (\(summary.deleted) deleted), \(summary.conflicted) conflicted, sequence \(summary.sequence)")
+            if let key = tls.key {
+                print("TLS key \(key) (certificate \(tls.certificate)\(tls.expires.map { ", valid until \(formatTime($0))" } ?? ""))")
+                if let next {
+                    print("  next key \(next) announced; \(replicas.count - notYetTold.count) of \(replicas.count) replicas synced since and trust it")
+                }
+            } else {
+                print("TLS off: last served plain TCP (--insecure)")
+            }
             for record in conflicts {
                 print("  conflict: \(record.collection) \(record.id) (\(record.conflicts.map(\.field).joined(separator: ", ")))")
             }
@@ -103,6 +122,9 @@ struct HealthCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the answer.")
     var timeout = 5
 
+    @Flag(help: "Ask over plain TCP, for a hub serving with --insecure.")
+    var insecure = false
+
     func validate() throws {
         if let address { try validatePublicAddress(address, "health: --address") }
         guard timeout >= 1 else { throw ValidationError("health: --timeout must be at least 1 second") }
@@ -125,12 +147,14 @@ struct HealthCommand: AsyncParsableCommand {
             target = "127.0.0.1:\(port)"
         }
         do {
-            let roundTrip = try await SyncClient.ping(hub: target, timeout: .seconds(Int64(max(1, timeout))))
+            let (roundTrip, key) = try await SyncClient.ping(
+                hub: target, transport: insecure ? .plain : .probe, timeout: .seconds(Int64(max(1, timeout))))
             let milliseconds = Double(roundTrip.components.attoseconds) / 1e15 + Double(roundTrip.components.seconds) * 1_000
             if options.json {
-                printJSON(["healthy": true, "address": target, "roundTripMs": (milliseconds * 10).rounded() / 10])
+                printJSON(["healthy": true, "address": target, "roundTripMs": (milliseconds * 10).rounded() / 10,
+                           "key": key.map { $0.description as Any } ?? NSNull()])
             } else {
-                print("hub at \(target) answers (\(String(format: "%.1f", milliseconds)) ms)")
+                print("hub at \(target) answers (\(String(format: "%.1f", milliseconds)) ms\(key.map { ", TLS key \($0)" } ?? ", plain TCP"))")
             }
         } catch let error as SyncError {
             FileHandle.standardError.write(Data("mufakat-hub: \(error.message)\n".utf8))

@@ -13,6 +13,8 @@ enum ExitCodes {
     static let internalError: Int32 = 70
     static let protocolError: Int32 = 76
     static let refused: Int32 = 77
+    /// The hub's TLS identity was refused, or there is none to check it with; nothing sent.
+    static let untrustedHub: Int32 = 78
 }
 
 /// An error the CLI itself raises.

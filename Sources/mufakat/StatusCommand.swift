@@ -15,6 +15,8 @@ struct StatusCommand: ParsableCommand {
             if options.json {
                 print(JSON.object([
                     "replica": .string(metadata.replica.rawValue), "name": .string(metadata.name), "hub": .string(metadata.hub),
+                    "hubKey": metadata.insecure || metadata.hubKey.isEmpty ? .null : .string(metadata.hubKey),
+                    "hubNextKey": metadata.hubNextKey.isEmpty ? .null : .string(metadata.hubNextKey),
                     "version": .string(MufakatVersion.current),
                     "pending": .integer(Int64(status.pendingChanges)), "conflicts": .integer(Int64(status.conflictedRecords)),
                     "lastSync": metadata.lastSync == 0 ? .null : .integer(metadata.lastSync),
@@ -28,7 +30,7 @@ struct StatusCommand: ParsableCommand {
             }
             var rows: [[String]] = [
                 ["replica", "\(metadata.replica) (\(metadata.name))"],
-                ["hub", metadata.hub],
+                ["hub", "\(metadata.hub) (\(trustDescription(metadata)))"],
                 ["not yet synced", "\(status.pendingChanges) record\(status.pendingChanges == 1 ? "" : "s")"],
                 ["last sync", metadata.lastSync == 0 ? "never" : formatTime(metadata.lastSync)],
                 ["conflicts", status.conflictedRecords == 0 ? "none" : "\(status.conflictedRecords) (see 'mufakat conflicts')"],

@@ -46,6 +46,7 @@ struct SyncCommand: AsyncParsableCommand {
             case .refused: ExitCodes.refused
             case .protocolError: ExitCodes.protocolError
             case .connectionLost: ExitCodes.unreachable
+            case .untrustedHub: ExitCodes.untrustedHub
             }
             FileHandle.standardError.write(Data("mufakat: sync: \(error.message)\n".utf8))
             if options.json {
@@ -71,6 +72,7 @@ struct SyncCommand: AsyncParsableCommand {
                 "newIdentity": summary.newIdentity.map(JSON.string) ?? .null,
                 "restamped": .integer(Int64(summary.restamped)),
                 "hubBehind": summary.hubBehind.map(JSON.string) ?? .null,
+                "hubKeyChange": summary.hubKeyChange.map(JSON.string) ?? .null,
                 "relayed": .integer(Int64(summary.relayed)),
                 "rejected": .array(summary.rejected.map {
                     .object([
@@ -89,6 +91,9 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if let hubBehind = summary.hubBehind {
                 print("note: \(hubBehind).")
+            }
+            if let hubKeyChange = summary.hubKeyChange {
+                print("note: \(hubKeyChange).")
             }
             print("synced with \(summary.hub) in \(String(format: "%.2f", seconds)) s")
             print("  sent \(summary.pushed) record\(summary.pushed == 1 ? "" : "s")\(summary.unchanged > 0 ? " (+\(summary.unchanged) already there)" : ""), received \(summary.pulled)")

@@ -3,6 +3,9 @@ import MufakatTesting
 import Testing
 
 /// The built `mufakat` binary with its own replica folder.
+/// A well-formed hub key (the SHA-256 of nothing) for replicas that never sync.
+let testHubKey = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
+
 struct CLI {
     let runner = CommandRunner(product: "mufakat")
     let home: TemporaryDirectory
@@ -24,7 +27,7 @@ struct CLI {
 
     static func initialized(name: String = "Andi (IOM)") throws -> CLI {
         let cli = try CLI()
-        let result = try cli.run("init", "--hub", "localhost:7420", "--token", "t0k3n", "--name", name)
+        let result = try cli.run("init", "--hub", "localhost:7420", "--hub-key", testHubKey, "--token", "t0k3n", "--name", name)
         precondition(result.exitCode == 0, result.stderr)
         return cli
     }
@@ -35,24 +38,49 @@ struct CLITests {
     @Test("init creates a replica; a second init refuses to replace it")
     func initReplica() throws {
         let cli = try CLI()
-        let (code, value) = try cli.json("init", "--hub", "hub.example.org:7420", "--token", "abc", "--name", "Sari (UNICEF)")
+        let (code, value) = try cli.json("init", "--hub", "hub.example.org:7420", "--hub-key", testHubKey, "--token", "abc", "--name", "Sari (UNICEF)")
         #expect(code == 0)
         let object = try #require(value as? [String: Any])
         #expect((object["replica"] as? String)?.count == 16)
         #expect(object["name"] as? String == "Sari (UNICEF)")
-        let again = try cli.run("init", "--hub", "hub.example.org:7420", "--token", "abc")
+        let again = try cli.run("init", "--hub", "hub.example.org:7420", "--insecure", "--token", "abc")
         #expect(again.exitCode == 65)
         #expect(again.stderr.contains("a replica already exists"))
-        let badHub = try CLI().run("init", "--hub", "nohost", "--token", "abc")
+        let badHub = try CLI().run("init", "--hub", "nohost", "--insecure", "--token", "abc")
         #expect(badHub.exitCode == 64)
         #expect(badHub.stderr.contains("--hub must be HOST:PORT"))
+    }
+
+    @Test("init needs the hub's key or --insecure; a malformed key is refused; hub set replaces the key, and status shows it")
+    func hubKeyOptions() throws {
+        let missing = try CLI().run("init", "--hub", "hub.example.org:7420", "--token", "abc")
+        #expect(missing.exitCode == 64)
+        #expect(missing.stderr.contains("--hub-key SHA256:… is needed"))
+        let malformed = try CLI().run("init", "--hub", "hub.example.org:7420", "--hub-key", "SHA256:abc", "--token", "abc")
+        #expect(malformed.exitCode == 64)
+        #expect(malformed.stderr.contains("is not a hub key: a hub key is SHA256: and 43 base64 characters"))
+        let both = try CLI().run("init", "--hub", "hub.example.org:7420", "--hub-key", testHubKey, "--insecure", "--token", "abc")
+        #expect(both.exitCode == 64 && both.stderr.contains("not both"))
+
+        let cli = try CLI.initialized()
+        #expect(try cli.run("status").stdout.contains("TLS, key \(testHubKey)"))
+        let other = "SHA256:" + String(repeating: "A", count: 43)
+        #expect(try cli.run("hub", "set", "hub.example.org:7420", "--hub-key", other).exitCode == 0)
+        let (_, status) = try cli.json("status")
+        #expect((status as? [String: Any])?["hubKey"] as? String == other)
+        #expect(try cli.run("hub", "set", "hub.example.org:7420", "--insecure").exitCode == 0)
+        #expect((try cli.json("status").value as? [String: Any])?["hubKey"] is NSNull)
+        #expect(try cli.run("status").stdout.contains("plain TCP, --insecure"))
+        // A hub move without a key keeps the trust as it was.
+        #expect(try cli.run("hub", "set", "hub2.example.org:7420").exitCode == 0)
+        #expect(try cli.run("status").stdout.contains("hub2.example.org:7420 (plain TCP, --insecure)"))
     }
 
     @Test("the replica is its owner's only; hub set and token set change where and how it syncs, keeping its data; status never shows the token")
     func reconfigureAndModes() throws {
         let cli = try CLI()
         let home = cli.home.path + "/laptop"
-        #expect(try cli.runner.run(["init", "--home", home, "--hub", "hub.example.org:7420", "--token", "s3cr3t-token", "--name", "A"]).exitCode == 0)
+        #expect(try cli.runner.run(["init", "--home", home, "--hub", "hub.example.org:7420", "--hub-key", testHubKey, "--token", "s3cr3t-token", "--name", "A"]).exitCode == 0)
         let folderMode = try FileManager.default.attributesOfItem(atPath: home)[.posixPermissions] as? Int
         let fileMode = try FileManager.default.attributesOfItem(atPath: home + "/replica.sqlite")[.posixPermissions] as? Int
         #expect(folderMode == 0o700)
@@ -81,7 +109,9 @@ struct CLITests {
         #expect(try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "X", "--hub", "nohost"]).exitCode == 64)
         let made = try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "Andi O'Neil", "--hub", "hub.example.org:7420", "--json"])
         let line = try #require((try made.json() as? [String: Any])?["init"] as? String)
-        #expect(line.hasPrefix("mufakat init --hub hub.example.org:7420 --token mft_"))
+        // The line carries the key the hub will serve: the one 'status' shows.
+        let key = try #require(((try hub.run(["status", "--data", data, "--json"]).json() as? [String: Any])?["tls"] as? [String: Any])?["key"] as? String)
+        #expect(line.hasPrefix("mufakat init --hub hub.example.org:7420 --hub-key \(key) --token mft_"))
         // Later tokens remember the address.
         let later = try hub.run(["token", "create", "--data", data, "--org", "unicef", "--name", "Sari", "--json"])
         #expect(((try later.json() as? [String: Any])?["init"] as? String)?.contains("--hub hub.example.org:7420") == true)
@@ -97,6 +127,7 @@ struct CLITests {
         let status = try CommandRunner(product: "mufakat").run(["status", "--home", home, "--json"])
         #expect(status.stdout.contains(#""name":"Andi O'Neil (IOM)""#))
         #expect(status.stdout.contains(#""hub":"hub.example.org:7420""#))
+        #expect(status.stdout.contains(#""hubKey":"\#(key)""#))
         let list = try hub.run(["token", "list", "--data", data, "--json"])
         #expect((try list.json() as? [[String: Any]])?.allSatisfy { $0["lastUsed"] is NSNull } == true)
 

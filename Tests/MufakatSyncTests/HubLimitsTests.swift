@@ -30,7 +30,7 @@ struct HubLimitsTests {
     func frameLimitBeforeHello() async throws {
         try await withHub { hub in
             let token = try hub.token()
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 // The length prefix alone is refused: the rest of the body need not be sent.
                 try await connection.send(bytes: frameStart(bodyBytes: 200 << 10))
                 guard case .error(let error) = try await connection.receive() else {
@@ -41,7 +41,7 @@ struct HubLimitsTests {
                 #expect(error.message.hasPrefix("frame of 204801 bytes is over the limit of 65536 bytes before hello"))
                 #expect(try await connection.receive() == nil, "the hub closes after an error")
             }
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: "big-frames", token: token) else {
                     Issue.record("no welcome")
                     return
@@ -57,11 +57,11 @@ struct HubLimitsTests {
     func connectionLimit() async throws {
         try await withHub(configure: { $0.maxConnections = 2 }) { hub in
             let token = try hub.token()
-            try await RawHubConnection.with(port: hub.port) { first in
+            try await RawHubConnection.with(hub) { first in
                 guard case .welcome = try await first.hello(replica: "first", token: token) else { throw SimulatedCrash() }
-                try await RawHubConnection.with(port: hub.port) { second in
+                try await RawHubConnection.with(hub) { second in
                     guard case .welcome = try await second.hello(replica: "second", token: token) else { throw SimulatedCrash() }
-                    try await RawHubConnection.with(port: hub.port) { third in
+                    try await RawHubConnection.with(hub) { third in
                         guard case .error(let error) = try await third.receive() else {
                             Issue.record("the third connection was not refused")
                             return
@@ -80,7 +80,7 @@ struct HubLimitsTests {
                 for _ in 0..<100 where !admitted {
                     // A refused connection may be closed before our hello is written: that is
                     // a refusal too, not a failure.
-                    admitted = (try? await RawHubConnection.with(port: hub.port) { again in
+                    admitted = (try? await RawHubConnection.with(hub) { again in
                         if case .welcome = try await again.hello(replica: "again", token: token) { return true }
                         return false
                     }) ?? false
@@ -95,14 +95,14 @@ struct HubLimitsTests {
     func wrongTokenThenRight() async throws {
         try await withHub { hub in
             let token = try hub.token()
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .error(let error) = try await connection.hello(replica: "guess", token: "mft_wrong") else {
                     Issue.record("a wrong token was not refused")
                     return
                 }
                 #expect(error.code == .unauthorized)
             }
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: "right", token: token) else {
                     Issue.record("the right token was refused after a wrong one")
                     return

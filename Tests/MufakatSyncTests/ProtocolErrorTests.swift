@@ -10,7 +10,7 @@ import Testing
 struct ProtocolErrorTests {
     /// Sends `bytes` (or messages) on one connection and returns the error code the hub answered with.
     private func errorCode(_ hub: TestHub, _ exchange: (RawHubConnection) async throws -> Void) async throws -> WireError.Code? {
-        try await RawHubConnection.with(port: hub.port) { connection in
+        try await RawHubConnection.with(hub) { connection in
             try await exchange(connection)
             while let message = try await connection.receive() {
                 if case .error(let error) = message {
@@ -81,7 +81,7 @@ struct ProtocolErrorTests {
     func pingsBeforeHello() async throws {
         try await withHub(configure: { $0.helloTimeout = .seconds(2) }) { hub in
             let started = ContinuousClock.now
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                                 var answered = 0
                 var code: WireError.Code?
                 pinging: for nonce in 1...40 {
@@ -114,7 +114,7 @@ struct ProtocolErrorTests {
     func shutdown() async throws {
         let hub = try await TestHub.start()
         let token = try hub.token()
-        try await RawHubConnection.with(port: hub.port) { connection in
+        try await RawHubConnection.with(hub) { connection in
             guard case .welcome = try await connection.hello(replica: "idle", token: token) else { throw SimulatedCrash() }
             let stopping = Task { await hub.stop() }
             guard case .error(let error) = try await connection.receive() else {

@@ -49,7 +49,7 @@ struct RecordRuleHubTests {
             var bytes = ByteBuffer()
             bytes.writeWireFrame(WireFrame(flags: [], body: ByteBuffer(string: body)))
 
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: Self.pusher.rawValue, token: token) else {
                     Issue.record("no welcome")
                     return
@@ -168,7 +168,7 @@ struct RecordRuleHubTests {
     func pullRules() async throws {
         try await withHub { hub in
             let token = try hub.token()
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome(let welcome) = try await connection.hello(replica: "r-pull", token: token) else { return }
                 try await connection.send(.pull(Pull(since: welcome.seq + 1_000, limit: 10)))
                 guard case .changes(let changes, let records) = try await connection.receive() else {
@@ -184,7 +184,7 @@ struct RecordRuleHubTests {
                 }
                 #expect(error.code == .badField)
             }
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 _ = try await connection.hello(replica: "r-pong", token: token)
                 try await connection.send(.pong(Ping(nonce: 1)))
                 guard case .error(let error) = try await connection.receive() else {

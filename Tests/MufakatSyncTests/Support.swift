@@ -11,7 +11,7 @@ struct TestReplica {
     var batchSize = 1_000
 
     init(hub: TestHub, org: String = "iom", name: String = "Andi") throws {
-        store = try ReplicaStore.inMemory(hub: hub.address, token: try hub.token(org: org, name: name), name: "\(name) (\(org.uppercased()))")
+        store = try hub.replica(token: try hub.token(org: org, name: name), name: "\(name) (\(org.uppercased()))")
     }
 
     init(store: ReplicaStore) {
@@ -35,11 +35,11 @@ struct TestReplica {
 /// Stands in for a process killed at a chosen point.
 struct SimulatedCrash: Error {}
 
-/// Brackets a test with a running hub.
+/// Brackets a test with a running hub: over TLS, or plain TCP when `insecure`.
 func withHub<T>(
-    configure: (inout MufakatHub.HubConfiguration) -> Void = { _ in }, _ body: (TestHub) async throws -> T
+    insecure: Bool = false, configure: (inout MufakatHub.HubConfiguration) -> Void = { _ in }, _ body: (TestHub) async throws -> T
 ) async throws -> T {
-    let hub = try await TestHub.start(configure: configure)
+    let hub = try await TestHub.start(insecure: insecure, configure: configure)
     do {
         let result = try await body(hub)
         await hub.stop()

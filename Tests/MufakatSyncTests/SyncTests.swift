@@ -47,9 +47,11 @@ struct SyncTests {
         }
     }
 
-    @Test("a replica does not download back what it alone pushed; a no-op sync moves nothing")
-    func noEcho() async throws {
-        try await withHub { hub in
+    @Test(
+        "a replica does not download back what it alone pushed; a no-op sync moves nothing but hello and welcome (and the TLS handshake)",
+        arguments: [(insecure: true, bound: 400), (insecure: false, bound: 400 + 2_500)])
+    func noEcho(_ transport: (insecure: Bool, bound: Int)) async throws {
+        try await withHub(insecure: transport.insecure) { hub in
             let replica = try TestReplica(hub: hub)
             for index in 0..<50 {
                 try replica.store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
@@ -59,7 +61,7 @@ struct SyncTests {
             #expect(first.pulled == 0)
             let second = try await replica.sync()
             #expect(second.pushed == 0 && second.pulled == 0)
-            #expect(second.bytesSent < 400 && second.bytesReceived < 400, "\(second.bytesSent) up, \(second.bytesReceived) down")
+            #expect(second.bytesSent < transport.bound && second.bytesReceived < transport.bound, "\(second.bytesSent) up, \(second.bytesReceived) down")
         }
     }
 
@@ -111,7 +113,7 @@ struct SyncTests {
             try replica.store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
             let metadata = try replica.store.metadata()
             let batch = try #require(try await replica.store.nextPendingPush(limit: 10))
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 _ = try await connection.hello(replica: metadata.replica.rawValue, token: metadata.token)
                 let header = batch.header
                 try await connection.send(.push(
@@ -130,7 +132,7 @@ struct SyncTests {
     func revokedToken() async throws {
         try await withHub { hub in
             let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi")
-            let store = try ReplicaStore.inMemory(hub: hub.address, token: secret, name: "Andi")
+            let store = try hub.replica(token: secret)
             try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
             try await TestReplica(store: store).sync()
             try store.put("organizations", id: "unicef", [("name", "UNICEF"), ("type", "UNAgency")])
@@ -153,7 +155,7 @@ struct SyncTests {
     func revokedLive() async throws {
         try await withHub { hub in
             let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi")
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: "abc123", token: secret) else {
                     Issue.record("no welcome")
                     return
@@ -177,10 +179,10 @@ struct SyncTests {
         try await withHub { hub in
             let first = try hub.token(org: "iom", name: "Andi")
             let second = try hub.token(org: "unicef", name: "Sari")
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: "feed01", token: first) else { throw SimulatedCrash() }
             }
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .error(let error) = try await connection.hello(replica: "feed01", token: second) else {
                     Issue.record("hub accepted a replica id under another token")
                     return
@@ -198,7 +200,7 @@ struct SyncTests {
             let id = try replica.store.metadata().replica.rawValue
             // Someone else says hello under this id first (the binding died with the old hub).
             let squatter = try hub.token(org: "x", name: "Mallory")
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: id, token: squatter) else { throw SimulatedCrash() }
             }
             let summary = try await replica.sync()
@@ -225,7 +227,7 @@ struct SyncTests {
             try invalid.write(
                 ["name": .string("X"), "type": .string("Charity")], dot: Dot(replica: try ReplicaID("cafe"), counter: 2),
                 now: 1, author: "Andi")
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: "cafe", token: token) else { throw SimulatedCrash() }
                 try await connection.send(.push(Push(through: 2, id: "p1", after: "", counter: 2), records: [
                     ReplicatedRecord(collection: "organizations", id: "forged", state: forged),
@@ -251,7 +253,8 @@ struct SyncTests {
         try await withHub { hub in
             let directory = try TemporaryDirectory()
             let path = directory.path("replica.sqlite")
-            let store = try ReplicaStore.create(at: path, hub: hub.address, token: try hub.token(), name: "Andi")
+            let store = try ReplicaStore.create(
+                at: path, hub: hub.address, token: try hub.token(), name: "Andi", hubKey: try #require(hub.key).description)
             try store.put("positions", id: "a:ask-1", [("stance", "Neutral")])
             try await TestReplica(store: store).sync()
             try store.backup(to: directory.path("backup.sqlite"))
@@ -281,7 +284,7 @@ struct SyncTests {
 
     @Test("an unreachable hub fails with a clear message and leaves the replica as it was")
     func unreachable() async throws {
-        let store = try ReplicaStore.inMemory(hub: "127.0.0.1:1", token: "t", name: "Andi")
+        let store = try ReplicaStore.inMemory(hub: "127.0.0.1:1", token: "t", name: "Andi", hubKey: HubKey(subjectPublicKeyInfo: [1]).description)
         try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
         let before = try store.digest()
         do {

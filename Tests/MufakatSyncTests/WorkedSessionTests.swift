@@ -60,7 +60,7 @@ struct WorkedSessionTests {
             record("asks", "ask-budget", ["title": .string("Fund the anti-trafficking task forces"), "category": .string("BudgetIncrease")], replica: sari, counter: 2, time: time + 1, author: "Sari (UNICEF)"),
             record("positions", "kemnaker:ask-budget", ["subject": .string("kemnaker"), "ask": .string("ask-budget"), "stance": .string("Neutral")], replica: sari, counter: 3, time: time + 2, author: "Sari (UNICEF)"),
         ]
-        try await RawHubConnection.with(port: hub.port) { connection in
+        try await RawHubConnection.with(hub) { connection in
             _ = try await connection.hello(replica: sari.rawValue, token: sariToken)
             try await connection.send(.push(Push(through: 3, id: "9b2e41c7d05a6f38", after: "", counter: 3), records: records))
             guard case .pushed(let pushed) = try await connection.receive(), pushed.accepted == 3 else {
@@ -104,7 +104,7 @@ struct WorkedSessionTests {
         try await withHub { hub in
             try await prepare(hub)
             var steps: [Step] = []
-            try await RawHubConnection.with(port: hub.port) { connection in
+            try await RawHubConnection.with(hub) { connection in
                 for message in clientMessages() {
                     let frame = try message.frame()
                     steps.append(try step(frame, from: "client"))

@@ -54,8 +54,8 @@ enum Fixtures {
         ("welcome", .welcome(Welcome(
             hub: "b7e9d0c1a2f34455", seq: 1_204, counter: 41, through: 41, push: "5c1e77a0b93d2f48", served: 1_180,
             recent: [PushMark(push: "a41d09c6e2b7f315", through: 38), PushMark(push: "5c1e77a0b93d2f48", through: 41)],
-            software: "mufakat-hub 0.3.0",
-            reseed: false, limits: .default))),
+            software: "mufakat-hub 0.4.0",
+            reseed: false, limits: .default, nextKey: "SHA256:tGfM7xTHx1/fH5ysgEw7NjoJ8pRF/f9fbgX0kvrcC00"))),
         ("error", .error(ErrorMessage(code: .unauthorized, message: "token is revoked; ask the hub operator for a new one"))),
         ("push", .push(Push(through: 42, id: "0f3a9c21d4e5b687", after: "5c1e77a0b93d2f48", counter: 42), records: [position(), report(1)])),
         ("pushed", .pushed(Pushed(

@@ -8,7 +8,8 @@ A="$WORK/a"
 created=$("$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --json)
 token=$(echo "$created" | json_field token)
 token_id=$(echo "$created" | json_field id)
-mf "$A" init --hub "$HUB_ADDR" --token "$token" --name "Andi (IOM)" >/dev/null
+# shellcheck disable=SC2046
+mf "$A" init --hub "$HUB_ADDR" $(hub_trust) --token "$token" --name "Andi (IOM)" >/dev/null
 mf "$A" put organizations iom name=IOM type=UNAgency >/dev/null
 mf "$A" sync >/dev/null
 

@@ -15,7 +15,8 @@ PROXY_ADDR="127.0.0.1:$(cat "$WORK/proxy.port")"
 
 homes=("$WORK/a" "$WORK/b" "$WORK/c")
 for i in 0 1 2; do
-  "$MUFAKAT" init --home "${homes[$i]}" --hub "$PROXY_ADDR" --token "$(new_token "org$i" "Person $i")" --name "Person $i" >/dev/null
+  # shellcheck disable=SC2046
+  "$MUFAKAT" init --home "${homes[$i]}" --hub "$PROXY_ADDR" $(hub_trust) --token "$(new_token "org$i" "Person $i")" --name "Person $i" >/dev/null
 done
 faults() { cat "$WORK/proxy.stats" 2>/dev/null | awk -F= '$1 == "cuts" || $1 == "resets" { n += $2 } END { print n + 0 }'; }
 

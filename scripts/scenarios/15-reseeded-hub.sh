@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The hub's data folder is lost and the hub rebuilt empty (new hub id, new tokens), started
+# The hub's data folder is lost and the hub rebuilt empty (new hub id, new tokens, a new TLS
+# key replicas refuse until they are given it), started
 # with --reseed: the replicas refill it, every write is back, and after the hub returns to
 # normal mode a plain sync still works.
 set -euo pipefail
@@ -33,7 +34,17 @@ for pair in "$A:iom:Andi (IOM)" "$B:unicef:Sari (UNICEF)" "$C:stc:Budi (STC)"; d
   IFS=: read -r home org name <<<"$pair"
   mf "$home" token set "$(new_token "$org" "$name")" >/dev/null
 done
-mf "$B" hub set "localhost:$PORT" >/dev/null
+# Its TLS key died with the folder too: the rebuilt hub made a new one, which no replica
+# trusts yet. A sync is refused before anything is sent (exit 78), and says what to do.
+code=0
+mf "$A" sync >/dev/null 2>"$WORK/refused.err" || code=$?
+expect_eq "exit code of a sync to a hub with another key" 78 "$code"
+grep -q "presented the key $(hub_key), not the key this replica trusts" "$WORK/refused.err" ||
+  fail "the refusal does not name the keys: $(cat "$WORK/refused.err")"
+expect_eq "sessions the rebuilt hub saw" 0 "$("$MUFAKAT_HUB" status --data "$HUB_DATA" --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["replicas"]))')"
+# The operator hands out the new key with the new tokens.
+for home in "$A" "$C"; do mf "$home" hub set "$HUB_ADDR" --hub-key "$(hub_key)" >/dev/null; done
+mf "$B" hub set "localhost:$PORT" --hub-key "$(hub_key)" >/dev/null
 expect_eq "status names the new hub" "localhost:$PORT" "$(mf "$B" status --json | json_field hub)"
 mf "$B" status --json | grep -q '"token"' && fail "status shows the token"
 for home in "$A" "$B" "$C"; do mf "$home" sync >/dev/null; done

@@ -15,7 +15,7 @@ before=$(hub_digest)
 TOKEN=$(new_token stc "Mallory (STC)")
 RAW_ID=$(python3 -c 'import secrets; print(secrets.token_hex(8))')
 
-out=$(python3 "$RAW" "$HUB_ADDR" "$TOKEN" "$RAW_ID" hostile positions gov:budget "$(replica_id "$A")") ||
+out=$(HUB_KEY="$(hub_key)" python3 "$RAW" "$HUB_ADDR" "$TOKEN" "$RAW_ID" hostile positions gov:budget "$(replica_id "$A")") ||
   fail "the raw client failed: $out"
 # expect_refused CASE CODE [FIELDS]: that push was refused for gov:budget with CODE, nothing accepted.
 expect_refused() {
@@ -34,7 +34,7 @@ grep -q 'code="forged-dot"' "$HUB_DATA/hub.log" || fail "the hub did not log the
 
 # Control: the same raw client's honest write of its own (counter 1: the refused pushes
 # did not raise its counter on the hub) is accepted and reaches the replicas.
-out=$(python3 "$RAW" "$HUB_ADDR" "$TOKEN" "$RAW_ID" honest positions gov:budget) || fail "the raw client failed: $out"
+out=$(HUB_KEY="$(hub_key)" python3 "$RAW" "$HUB_ADDR" "$TOKEN" "$RAW_ID" honest positions gov:budget) || fail "the raw client failed: $out"
 expect_eq "honest push" "honest - - 1 0" "$out"
 mf "$A" sync >/dev/null; mf "$B" sync >/dev/null
 expect_converged "$A" "$B"

@@ -57,7 +57,7 @@ mf "$C" export reports >"$WORK/reports.csv"
 grep -q '^kemnaker:budget,kemnaker,budget,Neutral,High,Draft sent to cabinet,Letter,' "$WORK/positions.csv" ||
   fail "export of the revived record is not whole: $(cat "$WORK/positions.csv")"
 D="$WORK/d"
-"$MUFAKAT" init --home "$D" --hub 127.0.0.1:9 --token unused --name "Offline (test)" >/dev/null
+"$MUFAKAT" init --home "$D" --hub 127.0.0.1:9 --insecure --token unused --name "Offline (test)" >/dev/null
 mf "$C" export organizations >"$WORK/organizations.csv"
 mf "$C" export asks >"$WORK/asks.csv"
 mf "$D" import organizations "$WORK/organizations.csv" >/dev/null

@@ -42,8 +42,12 @@ PORT=$(cat "$HUB_DATA/hub.port")
 stop_hub
 mv "$WORK/hub" "$WORK/hub-old"
 mkdir "$WORK/hub"; cp "$WORK/backup-1.sqlite" "$WORK/hub/hub.sqlite"
+old_key=$(HUB_DATA="$WORK/hub-old" hub_key)
 HUB_FLAGS=--reseed HUB_PORT=$PORT start_hub "$WORK/hub"
+# The backup carried the hub's TLS key: the restored hub presents the key replicas pin.
+expect_eq "key of the restored hub" "$old_key" "$(hub_key)"
+grep -q "wrote the hub's TLS key back from hub.sqlite" "$HUB_DATA/hub.log" || fail "the restored hub did not say it restored its key"
 for home in "$A" "$B" "$A"; do mf "$home" sync >/dev/null; done
 expect_converged "$A" "$B"
 expect_eq "restored hub refilled" 4001 "$("$MUFAKAT_HUB" status --data "$HUB_DATA" --json | json_field records)"
-echo "ok: $backups backups under load consistent (records:$sizes) (records = sequence, integrity ok); restored from the first, replicas refilled it"
+echo "ok: $backups backups under load consistent (records:$sizes) (records = sequence, integrity ok); restored from the first with its TLS key, replicas refilled it"

@@ -48,12 +48,17 @@ public struct Welcome: Hashable, Sendable, Codable {
     public var reseed: Bool
     /// The limits the hub enforces on what the client sends.
     public var limits: WireLimits
+    /// The key (`SHA256:…`, PROTOCOL.md §12) the hub will present after its operator
+    /// switches keys; a replica that checked the current key trusts this one too from now
+    /// on. Optional: absent when no switch is planned.
+    public var nextKey: String?
 
     public init(
         version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, through: UInt64 = 0,
         push: String = "", served: UInt64 = 0, recent: [PushMark]? = nil, software: String? = nil, reseed: Bool = false,
-        limits: WireLimits
+        limits: WireLimits, nextKey: String? = nil
     ) {
+        self.nextKey = nextKey
         self.recent = recent
         self.software = software
         self.version = version

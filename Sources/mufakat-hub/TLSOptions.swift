@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import MufakatCore
+import MufakatStore
+import MufakatTLS
+
+/// How `serve` secures its connections: TLS with the hub's own key (made in the data folder
+/// on first start), TLS with the operator's pair, or plain TCP when asked for.
+struct TLSOptions: ParsableArguments {
+    @Flag(help: "Serve plain TCP, without TLS: tokens and data cross the network readable by anyone on the path. Only for a loopback test or behind a TLS proxy.")
+    var insecure = false
+
+    @Option(help: ArgumentHelp(
+        "The hub's certificate in PEM (then its chain), e.g. from your agency's certificate authority. Default: DIR/tls/hub-cert.pem, made on first start.",
+        valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The private key of --tls-cert, unencrypted PEM.", valueName: "file"))
+    var tlsKey: String?
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("serve: give --tls-cert and --tls-key together (the certificate and its private key)")
+        }
+        if insecure, tlsCert != nil {
+            throw ValidationError("serve: --insecure serves plain TCP; it cannot be given with --tls-cert/--tls-key")
+        }
+    }
+}
+
+/// What `serve` remembers of its transport, so that `token create` prints a complete line
+/// and `status` shows the key, without serving.
+enum ServedTransport {
+    static let keySetting = "tls.served"
+    static let certificateSetting = "tls.certificate"
+    static let expirySetting = "tls.expires"
+    static let plain = "plain"
+
+    static func remember(_ identity: HubIdentity?, in store: HubStore) throws {
+        try store.setSetting(keySetting, identity.map { $0.key.description } ?? plain)
+        try store.setSetting(certificateSetting, identity?.certificatePath)
+        try store.setSetting(expirySetting, identity.map { String(Int64($0.notValidAfter.timeIntervalSince1970 * 1_000)) })
+    }
+
+    static let keyCopySetting = "tls.key-pem"
+
+    /// The hub's own identity in `folder`, kept in step with a copy of its key in
+    /// `hub.sqlite`, so that a hub restored from a backup (`mufakat-hub backup` copies that
+    /// one file) presents the key every replica pins. A key file in the folder wins over
+    /// the copy; a folder without one gets the copy back before a new key is ever made.
+    static func ownIdentity(store: HubStore, folder: String) throws -> (identity: HubIdentity, created: Bool, restored: Bool) {
+        let paths = HubIdentity.defaultPaths(folder: folder)
+        var restored = false
+        if !FileManager.default.fileExists(atPath: paths.key), let copy = try store.setting(keyCopySetting) {
+            try FileManager.default.createDirectory(
+                atPath: (paths.key as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.createFile(atPath: paths.key, contents: Data(copy.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw MufakatError(.invalid, "cannot write the hub's key back to \(paths.key)", value: paths.key)
+            }
+            try? FileManager.default.removeItem(atPath: paths.certificate)
+            restored = true
+        }
+        let (identity, created) = try HubIdentity.loadOrCreate(folder: folder)
+        if let text = FileManager.default.contents(atPath: paths.key).flatMap({ String(data: $0, encoding: .utf8) }),
+           try store.setting(keyCopySetting) != text {
+            try store.setSetting(keyCopySetting, text)
+        }
+        return (identity, created, restored)
+    }
+
+    /// What the hub served last, or — for a hub that never served — the key its first
+    /// `serve` will present, made now in the data folder.
+    static func current(store: HubStore, folder: String) throws -> (key: HubKey?, certificate: String, expires: Int64?) {
+        switch try store.setting(keySetting) {
+        case plain?:
+            return (nil, "", nil)
+        case let text?:
+            return (try HubKey(parsing: text), try store.setting(certificateSetting) ?? "",
+                    try store.setting(expirySetting).flatMap { Int64($0) })
+        case nil:
+            let identity = try ownIdentity(store: store, folder: folder).identity
+            return (identity.key, identity.certificatePath, Int64(identity.notValidAfter.timeIntervalSince1970 * 1_000))
+        }
+    }
+
+    /// How replicas must be set up for this hub: `--hub-key SHA256:…`, or `--insecure` for
+    /// a hub that last served plain TCP.
+    static func initOption(store: HubStore, folder: String) throws -> String {
+        guard let key = try current(store: store, folder: folder).key else { return "--insecure" }
+        return "--hub-key \(key)"
+    }
+}
