@@ -15,7 +15,11 @@ run() { printf '$ %s\n' "mufakat $*"; }
 
 say "The lead agency starts a hub (embedded SQLite in $WORK/hub) and issues tokens"
 start_hub "$WORK/hub"
-echo "hub listening on $HUB_ADDR"
+echo "hub listening on $HUB_ADDR over TLS; its key, which every laptop pins: $(hub_key)"
+run_hub() { printf '$ %s\n' "mufakat-hub $*"; }
+run_hub "token create --org iom --name Andi    # the line Andi is sent:"
+"$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --hub "$HUB_ADDR" | sed -n 's/^  \(mufakat init .*\)/  \1/p' |
+  sed 's/--token mft_[A-Za-z0-9]*/--token mft_…/'
 new_replica "$IOM" iom "Andi (IOM)"
 new_replica "$UNICEF" unicef "Sari (UNICEF)"
 new_replica "$STC" save-the-children "Budi (Save the Children)"
