@@ -346,17 +346,27 @@ public struct SyncClient: Sendable {
             }
             return SyncError(.untrustedHub, message)
         }
-        let plainHub = "the hub at \(hub) does not speak TLS: it may run with --insecure (plain TCP), or an older version. Ask its operator; for a hub that is meant to run without TLS, run 'mufakat hub set \(hub) --insecure'"
+        // No advice to turn TLS off: anyone on the path can make a handshake fail.
+        let plainHub = "the hub at \(hub) does not speak TLS (it may run with --insecure, or be an older version); nothing was sent. Ask its operator. Someone on the network can cause this too: do not turn off TLS on this replica because of this message"
         switch failure.underlying {
         case is ReadTimeoutHandler.Timeout:
             return SyncError(.connectionLost, "the hub at \(hub) accepted the connection but did not finish the TLS handshake within \(timeout.nanoseconds / 1_000_000_000) s; sync again to carry on")
         case is HandshakeWaiter.ClosedDuringHandshake, NIOSSLError.uncleanShutdown:
-            return SyncError(.connectionLost, "the connection closed during the TLS handshake: a network cut (sync again), or a hub that does not speak TLS (if it keeps failing, ask its operator whether it runs with --insecure; for such a hub run 'mufakat hub set \(hub) --insecure')")
+            return SyncError(.connectionLost, "the connection closed during the TLS handshake; nothing was sent. Sync again; if it keeps happening, ask the hub's operator whether it runs without TLS (--insecure). Someone on the network can cause this too: do not turn off TLS on this replica because of this message")
         case NIOSSLError.handshakeFailed(let error):
-            return SyncError(.protocolError, "the TLS handshake failed (\(error)); \(plainHub)")
+            return SyncError(.protocolError, "the TLS handshake failed (\(Self.reasons(error))); \(plainHub)")
         default:
             return SyncError(.connectionLost, "the connection broke during the TLS handshake: \(describe(failure.underlying)); sync again to carry on")
         }
+    }
+
+    /// BoringSSL's reason codes (`WRONG_VERSION_NUMBER`), without its source paths.
+    static func reasons(_ error: BoringSSLError) -> String {
+        let text = "\(error)"
+        let codes = text.matches(of: /[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+/).map { String($0.output) }
+        var seen = Set<String>()
+        let unique = codes.filter { seen.insert($0).inserted }
+        return unique.isEmpty ? "no reason given" : unique.joined(separator: ", ")
     }
 
     static func day(_ date: Date) -> String {

@@ -72,9 +72,21 @@ public final class HubStore: Sendable {
     }
 
     /// Opens (or creates) the hub store in `directory`.
+    ///
+    /// The file holds token hashes, the coalition's data and a copy of the hub's TLS key: it
+    /// is made readable by its owner only (and SQLite gives its `-wal` and `-shm` files the
+    /// same mode), and an existing one that others could read is narrowed to that.
     public static func open(directory: String, clock: @escaping @Sendable () -> Int64 = ReplicaStore.systemClock) throws -> HubStore {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = (directory as NSString).appendingPathComponent(fileName)
+        let descriptor = Foundation.open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if descriptor >= 0 { close(descriptor) }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            if stat(file, &info) == 0, info.st_mode & 0o077 != 0, info.st_uid == geteuid() {
+                chmod(file, 0o600)
+            }
+        }
         return try HubStore(writer: DatabasePool(path: path, configuration: ReplicaStore.configuration()), clock: clock)
     }
 

@@ -144,7 +144,7 @@ public final class ReplicaStore: Sendable {
 
     static func requireMetadata(_ db: Database) throws -> ReplicaMetadata {
         guard let metadata = try ReplicaMetadata.load(db) else {
-            throw MufakatError(.notFound, "this folder holds no replica; run 'mufakat init --hub HOST:PORT --token TOKEN' first")
+            throw MufakatError(.notFound, "this folder holds no replica; run the 'mufakat init --hub HOST:PORT --hub-key SHA256:… --token TOKEN' line from the hub's operator first")
         }
         return metadata
     }

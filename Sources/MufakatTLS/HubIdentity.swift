@@ -53,26 +53,80 @@ public struct HubIdentity: Sendable {
     public static func loadOrCreate(paths: (certificate: String, key: String), now: Date = Date()) throws -> (identity: HubIdentity, created: Bool) {
         let files = FileManager.default
         var created = false
-        let directory = (paths.key as NSString).deletingLastPathComponent
-        try files.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let privateKey: P256.Signing.PrivateKey
+        try makePrivateDirectory((paths.key as NSString).deletingLastPathComponent)
+        let privateKey: Certificate.PrivateKey
         if files.fileExists(atPath: paths.key) {
             let text = try read(paths.key, what: "key")
             do {
-                privateKey = try P256.Signing.PrivateKey(pemRepresentation: text)
+                privateKey = try Certificate.PrivateKey(pemEncoded: try privateKeyBlock(text))
             } catch {
-                throw MufakatError(.invalid, "the hub's key \(paths.key) is not a P-256 private key in PEM (\(error)); restore it from a backup, or move it away to make a new one (every replica must then be given the new key)")
+                throw MufakatError(.invalid, """
+                    the hub's key \(paths.key) cannot be read as a PEM private key (\(Self.brief(error))). Restore it from a \
+                    backup of the folder; or delete it, and the hub writes back the copy hub.sqlite keeps (without one it \
+                    makes a new key, which every replica must then be given)
+                    """)
             }
         } else {
-            privateKey = P256.Signing.PrivateKey()
-            try writeAtomically(privateKey.pemRepresentation, to: paths.key, mode: 0o600)
+            let key = P256.Signing.PrivateKey()
+            try writeAtomically(key.pemRepresentation, to: paths.key, mode: 0o600)
+            privateKey = Certificate.PrivateKey(key)
             created = true
         }
-        if created || !files.fileExists(atPath: paths.certificate) {
+        try refuseUnsupported(privateKey, path: paths.key)
+        // The certificate is derived from the key: made again when missing or unreadable
+        // (a power cut, a bad copy), for the same key.
+        let remake = created || !files.fileExists(atPath: paths.certificate)
+            || (try? NIOSSLCertificate.fromPEMBytes(Array(read(paths.certificate, what: "certificate").utf8)).first) == nil
+        if remake {
             let certificate = try selfSigned(privateKey, now: now)
             try writeAtomically(try certificate.serializeAsPEM().pemString + "\n", to: paths.certificate, mode: 0o644)
         }
         return (try load(certificate: paths.certificate, key: paths.key), created)
+    }
+
+    /// Replicas offer ECDSA and RSA signatures; a hub presenting an Ed25519 certificate
+    /// would fail every handshake.
+    static func refuseUnsupported(_ key: Certificate.PrivateKey, path: String) throws {
+        if Curve25519.Signing.PublicKey(key.publicKey) != nil {
+            throw MufakatError(.invalid, "\(path) is an Ed25519 key, which replicas do not accept in TLS; use a P-256, P-384, P-521 or RSA key")
+        }
+    }
+
+    /// The public key of the private key in PEM `text`, to compare two key files.
+    public static func publicKey(ofPEM text: String) -> Certificate.PublicKey? {
+        (try? Certificate.PrivateKey(pemEncoded: try privateKeyBlock(text)))?.publicKey
+    }
+
+    /// The first `-----BEGIN … PRIVATE KEY-----` block of a PEM file that may also hold
+    /// parameters (`openssl ecparam -genkey`) or certificates.
+    static func privateKeyBlock(_ text: String) throws -> String {
+        guard let begin = text.range(of: #"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----"#, options: .regularExpression) else {
+            throw MufakatError(.invalid, "no '-----BEGIN … PRIVATE KEY-----' block")
+        }
+        let label = String(text[begin]).dropFirst("-----BEGIN ".count).dropLast("-----".count)
+        guard let end = text.range(of: "-----END \(label)-----", range: begin.upperBound..<text.endIndex) else {
+            throw MufakatError(.invalid, "the '-----BEGIN \(label)-----' block has no end")
+        }
+        return String(text[begin.lowerBound..<end.upperBound]) + "\n"
+    }
+
+    /// An error's message without the library's file paths.
+    static func brief(_ error: any Error) -> String {
+        if let error = error as? MufakatError { return error.message }
+        let text = "\(error)"
+        return text.count > 160 ? String(text.prefix(160)) + "…" : text
+    }
+
+    /// Copies an operator's pair to `paths` (the certificate first, the key readable by its
+    /// owner only), replacing nothing.
+    public static func install(_ identity: HubIdentity, at paths: (certificate: String, key: String)) throws -> HubIdentity {
+        for path in [paths.key, paths.certificate] where FileManager.default.fileExists(atPath: path) {
+            throw MufakatError(.invalid, "\(path) exists already; nothing was changed")
+        }
+        try makePrivateDirectory((paths.key as NSString).deletingLastPathComponent)
+        try writeAtomically(try read(identity.certificatePath, what: "certificate"), to: paths.certificate, mode: 0o644)
+        try writeAtomically(try read(identity.keyPath, what: "key"), to: paths.key, mode: 0o600)
+        return try load(certificate: paths.certificate, key: paths.key)
     }
 
     /// Makes a new key and self-signed certificate at `paths`, replacing nothing.
@@ -83,24 +137,24 @@ public struct HubIdentity: Sendable {
         return try loadOrCreate(paths: paths, now: now).identity
     }
 
-    /// A self-signed certificate for `key`, valid from a day before `now` (clocks differ)
-    /// for 50 years: the pinned key is what identifies the hub, not the dates.
-    static func selfSigned(_ key: P256.Signing.PrivateKey, now: Date) throws -> Certificate {
+    /// A self-signed certificate for `key`, valid from 2000 (a laptop whose clock is wrong
+    /// still accepts it) for 50 years from `now`: the pinned key is what identifies the hub,
+    /// not the dates.
+    static func selfSigned(_ key: Certificate.PrivateKey, now: Date) throws -> Certificate {
         let name = try DistinguishedName {
             CommonName("mufakat-hub")
             OrganizationName("Mufakat")
         }
-        let certificateKey = Certificate.PrivateKey(key)
         return try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: certificateKey.publicKey,
-            notValidBefore: now.addingTimeInterval(-86_400), notValidAfter: now.addingTimeInterval(50 * 365.25 * 86_400),
-            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,
+            notValidBefore: Date(timeIntervalSince1970: 946_684_800), notValidAfter: now.addingTimeInterval(50 * 365.25 * 86_400),
+            issuer: name, subject: name,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
                 try ExtendedKeyUsage([.serverAuth])
             },
-            issuerPrivateKey: certificateKey)
+            issuerPrivateKey: key)
     }
 
     /// An operator's pair: `certificate` holds the hub's certificate first, then its chain;
@@ -128,11 +182,13 @@ public struct HubIdentity: Sendable {
         let keyForCheck: Certificate.PrivateKey
         let privateKey: NIOSSLPrivateKey
         do {
-            keyForCheck = try Certificate.PrivateKey(pemEncoded: keyText)
-            privateKey = try NIOSSLPrivateKey(bytes: Array(keyText.utf8), format: .pem)
+            let block = try privateKeyBlock(keyText)
+            keyForCheck = try Certificate.PrivateKey(pemEncoded: block)
+            privateKey = try NIOSSLPrivateKey(bytes: Array(block.utf8), format: .pem)
         } catch {
-            throw MufakatError(.invalid, "\(keyPath) is not an unencrypted PEM private key (P-256, P-384, P-521, RSA or Ed25519): \(error)")
+            throw MufakatError(.invalid, "\(keyPath) is not an unencrypted PEM private key (P-256, P-384, P-521 or RSA): \(brief(error))")
         }
+        try refuseUnsupported(keyForCheck, path: keyPath)
         guard keyForCheck.publicKey == parsed.publicKey else {
             throw MufakatError(.invalid, "the key \(keyPath) does not belong to the certificate \(certificatePath) (their public keys differ); give the pair that was issued together")
         }
@@ -179,16 +235,36 @@ public struct HubIdentity: Sendable {
         return text
     }
 
+    /// Writes `text` to a temporary file created with `mode` (never wider for a moment),
+    /// syncs it, and renames it over `path`.
     static func writeAtomically(_ text: String, to path: String, mode: Int) throws {
         let temporary = path + ".partial"
-        try? FileManager.default.removeItem(atPath: temporary)
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-            throw MufakatError(.invalid, "cannot write \(temporary): \(String(cString: strerror(errno)))", value: temporary)
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard descriptor >= 0 else {
+            throw MufakatError(.invalid, "cannot write \(temporary): \(String(utf8String: strerror(errno)) ?? "error \(errno)")", value: temporary)
         }
-        let descriptor = open(temporary, O_RDONLY)
-        if descriptor >= 0 { fsync(descriptor); close(descriptor) }
-        guard rename(temporary, path) == 0 else {
-            throw MufakatError(.invalid, "cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))", value: path)
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        fchmod(descriptor, mode_t(mode))
+        fsync(descriptor)
+        close(descriptor)
+        guard written == bytes.count, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw MufakatError(.invalid, "cannot write \(path): \(String(utf8String: strerror(errno)) ?? "error \(errno)")", value: path)
+        }
+    }
+
+    /// Makes `path` (mode 0700 from the start) unless it exists, and its parents.
+    static func makePrivateDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw MufakatError(.invalid, "cannot make the folder \(path): \(String(utf8String: strerror(errno)) ?? "error \(errno)")", value: path)
         }
     }
 }

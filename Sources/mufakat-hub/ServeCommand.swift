@@ -76,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         let created: Bool
         var restored = false
         var announced: HubKey?
+        var nextProblem: String?
         let transport: HubListenerTransport
         do {
             if tls.insecure {
@@ -89,12 +90,18 @@ struct ServeCommand: AsyncParsableCommand {
                 (identity, created, restored) = (own.identity, own.created, own.restored)
             }
             transport = try identity.map { .tls(try $0.makeServerContext()) } ?? .plain
+            // A next key that cannot be read never stops the hub: it is logged, not announced.
             let nextPaths = HubIdentity.nextPaths(folder: directory)
-            if identity != nil, FileManager.default.fileExists(atPath: nextPaths.key) {
-                let next = try HubIdentity.load(certificate: nextPaths.certificate, key: nextPaths.key)
-                if next.key != identity?.key { announced = next.key }
+            if let identity, FileManager.default.fileExists(atPath: nextPaths.key) {
+                do {
+                    let next = try HubIdentity.loadOrCreate(paths: nextPaths).identity
+                    if next.key != identity.key { announced = next.key }
+                } catch {
+                    nextProblem = "\(error)"
+                }
             }
-            try ServedTransport.remember(identity, in: store)
+            try TLSCommand.noteAnnounced(announced, in: store)
+            try ServedTransport.remember(identity, own: !tls.insecure && tls.tlsCert == nil, in: store)
         } catch {
             try runHubCommand(options) { throw error }
             return
@@ -107,6 +114,10 @@ struct ServeCommand: AsyncParsableCommand {
             "tls": "\(identity.map { $0.key.description } ?? "off (--insecure)")",
         ])
         if let identity {
+            if let nextProblem {
+                logger.error("the next key in tls/next-*.pem cannot be used and is not announced; fix or delete it", metadata: [
+                    "problem": "\(nextProblem)"])
+            }
             if let announced {
                 logger.notice("announcing the next key to every replica that syncs; switch with 'mufakat-hub tls switch' once all have", metadata: [
                     "next": "\(announced)"])

@@ -56,11 +56,15 @@ struct StatusCommand: ParsableCommand {
             print("hub \(try store.hubID()): \(summary.records) records (\(summary.deleted) deleted), \(summary.conflicted) conflicted, sequence \(summary.sequence)")
             if let key = tls.key {
                 print("TLS key \(key) (certificate \(tls.certificate)\(tls.expires.map { ", valid until \(formatTime($0))" } ?? ""))")
-                if let next {
-                    print("  next key \(next) announced; \(replicas.count - notYetTold.count) of \(replicas.count) replicas synced since and trust it")
-                }
             } else {
                 print("TLS off: last served plain TCP (--insecure)")
+            }
+            if let next {
+                if try store.setting(TLSCommand.announcedSince) == nil {
+                    print("  next key \(next) made, not yet announced: restart the hub to announce it")
+                } else {
+                    print("  next key \(next) announced; \(replicas.count - notYetTold.count) of \(replicas.count) replicas synced since and trust it")
+                }
             }
             for record in conflicts {
                 print("  conflict: \(record.collection) \(record.id) (\(record.conflicts.map(\.field).joined(separator: ", ")))")
@@ -132,6 +136,7 @@ struct HealthCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target: String
+        var probePlain = insecure
         if let address {
             target = address
         } else {
@@ -145,10 +150,14 @@ struct HealthCommand: AsyncParsableCommand {
                 throw ExitCode(69)
             }
             target = "127.0.0.1:\(port)"
+            // The hub serving this folder says how it serves.
+            if !insecure, (try? options.openStore().setting(ServedTransport.keySetting)) == ServedTransport.plain {
+                probePlain = true
+            }
         }
         do {
             let (roundTrip, key) = try await SyncClient.ping(
-                hub: target, transport: insecure ? .plain : .probe, timeout: .seconds(Int64(max(1, timeout))))
+                hub: target, transport: probePlain ? .plain : .probe, timeout: .seconds(Int64(max(1, timeout))))
             let milliseconds = Double(roundTrip.components.attoseconds) / 1e15 + Double(roundTrip.components.seconds) * 1_000
             if options.json {
                 printJSON(["healthy": true, "address": target, "roundTripMs": (milliseconds * 10).rounded() / 10,
@@ -156,7 +165,10 @@ struct HealthCommand: AsyncParsableCommand {
             } else {
                 print("hub at \(target) answers (\(String(format: "%.1f", milliseconds)) ms\(key.map { ", TLS key \($0)" } ?? ", plain TCP"))")
             }
-        } catch let error as SyncError {
+        } catch var error as SyncError {
+            if error.code == "tls-required" {
+                error.message = "the hub at \(target) answers over TLS only; run health without --insecure"
+            }
             FileHandle.standardError.write(Data("mufakat-hub: \(error.message)\n".utf8))
             if options.json { printJSON(["healthy": false, "address": target, "error": error.message]) }
             throw ExitCode(69)

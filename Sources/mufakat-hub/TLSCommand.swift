@@ -11,9 +11,35 @@ import MufakatTLS
 struct TLSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tls", abstract: "Change the hub's TLS key without re-issuing init lines: announce a next key, then switch to it.",
-        subcommands: [Next.self, Switch.self])
+        subcommands: [Next.self, Switch.self, KeepFolderKey.self])
 
+    /// When the running hub first announced the next key, and which key: replicas seen
+    /// since then were told it. Set by `serve`, not by `tls next`, which takes effect at
+    /// the next start.
     static let announcedSince = "tls.next-since"
+    static let announcedKey = "tls.next-announced"
+
+    static func noteAnnounced(_ key: HubKey?, in store: HubStore) throws {
+        guard let key else {
+            try store.setSetting(announcedKey, nil)
+            try store.setSetting(announcedSince, nil)
+            return
+        }
+        if try store.setting(announcedKey) != key.description {
+            try store.setSetting(announcedKey, key.description)
+            try store.setSetting(announcedSince, String(ReplicaStore.systemClock()))
+        }
+    }
+
+    /// Whether a hub is serving `folder` now (it holds the folder's lock).
+    static func refuseWhileServing(_ folder: String, _ what: String) throws {
+        do {
+            let lock = try HubLock(folder: folder)
+            withExtendedLifetime(lock) {}
+        } catch let held as HubLock.Held {
+            throw MufakatError(.invalid, "\(what): \(held.message)")
+        }
+    }
 
     struct Next: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -48,22 +74,23 @@ struct TLSCommand: ParsableCommand {
                 let next: HubIdentity
                 if let cert, let key {
                     let given = try HubIdentity.load(certificate: cert, key: key)
-                    try FileManager.default.createDirectory(
-                        atPath: (paths.key as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
-                        attributes: [.posixPermissions: 0o700])
-                    try FileManager.default.copyItem(atPath: given.keyPath, toPath: paths.key)
-                    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: paths.key)
-                    try FileManager.default.copyItem(atPath: given.certificatePath, toPath: paths.certificate)
-                    next = try HubIdentity.load(certificate: paths.certificate, key: paths.key)
+                    // Checked before anything is written; the certificate first, so a cut
+                    // leaves no key without its certificate.
+                    next = try HubIdentity.install(given, at: paths)
                 } else {
                     next = try HubIdentity.create(paths: paths)
                 }
-                try store.setSetting(TLSCommand.announcedSince, String(ReplicaStore.systemClock()))
+                guard next.key != (try? ServedTransport.current(store: store, folder: folder).key) else {
+                    for path in [paths.key, paths.certificate] { try? FileManager.default.removeItem(atPath: path) }
+                    throw MufakatError(.invalid, "that is the key the hub serves now (\(next.key)); give a new pair")
+                }
+                // Announced from the next start on; counted from then.
+                try TLSCommand.noteAnnounced(nil, in: store)
                 if options.json {
                     printJSON(["next": next.key.description, "certificate": next.certificatePath])
                 } else {
                     print("next key \(next.key) (\(next.certificatePath))")
-                    print("restart the hub: from then on it announces this key to every replica that syncs.")
+                    print("restart the hub: from then on it announces this key to every replica that syncs (a running hub does not yet).")
                     print("'mufakat-hub status' counts those that have; when all have, run 'mufakat-hub tls switch' and restart again.")
                 }
             }
@@ -85,7 +112,12 @@ struct TLSCommand: ParsableCommand {
                 guard FileManager.default.fileExists(atPath: next.key) else {
                     throw MufakatError(.notFound, "no next key is announced; make one with 'mufakat-hub tls next' first")
                 }
-                let identity = try HubIdentity.load(certificate: next.certificate, key: next.key)
+                try TLSCommand.refuseWhileServing(folder, "stop the hub before 'tls switch' (its key changes when it starts again, and init lines printed meanwhile would carry the old key)")
+                // Everything is checked before a file moves.
+                let identity = try HubIdentity.loadOrCreate(paths: next).identity
+                guard let keyText = try? String(contentsOfFile: next.key, encoding: .utf8) else {
+                    throw MufakatError(.invalid, "cannot read \(next.key)")
+                }
                 let current = HubIdentity.defaultPaths(folder: folder)
                 let tls = (folder as NSString).appendingPathComponent("tls")
                 let previous = ((tls as NSString).appendingPathComponent("previous-cert.pem"), (tls as NSString).appendingPathComponent("previous-key.pem"))
@@ -97,9 +129,9 @@ struct TLSCommand: ParsableCommand {
                 }
                 try FileManager.default.moveItem(atPath: next.key, toPath: current.key)
                 try FileManager.default.moveItem(atPath: next.certificate, toPath: current.certificate)
-                try store.setSetting(TLSCommand.announcedSince, nil)
+                try TLSCommand.noteAnnounced(nil, in: store)
                 // The copy in hub.sqlite follows, so a backup taken from now on restores this key.
-                _ = try ServedTransport.ownIdentity(store: store, folder: folder)
+                try store.setSetting(ServedTransport.keyCopySetting, keyText)
                 if options.json {
                     printJSON(["key": identity.key.description, "replicasNotYetTold": unsynced])
                 } else {
@@ -108,6 +140,34 @@ struct TLSCommand: ParsableCommand {
                         print("\(unsynced.count) replica(s) have not synced since it was announced and will refuse the hub until given the key: \(unsynced.joined(separator: ", "))")
                     }
                     print("take a new backup: older ones hold the old key")
+                }
+            }
+        }
+    }
+
+    struct KeepFolderKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "keep-folder-key",
+            abstract: "Serve the key in DIR/tls/hub-key.pem although hub.sqlite holds another (after restoring a backup into a folder where a hub ran).",
+            discussion: "Every replica trusts the key hub.sqlite holds; after this, each must be given the folder's key ('mufakat hub set HOST:PORT --hub-key …').")
+
+        @OptionGroup var options: HubOptions
+
+        func run() throws {
+            try runHubCommand(options) {
+                let store = try options.openStore()
+                let folder = (options.data as NSString).expandingTildeInPath
+                try TLSCommand.refuseWhileServing(folder, "stop the hub first")
+                let paths = HubIdentity.defaultPaths(folder: folder)
+                guard FileManager.default.fileExists(atPath: paths.key) else {
+                    throw MufakatError(.notFound, "there is no key in \(paths.key) to keep")
+                }
+                try ServedTransport.rememberKey(paths: paths, in: store)
+                let identity = try ServedTransport.ownIdentity(store: store, folder: folder).identity
+                if options.json {
+                    printJSON(["key": identity.key.description])
+                } else {
+                    print("the hub will serve \(identity.key); give every replica this key ('mufakat hub set HOST:PORT --hub-key \(identity.key)')")
                 }
             }
         }

@@ -36,9 +36,11 @@ enum ServedTransport {
     static let expirySetting = "tls.expires"
     static let plain = "plain"
 
-    static func remember(_ identity: HubIdentity?, in store: HubStore) throws {
+    /// The hub's own certificate is remembered as "" (it lives in whatever folder the hub
+    /// is served from); an operator's by its path.
+    static func remember(_ identity: HubIdentity?, own: Bool, in store: HubStore) throws {
         try store.setSetting(keySetting, identity.map { $0.key.description } ?? plain)
-        try store.setSetting(certificateSetting, identity?.certificatePath)
+        try store.setSetting(certificateSetting, identity.map { own ? "" : $0.certificatePath })
         try store.setSetting(expirySetting, identity.map { String(Int64($0.notValidAfter.timeIntervalSince1970 * 1_000)) })
     }
 
@@ -46,27 +48,63 @@ enum ServedTransport {
 
     /// The hub's own identity in `folder`, kept in step with a copy of its key in
     /// `hub.sqlite`, so that a hub restored from a backup (`mufakat-hub backup` copies that
-    /// one file) presents the key every replica pins. A key file in the folder wins over
-    /// the copy; a folder without one gets the copy back before a new key is ever made.
+    /// one file) presents the key every replica pins. A folder without a key file gets the
+    /// copy back before a new key is ever made; a key file that is not the copy (a backup
+    /// restored into a folder where a hub ran before) is refused: replicas trust the copy.
     static func ownIdentity(store: HubStore, folder: String) throws -> (identity: HubIdentity, created: Bool, restored: Bool) {
         let paths = HubIdentity.defaultPaths(folder: folder)
         var restored = false
-        if !FileManager.default.fileExists(atPath: paths.key), let copy = try store.setting(keyCopySetting) {
-            try FileManager.default.createDirectory(
-                atPath: (paths.key as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-            guard FileManager.default.createFile(atPath: paths.key, contents: Data(copy.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw MufakatError(.invalid, "cannot write the hub's key back to \(paths.key)", value: paths.key)
+        let copy = try store.setting(keyCopySetting)
+        if let copy {
+            if FileManager.default.fileExists(atPath: paths.key) {
+                let file = (try? String(contentsOfFile: paths.key, encoding: .utf8)).flatMap(HubIdentity.publicKey(ofPEM:))
+                if let file, let kept = HubIdentity.publicKey(ofPEM: copy), file != kept {
+                    throw MufakatError(.invalid, """
+                        the key in \(paths.key) is not the key this hub's database (hub.sqlite) was served with — a backup \
+                        restored into a folder where another hub ran? Replicas trust the database's key: delete \(paths.key) \
+                        and \(paths.certificate) and the hub writes that key back. To serve the folder's key instead (every \
+                        replica must then be given it), run 'mufakat-hub tls keep-folder-key'
+                        """)
+                }
+            } else {
+                try writeKeyBack(copy, paths: paths)
+                restored = true
             }
-            try? FileManager.default.removeItem(atPath: paths.certificate)
-            restored = true
         }
         let (identity, created) = try HubIdentity.loadOrCreate(folder: folder)
-        if let text = FileManager.default.contents(atPath: paths.key).flatMap({ String(data: $0, encoding: .utf8) }),
-           try store.setting(keyCopySetting) != text {
-            try store.setSetting(keyCopySetting, text)
-        }
+        if copy == nil || created { try rememberKey(paths: paths, in: store) }
         return (identity, created, restored)
+    }
+
+    /// Keeps the key file's text in `hub.sqlite`.
+    static func rememberKey(paths: (certificate: String, key: String), in store: HubStore) throws {
+        guard let text = FileManager.default.contents(atPath: paths.key).flatMap({ String(data: $0, encoding: .utf8) }) else {
+            throw MufakatError(.invalid, "cannot read the hub's key \(paths.key)", value: paths.key)
+        }
+        try store.setSetting(keyCopySetting, text)
+    }
+
+    private static func writeKeyBack(_ copy: String, paths: (certificate: String, key: String)) throws {
+        let directory = (paths.key as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: directory) {
+            guard mkdir(directory, 0o700) == 0 else {
+                throw MufakatError(.invalid, "cannot make \(directory): \(String(utf8String: strerror(errno)) ?? "")", value: directory)
+            }
+        }
+        let descriptor = open(paths.key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw MufakatError(.invalid, "cannot write the hub's key back to \(paths.key): \(String(utf8String: strerror(errno)) ?? "")", value: paths.key)
+        }
+        let bytes = Array(copy.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        fsync(descriptor)
+        close(descriptor)
+        guard written == bytes.count else {
+            unlink(paths.key)
+            throw MufakatError(.invalid, "cannot write the hub's key back to \(paths.key)", value: paths.key)
+        }
+        // The certificate on disk belongs to the other key, if any: made again from this one.
+        unlink(paths.certificate)
     }
 
     /// What the hub served last, or — for a hub that never served — the key its first
@@ -76,7 +114,8 @@ enum ServedTransport {
         case plain?:
             return (nil, "", nil)
         case let text?:
-            return (try HubKey(parsing: text), try store.setting(certificateSetting) ?? "",
+            let certificate = try store.setting(certificateSetting) ?? ""
+            return (try HubKey(parsing: text), certificate.isEmpty ? HubIdentity.defaultPaths(folder: folder).certificate : certificate,
                     try store.setting(expirySetting).flatMap { Int64($0) })
         case nil:
             let identity = try ownIdentity(store: store, folder: folder).identity

@@ -25,7 +25,7 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the existing replica, or explains how to create one.
     func openStore() throws -> ReplicaStore {
         guard FileManager.default.fileExists(atPath: databasePath) else {
-            throw CLIError.notFound("no replica in \(homeDirectory); create one with 'mufakat init --hub HOST:PORT --token TOKEN' (or pass --home)")
+            throw CLIError.notFound("no replica in \(homeDirectory); create one with the 'mufakat init --hub HOST:PORT --hub-key SHA256:… --token TOKEN' line from the hub's operator (or pass --home)")
         }
         return try ReplicaStore.open(at: databasePath)
     }

@@ -84,8 +84,17 @@ struct HubSetCommand: ParsableCommand {
 
     func run() throws {
         try runCommand(options) {
-            let metadata = try options.openStore().reconfigure(
-                hub: address, hubKey: trust.key?.description, insecure: trust.insecure ? true : nil)
+            let store = try options.openStore()
+            let before = try store.metadata()
+            let metadata = try store.reconfigure(hub: address, hubKey: trust.key?.description, insecure: trust.insecure ? true : nil)
+            if trust.insecure, !before.insecure, !before.hubKey.isEmpty {
+                FileHandle.standardError.write(Data("""
+                    mufakat: warning: TLS is off for this replica: it no longer checks the hub's key (\(before.hubKey)) and sends \
+                    its token and data readable by anyone on the network. Only for a hub its operator runs with --insecure; \
+                    undo with 'mufakat hub set \(address) --hub-key \(before.hubKey)'
+
+                    """.utf8))
+            }
             if options.json {
                 print(JSON.object([
                     "replica": .string(metadata.replica.rawValue), "hub": .string(metadata.hub),

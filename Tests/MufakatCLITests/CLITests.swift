@@ -68,7 +68,9 @@ struct CLITests {
         #expect(try cli.run("hub", "set", "hub.example.org:7420", "--hub-key", other).exitCode == 0)
         let (_, status) = try cli.json("status")
         #expect((status as? [String: Any])?["hubKey"] as? String == other)
-        #expect(try cli.run("hub", "set", "hub.example.org:7420", "--insecure").exitCode == 0)
+        let downgrade = try cli.run("hub", "set", "hub.example.org:7420", "--insecure")
+        #expect(downgrade.exitCode == 0)
+        #expect(downgrade.stderr.contains("warning: TLS is off for this replica: it no longer checks the hub's key (\(other))"))
         #expect((try cli.json("status").value as? [String: Any])?["hubKey"] is NSNull)
         #expect(try cli.run("status").stdout.contains("plain TCP, --insecure"))
         // A hub move without a key keeps the trust as it was.
@@ -184,7 +186,7 @@ struct CLITests {
     func noReplica() throws {
         let result = try CLI().run("status")
         #expect(result.exitCode == 66)
-        #expect(result.stderr.contains("mufakat init --hub HOST:PORT --token TOKEN"))
+        #expect(result.stderr.contains("mufakat init --hub HOST:PORT --hub-key SHA256:… --token TOKEN"))
     }
 
     @Test("put, get, list, delete with --json and exit codes")

@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 import MufakatClient
 import MufakatCore
@@ -351,6 +352,43 @@ struct HubIdentityTests {
         #expect(again.key == first.key)
         #expect(again.notValidAfter > Date().addingTimeInterval(86_400 * 365 * 40))
         #expect(again.names.isEmpty)
+    }
+
+    @Test("the hub's own key may be RSA or P-384 (its certificate is remade for it), a key file with EC parameters reads; Ed25519 is refused; a bad certificate is remade")
+    func keyKinds() throws {
+        let directory = try TemporaryDirectory()
+        let rsa = try HubIdentity.loadOrCreate(folder: directory.path).identity
+        let paths = HubIdentity.defaultPaths(folder: directory.path)
+        // An operator's RSA key put in place of the generated one, without a certificate.
+        let rsaKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        try FileManager.default.removeItem(atPath: paths.key)
+        try FileManager.default.removeItem(atPath: paths.certificate)
+        try rsaKey.pemRepresentation.write(toFile: paths.key, atomically: true, encoding: .utf8)
+        let remade = try HubIdentity.loadOrCreate(folder: directory.path)
+        #expect(!remade.created)
+        #expect(remade.identity.key != rsa.key)
+        #expect(remade.identity.notValidBefore <= Date(timeIntervalSince1970: 946_684_800))
+        // A damaged certificate is made again for the same key.
+        try "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".write(toFile: paths.certificate, atomically: true, encoding: .utf8)
+        #expect(try HubIdentity.loadOrCreate(folder: directory.path).identity.key == remade.identity.key)
+
+        // openssl ecparam -genkey writes the curve's parameters before the key.
+        let p384 = P384.Signing.PrivateKey()
+        let withParameters = "-----BEGIN EC PARAMETERS-----\nBgUrgQQAIg==\n-----END EC PARAMETERS-----\n" + p384.pemRepresentation + "\n"
+        let other = try TemporaryDirectory()
+        let otherPaths = HubIdentity.defaultPaths(folder: other.path)
+        try FileManager.default.createDirectory(atPath: (otherPaths.key as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try withParameters.write(toFile: otherPaths.key, atomically: true, encoding: .utf8)
+        let ec = try HubIdentity.loadOrCreate(folder: other.path).identity
+        #expect(ec.key == HubKey(subjectPublicKeyInfo: Array(p384.publicKey.derRepresentation)))
+
+        let edwards = try TemporaryDirectory()
+        let edPaths = HubIdentity.defaultPaths(folder: edwards.path)
+        try FileManager.default.createDirectory(atPath: (edPaths.key as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Certificate.PrivateKey(Curve25519.Signing.PrivateKey()).serializeAsPEM().pemString.write(toFile: edPaths.key, atomically: true, encoding: .utf8)
+        #expect { try HubIdentity.loadOrCreate(folder: edwards.path) } throws: {
+            ($0 as? MufakatError)?.message.contains("Ed25519 key, which replicas do not accept") == true
+        }
     }
 
     @Test("a key that does not belong to the certificate, or files that are not PEM, are refused with the file named")

@@ -43,13 +43,19 @@ mf "$A" sync --timeout 30 >/dev/null 2>"$WORK/tls.err" || code=$?
 expect_eq "exit code of a TLS sync to a plain hub" 76 "$code"
 grep -q "does not speak TLS" "$WORK/tls.err" || fail "TLS client message: $(cat "$WORK/tls.err")"
 mf "$P" sync >/dev/null
+"$MUFAKAT_HUB" health --data "$HUB_DATA" | grep -q "plain TCP" || fail "health of the hub's own --insecure folder"
 stop_hub
+expect_eq "mode of hub.sqlite (it holds a copy of the key)" 600 "$(stat -c %a "$HUB_DATA/hub.sqlite")"
 
 # A key change: the hub announces a next key; A syncs while it is announced, B does not.
 "$MUFAKAT_HUB" tls next --data "$HUB_DATA" >"$WORK/next.out"
 NEXT=$(sed -n 's/^next key \(SHA256:[^ ]*\).*/\1/p' "$WORK/next.out")
 [ -n "$NEXT" ] || fail "tls next printed no key: $(cat "$WORK/next.out")"
+"$MUFAKAT_HUB" status --data "$HUB_DATA" | grep -q "next key $NEXT made, not yet announced" || fail "status before the restart"
 HUB_PORT=$PORT start_hub "$WORK/hub"
+code=0
+"$MUFAKAT_HUB" tls switch --data "$HUB_DATA" >/dev/null 2>&1 || code=$?
+expect_eq "exit code of tls switch while the hub serves" 65 "$code"
 mf "$A" sync >"$WORK/a-learn.out"
 grep -q "announced the key it will switch to, $NEXT" "$WORK/a-learn.out" || fail "A did not note the next key: $(cat "$WORK/a-learn.out")"
 expect_eq "A's next key" "$NEXT" "$(mf "$A" status --json | json_field hubNextKey)"
@@ -87,4 +93,20 @@ expect_eq "exit code for a certificate naming another host" 78 "$code"
 grep -q "the hub's certificate is for localhost, not 127.0.0.1" "$WORK/host.err" || fail "wrong host: $(cat "$WORK/host.err")"
 mf "$A" hub set "localhost:$PORT" >/dev/null
 mf "$A" sync >/dev/null
-echo "ok: init line pins $KEY; plain→TLS refused (78) and TLS→plain refused (76) at once; key change announced, taken up by 1 replica, the other refused (78) until given it; operator certificate checked by name"
+stop_hub
+
+# A backup restored into a folder where another hub already ran (and made its own key):
+# serve refuses rather than present a key no replica trusts; without the stray key it
+# writes back the key the backup holds.
+"$MUFAKAT_HUB" backup --data "$HUB_DATA" --to "$WORK/backup.sqlite" >/dev/null
+start_hub "$WORK/fresh"; stop_hub
+cp "$WORK/backup.sqlite" "$WORK/fresh/hub.sqlite"
+code=0
+"$MUFAKAT_HUB" serve --data "$WORK/fresh" --host 127.0.0.1 --port 0 >/dev/null 2>"$WORK/fresh.err" || code=$?
+expect_eq "exit code of serve with a stray key" 65 "$code"
+grep -q "is not the key this hub's database (hub.sqlite) was served with" "$WORK/fresh.err" || fail "stray key: $(cat "$WORK/fresh.err")"
+rm -r "$WORK/fresh/tls"
+HUB_PORT=$PORT start_hub "$WORK/fresh"
+expect_eq "key of the restored hub" "$NEXT" "$(hub_key)"
+mf "$B" sync >/dev/null
+echo "ok: init line pins $KEY; plain→TLS refused (78) and TLS→plain refused (76) at once; key change announced, taken up by 1 replica, the other refused (78) until given it; operator certificate checked by name; a stray key in a restored folder refused"
