@@ -235,6 +235,13 @@ public struct HubIdentity: Sendable {
         return text
     }
 
+    /// Writes a private key's PEM `text` to `path`, readable by its owner only from the
+    /// first byte, in a folder made 0700 if missing.
+    public static func writeKeyFile(_ text: String, to path: String) throws {
+        try makePrivateDirectory((path as NSString).deletingLastPathComponent)
+        try writeAtomically(text, to: path, mode: 0o600)
+    }
+
     /// Writes `text` to a temporary file created with `mode` (never wider for a moment),
     /// syncs it, and renames it over `path`.
     static func writeAtomically(_ text: String, to path: String, mode: Int) throws {

@@ -85,24 +85,7 @@ enum ServedTransport {
     }
 
     private static func writeKeyBack(_ copy: String, paths: (certificate: String, key: String)) throws {
-        let directory = (paths.key as NSString).deletingLastPathComponent
-        if !FileManager.default.fileExists(atPath: directory) {
-            guard mkdir(directory, 0o700) == 0 else {
-                throw MufakatError(.invalid, "cannot make \(directory): \(String(utf8String: strerror(errno)) ?? "")", value: directory)
-            }
-        }
-        let descriptor = open(paths.key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw MufakatError(.invalid, "cannot write the hub's key back to \(paths.key): \(String(utf8String: strerror(errno)) ?? "")", value: paths.key)
-        }
-        let bytes = Array(copy.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        fsync(descriptor)
-        close(descriptor)
-        guard written == bytes.count else {
-            unlink(paths.key)
-            throw MufakatError(.invalid, "cannot write the hub's key back to \(paths.key)", value: paths.key)
-        }
+        try HubIdentity.writeKeyFile(copy, to: paths.key)
         // The certificate on disk belongs to the other key, if any: made again from this one.
         unlink(paths.certificate)
     }
