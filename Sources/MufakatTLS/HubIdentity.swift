@@ -60,11 +60,7 @@ public struct HubIdentity: Sendable {
             do {
                 privateKey = try Certificate.PrivateKey(pemEncoded: try privateKeyBlock(text))
             } catch {
-                throw MufakatError(.invalid, """
-                    the hub's key \(paths.key) cannot be read as a PEM private key (\(Self.brief(error))). Restore it from a \
-                    backup of the folder; or delete it, and the hub writes back the copy hub.sqlite keeps (without one it \
-                    makes a new key, which every replica must then be given)
-                    """)
+                throw MufakatError(.invalid, "the key \(paths.key) cannot be read as a PEM private key (\(Self.brief(error))); restore it from a backup of the folder")
             }
         } else {
             let key = P256.Signing.PrivateKey()
@@ -87,8 +83,9 @@ public struct HubIdentity: Sendable {
     /// Replicas offer ECDSA and RSA signatures; a hub presenting an Ed25519 certificate
     /// would fail every handshake.
     static func refuseUnsupported(_ key: Certificate.PrivateKey, path: String) throws {
-        if Curve25519.Signing.PublicKey(key.publicKey) != nil {
-            throw MufakatError(.invalid, "\(path) is an Ed25519 key, which replicas do not accept in TLS; use a P-256, P-384, P-521 or RSA key")
+        let kind = Curve25519.Signing.PublicKey(key.publicKey) != nil ? "an Ed25519" : P521.Signing.PublicKey(key.publicKey) != nil ? "a P-521" : nil
+        if let kind {
+            throw MufakatError(.invalid, "\(path) is \(kind) key, which replicas do not accept in TLS; use a P-256, P-384 or RSA key")
         }
     }
 
@@ -113,8 +110,11 @@ public struct HubIdentity: Sendable {
     /// An error's message without the library's file paths.
     static func brief(_ error: any Error) -> String {
         if let error = error as? MufakatError { return error.message }
-        let text = "\(error)"
-        return text.count > 160 ? String(text.prefix(160)) + "…" : text
+        var text = "\(error)".replacing(/\s*\S*\/\S+\.swift:\d+/, with: "")
+        text = text.replacing(/\s+/, with: " ")
+        guard text.count > 160 else { return text }
+        let cut = text.prefix(160)
+        return String(cut[..<(cut.lastIndex(of: " ") ?? cut.endIndex)]) + " …"
     }
 
     /// Copies an operator's pair to `paths` (the certificate first, the key readable by its
@@ -186,7 +186,7 @@ public struct HubIdentity: Sendable {
             keyForCheck = try Certificate.PrivateKey(pemEncoded: block)
             privateKey = try NIOSSLPrivateKey(bytes: Array(block.utf8), format: .pem)
         } catch {
-            throw MufakatError(.invalid, "\(keyPath) is not an unencrypted PEM private key (P-256, P-384, P-521 or RSA): \(brief(error))")
+            throw MufakatError(.invalid, "\(keyPath) is not an unencrypted PEM private key (P-256, P-384 or RSA): \(brief(error))")
         }
         try refuseUnsupported(keyForCheck, path: keyPath)
         guard keyForCheck.publicKey == parsed.publicKey else {

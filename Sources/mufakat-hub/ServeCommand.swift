@@ -77,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         var restored = false
         var announced: HubKey?
         var nextProblem: String?
+        var switchedToNext = false
         let transport: HubListenerTransport
         do {
             if tls.insecure {
@@ -95,7 +96,13 @@ struct ServeCommand: AsyncParsableCommand {
             if let identity, FileManager.default.fileExists(atPath: nextPaths.key) {
                 do {
                     let next = try HubIdentity.loadOrCreate(paths: nextPaths).identity
-                    if next.key != identity.key { announced = next.key }
+                    if next.key != identity.key {
+                        announced = next.key
+                    } else {
+                        // The operator now serves the announced pair: the change is done.
+                        for path in [nextPaths.key, nextPaths.certificate] { try? FileManager.default.removeItem(atPath: path) }
+                        switchedToNext = true
+                    }
                 } catch {
                     nextProblem = "\(error)"
                 }
@@ -115,8 +122,12 @@ struct ServeCommand: AsyncParsableCommand {
         ])
         if let identity {
             if let nextProblem {
-                logger.error("the next key in tls/next-*.pem cannot be used and is not announced; fix or delete it", metadata: [
+                logger.error("the next key in tls/next-*.pem cannot be used and is not announced; replace or delete tls/next-key.pem and tls/next-cert.pem (no copy of a next key is kept)", metadata: [
                     "problem": "\(nextProblem)"])
+            }
+            if switchedToNext {
+                logger.notice("serving the key that was announced as next: the key change is done (tls/next-*.pem removed)", metadata: [
+                    "key": "\(identity.key)"])
             }
             if let announced {
                 logger.notice("announcing the next key to every replica that syncs; switch with 'mufakat-hub tls switch' once all have", metadata: [

@@ -33,8 +33,15 @@ struct StatusCommand: ParsableCommand {
             let conflicts = try store.conflicts()
             let tls = try ServedTransport.current(store: store, folder: (options.data as NSString).expandingTildeInPath)
             let nextPaths = HubIdentity.nextPaths(folder: (options.data as NSString).expandingTildeInPath)
-            let next = FileManager.default.fileExists(atPath: nextPaths.key)
-                ? try? HubIdentity.load(certificate: nextPaths.certificate, key: nextPaths.key).key : nil
+            var nextProblem: String?
+            var next: HubKey?
+            if FileManager.default.fileExists(atPath: nextPaths.key) {
+                do {
+                    next = try HubIdentity.load(certificate: nextPaths.certificate, key: nextPaths.key).key
+                } catch {
+                    nextProblem = (error as? MufakatError)?.message ?? "\(error)"
+                }
+            }
             let notYetTold = try TLSCommand.replicasNotYetTold(store)
             if options.json {
                 printJSON([
@@ -58,6 +65,9 @@ struct StatusCommand: ParsableCommand {
                 print("TLS key \(key) (certificate \(tls.certificate)\(tls.expires.map { ", valid until \(formatTime($0))" } ?? ""))")
             } else {
                 print("TLS off: last served plain TCP (--insecure)")
+            }
+            if let nextProblem {
+                print("  the next key in tls/next-*.pem cannot be used (\(nextProblem)); replace or delete tls/next-key.pem and tls/next-cert.pem")
             }
             if let next {
                 if try store.setting(TLSCommand.announcedSince) == nil {

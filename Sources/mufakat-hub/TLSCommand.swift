@@ -123,15 +123,29 @@ struct TLSCommand: ParsableCommand {
                 let previous = ((tls as NSString).appendingPathComponent("previous-cert.pem"), (tls as NSString).appendingPathComponent("previous-key.pem"))
                 let unsynced = try TLSCommand.replicasNotYetTold(store)
                 for path in [previous.0, previous.1] { try? FileManager.default.removeItem(atPath: path) }
-                if FileManager.default.fileExists(atPath: current.key) {
+                let hadKey = FileManager.default.fileExists(atPath: current.key)
+                if hadKey {
                     try FileManager.default.moveItem(atPath: current.key, toPath: previous.1)
                     try? FileManager.default.moveItem(atPath: current.certificate, toPath: previous.0)
                 }
-                try FileManager.default.moveItem(atPath: next.key, toPath: current.key)
-                try FileManager.default.moveItem(atPath: next.certificate, toPath: current.certificate)
+                do {
+                    try FileManager.default.moveItem(atPath: next.key, toPath: current.key)
+                    try FileManager.default.moveItem(atPath: next.certificate, toPath: current.certificate)
+                    // The copy in hub.sqlite follows, so a backup taken from now on restores
+                    // this key; and what init lines carry, from now on.
+                    try store.setSetting(ServedTransport.keyCopySetting, keyText)
+                    try ServedTransport.remember(identity, own: true, in: store)
+                } catch {
+                    // Back as it was: the files and the copy stay in step.
+                    try? FileManager.default.moveItem(atPath: current.key, toPath: next.key)
+                    try? FileManager.default.moveItem(atPath: current.certificate, toPath: next.certificate)
+                    if hadKey {
+                        try? FileManager.default.moveItem(atPath: previous.1, toPath: current.key)
+                        try? FileManager.default.moveItem(atPath: previous.0, toPath: current.certificate)
+                    }
+                    throw error
+                }
                 try TLSCommand.noteAnnounced(nil, in: store)
-                // The copy in hub.sqlite follows, so a backup taken from now on restores this key.
-                try store.setSetting(ServedTransport.keyCopySetting, keyText)
                 if options.json {
                     printJSON(["key": identity.key.description, "replicasNotYetTold": unsynced])
                 } else {
@@ -162,8 +176,10 @@ struct TLSCommand: ParsableCommand {
                 guard FileManager.default.fileExists(atPath: paths.key) else {
                     throw MufakatError(.notFound, "there is no key in \(paths.key) to keep")
                 }
+                // The folder's key must be usable before it replaces the copy replicas trust.
+                let identity = try HubIdentity.loadOrCreate(folder: folder).identity
                 try ServedTransport.rememberKey(paths: paths, in: store)
-                let identity = try ServedTransport.ownIdentity(store: store, folder: folder).identity
+                try ServedTransport.remember(identity, own: true, in: store)
                 if options.json {
                     printJSON(["key": identity.key.description])
                 } else {

@@ -67,11 +67,20 @@ enum ServedTransport {
                         """)
                 }
             } else {
+                guard HubIdentity.publicKey(ofPEM: copy) != nil else {
+                    throw MufakatError(.invalid, "the copy of the hub's key in hub.sqlite cannot be read, and \(paths.key) is missing: restore the folder or hub.sqlite from a backup")
+                }
                 try writeKeyBack(copy, paths: paths)
                 restored = true
             }
         }
-        let (identity, created) = try HubIdentity.loadOrCreate(folder: folder)
+        let identity: HubIdentity
+        let created: Bool
+        do {
+            (identity, created) = try HubIdentity.loadOrCreate(folder: folder)
+        } catch let error as MufakatError where copy != nil && error.message.contains("cannot be read as a PEM private key") {
+            throw MufakatError(.invalid, error.message + "; or delete it, and the hub writes back the copy hub.sqlite keeps")
+        }
         if copy == nil || created { try rememberKey(paths: paths, in: store) }
         return (identity, created, restored)
     }

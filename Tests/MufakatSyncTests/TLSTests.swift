@@ -354,7 +354,7 @@ struct HubIdentityTests {
         #expect(again.names.isEmpty)
     }
 
-    @Test("the hub's own key may be RSA or P-384 (its certificate is remade for it), a key file with EC parameters reads; Ed25519 is refused; a bad certificate is remade")
+    @Test("the hub's own key may be RSA or P-384 (its certificate is remade for it), a key file with EC parameters reads; Ed25519 and P-521 are refused; a bad certificate is remade")
     func keyKinds() throws {
         let directory = try TemporaryDirectory()
         let rsa = try HubIdentity.loadOrCreate(folder: directory.path).identity
@@ -388,6 +388,11 @@ struct HubIdentityTests {
         try Certificate.PrivateKey(Curve25519.Signing.PrivateKey()).serializeAsPEM().pemString.write(toFile: edPaths.key, atomically: true, encoding: .utf8)
         #expect { try HubIdentity.loadOrCreate(folder: edwards.path) } throws: {
             ($0 as? MufakatError)?.message.contains("Ed25519 key, which replicas do not accept") == true
+        }
+        // Replicas offer no P-521 signatures either.
+        try Certificate.PrivateKey(P521.Signing.PrivateKey()).serializeAsPEM().pemString.write(toFile: edPaths.key, atomically: true, encoding: .utf8)
+        #expect { try HubIdentity.loadOrCreate(folder: edwards.path) } throws: {
+            ($0 as? MufakatError)?.message.contains("P-521 key, which replicas do not accept") == true
         }
     }
 

@@ -64,6 +64,9 @@ expect_eq "A's next key" "$NEXT" "$(mf "$A" status --json | json_field hubNextKe
 stop_hub
 "$MUFAKAT_HUB" tls switch --data "$HUB_DATA" >"$WORK/switch.out"
 grep -q "2 replica(s) have not synced since it was announced" "$WORK/switch.out" || fail "switch: $(cat "$WORK/switch.out")"
+# Lines issued between the switch and the restart already carry the new key.
+"$MUFAKAT_HUB" token create --data "$HUB_DATA" --org x --name Xi --hub "$HUB_ADDR" --json | json_field init | grep -q -- "--hub-key $NEXT " ||
+  fail "init line after the switch does not carry the new key"
 HUB_PORT=$PORT start_hub "$WORK/hub"
 expect_eq "the hub's key after the switch" "$NEXT" "$(hub_key)"
 mf "$A" sync >"$WORK/a-switch.out"
@@ -105,6 +108,11 @@ code=0
 "$MUFAKAT_HUB" serve --data "$WORK/fresh" --host 127.0.0.1 --port 0 >/dev/null 2>"$WORK/fresh.err" || code=$?
 expect_eq "exit code of serve with a stray key" 65 "$code"
 grep -q "is not the key this hub's database (hub.sqlite) was served with" "$WORK/fresh.err" || fail "stray key: $(cat "$WORK/fresh.err")"
+# Choosing the folder's key checks it first: an unreadable one leaves the trusted copy alone.
+printf -- '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n' >"$WORK/fresh/tls/hub-key.pem"
+code=0
+"$MUFAKAT_HUB" tls keep-folder-key --data "$WORK/fresh" >/dev/null 2>&1 || code=$?
+expect_eq "exit code of keep-folder-key with an unreadable key" 65 "$code"
 rm -r "$WORK/fresh/tls"
 HUB_PORT=$PORT start_hub "$WORK/fresh"
 expect_eq "key of the restored hub" "$NEXT" "$(hub_key)"
