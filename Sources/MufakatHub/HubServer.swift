@@ -18,9 +18,14 @@ import ServiceLifecycle
 /// ``HubConfiguration/maxConnections`` connections, a growing wait after wrong tokens
 /// (``HelloThrottle``), and a paused accept loop when file descriptors run out.
 ///
+/// Connections are TLS with the hub's identity (or plain TCP when configured so): see
+/// ``HubListenerTransport`` and `TransportGate`, which answers a client speaking the other one.
+///
 /// ```swift
+/// let identity = try HubIdentity.loadOrCreate(folder: "./mufakat-hub-data").identity
 /// let server = HubServer(store: try HubStore.open(directory: "./mufakat-hub-data"),
-///                        configuration: HubConfiguration(port: 7420), logger: logger)
+///                        configuration: HubConfiguration(port: 7420, transport: .tls(try identity.makeServerContext())),
+///                        logger: logger)
 /// try await ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint],
 ///                                             logger: logger)).run()
 /// ```
