@@ -293,13 +293,7 @@ public struct SyncClient: Sendable {
                     try pipeline.addHandler(ByteCountingHandler(counts: counts))
                     try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
                     try pipeline.addHandler(ReadTimeoutHandler())
-                    let handshake = channel.eventLoop.makePromise(of: Void.self)
-                    if transport == .plain {
-                        handshake.succeed(())
-                    } else {
-                        try pipeline.addHandler(ClientTLS.handler(host: host, check: check))
-                        try pipeline.addHandler(HandshakeWaiter(promise: handshake))
-                    }
+                    let handshake = try ClientTLS.addHandlers(to: channel, host: host, transport: transport, check: check)
                     try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
                     try pipeline.addHandler(MessageToByteHandler(MessageEncoder()))
                     // One answer may wait while a batch is stored (the next pull is sent
@@ -307,7 +301,7 @@ public struct SyncClient: Sendable {
                     let connection = try NIOAsyncChannel<Message, Message>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)))
-                    return (connection, handshake.futureResult)
+                    return (connection, handshake)
                 }
             }
         do {

@@ -224,27 +224,35 @@ extension HubStore {
     /// The address replicas reach this hub at (`HOST:PORT`), as the operator gave it to
     /// `serve --public-address` or `token create --hub`; `nil` until then.
     public func publicAddress() throws -> String? {
-        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'publicAddress'") }
+        try meta("publicAddress")
     }
 
     public func setPublicAddress(_ address: String) throws {
-        try writer.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('publicAddress', ?)", arguments: [address])
-        }
+        try setMeta("publicAddress", address)
     }
 
     /// A remembered setting of the hub (`serve` writes how it served TLS, for `token create`
     /// and `status`); nil when never set.
     public func setting(_ name: String) throws -> String? {
-        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: ["setting." + name]) }
+        try meta("setting." + name)
     }
 
     public func setSetting(_ name: String, _ value: String?) throws {
+        try setMeta("setting." + name, value)
+    }
+
+    /// One row of the `meta` table; nil when absent.
+    private func meta(_ key: String) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Sets one row of the `meta` table, or removes it for nil.
+    private func setMeta(_ key: String, _ value: String?) throws {
         try writer.write { db in
             if let value {
-                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: ["setting." + name, value])
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             } else {
-                try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: ["setting." + name])
+                try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
             }
         }
     }

@@ -30,14 +30,22 @@ public struct HubIdentity: Sendable {
 
     /// The files a hub generates in `folder` when the operator gives none.
     public static func defaultPaths(folder: String) -> (certificate: String, key: String) {
-        let tls = (folder as NSString).appendingPathComponent("tls")
-        return ((tls as NSString).appendingPathComponent("hub-cert.pem"), (tls as NSString).appendingPathComponent("hub-key.pem"))
+        paths(folder: folder, prefix: "hub")
     }
 
-    /// The files of the next key a hub announces before it switches to it (see ``HubKeyRotation``).
+    /// The files of the next key a hub announces before it switches to it.
     public static func nextPaths(folder: String) -> (certificate: String, key: String) {
+        paths(folder: folder, prefix: "next")
+    }
+
+    /// Where `tls switch` keeps the key it replaced.
+    public static func previousPaths(folder: String) -> (certificate: String, key: String) {
+        paths(folder: folder, prefix: "previous")
+    }
+
+    private static func paths(folder: String, prefix: String) -> (certificate: String, key: String) {
         let tls = (folder as NSString).appendingPathComponent("tls")
-        return ((tls as NSString).appendingPathComponent("next-cert.pem"), (tls as NSString).appendingPathComponent("next-key.pem"))
+        return ((tls as NSString).appendingPathComponent("\(prefix)-cert.pem"), (tls as NSString).appendingPathComponent("\(prefix)-key.pem"))
     }
 
     /// The hub's own identity in `folder`, created on first use.

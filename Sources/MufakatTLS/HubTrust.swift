@@ -115,8 +115,24 @@ public enum ClientTLS {
         return try NIOSSLContext(configuration: configuration)
     }
 
+    /// Adds TLS to a new connection to `host` — the client handler checking the hub's key
+    /// with `check`, then a ``HandshakeWaiter`` — unless `transport` is plain. The future
+    /// completes when the handshake has (at once for plain TCP): write nothing before it.
+    public static func addHandlers(
+        to channel: any Channel, host: String, transport: HubTransport, check: HubKeyCheck
+    ) throws -> EventLoopFuture<Void> {
+        let handshake = channel.eventLoop.makePromise(of: Void.self)
+        if transport == .plain {
+            handshake.succeed(())
+        } else {
+            try channel.pipeline.syncOperations.addHandler(handler(host: host, check: check))
+            try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake))
+        }
+        return handshake.futureResult
+    }
+
     /// The handler for a connection to `host`, checking the hub's key with `check`.
-    public static func handler(host: String, check: HubKeyCheck) throws -> NIOSSLClientHandler {
+    static func handler(host: String, check: HubKeyCheck) throws -> NIOSSLClientHandler {
         let context = try Self.context.get()
         // SNI carries names only; an IP address is dialled without it.
         let serverName = IPText.canonical(host) == nil ? host : nil

@@ -35,15 +35,10 @@ public final class RawHubConnection {
         let (channel, handshake) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handshake = channel.eventLoop.makePromise(of: Void.self)
-                    if let key {
-                        let check = HubKeyCheck(transport: .pinned(key: key), host: "127.0.0.1")
-                        try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(host: "127.0.0.1", check: check))
-                        try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake))
-                    } else {
-                        handshake.succeed(())
-                    }
-                    return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake.futureResult)
+                    let transport: HubTransport = key.map { .pinned(key: $0) } ?? .plain
+                    let handshake = try ClientTLS.addHandlers(
+                        to: channel, host: "127.0.0.1", transport: transport, check: HubKeyCheck(transport: transport, host: "127.0.0.1"))
+                    return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
                 }
             }
         do {

@@ -119,14 +119,13 @@ struct TLSCommand: ParsableCommand {
                     throw MufakatError(.invalid, "cannot read \(next.key)")
                 }
                 let current = HubIdentity.defaultPaths(folder: folder)
-                let tls = (folder as NSString).appendingPathComponent("tls")
-                let previous = ((tls as NSString).appendingPathComponent("previous-cert.pem"), (tls as NSString).appendingPathComponent("previous-key.pem"))
+                let previous = HubIdentity.previousPaths(folder: folder)
                 let unsynced = try TLSCommand.replicasNotYetTold(store)
-                for path in [previous.0, previous.1] { try? FileManager.default.removeItem(atPath: path) }
+                for path in [previous.certificate, previous.key] { try? FileManager.default.removeItem(atPath: path) }
                 let hadKey = FileManager.default.fileExists(atPath: current.key)
                 if hadKey {
-                    try FileManager.default.moveItem(atPath: current.key, toPath: previous.1)
-                    try? FileManager.default.moveItem(atPath: current.certificate, toPath: previous.0)
+                    try FileManager.default.moveItem(atPath: current.key, toPath: previous.key)
+                    try? FileManager.default.moveItem(atPath: current.certificate, toPath: previous.certificate)
                 }
                 do {
                     try FileManager.default.moveItem(atPath: next.key, toPath: current.key)
@@ -140,8 +139,8 @@ struct TLSCommand: ParsableCommand {
                     try? FileManager.default.moveItem(atPath: current.key, toPath: next.key)
                     try? FileManager.default.moveItem(atPath: current.certificate, toPath: next.certificate)
                     if hadKey {
-                        try? FileManager.default.moveItem(atPath: previous.1, toPath: current.key)
-                        try? FileManager.default.moveItem(atPath: previous.0, toPath: current.certificate)
+                        try? FileManager.default.moveItem(atPath: previous.key, toPath: current.key)
+                        try? FileManager.default.moveItem(atPath: previous.certificate, toPath: current.certificate)
                     }
                     throw error
                 }
