@@ -236,7 +236,8 @@ public struct SyncClient: Sendable {
                         try await store.acknowledgePush(
                             batch, through: pushed.through,
                             rejected: pushed.rejected.map { ($0.collection, $0.id, $0.code, $0.fields, $0.reason ?? "") },
-                            rejectedCount: pushed.rejectedCount, hubID: welcome.hub)
+                            rejectedCount: pushed.rejectedCount, hubID: welcome.hub,
+                            reusedDots: Self.reusedDots(pushed.rejected))
                         summary.pushed += pushed.accepted
                         summary.unchanged += pushed.unchanged
                         summary.rejected += pushed.rejected
@@ -438,6 +439,17 @@ public struct SyncClient: Sendable {
             throw SyncError(.unreachable, "the hub address '\(hub)' is not HOST:PORT; fix it with 'mufakat hub set HOST:PORT'")
         }
         return address
+    }
+
+    /// The dots of each `reused-dot` refusal (PROTOCOL §7.1), by record.
+    static func reusedDots(_ rejected: [Pushed.Rejection]) -> [RecordKey: Set<Dot>] {
+        var dots: [RecordKey: Set<Dot>] = [:]
+        for rejection in rejected where rejection.code == RecordRejection.Code.reusedDot.rawValue {
+            let parsed = rejection.parsedDots
+            guard !parsed.isEmpty else { continue }
+            dots[RecordKey(collection: rejection.collection, id: rejection.id), default: []].formUnion(parsed)
+        }
+        return dots
     }
 
     static func describe(_ error: any Error) -> String {

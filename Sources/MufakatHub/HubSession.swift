@@ -179,7 +179,7 @@ struct HubSession {
                                 .init(
                                     collection: String($0.collection.prefix(40)), id: String($0.id.prefix(RecordIDs.maxLength)),
                                     code: $0.rejection.code.rawValue, fields: $0.rejection.fields.prefix(8).map { String($0.prefix(64)) },
-                                    reason: $0.rejection.reason)
+                                    reason: $0.rejection.reason, dots: $0.rejection.dots.map(\.description))
                             },
                             rejectedCount: result.rejected.count, seq: result.sequence)))
                     }

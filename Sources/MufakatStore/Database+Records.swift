@@ -1,5 +1,6 @@
 import GRDB
 import MufakatCore
+import MufakatSync
 
 extension Database {
     /// The stored state of one record, `nil` when the store has never heard of it.
@@ -23,6 +24,39 @@ extension Database {
                 collection, id, state.canonicalJSON, CanonicalJSON.document(state.document),
                 state.isDeleted, state.isConflicted, Int64(bitPattern: seq), origin,
             ])
+    }
+
+    /// Notes, in the hub's dot index, the record of every entry of `state` not in
+    /// `previous` (a dot already noted keeps its first record).
+    func indexDots(of state: RecordState, previous: RecordState? = nil, collection: String, id: String) throws {
+        let held = Set(previous?.fields.values.flatMap { $0.map(\.dot) } ?? [])
+        var dots: Set<Dot> = []
+        for entries in state.fields.values {
+            for entry in entries where !held.contains(entry.dot) { dots.insert(entry.dot) }
+        }
+        guard !dots.isEmpty else { return }
+        let statement = try cachedStatement(sql: "INSERT OR IGNORE INTO dots (replica, counter, collection, id) VALUES (?, ?, ?, ?)")
+        for dot in dots {
+            try statement.execute(arguments: [dot.replica.rawValue, Int64(bitPattern: min(dot.counter, Counters.maxCounter)), collection, id])
+        }
+    }
+
+    /// The records the hub's dot index names for the entries of `state` not in `stored`
+    /// (the only ones ``PushRules`` asks about).
+    func dotOwners(of state: RecordState, stored: RecordState?) throws -> [Dot: RecordKey] {
+        let held = Set(stored?.fields.values.flatMap { $0.map(\.dot) } ?? [])
+        var owners: [Dot: RecordKey] = [:]
+        var asked: Set<Dot> = []
+        let statement = try cachedStatement(sql: "SELECT collection, id FROM dots WHERE replica = ? AND counter = ?")
+        for entries in state.fields.values {
+            for entry in entries where !held.contains(entry.dot) && asked.insert(entry.dot).inserted {
+                guard entry.dot.counter <= Counters.maxCounter,
+                    let row = try Row.fetchOne(statement, arguments: [entry.dot.replica.rawValue, Int64(entry.dot.counter)])
+                else { continue }
+                owners[entry.dot] = RecordKey(collection: row["collection"], id: row["id"])
+            }
+        }
+        return owners
     }
 
     /// The writes of a record waiting in the journal, as a state whose context is what the

@@ -86,7 +86,8 @@ extension HubStore {
             var relayed: [ReplicaID: UInt64] = [:]
             for record in records {
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
-                switch rules.admit(record, stored: stored, pusher: replica, counter: header.counter, catalogue: true) {
+                let owners = try db.dotOwners(of: record.state, stored: stored)
+                switch rules.admit(record, stored: stored, pusher: replica, counter: header.counter, catalogue: true, owner: { owners[$0] }) {
                 case .reject(let rejection):
                     result.rejected.append(.init(collection: record.collection, id: record.id, rejection: rejection))
                 case .unchanged:
@@ -96,6 +97,7 @@ extension HubStore {
                     try db.saveRecord(
                         collection: record.collection, id: record.id, state: merged, seq: sequence,
                         origin: merged == record.state ? replica.rawValue : nil)
+                    try db.indexDots(of: merged, previous: stored, collection: record.collection, id: record.id)
                     result.accepted += 1
                     if rules.relay {
                         for (other, counter) in record.state.context.counters where other != replica {

@@ -59,6 +59,24 @@ public final class HubStore: Sendable {
             // (see LedgerEntry.recent).
             try db.execute(sql: "ALTER TABLE ledger ADD COLUMN recent TEXT NOT NULL DEFAULT '[]'")
         }
+        migrator.registerMigration("hub-v3-dots") { db in
+            // The dot index: the record each write's dot was first stored in (PROTOCOL §6.4
+            // rule 5, `reused-dot`). Filled from the records held now; from then on each
+            // stored state adds the dots it brings.
+            try db.execute(sql: """
+                CREATE TABLE dots (
+                    replica TEXT NOT NULL,
+                    counter INTEGER NOT NULL,
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    PRIMARY KEY (replica, counter)
+                ) WITHOUT ROWID;
+                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT collection, id, state FROM records ORDER BY seq")
+            while let row = try rows.next() {
+                try db.indexDots(of: try RecordState(json: row["state"]), collection: row["collection"], id: row["id"])
+            }
+        }
         try migrator.migrate(writer)
         // An acknowledged push must survive a power cut: the writer syncs every commit to
         // disk. GRDB sets `synchronous = NORMAL` on WAL connections after prepareDatabase,

@@ -331,7 +331,7 @@ extension ReplicaStore {
     /// the batch is kept for resending: sending it again costs nothing if it was accepted.
     public func acknowledgePush(
         _ batch: PushBatch, through: UInt64, rejected: [(collection: String, id: String, code: String, fields: [String], reason: String)],
-        rejectedCount: Int, hubID: String
+        rejectedCount: Int, hubID: String, reusedDots: [RecordKey: Set<Dot>] = [:]
     ) async throws {
         try await writer.write { [clock] db in
             var metadata = try Self.requireMetadata(db)
@@ -346,6 +346,26 @@ extension ReplicaStore {
             if rejected.contains(where: { $0.code == RecordRejection.Code.corruption.rawValue }) {
                 metadata.dotReused = true
                 try metadata.save(db)
+            }
+            // `reused-dot`: a dot of this id makes it take a new id at the next sync, like
+            // `corruption`; other replicas' writes under reused dots go to the journal and are
+            // written again under this id once it has pulled (this sync, or the next).
+            for (key, dots) in reusedDots.sorted(by: { $0.key < $1.key }) {
+                if dots.contains(where: { $0.replica == metadata.replica }) {
+                    metadata.dotReused = true
+                    try metadata.save(db)
+                }
+                guard let state = try db.fetchState(collection: key.collection, id: key.id),
+                    let (kept, taken) = try Incarnation.takeReused(state, dots: dots, key: key, own: metadata.replica)
+                else { continue }
+                let seq = try Int64.fetchOne(
+                    db, sql: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]) ?? 0
+                if kept.fields.isEmpty {
+                    try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
+                } else {
+                    try db.saveRecord(collection: key.collection, id: key.id, state: kept, seq: UInt64(bitPattern: seq))
+                }
+                try Self.addToJournal(db, taken)
             }
             var refused: [RecordKey: (code: String, fields: [String], reason: String)] = [:]
             for rejection in rejected {

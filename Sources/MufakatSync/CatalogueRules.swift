@@ -78,9 +78,10 @@ extension PushRules {
     /// of ``CatalogueRules``. (The sync simulation leaves the latter out: its records carry
     /// only the fields its schedules write.)
     public func admit(
-        _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64, catalogue: Bool
+        _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64, catalogue: Bool,
+        owner: (Dot) -> RecordKey? = { _ in nil }
     ) -> Admission {
-        let admission = admit(pushed, stored: stored, pusher: pusher, counter: counter)
+        let admission = admit(pushed, stored: stored, pusher: pusher, counter: counter, owner: owner)
         guard catalogue, case .store(let merged) = admission else { return admission }
         if let rejection = CatalogueRules.check(pushed, stored: stored, merged: merged) {
             return .reject(rejection)

@@ -372,6 +372,32 @@ public enum Incarnation {
         return dots
     }
 
+    /// Takes out of `state` the writes of other replicas a push of it was refused for with
+    /// `reused-dot` (PROTOCOL §6.4): the hub knows their dots as writes of other records, so
+    /// the writes here are second writes under those dots, and the state that reused a dot
+    /// would hide them wherever the two meet. They go to the journal, to be written again
+    /// under this replica's id once it has pulled (``replay(_:onto:as:after:pulled:)``),
+    /// values, times and authors kept. Returns the record without them (what it keeps
+    /// until then) and the journal entry; `nil` when it holds none of `dots` — a dot of
+    /// `own` is never taken (this replica takes a new id instead).
+    public static func takeReused(
+        _ state: RecordState, dots: Set<Dot>, key: RecordKey, own: ReplicaID
+    ) throws(MufakatError) -> (kept: RecordState, journal: JournalEntry)? {
+        var fields = state.fields
+        var taken: [String: FieldEntry] = [:]
+        for (name, entries) in state.fields {
+            // One entry per field waits in the journal; another under a reused dot stays
+            // and is refused again at the next push, then taken.
+            guard let entry = entries.first(where: { dots.contains($0.dot) && $0.dot.replica != own }) else { continue }
+            taken[name] = entry
+            let rest = entries.filter { $0 != entry }
+            fields[name] = rest.isEmpty ? nil : rest
+        }
+        guard !taken.isEmpty else { return nil }
+        let kept = try RecordState(context: state.context, fields: fields)
+        return (kept, JournalEntry(key: key, base: kept, entries: taken, seen: state.context))
+    }
+
     /// What merging a pulled state did.
     public enum PulledMerge: Hashable, Sendable {
         /// The merged state, and the writes of other replicas this replica held under dots

@@ -8,6 +8,10 @@ public struct RecordRejection: Hashable, Sendable {
     public var fields: [String]
     /// One sentence for the log and the person, without values.
     public var reason: String
+    /// For ``Code/reusedDot``: the dots concerned, sorted, at most ``maxDots`` — metadata,
+    /// never values. Empty for every other code.
+    public var dots: [Dot]
+    public static let maxDots = 32
 
     public enum Code: String, Hashable, Sendable, CaseIterable {
         /// Unknown collection, bad id, unknown field, value of the wrong type, no fields.
@@ -25,11 +29,15 @@ public struct RecordRejection: Hashable, Sendable {
         case badID = "bad-id"
         /// A live record without a value in a required field (``CatalogueRules``).
         case missingField = "missing-field"
+        /// Holds a write under a dot the hub knows as a write of another record: the dot's
+        /// replica id used it twice (a restored or copied folder, perhaps with a rewound hub).
+        case reusedDot = "reused-dot"
     }
 
-    public init(_ code: Code, fields: [String] = [], _ reason: String) {
+    public init(_ code: Code, fields: [String] = [], dots: [Dot] = [], _ reason: String) {
         self.code = code
         self.fields = fields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        self.dots = Array(Set(dots).sorted().prefix(Self.maxDots))
         self.reason = reason
     }
 }
@@ -66,12 +74,23 @@ public struct PushRules: Hashable, Sendable {
     /// 3. only the pusher's own new writes (`forged-dot`), unless relaying;
     /// 4. one dot, one write: same contents, time and author wherever both hold it
     ///    (`corruption`) — two copies of one replica folder may have used one dot twice;
-    /// 5. an entry the hub holds leaves a field only for a new write to that field that the
+    /// 5. one dot, one record (`reused-dot`): an entry the hub does not hold in this record,
+    ///    under a dot `owner` names for another record, is a second write under that dot —
+    ///    its replica id was used twice (a laptop restored from a backup and a hub restored
+    ///    from an older snapshot lose the same writes, and the laptop uses their dots again).
+    ///    Merged, it would vanish behind the context of the write that reused its dot, so
+    ///    the pusher writes it again under a dot of its own (§6.9), or takes a new id when
+    ///    the dot is its own;
+    /// 6. an entry the hub holds leaves a field only for a new write to that field that the
     ///    pusher may introduce, and that is not older than the entry (`removes-entry`): a
     ///    context-only push cannot erase values, and a context naming a dot its twin used
     ///    for another write cannot erase that write.
+    ///
+    /// `owner` gives the record the hub first stored an entry under a dot in (the hub's dot
+    /// index), `nil` for a dot it never stored.
     public func admit(
-        _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64
+        _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64,
+        owner: (Dot) -> RecordKey? = { _ in nil }
     ) -> Admission {
         guard let schema = try? Catalogue.collection(named: pushed.collection), schema.name == pushed.collection else {
             return .reject(RecordRejection(
@@ -127,6 +146,9 @@ public struct PushRules: Hashable, Sendable {
         guard !Incarnation.holdsReusedDot(state, state) else {
             return .reject(RecordRejection(.corruption, "entries under one dot differ in time or author"))
         }
+        if let rejection = Self.reusedElsewhere(state, stored: stored, key: RecordKey(collection: pushed.collection, id: pushed.id), owner: owner) {
+            return .reject(rejection)
+        }
         guard let stored else {
             guard state.canonicalJSON.utf8.count <= Self.maxRecordBytes else {
                 return .reject(RecordRejection(.invalid, "the record is larger than \(Self.maxRecordBytes) bytes"))
@@ -170,6 +192,38 @@ public struct PushRules: Hashable, Sendable {
                 .invalid, "the record would grow past \(Self.maxRecordBytes) bytes; resolve its conflicts first"))
         }
         return .store(merged)
+    }
+
+    /// The `reused-dot` refusal of rule 5, or `nil`: entries of `state` the hub does not hold
+    /// in this record under dots whose owner is another record.
+    static func reusedElsewhere(
+        _ state: RecordState, stored: RecordState?, key: RecordKey, owner: (Dot) -> RecordKey?
+    ) -> RecordRejection? {
+        var held: Set<Dot> = []
+        for entries in stored?.fields.values ?? [:].values {
+            for entry in entries { held.insert(entry.dot) }
+        }
+        var verdicts: [Dot: Bool] = [:]
+        var fields: Set<String> = []
+        var dots: Set<Dot> = []
+        for (name, entries) in state.fields {
+            for entry in entries where !held.contains(entry.dot) {
+                let elsewhere: Bool
+                if let known = verdicts[entry.dot] {
+                    elsewhere = known
+                } else {
+                    elsewhere = owner(entry.dot).map { $0 != key } ?? false
+                    verdicts[entry.dot] = elsewhere
+                }
+                guard elsewhere else { continue }
+                fields.insert(name)
+                dots.insert(entry.dot)
+            }
+        }
+        guard !dots.isEmpty else { return nil }
+        return RecordRejection(
+            .reusedDot, fields: Array(fields), dots: Array(dots),
+            "holds a write under a dot the hub knows as another record's: that replica id wrote twice under one dot (a restored or copied folder); the write is sent again under a new dot")
     }
 
     /// Most bytes of one record's canonical state: a quarter of the default line limit.

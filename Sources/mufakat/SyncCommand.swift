@@ -175,6 +175,7 @@ extension PendingRejection {
         case "corruption": "the hub holds a different value under the same write; ask the hub operator"
         case "bad-id": "its id is not what its key fields give; enter it again with 'mufakat new' and delete this one"
         case "missing-field": "fill the named required fields with 'mufakat put'"
+        case "reused-dot": "a restored or copied replica wrote twice under one name; nothing to do: this replica writes the change again under its own name at the next sync"
         default: "sent again at the next sync"
         }
     }

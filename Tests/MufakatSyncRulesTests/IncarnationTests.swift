@@ -209,4 +209,23 @@ struct IncarnationTests {
         #expect(state.fields["statement"]?.first?.dot == Dot(replica: old, counter: 1))
         #expect(state.fields["stance"]?.first?.dot == Dot(replica: new, counter: 1))
     }
+
+    @Test("a reused-dot refusal takes the other replicas' writes under those dots out, to be written again; never its own")
+    func takeReused() throws {
+        let me = try ReplicaID("aaaa"), twin = try ReplicaID("cccc")
+        var state = RecordState()
+        try state.write(["statement": .string("lost"), "source": .string("letter")], dot: Dot(replica: twin, counter: 5), now: 40, author: "C")
+        try state.write(["stance": .string("Neutral")], dot: Dot(replica: me, counter: 1), now: 50, author: "A")
+        let key = RecordKey(collection: "positions", id: "gov:ask-1")
+        let taken = try #require(try Incarnation.takeReused(
+            state, dots: [Dot(replica: twin, counter: 5), Dot(replica: me, counter: 1)], key: key, own: me))
+        #expect(taken.journal.entries.keys.sorted() == ["source", "statement"])
+        #expect(taken.kept.fields.keys.sorted() == ["stance"])
+        #expect(taken.kept.context == state.context && taken.journal.seen == state.context)
+        // Written again once pulled: a new dot of this id, value, time and author kept.
+        let replayed = try Incarnation.replay([taken.journal], onto: [key: taken.kept], as: me, after: 1)
+        let statement = try #require(replayed.states[key]?.fields["statement"]?.first)
+        #expect(statement.dot == Dot(replica: me, counter: 2) && statement.value == .string("lost") && statement.time == 40 && statement.author == "C")
+        #expect(try Incarnation.takeReused(state, dots: [Dot(replica: me, counter: 1)], key: key, own: me) == nil)
+    }
 }

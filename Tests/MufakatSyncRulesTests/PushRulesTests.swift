@@ -147,6 +147,42 @@ struct PushRulesTests {
         }
     }
 
+    /// A laptop restored from a backup and a hub restored from an older snapshot both lost
+    /// `cccc:5`, the write of `statement` in gov:ask-1 that a third replica still holds. The
+    /// laptop used `cccc:5` again in gov:ask-2, then wrote gov:ask-1 under `cccc:6`, whose
+    /// context claims `cccc:5`. Merged, the third replica's write would vanish.
+    @Test("a write under a dot the hub stored in another record is refused as reused-dot, naming the dot, never the value")
+    func reusedInAnotherRecord() throws {
+        let twin = try ReplicaID("cccc")
+        let lost = FieldEntry(dot: Dot(replica: twin, counter: 5), value: .string("the lost statement"), time: 40, author: "C")
+        var held = try stored()
+        held = try RecordState(
+            context: held.context.merging([twin: 5]), fields: held.fields.merging(["statement": [lost]]) { $1 })
+        var hub = try stored()
+        try hub.write(["statement": .string("said again")], dot: Dot(replica: twin, counter: 6), now: 60, author: "C")
+        let elsewhere = RecordKey(collection: "positions", id: "gov:ask-2")
+        let here = RecordKey(collection: "positions", id: "gov:ask-1")
+        // Without the index the write is dropped in silence: the hub's context claims it.
+        #expect(rules.admit(record(held), stored: hub, pusher: me, counter: 1) == .unchanged)
+        guard case .reject(let rejection) = rules.admit(
+            record(held), stored: hub, pusher: me, counter: 1, owner: { $0 == lost.dot ? elsewhere : nil })
+        else {
+            Issue.record("a write under a reused dot was merged away"); return
+        }
+        #expect(rejection.code == .reusedDot)
+        #expect(rejection.dots == [lost.dot] && rejection.fields == ["statement"])
+        #expect(!rejection.reason.contains("lost statement"))
+        // The dot's own record is no evidence: that is the hub's copy of this very write.
+        #expect(rules.admit(record(held), stored: hub, pusher: me, counter: 1, owner: { _ in here }) == .unchanged)
+        // In re-seed mode, a relayed record new to the hub is checked too.
+        guard case .reject(let relayed) = PushRules(relay: true).admit(
+            record(held, id: "gov:ask-3"), stored: nil, pusher: me, counter: 1, owner: { $0 == lost.dot ? elsewhere : nil })
+        else {
+            Issue.record("a relayed write under a reused dot was stored"); return
+        }
+        #expect(relayed.code == .reusedDot)
+    }
+
     @Test("a record holding the greatest time there is can still be written, without overflow")
     func greatestTime() throws {
         var state = RecordState()

@@ -36,6 +36,8 @@ struct SimHub {
     var seq: UInt64 = 0
     var records: [RecordKey: (state: RecordState, seq: UInt64, origin: ReplicaID?)] = [:]
     var ledger: [ReplicaID: LedgerEntry] = [:]
+    /// The dot index: the record each dot was first stored in.
+    var owners: [Dot: RecordKey] = [:]
     var reseed = false
 
     init(hubID: String) { self.hubID = hubID }
@@ -54,9 +56,14 @@ struct SimHub {
         var results: [(RecordKey, Admission)] = []
         for record in records {
             let key = RecordKey(collection: record.collection, id: record.id)
-            let admission = rules.admit(record, stored: self.records[key]?.state, pusher: replica, counter: header.counter)
+            let stored = self.records[key]?.state
+            let admission = rules.admit(record, stored: stored, pusher: replica, counter: header.counter) { owners[$0] }
             results.append((key, admission))
             if case .store(let merged) = admission {
+                let held = Set(stored?.fields.values.flatMap { $0.map(\.dot) } ?? [])
+                for entries in merged.fields.values {
+                    for entry in entries where !held.contains(entry.dot) && owners[entry.dot] == nil { owners[entry.dot] = key }
+                }
                 seq += 1
                 self.records[key] = (merged, seq, merged == record.state ? replica : nil)
                 if reseed {
@@ -216,8 +223,23 @@ extension SimReplica {
     }
 
     /// `ReplicaStore.acknowledgePush`.
-    mutating func acknowledge(_ batch: [ReplicatedRecord], header: PushHeader, refused: Set<RecordKey>, corruption: Bool) {
+    mutating func acknowledge(
+        _ batch: [ReplicatedRecord], header: PushHeader, refused: Set<RecordKey>, corruption: Bool, reused: [RecordKey: Set<Dot>] = [:]
+    ) throws {
         if corruption { progress.dotReused = true }
+        for (key, dots) in reused.sorted(by: { $0.key < $1.key }) {
+            if dots.contains(where: { $0.replica == progress.replica }) { progress.dotReused = true }
+            guard let local = records[key],
+                let (kept, taken) = try Incarnation.takeReused(local.state, dots: dots, key: key, own: progress.replica)
+            else { continue }
+            if kept.fields.isEmpty { records[key] = nil } else { records[key]!.state = kept }
+            if let index = journal.firstIndex(where: { $0.key == key }) {
+                journal[index].entries.merge(taken.entries) { existing, _ in existing }
+                journal[index].base = kept
+            } else {
+                journal.append(taken)
+            }
+        }
         progress.pushedThrough = max(progress.pushedThrough, header.through)
         progress.pushHistory = progress.history(after: header.id)
         progress.lastPush = header.id

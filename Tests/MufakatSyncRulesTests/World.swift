@@ -17,7 +17,7 @@ struct World {
     struct Counts {
         var schedules = 0, writes = 0, deletes = 0, syncs = 0, cuts = 0, restores = 0, copies = 0
         var rewinds = 0, rebuilds = 0, hostile = 0, incarnations = 0, hubBehind = 0, replayed = 0
-        var lost = 0, duplicated = 0, diverged = 0, twins = 0
+        var lost = 0, duplicated = 0, diverged = 0, twins = 0, reusedDots = 0
     }
 
     var rng: SplitMix64
@@ -272,6 +272,7 @@ struct World {
         let results = try hub.push(batch, header: header, from: progress.replica).get()
         var refused: Set<RecordKey> = []
         var corruption = false
+        var reused: [RecordKey: Set<Dot>] = [:]
         for (record, result) in zip(batch, results) {
             if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
                 let verdict: String
@@ -286,6 +287,10 @@ struct World {
             case .reject(let rejection):
                 refused.insert(result.key)
                 if rejection.code == .corruption { corruption = true }
+                if rejection.code == .reusedDot {
+                    reused[result.key] = Set(rejection.dots)
+                    counts.reusedDots += 1
+                }
             case .store, .unchanged:
                 for entries in record.state.fields.values {
                     for entry in entries {
@@ -297,7 +302,7 @@ struct World {
             }
         }
         try step()
-        devices[device].acknowledge(batch, header: header, refused: refused, corruption: corruption)
+        try devices[device].acknowledge(batch, header: header, refused: refused, corruption: corruption, reused: reused)
     }
 
     mutating func pullAll(_ device: Int, _ step: () throws -> Void) throws {

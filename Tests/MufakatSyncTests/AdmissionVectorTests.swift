@@ -19,6 +19,9 @@ struct AdmissionVectorTests {
         var stored: String?
         /// The pushed record line, as sent.
         var pushed: String
+        /// The hub's dot index where the case needs one: `replica:counter` → the record
+        /// (`collection/id`) that dot was first stored in (§6.4 rule 5).
+        var owners: [String: String]?
         var expect: Expectation
     }
 
@@ -29,6 +32,8 @@ struct AdmissionVectorTests {
         var state: String?
         var code: String?
         var fields: [String]?
+        /// `reused-dot`: the dots of `pushed.rejected[].dots`.
+        var dots: [String]?
     }
 
     struct File: Codable, Equatable {
@@ -66,19 +71,27 @@ struct AdmissionVectorTests {
         let reportID = Catalogue.reports.derivedID(for: report)!
         let hubPosition = state([(other, 3, position)])
         var cases: [Case] = []
-        func add(_ name: String, _ description: String, stored: (String, String, RecordState)?, pushed: String, counter: UInt64 = 10) throws {
+        func add(
+            _ name: String, _ description: String, stored: (String, String, RecordState)?, pushed: String, counter: UInt64 = 10,
+            owners: [Dot: RecordKey]? = nil
+        ) throws {
             var text = pushed
             let record = try text.withUTF8 { bytes in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes)) }
-            let admission = rules.admit(record, stored: stored?.2, pusher: pusher, counter: counter, catalogue: true)
+            let admission = rules.admit(record, stored: stored?.2, pusher: pusher, counter: counter, catalogue: true) { owners?[$0] }
             let expect: Expectation
             switch admission {
             case .store(let merged): expect = Expectation(verdict: "store", state: line(record.collection, record.id, merged))
             case .unchanged: expect = Expectation(verdict: "unchanged")
-            case .reject(let rejection): expect = Expectation(verdict: "reject", code: rejection.code.rawValue, fields: rejection.fields)
+            case .reject(let rejection):
+                expect = Expectation(
+                    verdict: "reject", code: rejection.code.rawValue, fields: rejection.fields,
+                    dots: rejection.dots.isEmpty ? nil : rejection.dots.map(\.description))
             }
             cases.append(Case(
                 name: name, description: description, pusher: pusher.rawValue, counter: counter, reseed: false,
-                stored: stored.map { line($0.0, $0.1, $0.2) }, pushed: pushed, expect: expect))
+                stored: stored.map { line($0.0, $0.1, $0.2) }, pushed: pushed,
+                owners: owners.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key.description, "\($0.value.collection)/\($0.value.id)") }) },
+                expect: expect))
         }
         let positionLine = { (state: RecordState) in line("positions", "kemnaker:ask-budget", state) }
         let hub = ("positions", "kemnaker:ask-budget", hubPosition)
@@ -110,6 +123,19 @@ struct AdmissionVectorTests {
                 pushed: line("reports", reportID, state([(other, 1, report)])))
         try add("corruption", "the hub's dot with another value", stored: hub,
                 pushed: positionLine(state([(other, 3, position.merging(["stance": .string("ActiveSupport")]) { $1 })])))
+        // The hub holds other:4 in another record (its dot index says so); this record's
+        // state claims other:4 through other:5 without holding it: the pushed entry under
+        // other:4 is a second write under that dot, which merging would drop.
+        let reusedHub = state([(other, 5, ["statement": .string("Under review")])], base: hubPosition)
+        var reusedPushed = hubPosition
+        reusedPushed = try RecordState(
+            context: reusedPushed.context.merging([other: 4]),
+            fields: reusedPushed.fields.merging(["statement": [FieldEntry(
+                dot: Dot(replica: other, counter: 4), value: .string("The ministry will fund shelters"),
+                time: 1_764_400_000_004, author: "Sari (UNICEF)")]]) { $1 })
+        try add("reused-dot", "an entry the hub does not hold in this record, under a dot its index names for another record (a replica id that wrote twice under one dot)",
+                stored: ("positions", "kemnaker:ask-budget", reusedHub), pushed: positionLine(reusedPushed),
+                owners: [Dot(replica: other, counter: 4): RecordKey(collection: "positions", id: "kemnaker:ask-shelters")])
         try add("removes-entry", "a context that covers the hub's entry but no new write to the field: it would erase a value",
                 stored: hub, pushed: #"{"collection":"positions","context":{"0f0e0d0c0b0a0908":3,"a1b2c3d4e5f60718":1},"fields":{"ask":[{"author":"Sari (UNICEF)","dot":["0f0e0d0c0b0a0908",3],"time":1764400000003,"value":"ask-budget"}],"subject":[{"author":"Sari (UNICEF)","dot":["0f0e0d0c0b0a0908",3],"time":1764400000003,"value":"kemnaker"}]},"id":"kemnaker:ask-budget"}"#)
         try add("bad-id-hash", "a report whose id is not the hash of its key fields", stored: nil,

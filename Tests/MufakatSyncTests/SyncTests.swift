@@ -282,6 +282,49 @@ struct SyncTests {
         }
     }
 
+    /// A laptop restored from a backup meets a hub restored from an older snapshot: neither
+    /// knows the laptop's lost write, which a colleague's replica still holds, and the laptop
+    /// uses that write's dot again. The hub's dot index shows the reuse when the colleague
+    /// pushes, and the colleague writes the lost write again under its own id.
+    @Test("a write under a dot its replica used again elsewhere is refused as reused-dot, written again by the replica holding it, and kept")
+    func reusedDotWrittenAgain() async throws {
+        try await withHub { hub in
+            let laptop = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            let colleague = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            try laptop.store.put("positions", id: "gov:ask-2", [("stance", "Neutral")])
+            try await laptop.sync()
+            try await colleague.sync()
+
+            // The write both the laptop and the hub lost: the laptop's next dot, in gov:ask-2,
+            // as the colleague pulled it before the hub was rewound.
+            let id = try laptop.store.metadata().replica
+            var held = try #require(try hub.store.records().first { $0.id == "gov:ask-2" }).state
+            try held.write(["statement": .string("The ministry will fund shelters")], dot: Dot(replica: id, counter: 2), now: 1_764_400_000_000, author: "Andi (IOM)")
+            _ = try await colleague.store.applyPulled([ReplicatedRecord(collection: "positions", id: "gov:ask-2", state: held)], through: 1)
+
+            // The laptop goes on under the same dots: counter 2 in another record, then a
+            // write in gov:ask-2 whose context claims counter 2.
+            try laptop.store.put("positions", id: "gov:ask-1", [("stance", "Unknown")])
+            try laptop.store.put("positions", id: "gov:ask-2", [("statement", "Under review")])
+            try await laptop.sync()
+
+            // The colleague edits gov:ask-2 and syncs: refused once, written again, kept.
+            try colleague.store.put("positions", id: "gov:ask-2", [("source", "Meeting notes")])
+            let summary = try await colleague.sync()
+            #expect(summary.restamped == 1)
+            #expect(summary.rejected.map(\.code) == ["reused-dot"])
+            #expect(summary.rejected.first?.dots == ["\(id):2"])
+            #expect(try colleague.store.pendingRejections().isEmpty, "the record went through once written again")
+            let onHub = try #require(try hub.store.records().first { $0.id == "gov:ask-2" }).state
+            let statements = Set((onHub.fields["statement"] ?? []).map(\.value))
+            #expect(statements == [.string("The ministry will fund shelters"), .string("Under review")], "both writes kept, shown as a conflict")
+            let colleagueID = try colleague.store.metadata().replica
+            #expect(onHub.fields["statement"]?.first { $0.value == .string("The ministry will fund shelters") }?.dot.replica == colleagueID)
+            try await laptop.sync()
+            #expect(try laptop.digest == hub.store.digest() && colleague.digest == hub.store.digest())
+        }
+    }
+
     @Test("an unreachable hub fails with a clear message and leaves the replica as it was")
     func unreachable() async throws {
         let store = try ReplicaStore.inMemory(hub: "127.0.0.1:1", token: "t", name: "Andi", hubKey: HubKey(subjectPublicKeyInfo: [1]).description)

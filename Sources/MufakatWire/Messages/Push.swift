@@ -1,3 +1,4 @@
+import MufakatCore
 import MufakatSync
 
 /// Client to hub: a batch of record states the client wrote, in local-sequence order; the
@@ -12,22 +13,37 @@ public struct Pushed: Hashable, Sendable, Codable {
     public struct Rejection: Hashable, Sendable, Codable {
         public var collection: String
         public var id: String
-        /// `invalid`, `forged-dot`, `counter-beyond`, `removes-entry` or `corruption`.
+        /// One of PROTOCOL §7.1: `invalid`, `counter-beyond`, `forged-dot`, `corruption`,
+        /// `reused-dot`, `removes-entry`, `bad-id` or `missing-field`.
         public var code: String
         /// The fields concerned, when the rule names some.
         public var fields: [String]
         /// The rule that failed, in words that quote no value (at most ``maxReason``
         /// characters), for the person. Optional: hubs before 0.3.1 send none.
         public var reason: String?
+        /// For `reused-dot`: the dots concerned, as `replica:counter`, at most
+        /// ``RecordRejection/maxDots``; absent otherwise (and from hubs before 0.5).
+        public var dots: [String]?
 
         public static let maxReason = 300
 
-        public init(collection: String, id: String, code: String, fields: [String], reason: String? = nil) {
+        public init(collection: String, id: String, code: String, fields: [String], reason: String? = nil, dots: [String]? = nil) {
             self.collection = collection
             self.id = id
             self.code = code
             self.fields = fields
             self.reason = reason.map { String($0.prefix(Self.maxReason)) }
+            self.dots = dots.flatMap { $0.isEmpty ? nil : Array($0.prefix(RecordRejection.maxDots)) }
+        }
+
+        /// ``dots`` read back; a malformed one is left out (it only narrows what is written
+        /// again).
+        public var parsedDots: [Dot] {
+            (dots ?? []).compactMap { text in
+                guard let colon = text.lastIndex(of: ":"), let counter = UInt64(text[text.index(after: colon)...]) else { return nil }
+                guard let replica = try? ReplicaID(String(text[..<colon])) else { return nil }
+                return Dot(replica: replica, counter: counter)
+            }
         }
     }
 
