@@ -350,13 +350,18 @@ extension ReplicaStore {
             // `reused-dot`: a dot of this id makes it take a new id at the next sync, like
             // `corruption`; other replicas' writes under reused dots go to the journal and are
             // written again under this id once it has pulled (this sync, or the next).
-            for (key, dots) in reusedDots.sorted(by: { $0.key < $1.key }) {
-                if dots.contains(where: { $0.replica == metadata.replica }) {
-                    metadata.dotReused = true
-                    try metadata.save(db)
-                }
+            if reusedDots.values.contains(where: { $0.contains { $0.replica == metadata.replica } }) {
+                metadata.dotReused = true
+                try metadata.save(db)
+            }
+            // A replica about to take a new id leaves other replicas' writes where they are:
+            // taking a new id journals its own writes, and they would meet in the journal.
+            // Refused again under the new id, they are taken then.
+            for (key, dots) in reusedDots.sorted(by: { $0.key < $1.key }) where !metadata.dotReused {
                 guard let state = try db.fetchState(collection: key.collection, id: key.id),
-                    let (kept, taken) = try Incarnation.takeReused(state, dots: dots, key: key, own: metadata.replica)
+                    let (kept, taken) = try Incarnation.takeReused(
+                        state, dots: dots, key: key, own: metadata.replica,
+                        journaled: Set(try db.journalEntries(collection: key.collection, id: key.id)?.fields.keys ?? [:].keys))
                 else { continue }
                 let seq = try Int64.fetchOne(
                     db, sql: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]) ?? 0

@@ -380,12 +380,16 @@ public enum Incarnation {
     /// values, times and authors kept. Returns the record without them (what it keeps
     /// until then) and the journal entry; `nil` when it holds none of `dots` — a dot of
     /// `own` is never taken (this replica takes a new id instead).
+    ///
+    /// `journaled`: fields of this record with a write waiting in the journal already. A
+    /// field holds one waiting write, so an entry of such a field stays in the record, is
+    /// refused again at the next push, and is taken once the journal is written again.
     public static func takeReused(
-        _ state: RecordState, dots: Set<Dot>, key: RecordKey, own: ReplicaID
+        _ state: RecordState, dots: Set<Dot>, key: RecordKey, own: ReplicaID, journaled: Set<String> = []
     ) throws(MufakatError) -> (kept: RecordState, journal: JournalEntry)? {
         var fields = state.fields
         var taken: [String: FieldEntry] = [:]
-        for (name, entries) in state.fields {
+        for (name, entries) in state.fields where !journaled.contains(name) {
             // One entry per field waits in the journal; another under a reused dot stays
             // and is refused again at the next push, then taken.
             guard let entry = entries.first(where: { dots.contains($0.dot) && $0.dot.replica != own }) else { continue }

@@ -227,10 +227,11 @@ extension SimReplica {
         _ batch: [ReplicatedRecord], header: PushHeader, refused: Set<RecordKey>, corruption: Bool, reused: [RecordKey: Set<Dot>] = [:]
     ) throws {
         if corruption { progress.dotReused = true }
-        for (key, dots) in reused.sorted(by: { $0.key < $1.key }) {
-            if dots.contains(where: { $0.replica == progress.replica }) { progress.dotReused = true }
+        if reused.values.contains(where: { $0.contains { $0.replica == progress.replica } }) { progress.dotReused = true }
+        for (key, dots) in reused.sorted(by: { $0.key < $1.key }) where !progress.dotReused {
+            let waiting = Set(journal.first { $0.key == key }?.entries.keys ?? [:].keys)
             guard let local = records[key],
-                let (kept, taken) = try Incarnation.takeReused(local.state, dots: dots, key: key, own: progress.replica)
+                let (kept, taken) = try Incarnation.takeReused(local.state, dots: dots, key: key, own: progress.replica, journaled: waiting)
             else { continue }
             if kept.fields.isEmpty { records[key] = nil } else { records[key]!.state = kept }
             if let index = journal.firstIndex(where: { $0.key == key }) {

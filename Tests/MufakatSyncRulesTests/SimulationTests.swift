@@ -101,13 +101,24 @@ struct SimulationTests {
     /// reused dot reached it in another record, and their holder writes them again. What no
     /// state can show stays open: a reused dot the laptop overwrote itself before syncing
     /// (PROTOCOL §6.6). 0 of the first 1,000 schedules fail; 1 of 3,000 (seed 1848) still
-    /// loses a write that way, so the check stays a known issue to keep the figure visible.
+    /// loses a write that way: it is listed as a known issue, every other failure fails.
+    /// Schedules beyond the first 1,000 that lose a write the way PROTOCOL §6.6 says no state
+    /// can show. Any other failing schedule fails the test.
+    static let knownUntraceable: Set<UInt64> = [1848]
+
     @Test("… with every kind of failure mixed, replicas' and the hub's together")
     func everyFailure() throws {
         let (counts, failures) = try Self.run(without: [])
         #expect(Self.replaying || counts.restores > 0 && counts.copies > 0 && counts.rewinds > 0 && counts.rebuilds > 0)
-        withKnownIssue("a laptop and the hub restored past the same writes: a reused dot overwritten before it reached the hub leaves no trace (PROTOCOL §6.6)", isIntermittent: true) {
-            #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
+        let known = failures.filter { failure in
+            Self.knownUntraceable.contains { failure.hasPrefix("seed \($0): acknowledged write") }
+        }
+        let unexpected = failures.filter { !known.contains($0) }
+        #expect(unexpected.isEmpty, "\(unexpected.prefix(5).joined(separator: "\n"))")
+        if !known.isEmpty {
+            withKnownIssue("a laptop and the hub restored past the same writes: a reused dot overwritten before it reached the hub leaves no trace (PROTOCOL §6.6)") {
+                Issue.record("\(known.joined(separator: "\n"))")
+            }
         }
     }
 }
