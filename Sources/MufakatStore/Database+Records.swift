@@ -27,12 +27,17 @@ extension Database {
     }
 
     /// Notes, in the hub's dot index, the record of every entry of `state` not in
-    /// `previous` (a dot already noted keeps its first record).
-    func indexDots(of state: RecordState, previous: RecordState? = nil, collection: String, id: String) throws {
+    /// `previous` (a dot already noted keeps its first record) that `including` admits.
+    func indexDots(
+        of state: RecordState, previous: RecordState? = nil, collection: String, id: String,
+        including: (Dot) throws -> Bool = { _ in true }
+    ) throws {
         let held = Set(previous?.fields.values.flatMap { $0.map(\.dot) } ?? [])
         var dots: Set<Dot> = []
         for entries in state.fields.values {
-            for entry in entries where !held.contains(entry.dot) { dots.insert(entry.dot) }
+            for entry in entries where !held.contains(entry.dot) && !dots.contains(entry.dot) {
+                if try including(entry.dot) { dots.insert(entry.dot) }
+            }
         }
         guard !dots.isEmpty else { return }
         let statement = try cachedStatement(sql: "INSERT OR IGNORE INTO dots (replica, counter, collection, id) VALUES (?, ?, ?, ?)")

@@ -84,6 +84,7 @@ extension HubStore {
             // Relayed writes raise the ledger of the replicas they name, so a replica whose
             // writes were relayed with counters it never used notices and takes a new id.
             var relayed: [ReplicaID: UInt64] = [:]
+            var knownCounters: [ReplicaID: UInt64] = [:]
             for record in records {
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
                 let owners = try db.dotOwners(of: record.state, stored: stored)
@@ -97,7 +98,16 @@ extension HubStore {
                     try db.saveRecord(
                         collection: record.collection, id: record.id, state: merged, seq: sequence,
                         origin: merged == record.state ? replica.rawValue : nil)
-                    try db.indexDots(of: merged, previous: stored, collection: record.collection, id: record.id)
+                    // Relayed dots (re-seed mode) enter the index only as far as the hub knew
+                    // their replica had written before this push: a relayer cannot claim
+                    // another replica's future dots for records of its choosing.
+                    try db.indexDots(of: merged, previous: stored, collection: record.collection, id: record.id) { dot in
+                        guard rules.relay, dot.replica != replica else { return true }
+                        if let known = knownCounters[dot.replica] { return dot.counter <= known }
+                        let known = try Self.ledger(db, replica: dot.replica.rawValue).counter
+                        knownCounters[dot.replica] = known
+                        return dot.counter <= known
+                    }
                     result.accepted += 1
                     if rules.relay {
                         for (other, counter) in record.state.context.counters where other != replica {

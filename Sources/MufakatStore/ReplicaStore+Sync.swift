@@ -145,6 +145,18 @@ extension ReplicaStore {
                 seq: UInt64(bitPattern: row["seq"] as Int64), acked: UInt64(bitPattern: row["acked"] as Int64))
             guard var entry = try Incarnation.extract(record, from: old, forgetting: forgetting) else { continue }
             entry.acked = min(entry.acked, sharedThrough)
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT base, entries, acked FROM journal WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
+            {
+                // Writes still waiting from before (a cut sync, or others' writes taken
+                // while pulling) stay in the journal beside the ones taken now.
+                let waiting = try RecordState(json: row["entries"])
+                entry = try Incarnation.mergeJournal(
+                    waiting: JournalEntry(
+                        key: record.key, base: try RecordState(json: row["base"]), entries: waiting.fields.compactMapValues(\.first),
+                        seen: waiting.context, acked: UInt64(bitPattern: row["acked"] as Int64)),
+                    taken: entry, ownHistory: Set(metadata.previousReplicas.compactMap { try? ReplicaID($0) } + [old]))
+            }
             journaled += 1
             // The taken entries, stored as a state whose context is what the record had seen.
             let taken = try RecordState(context: entry.seen, fields: entry.entries.mapValues { [$0] })

@@ -133,6 +133,42 @@ public enum Incarnation {
         return JournalEntry(key: record.key, base: base, entries: taken, seen: record.state.context, acked: record.acked)
     }
 
+    /// One journal entry for a record that already had one waiting when the replica took
+    /// another new id (a sync cut before the journal was written again, or other replicas'
+    /// writes taken while pulling): the writes waiting there are kept, never replaced.
+    ///
+    /// A field holds one waiting write. Where both hold one:
+    /// - the waiting one is another replica's write (taken for a reused dot): it goes back
+    ///   into the record, under its dot — refused again, it is taken again under the new id;
+    /// - it is this replica's own earlier write (an id in `ownHistory`): the newly taken
+    ///   write of that field was made after it, on a record without it, and replaces it, as
+    ///   writing the journal again would have.
+    ///
+    /// What the record had seen is both contexts together (every waiting write lies within
+    /// it), and the acknowledged counter is the lower of the two (fewer writes count as
+    /// overwritten).
+    /// Returns the merged journal entry; its `base` is the record as it stays meanwhile.
+    public static func mergeJournal(
+        waiting: JournalEntry, taken: JournalEntry, ownHistory: Set<ReplicaID>
+    ) throws(MufakatError) -> JournalEntry {
+        var entries = waiting.entries
+        var base = taken.base
+        var fields = base.fields
+        for (field, entry) in taken.entries {
+            if let earlier = entries[field], !ownHistory.contains(earlier.dot.replica) {
+                if !(fields[field] ?? []).contains(where: { $0.dot == earlier.dot }) { fields[field, default: []].append(earlier) }
+            }
+            entries[field] = entry
+        }
+        var context = base.context
+        for entry in fields.values.joined() where !context.contains(entry.dot) {
+            context[entry.dot.replica] = max(context[entry.dot.replica], entry.dot.counter)
+        }
+        base = try RecordState(context: context, fields: fields)
+        return JournalEntry(
+            key: taken.key, base: base, entries: entries, seen: waiting.seen.merging(taken.seen), acked: min(waiting.acked, taken.acked))
+    }
+
     /// Writes the journal again as writes of `replica`, counters from `counter + 1`, in the
     /// order of the old counters, onto the current states (the bases merged with whatever
     /// was pulled since). Returns the new states of the records it wrote, the last counter

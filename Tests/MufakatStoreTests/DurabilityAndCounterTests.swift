@@ -74,6 +74,30 @@ struct DurabilityAndCounterTests {
         #expect(refused.rejected.first?.rejection.dots == [Dot(replica: a, counter: 1)])
     }
 
+    @Test("in re-seed mode a relayer cannot claim another replica's future dots in the index: that replica's later writes are not refused")
+    func relayCannotPoisonIndex() async throws {
+        let hub = try HubStore.inMemory()
+        let owner = try ReplicaID("aaaa"), relayer = try ReplicaID("bbbb")
+        func organization(_ id: String, dot: Dot) throws -> ReplicatedRecord {
+            var state = RecordState()
+            try state.write(["name": .string(id.uppercased()), "type": .string("NGO")], dot: dot, now: 1_764_400_000_000 + Int64(dot.counter), author: "A")
+            return ReplicatedRecord(collection: "organizations", id: id, state: state)
+        }
+        let relay = PushRules(relay: true)
+        // The owner has written through counter 1; the relayer claims aaaa:1 (known) and
+        // aaaa:9 (not yet written) in junk records.
+        _ = try await hub.applyPush([try organization("iom", dot: Dot(replica: owner, counter: 1))],
+                                    header: PushHeader(through: 1, id: "o1", after: "", counter: 1), from: owner).get()
+        let junk = try await hub.applyPush(
+            [try organization("junk-a", dot: Dot(replica: owner, counter: 1)), try organization("junk-b", dot: Dot(replica: owner, counter: 9))],
+            header: PushHeader(through: 1, id: "r1", after: "", counter: 0), from: relayer, rules: relay).get()
+        #expect(junk.rejected.map(\.rejection.code) == [.reusedDot], "aaaa:1 is iom's")
+        // aaaa:9 was stored in junk-b but not indexed: the owner's real write under it is not refused.
+        let real = try await hub.applyPush([try organization("unicef", dot: Dot(replica: owner, counter: 9))],
+                                           header: PushHeader(through: 9, id: "o2", after: "o1", counter: 9), from: owner).get()
+        #expect(real.rejected.isEmpty && real.accepted == 1)
+    }
+
     @Test("a put at counter 2^63 − 2 uses the next counter; at 2^63 − 1, 2^63 and 2^64 − 1 it takes a new id, keeping every value", arguments: [
         Counters.maxCounter - 1, Counters.maxCounter, Counters.maxCounter + 1, UInt64.max,
     ])

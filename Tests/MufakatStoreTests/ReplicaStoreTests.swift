@@ -298,6 +298,33 @@ struct ReplicaStoreTests {
         #expect(try theirs.digest() == mine.digest())
     }
 
+    @Test("taking a new id while another replica's write waits in the journal keeps it: back in its record, beside this replica's own later write")
+    func newIdentityKeepsWaitingJournal() async throws {
+        let store = try ReplicaStore.inMemory()
+        try store.put("positions", id: "gov:ask-2", [("stance", "Neutral")])
+        let twin = try ReplicaID("cccc")
+        let key = RecordKey(collection: "positions", id: "gov:ask-2")
+        // A colleague's write this replica received, which the hub then refused as reused-dot.
+        var state = try #require(try await store.nextPendingPush(limit: 10)?.records.first).state
+        try state.write(["statement": .string("The ministry will fund shelters")], dot: Dot(replica: twin, counter: 5), now: 1_764_400_000_000, author: "Sari (UNICEF)")
+        _ = try await store.applyPulled([ReplicatedRecord(collection: key.collection, id: key.id, state: state)], through: 1)
+        let batch = try #require(try await store.nextPendingPush(limit: 10))
+        try await store.acknowledgePush(
+            batch, through: batch.header.through, rejected: [(key.collection, key.id, "reused-dot", ["statement"], "")], rejectedCount: 1,
+            hubID: "h", reusedDots: [key: [Dot(replica: twin, counter: 5)]])
+        #expect(try await store.hasJournal())
+        #expect(try store.get("positions", id: "gov:ask-2").document["statement"] == nil, "waiting in the journal")
+        // Before the journal is written again, this replica writes the same field, then has
+        // to take a new id (a copy of its folder synced first).
+        try store.put("positions", id: "gov:ask-2", [("statement", "Under review")])
+        _ = try await store.takeNewIdentity()
+        try await store.replayJournal()
+        let view = try store.get("positions", id: "gov:ask-2")
+        let statements = Set(view.conflicts.first { $0.field == "statement" }?.candidates.map(\.value) ?? [])
+        #expect(statements == [.string("The ministry will fund shelters"), .string("Under review")], "both writes kept, as a conflict")
+        #expect(view.document["stance"] == .string("Neutral"))
+    }
+
     @Test("sync bookkeeping: pending pushes in order, in flight, acknowledgement, refusals kept, checkpoint")
     func syncBookkeeping() async throws {
         let store = try ReplicaStore.inMemory()

@@ -23,6 +23,8 @@ struct SimReplica {
     var resend: Set<RecordKey> = []
     var journal: [JournalEntry] = []
     var relayedHub = ""
+    /// The ids this replica used before its current one (`ReplicaMetadata.previousReplicas`).
+    var previous: Set<ReplicaID> = []
     var name: String
 
     init(name: String, replica: ReplicaID) {
@@ -53,6 +55,9 @@ struct SimHub {
         var entry = ledger[replica] ?? .empty
         if let refusal = entry.refusal(of: header) { return .failure(refusal) }
         let rules = PushRules(relay: reseed)
+        // What the hub knew each replica had written before this push (HubStore reads the
+        // ledger before the push's relays raise it).
+        let knownCounters = ledger.mapValues(\.counter)
         var results: [(RecordKey, Admission)] = []
         for record in records {
             let key = RecordKey(collection: record.collection, id: record.id)
@@ -62,7 +67,10 @@ struct SimHub {
             if case .store(let merged) = admission {
                 let held = Set(stored?.fields.values.flatMap { $0.map(\.dot) } ?? [])
                 for entries in merged.fields.values {
-                    for entry in entries where !held.contains(entry.dot) && owners[entry.dot] == nil { owners[entry.dot] = key }
+                    for entry in entries where !held.contains(entry.dot) && owners[entry.dot] == nil {
+                        guard !reseed || entry.dot.replica == replica || entry.dot.counter <= knownCounters[entry.dot.replica] ?? 0 else { continue }
+                        owners[entry.dot] = key
+                    }
                 }
                 seq += 1
                 self.records[key] = (merged, seq, merged == record.state ? replica : nil)
@@ -153,6 +161,9 @@ extension SimReplica {
         for (key, record) in records where record.seq > 0 {
             guard var entry = try Incarnation.extract(record, from: old) else { continue }
             entry.acked = min(entry.acked, sharedThrough)
+            if let waiting = journal.first(where: { $0.key == key }) {
+                entry = try Incarnation.mergeJournal(waiting: waiting, taken: entry, ownHistory: previous.union([old]))
+            }
             journal.removeAll { $0.key == key }
             journal.append(entry)
             if entry.base.fields.isEmpty { records[key] = nil } else { records[key]!.state = entry.base }
@@ -163,6 +174,7 @@ extension SimReplica {
         }
         resend = []
         relayedHub = ""
+        previous.insert(old)
         let hubID = progress.hubID
         progress = ReplicaProgress(replica: newID)
         // (a new progress: dotReused starts false)
