@@ -95,7 +95,7 @@ extension ReplicaStore {
                 metadata.checkpoint = 0
                 // The push it leaves behind stays one this copy made: a hub restored later
                 // from a snapshot holding it is behind, not a twin's.
-                metadata.pushHistory = Self.progress(metadata).history(after: hub.ledger.push)
+                metadata.pushHistory = Self.progress(metadata).historyKeepingInflight(after: hub.ledger.push)
                 metadata.lastPush = hub.ledger.push
                 metadata.relayedHub = ""
                 metadata.relayCursor = 0

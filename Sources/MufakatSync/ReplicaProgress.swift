@@ -133,6 +133,17 @@ extension ReplicaProgress {
         return Array((pushHistory + [lastPush]).suffix(Self.historyLength))
     }
 
+    /// The history kept when the hub is found behind: the last push and the one in flight
+    /// (the hub may have applied it before the answer was lost) join it, so a hub restored
+    /// later from a snapshot holding either is recognised as behind, not as a twin's.
+    public func historyKeepingInflight(after push: String) -> [String] {
+        var history = self.history(after: push)
+        if let inflight, !inflight.id.isEmpty, inflight.id != push, !history.contains(inflight.id) {
+            history = Array((history + [inflight.id]).suffix(Self.historyLength))
+        }
+        return history
+    }
+
     /// Whether `push` is one this copy made: its last acknowledged push, one before it, or
     /// the one in flight.
     func madeOrSaw(_ push: String) -> Bool {

@@ -143,7 +143,7 @@ extension SimReplica {
         case .hubBehind:
             progress.pushedThrough = 0
             progress.checkpoint = 0
-            progress.pushHistory = progress.history(after: view.ledger.push)
+            progress.pushHistory = progress.historyKeepingInflight(after: view.ledger.push)
             progress.lastPush = view.ledger.push
             relayedHub = ""
             for key in records.keys { records[key]!.acked = 0 }

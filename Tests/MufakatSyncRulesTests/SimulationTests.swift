@@ -78,6 +78,8 @@ struct SimulationTests {
         let (counts, failures) = try Self.run(without: ["restore", "copy"])
         #expect(failures.count == 0, "\(failures.prefix(5).joined(separator: "\n"))")
         #expect(Self.replaying || counts.rewinds > 0 && counts.rebuilds > 0 && counts.hubBehind > 0)
+        // A hub failure alone never makes a replica doubt its own id.
+        #expect(counts.incarnations == 0 && counts.replayed == 0)
     }
 
     @Test("… with replica folders copied and used side by side")
