@@ -186,8 +186,8 @@ struct HubSession {
                 case .servePull(let since, let limit, let peer):
                     let batch = try await store.changes(
                         since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica)
-                    tally.pulled += batch.records.count
-                    try await outbound.write(.changes(Changes(through: batch.through, more: batch.more), records: batch.records))
+                    tally.pulled += batch.lines.count
+                    try await outbound.write(.changesLines(Changes(through: batch.through, more: batch.more), lines: batch.lines))
                 case .pong(let ping):
                     try await outbound.write(.pong(ping))
                 case .close:

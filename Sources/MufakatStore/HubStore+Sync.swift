@@ -23,7 +23,8 @@ public struct PushResult: Sendable, Hashable {
 
 /// A batch of the changes feed.
 public struct ChangeBatch: Sendable, Hashable {
-    public var records: [ReplicatedRecord]
+    /// The records' canonical lines, built from the stored state text without decoding it.
+    public var lines: [String]
     /// The new checkpoint for the client.
     public var through: UInt64
     public var more: Bool
@@ -140,14 +141,15 @@ extension HubStore {
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT collection, id, state, seq, origin FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [Int64(bitPattern: min(since, Counters.maxCounter)), limit])
-            var records: [ReplicatedRecord] = []
+            var lines: [String] = []
             var through = since
             var bytes = 0
             while let row = try rows.next() {
                 through = UInt64(bitPattern: row["seq"] as Int64)
                 if (row["origin"] as String?) == replica.rawValue { continue }
+                // The hub stores states in canonical form (it wrote them): served as they are.
                 let json: String = row["state"]
-                records.append(ReplicatedRecord(collection: row["collection"], id: row["id"], state: try RecordState(json: json)))
+                lines.append(ReplicatedRecord.canonicalJSON(collection: row["collection"], id: row["id"], stateJSON: json))
                 bytes += json.utf8.count
                 if bytes >= maxBytes { break }
             }
@@ -156,7 +158,7 @@ extension HubStore {
             // A checkpoint beyond the feed (a hub restored from an older copy) gets the
             // hub's own sequence back, never a number the hub has not reached.
             if !more { through = min(through, try Self.sequence(db)) }
-            return ChangeBatch(records: records, through: through, more: more)
+            return ChangeBatch(lines: lines, through: through, more: more)
         }
         try await writer.write { db in
             var entry = try Self.ledger(db, replica: replica.rawValue)

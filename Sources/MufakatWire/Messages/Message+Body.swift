@@ -19,12 +19,18 @@ extension Message {
         case .push(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
         case .pushed(let value): header = try encoder.encode(Tagged(type: type, header: value))
         case .pull(let value): header = try encoder.encode(Tagged(type: type, header: value))
-        case .changes(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
+        case .changes(let value, _), .changesLines(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
         case .ping(let value), .pong(let value): header = try encoder.encode(Tagged(type: type, header: value))
         case .bye: header = try encoder.encode(Tagged(type: type, header: Empty()))
         }
         body.writeBytes(header)
         body.writeInteger(UInt8(ascii: "\n"))
+        if case .changesLines(_, let lines) = self {
+            for line in lines {
+                body.writeString(line)
+                body.writeInteger(UInt8(ascii: "\n"))
+            }
+        }
         for record in records {
             body.writeString(record.canonicalJSON)
             body.writeInteger(UInt8(ascii: "\n"))

@@ -12,6 +12,11 @@ public enum Message: Hashable, Sendable {
     case pushed(Pushed)
     case pull(Pull)
     case changes(Changes, records: [ReplicatedRecord])
+    /// A `changes` message whose record lines are canonical text already (`lines`, without
+    /// newlines): a hub serves stored states this way without decoding and encoding them
+    /// again. It encodes to exactly the bytes of `.changes` with those records; decoding
+    /// gives `.changes`.
+    case changesLines(Changes, lines: [String])
     case ping(Ping)
     case pong(Ping)
     case bye
@@ -25,7 +30,7 @@ public enum Message: Hashable, Sendable {
         case .push: return .push
         case .pushed: return .pushed
         case .pull: return .pull
-        case .changes: return .changes
+        case .changes, .changesLines: return .changes
         case .ping: return .ping
         case .pong: return .pong
         case .bye: return .bye
