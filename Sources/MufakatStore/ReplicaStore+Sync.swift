@@ -145,24 +145,13 @@ extension ReplicaStore {
                 seq: UInt64(bitPattern: row["seq"] as Int64), acked: UInt64(bitPattern: row["acked"] as Int64))
             guard var entry = try Incarnation.extract(record, from: old, forgetting: forgetting) else { continue }
             entry.acked = min(entry.acked, sharedThrough)
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT base, entries, acked FROM journal WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
-            {
-                // Writes still waiting from before (a cut sync, or others' writes taken
-                // while pulling) stay in the journal beside the ones taken now.
-                let waiting = try RecordState(json: row["entries"])
-                entry = try Incarnation.mergeJournal(
-                    waiting: JournalEntry(
-                        key: record.key, base: try RecordState(json: row["base"]), entries: waiting.fields.compactMapValues(\.first),
-                        seen: waiting.context, acked: UInt64(bitPattern: row["acked"] as Int64)),
-                    taken: entry, ownHistory: Set(metadata.previousReplicas.compactMap { try? ReplicaID($0) } + [old]))
+            // Writes still waiting from before (a cut sync, or others' writes taken while
+            // pulling) stay in the journal beside the ones taken now.
+            if let waiting = try loadJournal(db, record.key) {
+                entry = Incarnation.mergeJournal(waiting: waiting, taken: entry)
             }
             journaled += 1
-            // The taken entries, stored as a state whose context is what the record had seen.
-            let taken = try RecordState(context: entry.seen, fields: entry.entries.mapValues { [$0] })
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries, acked) VALUES (?, ?, ?, ?, ?)",
-                arguments: [record.collection, record.id, entry.base.canonicalJSON, taken.canonicalJSON, Int64(bitPattern: entry.acked)])
+            try saveJournal(db, entry)
             if entry.base.fields.isEmpty {
                 try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
             } else {
@@ -193,24 +182,46 @@ extension ReplicaStore {
     /// Adds other replicas' writes that lost their dot to the journal, beside whatever
     /// waits there for the record already.
     static func addToJournal(_ db: Database, _ entry: JournalEntry) throws {
-        var entries = entry.entries
-        var base = entry.base
-        var seen = entry.seen
-        if let row = try Row.fetchOne(
-            db, sql: "SELECT base, entries FROM journal WHERE collection = ? AND id = ?", arguments: [entry.key.collection, entry.key.id])
-        {
-            let waiting = try RecordState(json: row["entries"])
-            entries.merge(waiting.fields.compactMapValues(\.first)) { _, existing in existing }
-            base = try RecordState(json: row["base"])
-            // What the record had seen stays what it had seen when the journal was taken:
-            // the orphans' context holds what was pulled since, which the journal's writes
-            // never saw (the replay would replace those entries).
-            seen = waiting.context
-        }
-        let taken = try RecordState(context: seen, fields: entries.mapValues { [$0] })
+        guard var waiting = try loadJournal(db, entry.key) else { return try saveJournal(db, entry) }
+        // What the record had seen stays what it had seen when the journal was taken: the
+        // orphans' context holds what was pulled since, which the journal's writes never saw
+        // (the replay would replace those entries). The record as it stays is the journal's.
+        waiting.add(entry.entries)
+        try saveJournal(db, waiting)
+    }
+
+    /// The journal entry waiting for `key`, if any.
+    static func loadJournal(_ db: Database, _ key: RecordKey) throws -> JournalEntry? {
+        try Row.fetchOne(
+            db, sql: "SELECT collection, id, base, entries, seen, acked FROM journal WHERE collection = ? AND id = ?",
+            arguments: [key.collection, key.id]
+        ).map(journalEntry)
+    }
+
+    /// Every journal entry waiting.
+    static func loadJournal(_ db: Database) throws -> [JournalEntry] {
+        try Row.fetchAll(db, sql: "SELECT collection, id, base, entries, seen, acked FROM journal").map(journalEntry)
+    }
+
+    private static func journalEntry(_ row: Row) throws -> JournalEntry {
+        let taken = try RecordState(json: row["entries"])
+        let seen: String = row["seen"]
+        // Journals written before 0.5 kept what the record had seen as the entries' context.
+        return JournalEntry(
+            key: RecordKey(collection: row["collection"], id: row["id"]), base: try RecordState(json: row["base"]),
+            entries: taken.fields, seen: seen.isEmpty ? taken.context : try RecordState(json: seen).context,
+            acked: UInt64(bitPattern: row["acked"] as Int64))
+    }
+
+    /// Stores `entry` as the journal of its record, replacing what waited there (callers
+    /// merge first).
+    static func saveJournal(_ db: Database, _ entry: JournalEntry) throws {
         try db.execute(
-            sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries) VALUES (?, ?, ?, ?)",
-            arguments: [entry.key.collection, entry.key.id, base.canonicalJSON, taken.canonicalJSON])
+            sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries, seen, acked) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                entry.key.collection, entry.key.id, entry.base.canonicalJSON, try entry.entriesState.canonicalJSON,
+                try RecordState(context: entry.seen, fields: [:]).canonicalJSON, Int64(bitPattern: entry.acked),
+            ])
     }
 
     /// Whether writes wait in the journal to be written again under this replica's id.
@@ -228,15 +239,10 @@ extension ReplicaStore {
 
     static func replayJournal(_ db: Database, pulled: Bool = true) throws -> [ReplayedWrite] {
         var metadata = try requireMetadata(db)
-        var journal: [JournalEntry] = []
+        let journal = try loadJournal(db)
         var current: [RecordKey: RecordState] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT collection, id, base, entries, acked FROM journal") {
-            let key = RecordKey(collection: row["collection"], id: row["id"])
-            let taken = try RecordState(json: row["entries"])
-            journal.append(JournalEntry(
-                key: key, base: try RecordState(json: row["base"]), entries: taken.fields.compactMapValues(\.first),
-                seen: taken.context, acked: UInt64(bitPattern: row["acked"] as Int64)))
-            if let state = try db.fetchState(collection: key.collection, id: key.id) { current[key] = state }
+        for entry in journal {
+            if let state = try db.fetchState(collection: entry.key.collection, id: entry.key.id) { current[entry.key] = state }
         }
         guard !journal.isEmpty else { return [] }
         let result = try Incarnation.replay(journal, onto: current, as: metadata.replica, after: metadata.counter, pulled: pulled)
@@ -371,9 +377,7 @@ extension ReplicaStore {
             // Refused again under the new id, they are taken then.
             for (key, dots) in reusedDots.sorted(by: { $0.key < $1.key }) where !metadata.dotReused {
                 guard let state = try db.fetchState(collection: key.collection, id: key.id),
-                    let (kept, taken) = try Incarnation.takeReused(
-                        state, dots: dots, key: key, own: metadata.replica,
-                        journaled: Set(try db.journalEntries(collection: key.collection, id: key.id)?.fields.keys ?? [:].keys))
+                    let (kept, taken) = try Incarnation.takeReused(state, dots: dots, key: key, own: metadata.replica)
                 else { continue }
                 let seq = try Int64.fetchOne(
                     db, sql: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]) ?? 0
@@ -451,7 +455,7 @@ extension ReplicaStore {
                     seq = UInt64(bitPattern: row["seq"] as Int64)
                     wasConflicted = row["conflicted"]
                     let key = RecordKey(collection: record.collection, id: record.id)
-                    let journaled = try db.journalEntries(collection: record.collection, id: record.id)?.fields.compactMapValues(\.first) ?? [:]
+                    let journaled = try Self.loadJournal(db, RecordKey(collection: record.collection, id: record.id))?.entries ?? [:]
                     switch try Incarnation.mergePulled(local, record.state, key: key, own: metadata.replica, journaled: journaled) {
                     case .ownDotReused:
                         // Another copy of this folder wrote under this id: take a new one now

@@ -78,6 +78,11 @@ enum StoreSchema {
         migrator.registerMigration("replica-v3-refusal-reason") { db in
             try db.execute(sql: "ALTER TABLE resend ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
         }
+        migrator.registerMigration("replica-v4-journal-seen") { db in
+            // What a record had seen when its writes were taken, kept apart from the waiting
+            // entries (several may wait in one field); '' for journals written before.
+            try db.execute(sql: "ALTER TABLE journal ADD COLUMN seen TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 

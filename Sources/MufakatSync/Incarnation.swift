@@ -42,9 +42,11 @@ public struct JournalEntry: Hashable, Sendable {
     public var key: RecordKey
     /// The record without those writes: everything received from others.
     public var base: RecordState
-    /// Field → the entry of the old id (a replica's own later write always replaced its
-    /// earlier ones, so there is at most one per field).
-    public var entries: [String: FieldEntry]
+    /// Field → the entries waiting to be written again, sorted by dot: the old id's (a
+    /// replica's own later write replaced its earlier ones, so one per old id) and other
+    /// replicas' writes taken for a reused dot. Writes that never saw each other wait side
+    /// by side, as they stood in the record.
+    public var entries: [String: [FieldEntry]]
     /// What the record had seen when the entries were taken (`base` may forget the old id,
     /// so that the hub's copies of its writes come back).
     public var seen: VersionVector
@@ -52,12 +54,36 @@ public struct JournalEntry: Hashable, Sendable {
     /// this copy knew it.
     public var acked: UInt64
 
-    public init(key: RecordKey, base: RecordState, entries: [String: FieldEntry], seen: VersionVector, acked: UInt64 = 0) {
+    public init(key: RecordKey, base: RecordState, entries: [String: [FieldEntry]], seen: VersionVector, acked: UInt64 = 0) {
         self.key = key
         self.base = base
-        self.entries = entries
+        self.entries = entries.compactMapValues { list in
+            list.isEmpty ? nil : Dictionary(list.map { ($0.dot, $0) }, uniquingKeysWith: { first, _ in first }).values.sorted { $0.dot < $1.dot }
+        }
         self.seen = seen
         self.acked = acked
+    }
+
+    /// Adds `more` beside what waits already (an entry already waiting under the same dot
+    /// stays as it is).
+    public mutating func add(_ more: [String: [FieldEntry]]) {
+        for (field, list) in more {
+            var present = entries[field] ?? []
+            for entry in list where !present.contains(where: { $0.dot == entry.dot }) { present.append(entry) }
+            entries[field] = present.sorted { $0.dot < $1.dot }
+        }
+    }
+
+    /// The waiting entries as a state whose context holds them all and `seen` (how the
+    /// store keeps them beside `seen`).
+    public var entriesState: RecordState {
+        get throws(MufakatError) {
+            var context = seen
+            for entry in entries.values.joined() where !context.contains(entry.dot) {
+                context[entry.dot.replica] = max(context[entry.dot.replica], entry.dot.counter)
+            }
+            return try RecordState(context: context, fields: entries)
+        }
     }
 
     /// Whether the record had seen the write `dot` when the journal was taken: it then stood
@@ -112,13 +138,13 @@ public enum Incarnation {
     public static func extract(
         _ record: LocalRecord, from old: ReplicaID, forgetting: Bool = true
     ) throws(MufakatError) -> JournalEntry? {
-        var taken: [String: FieldEntry] = [:]
+        var taken: [String: [FieldEntry]] = [:]
         var fields: [String: [FieldEntry]] = [:]
         for (name, entries) in record.state.fields {
             var kept: [FieldEntry] = []
             for entry in entries {
                 if entry.dot.replica == old && (forgetting || entry.dot.counter > record.acked) {
-                    taken[name] = entry
+                    taken[name, default: []].append(entry)
                 } else {
                     kept.append(entry)
                 }
@@ -135,38 +161,19 @@ public enum Incarnation {
 
     /// One journal entry for a record that already had one waiting when the replica took
     /// another new id (a sync cut before the journal was written again, or other replicas'
-    /// writes taken while pulling): the writes waiting there are kept, never replaced.
+    /// writes taken while pulling): the writes waiting there stay, beside the ones taken now
+    /// — none of them saw the others, so each is written again and they stand as a conflict
+    /// where they share a field.
     ///
-    /// A field holds one waiting write. Where both hold one:
-    /// - the waiting one is another replica's write (taken for a reused dot): it goes back
-    ///   into the record, under its dot — refused again, it is taken again under the new id;
-    /// - it is this replica's own earlier write (an id in `ownHistory`): the newly taken
-    ///   write of that field was made after it, on a record without it, and replaces it, as
-    ///   writing the journal again would have.
-    ///
-    /// What the record had seen is both contexts together (every waiting write lies within
-    /// it), and the acknowledged counter is the lower of the two (fewer writes count as
-    /// overwritten).
-    /// Returns the merged journal entry; its `base` is the record as it stays meanwhile.
-    public static func mergeJournal(
-        waiting: JournalEntry, taken: JournalEntry, ownHistory: Set<ReplicaID>
-    ) throws(MufakatError) -> JournalEntry {
-        var entries = waiting.entries
-        var base = taken.base
-        var fields = base.fields
-        for (field, entry) in taken.entries {
-            if let earlier = entries[field], !ownHistory.contains(earlier.dot.replica) {
-                if !(fields[field] ?? []).contains(where: { $0.dot == earlier.dot }) { fields[field, default: []].append(earlier) }
-            }
-            entries[field] = entry
-        }
-        var context = base.context
-        for entry in fields.values.joined() where !context.contains(entry.dot) {
-            context[entry.dot.replica] = max(context[entry.dot.replica], entry.dot.counter)
-        }
-        base = try RecordState(context: context, fields: fields)
-        return JournalEntry(
-            key: taken.key, base: base, entries: entries, seen: waiting.seen.merging(taken.seen), acked: min(waiting.acked, taken.acked))
+    /// What the record had seen is both contexts together, and the acknowledged counter is
+    /// the lower of the two (fewer writes count as overwritten). The `base` is the record as
+    /// it stays meanwhile (`taken`'s).
+    public static func mergeJournal(waiting: JournalEntry, taken: JournalEntry) -> JournalEntry {
+        var merged = JournalEntry(
+            key: taken.key, base: taken.base, entries: waiting.entries, seen: waiting.seen.merging(taken.seen),
+            acked: min(waiting.acked, taken.acked))
+        merged.add(taken.entries)
+        return merged
     }
 
     /// Writes the journal again as writes of `replica`, counters from `counter + 1`, in the
@@ -194,7 +201,9 @@ public enum Incarnation {
         for entry in journal {
             bases[entry.key] = entry
             var byDot: [Dot: [String: FieldEntry]] = [:]
-            for (field, fieldEntry) in entry.entries { byDot[fieldEntry.dot, default: [:]][field] = fieldEntry }
+            for (field, list) in entry.entries {
+                for fieldEntry in list { byDot[fieldEntry.dot, default: [:]][field] = fieldEntry }
+            }
             for (dot, entries) in byDot { operations.append(Operation(oldDot: dot, key: entry.key, entries: entries)) }
         }
         operations.sort { ($0.oldDot.counter, $0.key) < ($1.oldDot.counter, $1.key) }
@@ -237,6 +246,9 @@ public enum Incarnation {
         }
         var next = counter
         var writes: [ReplayedWrite] = []
+        // Dots this replay writes: another waiting write of the same field stands beside
+        // them, it is not replaced by them.
+        var written: Set<Dot> = []
         for operation in operations {
             guard let journalEntry = bases[operation.key] else { continue }
             let state = states[operation.key] ?? current[operation.key] ?? journalEntry.base
@@ -260,7 +272,7 @@ public enum Incarnation {
             var supersededBy: Dot?
             for (field, entry) in operation.entries {
                 let present = state.fields[field] ?? []
-                if let newer = present.first(where: { $0.dot.replica == replica }) {
+                if let newer = present.first(where: { $0.dot.replica == replica && !written.contains($0.dot) }) {
                     supersededBy = newer.dot
                     continue
                 }
@@ -298,6 +310,7 @@ public enum Incarnation {
             var context = state.context
             context[replica] = next
             states[operation.key] = try RecordState(context: context, fields: fields)
+            written.insert(dot)
             writes.append(ReplayedWrite(
                 key: operation.key, oldDot: operation.oldDot, newDot: dot, fields: toWrite.keys.sorted(),
                 supersededBy: supersededBy))
@@ -319,7 +332,8 @@ public enum Incarnation {
         var fields = state.fields
         var changed = false
         for (name, entries) in state.fields {
-            let before = (entry.base.fields[name] ?? []) + (entry.entries[name].map { [$0] } ?? [])
+            let owns = entry.entries[name] ?? []
+            let before = (entry.base.fields[name] ?? []) + owns
             let kept = entries.filter { present in
                 guard entry.hadSeen(present.dot), !entry.base.context.contains(present.dot), !reused.contains(present.dot),
                     !before.contains(where: { $0.dot == present.dot })
@@ -329,12 +343,11 @@ public enum Incarnation {
                 // (the hub holds it, perhaps re-stamped by a twin copy): the hub keeps the two
                 // side by side and lets the entry go only for a new write, which this write
                 // will not be (it is not written again).
-                let own = entry.entries[name]
                 return !before.contains { later in
                     guard later.time > present.time else { return false }
-                    guard let own, later == own else { return true }
+                    guard owns.contains(later) else { return true }
                     return !entries.contains { held in
-                        held.dot == own.dot || (held.value == own.value && held.time == own.time && held.author == own.author)
+                        held.dot == later.dot || (held.value == later.value && held.time == later.time && held.author == later.author)
                     }
                 }
             }
@@ -396,10 +409,10 @@ public enum Incarnation {
     ///
     /// `taken` are `a`'s own writes taken out of it into the journal (a replica taking a new
     /// id): they count as held.
-    public static func claimedUnseen(by a: RecordState, in b: RecordState, taken: [String: FieldEntry] = [:]) -> Set<Dot> {
+    public static func claimedUnseen(by a: RecordState, in b: RecordState, taken: [String: [FieldEntry]] = [:]) -> Set<Dot> {
         var dots: Set<Dot> = []
         for (field, entries) in b.fields {
-            let mine = (a.fields[field] ?? []) + (taken[field].map { [$0] } ?? [])
+            let mine = (a.fields[field] ?? []) + (taken[field] ?? [])
             for entry in entries where a.context.contains(entry.dot) {
                 guard !mine.contains(where: { $0.dot == entry.dot || $0.time >= entry.time }) else { continue }
                 dots.insert(entry.dot)
@@ -416,21 +429,16 @@ public enum Incarnation {
     /// values, times and authors kept. Returns the record without them (what it keeps
     /// until then) and the journal entry; `nil` when it holds none of `dots` — a dot of
     /// `own` is never taken (this replica takes a new id instead).
-    ///
-    /// `journaled`: fields of this record with a write waiting in the journal already. A
-    /// field holds one waiting write, so an entry of such a field stays in the record, is
-    /// refused again at the next push, and is taken once the journal is written again.
     public static func takeReused(
-        _ state: RecordState, dots: Set<Dot>, key: RecordKey, own: ReplicaID, journaled: Set<String> = []
+        _ state: RecordState, dots: Set<Dot>, key: RecordKey, own: ReplicaID
     ) throws(MufakatError) -> (kept: RecordState, journal: JournalEntry)? {
         var fields = state.fields
-        var taken: [String: FieldEntry] = [:]
-        for (name, entries) in state.fields where !journaled.contains(name) {
-            // One entry per field waits in the journal; another under a reused dot stays
-            // and is refused again at the next push, then taken.
-            guard let entry = entries.first(where: { dots.contains($0.dot) && $0.dot.replica != own }) else { continue }
-            taken[name] = entry
-            let rest = entries.filter { $0 != entry }
+        var taken: [String: [FieldEntry]] = [:]
+        for (name, entries) in state.fields {
+            let reused = entries.filter { dots.contains($0.dot) && $0.dot.replica != own }
+            guard !reused.isEmpty else { continue }
+            taken[name] = reused
+            let rest = entries.filter { !reused.contains($0) }
             fields[name] = rest.isEmpty ? nil : rest
         }
         guard !taken.isEmpty else { return nil }
@@ -456,7 +464,7 @@ public enum Incarnation {
     /// side of the second). The hub's view of a reused replica wins here; what this replica
     /// held under a reused dot of another replica comes back as orphans to write again.
     public static func mergePulled(
-        _ local: RecordState, _ incoming: RecordState, key: RecordKey, own: ReplicaID, journaled: [String: FieldEntry] = [:]
+        _ local: RecordState, _ incoming: RecordState, key: RecordKey, own: ReplicaID, journaled: [String: [FieldEntry]] = [:]
     ) throws(MufakatError) -> PulledMerge {
         // Both ways: the hub may claim a dot this replica holds another write under (a
         // restored or copied replica reused it there), or this replica a dot the hub holds.
@@ -471,7 +479,7 @@ public enum Incarnation {
         var lowest: [ReplicaID: UInt64] = [:]
         for dot in reused { lowest[dot.replica] = min(lowest[dot.replica] ?? .max, dot.counter) }
         var fields: [String: [FieldEntry]] = [:]
-        var orphans: [String: FieldEntry] = [:]
+        var orphans: [String: [FieldEntry]] = [:]
         for (field, entries) in local.fields {
             var kept: [FieldEntry] = []
             for entry in entries {
@@ -480,7 +488,7 @@ public enum Incarnation {
                     continue
                 }
                 let held = incoming.fields[field]?.contains(entry) == true
-                if !held && (reused.contains(entry.dot) || !incoming.context.contains(entry.dot)) { orphans[field] = entry }
+                if !held && (reused.contains(entry.dot) || !incoming.context.contains(entry.dot)) { orphans[field, default: []].append(entry) }
             }
             if !kept.isEmpty { fields[field] = kept }
         }

@@ -23,8 +23,6 @@ struct SimReplica {
     var resend: Set<RecordKey> = []
     var journal: [JournalEntry] = []
     var relayedHub = ""
-    /// The ids this replica used before its current one (`ReplicaMetadata.previousReplicas`).
-    var previous: Set<ReplicaID> = []
     var name: String
 
     init(name: String, replica: ReplicaID) {
@@ -162,7 +160,7 @@ extension SimReplica {
             guard var entry = try Incarnation.extract(record, from: old) else { continue }
             entry.acked = min(entry.acked, sharedThrough)
             if let waiting = journal.first(where: { $0.key == key }) {
-                entry = try Incarnation.mergeJournal(waiting: waiting, taken: entry, ownHistory: previous.union([old]))
+                entry = Incarnation.mergeJournal(waiting: waiting, taken: entry)
             }
             journal.removeAll { $0.key == key }
             journal.append(entry)
@@ -174,7 +172,6 @@ extension SimReplica {
         }
         resend = []
         relayedHub = ""
-        previous.insert(old)
         let hubID = progress.hubID
         progress = ReplicaProgress(replica: newID)
         // (a new progress: dotReused starts false)
@@ -217,7 +214,7 @@ extension SimReplica {
                         if let index = journal.firstIndex(where: { $0.key == key }) {
                             // What the record had seen stays what it had seen when the
                             // journal was taken: the pulled context is not that.
-                            journal[index].entries.merge(orphans.entries) { existing, _ in existing }
+                            journal[index].add(orphans.entries)
                         } else {
                             journal.append(orphans)
                         }
@@ -241,14 +238,12 @@ extension SimReplica {
         if corruption { progress.dotReused = true }
         if reused.values.contains(where: { $0.contains { $0.replica == progress.replica } }) { progress.dotReused = true }
         for (key, dots) in reused.sorted(by: { $0.key < $1.key }) where !progress.dotReused {
-            let waiting = Set(journal.first { $0.key == key }?.entries.keys ?? [:].keys)
             guard let local = records[key],
-                let (kept, taken) = try Incarnation.takeReused(local.state, dots: dots, key: key, own: progress.replica, journaled: waiting)
+                let (kept, taken) = try Incarnation.takeReused(local.state, dots: dots, key: key, own: progress.replica)
             else { continue }
             if kept.fields.isEmpty { records[key] = nil } else { records[key]!.state = kept }
             if let index = journal.firstIndex(where: { $0.key == key }) {
-                journal[index].entries.merge(taken.entries) { existing, _ in existing }
-                journal[index].base = kept
+                journal[index].add(taken.entries)
             } else {
                 journal.append(taken)
             }

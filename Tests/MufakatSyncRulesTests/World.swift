@@ -205,7 +205,7 @@ struct World {
         try step()
         if ProcessInfo.processInfo.environment["MUFAKAT_SEED"] != nil {
             for entry in devices[device].journal {
-                trace.append("  journal \(entry.key.id): \(entry.entries.map { "\($0.key)=\($0.value.value) \($0.value.dot)@\($0.value.time)" }) now \(devices[device].records[entry.key]?.state.fields.mapValues { $0.map { "\($0.value) \($0.dot)@\($0.time)" } } ?? [:]) ctx \(devices[device].records[entry.key]?.state.context.description ?? "-")")
+                trace.append("  journal \(entry.key.id): \(entry.entries.flatMap { field, list in list.map { "\(field)=\($0.value) \($0.dot)@\($0.time)" } }) now \(devices[device].records[entry.key]?.state.fields.mapValues { $0.map { "\($0.value) \($0.dot)@\($0.time)" } } ?? [:]) ctx \(devices[device].records[entry.key]?.state.context.description ?? "-")")
             }
         }
         let writes = try devices[device].replay()
@@ -382,9 +382,8 @@ struct World {
         for device in devices {
             if isAlive(operation, in: device.records[operation.key]?.state) { return true }
             for entry in device.journal where entry.key == operation.key {
-                let values = entry.entries.mapValues(\.value)
-                if operation.values.allSatisfy({ values[$0.key] == .string($0.value) || isAlive(
-                    Operation(key: operation.key, values: [$0.key: $0.value], dots: operation.dots),
+                if operation.values.allSatisfy({ assignment in entry.entries[assignment.key]?.contains { $0.value == .string(assignment.value) } == true || isAlive(
+                    Operation(key: operation.key, values: [assignment.key: assignment.value], dots: operation.dots),
                     in: device.records[operation.key]?.state ?? entry.base) }) { return true }
             }
         }
