@@ -64,14 +64,6 @@ extension Database {
         return owners
     }
 
-    /// The writes of a record waiting in the journal, as a state whose context is what the
-    /// record had seen when they were taken; `nil` when none wait.
-    func journalEntries(collection: String, id: String) throws -> RecordState? {
-        let statement = try cachedStatement(sql: "SELECT entries FROM journal WHERE collection = ? AND id = ?")
-        guard let json = try String.fetchOne(statement, arguments: [collection, id]) else { return nil }
-        return try RecordState(json: json)
-    }
-
     func recordExists(collection: String, id: String) throws -> Bool {
         let statement = try cachedStatement(sql: "SELECT deleted = 0 FROM records WHERE collection = ? AND id = ?")
         return try Bool.fetchOne(statement, arguments: [collection, id]) ?? false

@@ -27,32 +27,59 @@ extension ReplicaStore {
     /// record's current values writes nothing, so importing the same file twice changes
     /// nothing the second time. An empty cell clears that field. A `_conflicts` column (as
     /// `export` writes) is read only to leave the listed fields of existing records alone.
+    ///
+    /// The file is mapped, not copied, and read twice as a stream: a first pass checks it is
+    /// UTF-8 with its quotes closed, the second validates and writes row by row in one
+    /// transaction — no table of rows is built, and a bad row still leaves nothing written.
+    /// (CSV.swift's reader, on Linux, takes the end of a file stream for a read error, so
+    /// the stream is over the mapped bytes.)
     public func importCSV(_ collection: String, path: String, dryRun: Bool = false) throws -> ImportReport {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        else {
             throw MufakatError(.notFound, "import: cannot read '\(path)'", value: path)
         }
         return try importCSV(collection, data: data, dryRun: dryRun)
     }
 
     public func importCSV(_ collection: String, data: Data, dryRun: Bool = false) throws -> ImportReport {
+        try importCSV(collection, source: { InputStream(data: data) }, dryRun: dryRun)
+    }
+
+    /// The import itself; `source` opens the file again for each pass.
+    func importCSV(_ collection: String, source: () -> InputStream, dryRun: Bool) throws -> ImportReport {
         let schema = try Catalogue.collection(named: collection)
-        let table = try Self.readCSV(data)
-        guard let header = table.first else {
+        let format = try Self.checkCSV(source())
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(stream: source(), delimiter: format.delimiter)
+        } catch {
+            throw MufakatError(.invalid, "import: the file is not valid CSV")
+        }
+        if format.separatorLine { _ = reader.next() }
+        guard let header = reader.next() else {
             throw MufakatError(.invalid, "import \(schema.name): the file is empty; the first row must name the fields")
         }
         let columns = try Self.columns(header, schema: schema)
         var report = ImportReport(collection: schema.name, rows: 0, created: 0, updated: 0, unchanged: 0, dryRun: dryRun, warnings: [])
         var badRows: [String] = []
         var badRowCount = 0
-        // The same warning on many rows (a missing organization) is reported once.
-        var warningRows: [String: [Int]] = [:]
+        // The same warning on many rows (a missing organization) is reported once: its
+        // first row and how many.
+        var warningRows: [String: (first: Int, count: Int)] = [:]
         var warningOrder: [String] = []
         try writer.writeWithoutTransaction { db in
             try db.inTransaction {
                 let dots = try DotAllocator(db)
-                var seen: [String: Int] = [:]
-                for (offset, cells) in table.enumerated().dropFirst() {
-                    let rowNumber = offset + 1
+                // Ids met so far, with their row: on disk (a temporary table), not in memory.
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_rows (id TEXT PRIMARY KEY NOT NULL, row INTEGER NOT NULL)")
+                try db.execute(sql: "DELETE FROM temp.import_rows")
+                let firstRow = try db.cachedStatement(sql: "SELECT row FROM temp.import_rows WHERE id = ?")
+                let noteRow = try db.cachedStatement(sql: "INSERT INTO temp.import_rows (id, row) VALUES (?, ?)")
+                var rowNumber = 1
+                while let cells = reader.next() {
+                    rowNumber += 1
                     if cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
                     report.rows += 1
                     func fail(_ messages: [String]) {
@@ -83,11 +110,11 @@ extension ReplicaStore {
                             continue
                         }
                     }
-                    if let first = seen[id] {
+                    if let first = try Int.fetchOne(firstRow, arguments: [id]) {
                         fail(["is the same record as row \(first) (\(schema.name) \(id))"])
                         continue
                     }
-                    seen[id] = rowNumber
+                    try noteRow.execute(arguments: [id, rowNumber])
                     // A value exported while disputed is only the one that was shown: into
                     // a record this replica holds it is not written, so the import does
                     // not settle a conflict behind anyone's back (clearing the row's
@@ -115,14 +142,22 @@ extension ReplicaStore {
                         default: report.unchanged += 1
                         }
                         for warning in outcome.warnings {
-                            if warningRows[warning] == nil { warningOrder.append(warning) }
-                            warningRows[warning, default: []].append(rowNumber)
+                            if let seen = warningRows[warning] {
+                                warningRows[warning] = (seen.first, seen.count + 1)
+                            } else {
+                                warningOrder.append(warning)
+                                warningRows[warning] = (rowNumber, 1)
+                            }
                         }
                     } catch let error as InvalidWrite {
                         fail(error.problems.map(\.description))
                     }
                 }
+                if reader.error != nil {
+                    throw MufakatError(.invalid, "import: the file is not valid CSV (it could not be read as UTF-8 text)")
+                }
                 guard badRowCount == 0, !dryRun else { return .rollback }
+                try db.execute(sql: "DROP TABLE temp.import_rows")
                 try dots.save(db)
                 return .commit
             }
@@ -135,7 +170,7 @@ extension ReplicaStore {
         }
         report.warnings = warningOrder.map { warning in
             let rows = warningRows[warning]!
-            let place = rows.count == 1 ? "row \(rows[0])" : "rows \(rows[0]) and \(rows.count - 1) more"
+            let place = rows.count == 1 ? "row \(rows.first)" : "rows \(rows.first) and \(rows.count - 1) more"
             return "\(place): \(warning)"
         }
         return report
@@ -185,41 +220,72 @@ extension ReplicaStore {
         return columns
     }
 
-    /// Parses CSV with CSV.swift (RFC 4180, with or without the UTF-8 byte order mark Excel
-    /// writes). CSV.swift reads an unclosed quote to the end of the file without
-    /// complaint; in valid CSV quotes come in pairs, so an odd count is refused first.
-    static func readCSV(_ data: Data) throws -> [[String]] {
-        let quotes = data.reduce(0) { $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0) }
+    /// How a CSV file is to be read: its delimiter, and whether it starts with Excel's
+    /// `sep=` line.
+    struct CSVFormat {
+        var delimiter: UnicodeScalar
+        var separatorLine: Bool
+    }
+
+    /// The first pass over a CSV file, in chunks: it must be UTF-8 text whose quotes come in
+    /// pairs (CSV.swift reads an unclosed quote to the end of the file without complaint).
+    /// Spreadsheets in many locales save "CSV" with semicolons: a header row (field names
+    /// never hold either) with semicolons and no comma is read that way, as is a file
+    /// starting with Excel's `sep=;` line.
+    static func checkCSV(_ stream: InputStream) throws -> CSVFormat {
+        stream.open()
+        defer { stream.close() }
+        var quotes = 0
+        var firstLine: [UInt8] = []
+        var lineDone = false
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = stream.read(&buffer, maxLength: buffer.count)
+            if count < 0 { throw MufakatError(.invalid, "import: the file could not be read") }
+            if count == 0 { break }
+            let chunk = buffer[..<count]
+            for byte in chunk where byte == UInt8(ascii: "\"") { quotes += 1 }
+            if !lineDone {
+                if let newline = chunk.firstIndex(of: UInt8(ascii: "\n")) {
+                    firstLine += chunk[..<newline]
+                    lineDone = true
+                } else if firstLine.count < 1 << 16 {
+                    firstLine += chunk
+                }
+            }
+            // UTF-8 checked chunk by chunk: a sequence cut at the chunk's end waits for the next.
+            pending += chunk
+            let cut = utf8Boundary(pending)
+            guard String(validating: pending[..<cut], as: UTF8.self) != nil else { throw notUTF8 }
+            pending.removeFirst(cut)
+        }
+        guard pending.isEmpty else { throw notUTF8 }
         guard quotes % 2 == 0 else {
             throw MufakatError(.invalid, "import: the file is not valid CSV: a quoted cell is never closed (odd number of \" characters)")
         }
-        guard String(data: data, encoding: .utf8) != nil else {
-            throw MufakatError(.invalid, "import: the file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'")
-        }
-        // Spreadsheets in many locales save "CSV" with semicolons: a header row (field
-        // names never hold either) with semicolons and no comma is read that way, as is a
-        // file starting with Excel's `sep=;` line.
-        var data = data
-        var header = data.prefix { $0 != UInt8(ascii: "\n") }
+        var header = firstLine[...]
         if header.starts(with: [0xEF, 0xBB, 0xBF]) { header = header.dropFirst(3) }
-        var delimiter: UnicodeScalar = header.contains(UInt8(ascii: ";")) && !header.contains(UInt8(ascii: ",")) ? ";" : ","
+        var format = CSVFormat(
+            delimiter: header.contains(UInt8(ascii: ";")) && !header.contains(UInt8(ascii: ",")) ? ";" : ",", separatorLine: false)
         let line = String(decoding: header, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if line.count == 5, line.lowercased().hasPrefix("sep="), let scalar = line.unicodeScalars.last {
-            delimiter = scalar
-            data = data.dropFirst(data.prefix { $0 != UInt8(ascii: "\n") }.count + 1)
+            format = CSVFormat(delimiter: scalar, separatorLine: true)
         }
-        let reader: CSVReader
-        do {
-            reader = try CSVReader(stream: InputStream(data: Data(data)), delimiter: delimiter)
-        } catch {
-            throw MufakatError(.invalid, "import: the file is not valid CSV")
-        }
-        var rows: [[String]] = []
-        while let row = reader.next() { rows.append(row) }
-        if reader.error != nil {
-            throw MufakatError(.invalid, "import: the file is not valid CSV (it could not be read as UTF-8 text)")
-        }
-        return rows
+        return format
+    }
+
+    static let notUTF8 = MufakatError(.invalid, "import: the file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'")
+
+    /// The length of `bytes` without a UTF-8 sequence cut short at its end.
+    static func utf8Boundary(_ bytes: [UInt8]) -> Int {
+        var index = bytes.count
+        // Step back over at most 3 continuation bytes to the sequence's lead byte.
+        while index > 0, bytes.count - index < 4, bytes[index - 1] & 0xC0 == 0x80 { index -= 1 }
+        guard index > 0 else { return bytes.count }
+        let lead = bytes[index - 1]
+        let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        return bytes.count - (index - 1) < length ? index - 1 : bytes.count
     }
 
     /// The live records of `collection` as CSV: an `id` column, then every field of the

@@ -186,7 +186,11 @@ extension ReplicaStore {
         // What the record had seen stays what it had seen when the journal was taken: the
         // orphans' context holds what was pulled since, which the journal's writes never saw
         // (the replay would replace those entries). The record as it stays is the journal's.
+        // `acked` counts the old id's writes only: beside other replicas' writes it would
+        // make theirs look acknowledged, so it goes (a write the hub holds is still
+        // recognised and not written twice).
         waiting.add(entry.entries)
+        waiting.acked = 0
         try saveJournal(db, waiting)
     }
 

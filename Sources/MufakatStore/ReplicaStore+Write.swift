@@ -69,10 +69,13 @@ extension ReplicaStore {
         var existing = try db.fetchState(collection: schema.name, id: id)
         // Writes waiting in the journal (this replica took a new id and has not finished
         // syncing): this write has seen them, and their values count for what is required.
-        let pending = try db.journalEntries(collection: schema.name, id: id)
+        // Only what the record had seen when they were taken: a write of another replica
+        // waiting there may lie beyond it (its dot reused elsewhere), and claiming it would
+        // claim that replica's other writes too.
+        let pending = try Self.loadJournal(db, RecordKey(collection: schema.name, id: id))
         if let pending {
             let base = existing ?? RecordState()
-            existing = try RecordState(context: base.context.merging(pending.context), fields: base.fields)
+            existing = try RecordState(context: base.context.merging(pending.seen), fields: base.fields)
         }
         var state = existing ?? RecordState()
         var values = parsed
@@ -84,7 +87,7 @@ extension ReplicaStore {
         if state.isDeleted { values[RecordState.deletedField] = .bool(false) }
 
         var document = state.document
-        for (name, entries) in pending?.fields ?? [:] where document[name] == nil && name != RecordState.deletedField {
+        for (name, entries) in pending?.entries ?? [:] where document[name] == nil && name != RecordState.deletedField {
             if let value = entries.first?.value, !value.isNull { document[name] = value }
         }
         for (name, value) in values where name != RecordState.deletedField {

@@ -36,7 +36,7 @@ do {
     }
     if selected.contains("import") {
         print("import: 100,000-row reports CSV")
-        try ImportBenchmark.run(into: report, rows: Int(environment["BENCH_IMPORT_ROWS"] ?? "") ?? 100_000)
+        try ImportBenchmark.run(into: report, rows: Int(environment["BENCH_IMPORT_ROWS"] ?? "") ?? 100_000, binaries: binaries)
     }
     if selected.contains("sync") {
         print("sync: B1 initial sync, B2 incremental, B3 wire size, B5 no-op, B6 memory")

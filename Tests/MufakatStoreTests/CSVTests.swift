@@ -173,4 +173,33 @@ struct CSVTests {
             #expect(error.message.contains("row 3: is the same record as row 2"))
         }
     }
+
+    /// The import reads the file in 1 MiB chunks: a letter of two, three or four bytes cut
+    /// by a chunk's end is still one letter, and a bad byte after the first chunk is still
+    /// found — from a file on disk, as `mufakat import` reads it.
+    @Test("a file larger than a read chunk: letters cut by a chunk's end read whole; a bad byte far in refuses the file", arguments: [1, 2, 3])
+    func chunkBoundaries(_ shift: Int) throws {
+        let directory = try TemporaryDirectory("mufakat-csv-chunks")
+        var csv = "title,category\n"
+        var row = 0
+        while csv.utf8.count < (1 << 20) + 4_096 {
+            row += 1
+            csv += "\(String(repeating: "x", count: shift))Ask é€𐍈 \(row),BudgetIncrease\n"
+        }
+        let path = directory.path("asks.csv")
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
+        let store = try ReplicaStore.inMemory()
+        let report = try store.importCSV("asks", path: path)
+        #expect(report.created == row)
+        #expect(try store.list("asks").contains { $0.document["title"] == .string("\(String(repeating: "x", count: shift))Ask é€𐍈 \(row)") })
+
+        var broken = Data(csv.utf8)
+        broken.append(contentsOf: [UInt8(ascii: "A"), 0xC3, UInt8(ascii: ","), UInt8(ascii: "B"), UInt8(ascii: "\n")])
+        try broken.write(to: URL(fileURLWithPath: path))
+        let empty = try ReplicaStore.inMemory()
+        #expect(throws: MufakatError.self) { try empty.importCSV("asks", path: path) }
+        #expect(try empty.list("asks").isEmpty)
+        #expect(ReplicaStore.utf8Boundary(Array(Array("ab€".utf8).dropLast())) == 2)
+        #expect(ReplicaStore.utf8Boundary(Array("ab€".utf8)) == 5)
+    }
 }

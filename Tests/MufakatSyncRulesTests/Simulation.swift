@@ -215,6 +215,7 @@ extension SimReplica {
                             // What the record had seen stays what it had seen when the
                             // journal was taken: the pulled context is not that.
                             journal[index].add(orphans.entries)
+                            journal[index].acked = 0
                         } else {
                             journal.append(orphans)
                         }
@@ -244,6 +245,7 @@ extension SimReplica {
             if kept.fields.isEmpty { records[key] = nil } else { records[key]!.state = kept }
             if let index = journal.firstIndex(where: { $0.key == key }) {
                 journal[index].add(taken.entries)
+                journal[index].acked = 0
             } else {
                 journal.append(taken)
             }
