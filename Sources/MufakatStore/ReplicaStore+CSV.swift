@@ -28,19 +28,17 @@ extension ReplicaStore {
     /// nothing the second time. An empty cell clears that field. A `_conflicts` column (as
     /// `export` writes) is read only to leave the listed fields of existing records alone.
     ///
-    /// The file is mapped, not copied, and read twice as a stream: a first pass checks it is
-    /// UTF-8 with its quotes closed, the second validates and writes row by row in one
-    /// transaction — no table of rows is built, and a bad row still leaves nothing written.
-    /// (CSV.swift's reader, on Linux, takes the end of a file stream for a read error, so
-    /// the stream is over the mapped bytes.)
+    /// The file is read twice, in chunks: a first pass checks it is UTF-8 with its quotes
+    /// closed, the second validates and writes row by row in one transaction — memory stays
+    /// flat whatever the file's size, and a bad row still leaves nothing written.
     public func importCSV(_ collection: String, path: String, dryRun: Bool = false) throws -> ImportReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-            let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            FileManager.default.isReadableFile(atPath: path), FileHandle(forReadingAtPath: path) != nil
         else {
             throw MufakatError(.notFound, "import: cannot read '\(path)'", value: path)
         }
-        return try importCSV(collection, data: data, dryRun: dryRun)
+        return try importCSV(collection, source: { FileChunkStream(path: path) }, dryRun: dryRun)
     }
 
     public func importCSV(_ collection: String, data: Data, dryRun: Bool = false) throws -> ImportReport {
@@ -324,5 +322,59 @@ extension ReplicaStore {
             output += "  " + CanonicalJSON.document(document, rendered: rendered) + (index + 1 < records.count ? ",\n" : "\n")
         }
         return output + "]\n"
+    }
+}
+
+/// A file read in 1 MiB chunks, as an `InputStream` for CSV.swift's reader.
+///
+/// Foundation's file stream on Linux reports bytes available at the end of the file, and
+/// the reader then takes its empty read for an error; this stream knows its end.
+final class FileChunkStream: InputStream {
+    private let handle: FileHandle?
+    private var buffer = Data()
+    private var offset = 0
+    private var ended = false
+    private var status: Stream.Status = .notOpen
+
+    init(path: String) {
+        handle = FileHandle(forReadingAtPath: path)
+        super.init(data: Data())
+    }
+
+    override var streamStatus: Stream.Status { status }
+    override var streamError: Error? { nil }
+
+    override func open() {
+        status = handle == nil ? .error : .open
+    }
+
+    override func close() {
+        try? handle?.close()
+        status = .closed
+    }
+
+    /// Fills the buffer when it is used up; false once the file has no more bytes.
+    private func refill() -> Bool {
+        if offset < buffer.count { return true }
+        guard !ended, let handle else { return false }
+        buffer = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+        offset = 0
+        if buffer.isEmpty {
+            ended = true
+            status = .atEnd
+        }
+        return !buffer.isEmpty
+    }
+
+    override var hasBytesAvailable: Bool { refill() }
+
+    override func read(_ destination: UnsafeMutablePointer<UInt8>, maxLength: Int) -> Int {
+        guard status == .open || status == .atEnd, refill() else { return 0 }
+        let count = min(maxLength, buffer.count - offset)
+        buffer.withUnsafeBytes { raw in
+            destination.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, count: count)
+        }
+        offset += count
+        return count
     }
 }

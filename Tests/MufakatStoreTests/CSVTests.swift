@@ -199,6 +199,11 @@ struct CSVTests {
         let empty = try ReplicaStore.inMemory()
         #expect(throws: MufakatError.self) { try empty.importCSV("asks", path: path) }
         #expect(try empty.list("asks").isEmpty)
+        // A last row without a line end, read from a file, is a row.
+        try Data("title,category\nFirst,BudgetIncrease\nLast,BudgetIncrease".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try ReplicaStore.inMemory().importCSV("asks", path: path).created == 2)
+        #expect(throws: MufakatError.self) { try ReplicaStore.inMemory().importCSV("asks", path: directory.path("missing.csv")) }
+        #expect(throws: MufakatError.self) { try ReplicaStore.inMemory().importCSV("asks", path: directory.path("")) }
         #expect(ReplicaStore.utf8Boundary(Array(Array("ab€".utf8).dropLast())) == 2)
         #expect(ReplicaStore.utf8Boundary(Array("ab€".utf8)) == 5)
     }
