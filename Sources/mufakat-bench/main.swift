@@ -35,8 +35,9 @@ do {
         try WireBenchmark.run(into: report)
     }
     if selected.contains("import") {
-        print("import: 100,000-row reports CSV")
-        try ImportBenchmark.run(into: report, rows: Int(environment["BENCH_IMPORT_ROWS"] ?? "") ?? 100_000, binaries: binaries)
+        let rows = Int(environment["BENCH_IMPORT_ROWS"] ?? "") ?? 100_000
+        print("import: \(rows)-row reports CSV (BENCH_IMPORT_ROWS), in process and as mufakat import")
+        try ImportBenchmark.run(into: report, rows: rows, binaries: binaries)
     }
     if selected.contains("sync") {
         print("sync: B1 initial sync, B2 incremental, B3 wire size, B5 no-op, B6 memory")
