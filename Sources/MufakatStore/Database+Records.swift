@@ -32,13 +32,7 @@ extension Database {
         of state: RecordState, previous: RecordState? = nil, collection: String, id: String,
         including: (Dot) throws -> Bool = { _ in true }
     ) throws {
-        let held = Set(previous?.fields.values.flatMap { $0.map(\.dot) } ?? [])
-        var dots: Set<Dot> = []
-        for entries in state.fields.values {
-            for entry in entries where !held.contains(entry.dot) && !dots.contains(entry.dot) {
-                if try including(entry.dot) { dots.insert(entry.dot) }
-            }
-        }
+        let dots = try state.dots(notHeldBy: previous).filter(including)
         guard !dots.isEmpty else { return }
         let statement = try cachedStatement(sql: "INSERT OR IGNORE INTO dots (replica, counter, collection, id) VALUES (?, ?, ?, ?)")
         for dot in dots {
@@ -49,17 +43,11 @@ extension Database {
     /// The records the hub's dot index names for the entries of `state` not in `stored`
     /// (the only ones ``PushRules`` asks about).
     func dotOwners(of state: RecordState, stored: RecordState?) throws -> [Dot: RecordKey] {
-        let held = Set(stored?.fields.values.flatMap { $0.map(\.dot) } ?? [])
         var owners: [Dot: RecordKey] = [:]
-        var asked: Set<Dot> = []
         let statement = try cachedStatement(sql: "SELECT collection, id FROM dots WHERE replica = ? AND counter = ?")
-        for entries in state.fields.values {
-            for entry in entries where !held.contains(entry.dot) && asked.insert(entry.dot).inserted {
-                guard entry.dot.counter <= Counters.maxCounter,
-                    let row = try Row.fetchOne(statement, arguments: [entry.dot.replica.rawValue, Int64(entry.dot.counter)])
-                else { continue }
-                owners[entry.dot] = RecordKey(collection: row["collection"], id: row["id"])
-            }
+        for dot in state.dots(notHeldBy: stored) where dot.counter <= Counters.maxCounter {
+            guard let row = try Row.fetchOne(statement, arguments: [dot.replica.rawValue, Int64(dot.counter)]) else { continue }
+            owners[dot] = RecordKey(collection: row["collection"], id: row["id"])
         }
         return owners
     }

@@ -199,28 +199,9 @@ public struct PushRules: Hashable, Sendable {
     static func reusedElsewhere(
         _ state: RecordState, stored: RecordState?, key: RecordKey, owner: (Dot) -> RecordKey?
     ) -> RecordRejection? {
-        var held: Set<Dot> = []
-        for entries in stored?.fields.values ?? [:].values {
-            for entry in entries { held.insert(entry.dot) }
-        }
-        var verdicts: [Dot: Bool] = [:]
-        var fields: Set<String> = []
-        var dots: Set<Dot> = []
-        for (name, entries) in state.fields {
-            for entry in entries where !held.contains(entry.dot) {
-                let elsewhere: Bool
-                if let known = verdicts[entry.dot] {
-                    elsewhere = known
-                } else {
-                    elsewhere = owner(entry.dot).map { $0 != key } ?? false
-                    verdicts[entry.dot] = elsewhere
-                }
-                guard elsewhere else { continue }
-                fields.insert(name)
-                dots.insert(entry.dot)
-            }
-        }
+        let dots = state.dots(notHeldBy: stored).filter { dot in owner(dot).map { $0 != key } ?? false }
         guard !dots.isEmpty else { return nil }
+        let fields = state.fields.filter { $0.value.contains { dots.contains($0.dot) } }.keys
         return RecordRejection(
             .reusedDot, fields: Array(fields), dots: Array(dots),
             "holds a write under a dot the hub knows as another record's: that replica id wrote twice under one dot (a restored or copied folder); the write is sent again under a new dot")
@@ -235,5 +216,15 @@ public struct PushRules: Hashable, Sendable {
 
     static func plausible(_ entry: FieldEntry) -> Bool {
         (0...latestTime).contains(entry.time) && !entry.author.isEmpty && entry.author.utf8.count <= maxAuthorBytes
+    }
+}
+
+extension RecordState {
+    /// The dots of this state's entries that `other` holds no entry under (every dot when
+    /// `other` is `nil`): the writes a push brings to a record, as the hub's dot index sees
+    /// them.
+    public func dots(notHeldBy other: RecordState?) -> Set<Dot> {
+        let held = Set(other?.fields.values.joined().map(\.dot) ?? [])
+        return Set(fields.values.joined().map(\.dot)).subtracting(held)
     }
 }

@@ -63,12 +63,9 @@ struct SimHub {
             let admission = rules.admit(record, stored: stored, pusher: replica, counter: header.counter) { owners[$0] }
             results.append((key, admission))
             if case .store(let merged) = admission {
-                let held = Set(stored?.fields.values.flatMap { $0.map(\.dot) } ?? [])
-                for entries in merged.fields.values {
-                    for entry in entries where !held.contains(entry.dot) && owners[entry.dot] == nil {
-                        guard !reseed || entry.dot.replica == replica || entry.dot.counter <= knownCounters[entry.dot.replica] ?? 0 else { continue }
-                        owners[entry.dot] = key
-                    }
+                for dot in merged.dots(notHeldBy: stored) where owners[dot] == nil {
+                    guard !reseed || dot.replica == replica || dot.counter <= knownCounters[dot.replica] ?? 0 else { continue }
+                    owners[dot] = key
                 }
                 seq += 1
                 self.records[key] = (merged, seq, merged == record.state ? replica : nil)
