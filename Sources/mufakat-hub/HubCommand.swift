@@ -21,11 +21,14 @@ struct HubOptions: ParsableArguments {
     @Flag(help: "Print the result as JSON for scripts.")
     var json = false
 
+    /// `--data` with `~` expanded.
+    var folder: String { (data as NSString).expandingTildeInPath }
+
     /// The hub in `--data`. Only `serve` and `token create` make one where there is none:
     /// every other command refuses a folder without a hub rather than leave an empty one
     /// behind (a mistyped path, a folder not yet restored).
     func openStore(creating: Bool = false) throws -> HubStore {
-        let directory = (data as NSString).expandingTildeInPath
+        let directory = folder
         let path = (directory as NSString).appendingPathComponent(HubStore.fileName)
         if creating, !FileManager.default.fileExists(atPath: directory) {
             // The hub holds every token's hash and the coalition's data: its owner's only.

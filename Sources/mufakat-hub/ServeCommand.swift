@@ -55,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "mufakat.hub")
         let lock: HubLock
         do {
-            lock = try HubLock(folder: (options.data as NSString).expandingTildeInPath)
+            lock = try HubLock(folder: options.folder)
         } catch let error as HubLock.Held {
             let message = "cannot serve: \(error.message)"
             FileHandle.standardError.write(Data("mufakat-hub: \(message)\n".utf8))
@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         if let publicAddress { try store.setPublicAddress(publicAddress) }
-        let directory = (options.data as NSString).expandingTildeInPath
+        let directory = options.folder
         let identity: HubIdentity?
         let created: Bool
         var restored = false

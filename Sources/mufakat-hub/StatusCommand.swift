@@ -31,8 +31,8 @@ struct StatusCommand: ParsableCommand {
             let summary = try store.summary()
             let replicas = try store.replicas()
             let conflicts = try store.conflicts()
-            let tls = try ServedTransport.current(store: store, folder: (options.data as NSString).expandingTildeInPath)
-            let nextPaths = HubIdentity.nextPaths(folder: (options.data as NSString).expandingTildeInPath)
+            let tls = try ServedTransport.current(store: store, folder: options.folder)
+            let nextPaths = HubIdentity.nextPaths(folder: options.folder)
             var nextProblem: String?
             var next: HubKey?
             if FileManager.default.fileExists(atPath: nextPaths.key) {
@@ -150,7 +150,7 @@ struct HealthCommand: AsyncParsableCommand {
         if let address {
             target = address
         } else {
-            let portFile = ((options.data as NSString).expandingTildeInPath as NSString).appendingPathComponent("hub.port")
+            let portFile = (options.folder as NSString).appendingPathComponent("hub.port")
             guard let port = (try? String(contentsOfFile: portFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines),
                 !port.isEmpty
             else {

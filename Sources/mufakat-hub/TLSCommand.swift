@@ -65,7 +65,7 @@ struct TLSCommand: ParsableCommand {
         func run() throws {
             try runHubCommand(options) {
                 let store = try options.openStore()
-                let folder = (options.data as NSString).expandingTildeInPath
+                let folder = options.folder
                 let paths = HubIdentity.nextPaths(folder: folder)
                 if FileManager.default.fileExists(atPath: paths.key) {
                     let existing = try HubIdentity.load(certificate: paths.certificate, key: paths.key)
@@ -107,7 +107,7 @@ struct TLSCommand: ParsableCommand {
         func run() throws {
             try runHubCommand(options) {
                 let store = try options.openStore()
-                let folder = (options.data as NSString).expandingTildeInPath
+                let folder = options.folder
                 let next = HubIdentity.nextPaths(folder: folder)
                 guard FileManager.default.fileExists(atPath: next.key) else {
                     throw MufakatError(.notFound, "no next key is announced; make one with 'mufakat-hub tls next' first")
@@ -169,7 +169,7 @@ struct TLSCommand: ParsableCommand {
         func run() throws {
             try runHubCommand(options) {
                 let store = try options.openStore()
-                let folder = (options.data as NSString).expandingTildeInPath
+                let folder = options.folder
                 try TLSCommand.refuseWhileServing(folder, "stop the hub first")
                 let paths = HubIdentity.defaultPaths(folder: folder)
                 guard FileManager.default.fileExists(atPath: paths.key) else {

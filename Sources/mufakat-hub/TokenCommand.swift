@@ -46,7 +46,7 @@ struct TokenCommand: ParsableCommand {
                 let store = try options.openStore(creating: true)
                 if let hub { try store.setPublicAddress(hub) }
                 let address = try store.publicAddress()
-                let trust = try ServedTransport.initOption(store: store, folder: (options.data as NSString).expandingTildeInPath)
+                let trust = try ServedTransport.initOption(store: store, folder: options.folder)
                 let (id, secret) = try store.createToken(org: org, name: name)
                 let line = "mufakat init --hub \(address ?? "HOST:PORT") \(trust) --token \(secret) --name=\(shellQuoted(author))"
                 if options.json {
