@@ -34,7 +34,7 @@ extension ReplicaStore {
     public func importCSV(_ collection: String, path: String, dryRun: Bool = false) throws -> ImportReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-            FileManager.default.isReadableFile(atPath: path), FileHandle(forReadingAtPath: path) != nil
+            FileHandle(forReadingAtPath: path) != nil
         else {
             throw MufakatError(.notFound, "import: cannot read '\(path)'", value: path)
         }
