@@ -119,6 +119,7 @@ let package = Package(
                 "MufakatCore",
                 "MufakatStore",
                 "MufakatClient",
+                "MufakatWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

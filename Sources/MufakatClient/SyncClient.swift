@@ -29,6 +29,9 @@ public struct SyncClient: Sendable {
     /// that throws stops the sync there, as a killed process would.
     public var afterPushBatch: @Sendable (Int) throws -> Void = { _ in }
     public var afterPullBatch: @Sendable (Int) throws -> Void = { _ in }
+    /// The protocol version to say hello with. A hub that does not speak it (a hub before
+    /// 0.6.0 speaks 2 only) is asked again with version 2, the older of ``WireProtocol/versions``.
+    public var protocolVersion = WireProtocol.version
 
     public init(
         store: ReplicaStore, batchSize: Int = WireProtocol.defaultBatchSize, timeout: TimeAmount = .seconds(60),
@@ -44,21 +47,42 @@ public struct SyncClient: Sendable {
     public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         // A replica that takes a new id ends its session — a session speaks for the id it
         // said hello with — and the sync goes on in a new session under the new id.
-        var result = try await session(progress: progress, previous: nil)
+        var version = protocolVersion
+        var olderHub: String?
+        func session(previous: SyncSummary?) async throws -> (summary: SyncSummary, reconnect: Bool) {
+            do {
+                var result = try await self.session(progress: progress, previous: previous, version: version)
+                result.summary.olderHub = olderHub
+                return result
+            } catch let error as SyncError where error.code == WireError.Code.versionUnsupported.rawValue {
+                // The hub refused the hello, so nothing was sent: ask again in the version
+                // every hub since 0.3 speaks, and say so.
+                guard version > 2 else {
+                    throw SyncError(.refused, "\(error.message); this mufakat speaks protocol versions \(WireProtocol.versions.sorted().map(String.init).joined(separator: " and ")). Nothing was sent", code: error.code)
+                }
+                version = 2
+                olderHub = "the hub speaks protocol version 2 only (mufakat-hub before 0.6.0); this sync used it, which sends about three times the bytes. Ask the hub's operator to upgrade the hub"
+                var result = try await self.session(progress: progress, previous: previous, version: version)
+                result.summary.olderHub = olderHub
+                return result
+            }
+        }
+        var result = try await session(previous: nil)
         for _ in 0..<2 where result.reconnect {
-            result = try await session(progress: progress, previous: result.summary)
+            result = try await session(previous: result.summary)
         }
         return result.summary
     }
 
     private func session(
-        progress: @escaping @Sendable (SyncProgress) -> Void, previous: SyncSummary?
+        progress: @escaping @Sendable (SyncProgress) -> Void, previous: SyncSummary?, version: Int
     ) async throws -> (summary: SyncSummary, reconnect: Bool) {
         let started = ContinuousClock.now
         let metadata = try await store.loadMetadata()
         let (host, port) = try Self.parse(hub: metadata.hub)
         var summary = SyncSummary()
         summary.hub = metadata.hub
+        summary.protocolVersion = version
         summary.newIdentity = previous?.newIdentity
         summary.hubKeyChange = previous?.hubKeyChange
         summary.hubBehind = previous?.hubBehind
@@ -75,7 +99,8 @@ public struct SyncClient: Sendable {
         let connection: NIOAsyncChannel<Message, Message>
         do {
             connection = try await Self.connect(
-                host: host, port: port, transport: transport, check: check, group: group, timeout: timeout, counts: counts)
+                host: host, port: port, transport: transport, check: check, group: group, timeout: timeout, counts: counts,
+                form: RecordForm(protocolVersion: version))
         } catch let failure as HandshakeFailure {
             throw Self.describeHandshake(failure, check: check, hub: metadata.hub, timeout: timeout)
         } catch {
@@ -110,10 +135,13 @@ public struct SyncClient: Sendable {
                 }
 
                 try await outbound.write(.hello(Hello(
-                    replica: metadata.replica.rawValue, token: metadata.token, client: "\(clientName) (\(metadata.name))")))
+                    version: version, replica: metadata.replica.rawValue, token: metadata.token, client: "\(clientName) (\(metadata.name))")))
                 let welcome: Welcome
                 do {
                     guard case .welcome(let answer) = try await receive(.welcome) else { return }
+                    guard answer.version == version else {
+                        throw SyncError(.protocolError, "the hub answered hello version \(version) with welcome version \(answer.version); a hub speaks the client's version or refuses it (PROTOCOL.md §9)")
+                    }
                     welcome = answer
                     summary.hubSoftware = answer.software ?? ""
                 } catch let error as SyncError where error.code == WireError.Code.replicaTaken.rawValue && previous == nil {
@@ -283,7 +311,7 @@ public struct SyncClient: Sendable {
     /// done and `check` accepted the hub's key, so nothing is written to a hub it refused.
     static func connect(
         host: String, port: Int, transport: HubTransport, check: HubKeyCheck, group: any EventLoopGroup,
-        timeout: TimeAmount, counts: ByteCounts
+        timeout: TimeAmount, counts: ByteCounts, form: RecordForm = WireProtocol.recordForm
     ) async throws -> NIOAsyncChannel<Message, Message> {
         let (connection, handshake) = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
@@ -295,8 +323,8 @@ public struct SyncClient: Sendable {
                     try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
                     try pipeline.addHandler(ReadTimeoutHandler())
                     let handshake = try ClientTLS.addHandlers(to: channel, host: host, transport: transport, check: check)
-                    try pipeline.addHandler(ByteToMessageHandler(MessageDecoder()))
-                    try pipeline.addHandler(MessageToByteHandler(MessageEncoder()))
+                    try pipeline.addHandler(ByteToMessageHandler(MessageDecoder(form: form)))
+                    try pipeline.addHandler(MessageToByteHandler(MessageEncoder(form: form)))
                     // One answer may wait while a batch is stored (the next pull is sent
                     // before storing); a hub sending more than that is not read ahead.
                     let connection = try NIOAsyncChannel<Message, Message>(

@@ -39,6 +39,8 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case .unauthorized: return SyncError(.refused, "the hub refused this replica: \(error.message)", code: error.code.rawValue)
         case .shuttingDown: return SyncError(.unreachable, error.message, code: error.code.rawValue)
         case .diverged: return SyncError(.connectionLost, "another copy of this replica synced meanwhile (\(error.message)); sync again", code: error.code.rawValue)
+        case .versionUnsupported:
+            return SyncError(.refused, "\(hub) refused this client's protocol version: \(error.message)", code: error.code.rawValue)
         case .tooManyConnections: return SyncError(.unreachable, "the hub is busy: \(error.message)", code: error.code.rawValue)
         case .idleTimeout, .helloTimeout: return SyncError(.connectionLost, "the hub closed the connection: \(error.message)", code: error.code.rawValue)
         default: return SyncError(.protocolError, "the hub reported \(error.code): \(error.message)", code: error.code.rawValue)

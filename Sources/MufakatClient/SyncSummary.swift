@@ -21,6 +21,10 @@ public struct SyncSummary: Sendable, Hashable {
     public var hub = ""
     /// The hub's software and version, as its `welcome` said ("" from a hub that does not say).
     public var hubSoftware = ""
+    /// The protocol version this sync spoke.
+    public var protocolVersion = WireProtocol.version
+    /// Set when the hub speaks an older protocol version only and the sync fell back to it.
+    public var olderHub: String?
     /// The replica id this replica synced as (new when it took one in this sync).
     public var replica = ""
     /// Set when this replica found itself behind its own id and took a new one: the id it

@@ -84,9 +84,10 @@ public enum CanonicalJSON {
         output.append(UInt8(ascii: "}"))
     }
 
-    /// Appends `"context":{…},"fields":{…}` without the enclosing braces, so a record line
-    /// can put `collection` before and `id` after and stay in sorted key order.
-    static func appendStateMembers(_ state: RecordState, to output: inout [UInt8]) {
+    /// Appends `"context":{…},"fields":{…}` (expanded) or `"context":{…},"dots":[…],"fields":{…}`
+    /// (compact) without the enclosing braces, so a record line can put `collection` before
+    /// and `id` after and stay in sorted key order.
+    static func appendStateMembers(_ state: RecordState, form: RecordForm = .expanded, to output: inout [UInt8]) {
         appendLiteral("\"context\":{", to: &output)
         for (index, item) in state.context.sorted.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
@@ -94,30 +95,86 @@ public enum CanonicalJSON {
             output.append(UInt8(ascii: ":"))
             appendNumber(item.counter, to: &output)
         }
-        appendLiteral("},\"fields\":{", to: &output)
+        output.append(UInt8(ascii: "}"))
         let names = state.fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for (index, name) in names.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            appendString(name, to: &output)
-            appendLiteral(":[", to: &output)
-            for (entryIndex, entry) in state.fields[name]!.enumerated() {
-                if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
-                appendEntry(entry, to: &output)
+        switch form {
+        case .expanded:
+            appendLiteral(",\"fields\":{", to: &output)
+            for (index, name) in names.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                appendString(name, to: &output)
+                appendLiteral(":[", to: &output)
+                for (entryIndex, entry) in state.fields[name]!.enumerated() {
+                    if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
+                    appendEntry(entry, to: &output)
+                }
+                output.append(UInt8(ascii: "]"))
             }
-            output.append(UInt8(ascii: "]"))
+        case .compact:
+            // Each distinct (dot, time, author) once, in canonical order; entries name it by
+            // its position. A record written in one operation has one.
+            let stamps = state.writeStamps
+            var position: [WriteStamp: Int] = [:]
+            position.reserveCapacity(stamps.count)
+            appendLiteral(",\"dots\":[", to: &output)
+            for (index, stamp) in stamps.enumerated() {
+                position[stamp] = index
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                output.append(UInt8(ascii: "["))
+                appendString(stamp.dot.replica.rawValue, to: &output)
+                output.append(UInt8(ascii: ","))
+                appendNumber(stamp.dot.counter, to: &output)
+                output.append(UInt8(ascii: ","))
+                appendNumber(stamp.time, to: &output)
+                output.append(UInt8(ascii: ","))
+                appendString(stamp.author, to: &output)
+                output.append(UInt8(ascii: "]"))
+            }
+            appendLiteral("],\"fields\":{", to: &output)
+            for (index, name) in names.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                appendString(name, to: &output)
+                appendLiteral(":[", to: &output)
+                for (entryIndex, entry) in state.fields[name]!.enumerated() {
+                    if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
+                    output.append(UInt8(ascii: "["))
+                    appendNumber(position[WriteStamp(entry)]!, to: &output)
+                    output.append(UInt8(ascii: ","))
+                    appendValue(entry.value, to: &output)
+                    output.append(UInt8(ascii: "]"))
+                }
+                output.append(UInt8(ascii: "]"))
+            }
         }
         output.append(UInt8(ascii: "}"))
     }
 }
 
 extension RecordState {
-    /// The canonical JSON of this state: `{"context":{…},"fields":{…}}`.
-    public var canonicalJSON: String {
+    /// The canonical text of this state in the expanded form, `{"context":{…},"fields":{…}}`:
+    /// what the digest hashes (PROTOCOL.md §6.5).
+    public var canonicalJSON: String { json(.expanded) }
+
+    /// The compact text of this state, `{"context":{…},"dots":[…],"fields":{…}}`: what the
+    /// stores keep and protocol version 3 sends.
+    public var compactJSON: String { json(.compact) }
+
+    /// This state's text in `form`; one byte sequence per state in either form.
+    public func json(_ form: RecordForm) -> String {
         var output: [UInt8] = [UInt8(ascii: "{")]
-        output.reserveCapacity(1_024)
-        CanonicalJSON.appendStateMembers(self, to: &output)
+        output.reserveCapacity(form == .compact ? 512 : 1_024)
+        CanonicalJSON.appendStateMembers(self, form: form, to: &output)
         output.append(UInt8(ascii: "}"))
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The distinct write metadata of the entries, in canonical order.
+    var writeStamps: [WriteStamp] {
+        var stamps = Set<WriteStamp>()
+        for entries in fields.values {
+            for entry in entries { stamps.insert(WriteStamp(entry)) }
+        }
+        return stamps.sorted()
     }
 }
 

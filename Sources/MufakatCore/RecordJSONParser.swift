@@ -56,9 +56,9 @@ struct RecordJSONParser {
 
     /// A record line; a number out of range gives the record with an empty state and
     /// ``ReplicatedRecord/refusal`` set.
-    static func parseRecord(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> ReplicatedRecord {
+    static func parseRecord(_ bytes: UnsafeBufferPointer<UInt8>, form: RecordForm?) throws(RecordDecodingError) -> ReplicatedRecord {
         var parser = RecordJSONParser(bytes)
-        let record = try parser.record(requireLocation: true)
+        let record = try parser.record(requireLocation: true, form: form)
         try parser.end()
         return ReplicatedRecord(
             collection: record.collection ?? "", id: record.id ?? "", state: record.state, refusal: parser.refusal)
@@ -66,7 +66,7 @@ struct RecordJSONParser {
 
     static func parseState(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> RecordState {
         var parser = RecordJSONParser(bytes)
-        let record = try parser.record(requireLocation: false)
+        let record = try parser.record(requireLocation: false, form: nil)
         try parser.end()
         if let refusal = parser.refusal { throw parser.structure(refusal.description) }
         return record.state
@@ -74,7 +74,9 @@ struct RecordJSONParser {
 
     // MARK: Structure
 
-    private mutating func record(requireLocation: Bool) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState) {
+    /// A record object; `form` is the form it must be in, `nil` for either. The form is the
+    /// record's own: a `dots` member makes it compact, and then every entry is `[index, value]`.
+    private mutating func record(requireLocation: Bool, form: RecordForm?) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState) {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw RecordDecodingError(kind: .line, message: "the line starts with a byte-order mark (EF BB BF); lines are plain UTF-8 without one")
         }
@@ -83,7 +85,8 @@ struct RecordJSONParser {
         var collection: String?
         var id: String?
         var context: VersionVector?
-        var fields: [String: [FieldEntry]]?
+        var parsedFields: [String: [ParsedEntry]]?
+        var stamps: [WriteStamp]?
         var others = Set<String>()
         try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
             switch key {
@@ -97,8 +100,11 @@ struct RecordJSONParser {
                 try parser.once(context == nil, key)
                 context = try parser.context()
             case "fields":
-                try parser.once(fields == nil, key)
-                fields = try parser.fields()
+                try parser.once(parsedFields == nil, key)
+                parsedFields = try parser.fields()
+            case "dots":
+                try parser.once(stamps == nil, key)
+                stamps = try parser.stamps()
             default:
                 try parser.once(others.insert(key).inserted, key)
                 try parser.skipValue(depth: 1)
@@ -109,7 +115,8 @@ struct RecordJSONParser {
             guard id != nil else { throw structure("missing 'id' at the top level") }
         }
         guard let context else { throw structure("missing 'context' at the top level") }
-        guard let fields else { throw structure("missing 'fields' at the top level") }
+        guard let parsedFields else { throw structure("missing 'fields' at the top level") }
+        let fields = try resolve(parsedFields, stamps: stamps, form: form)
         for name in fields.keys where name.isEmpty || name.utf8.count > 64 {
             throw structure("field names are 1 to 64 characters long at 'fields'")
         }
@@ -147,14 +154,131 @@ struct RecordJSONParser {
         return VersionVector(counters)
     }
 
-    private mutating func fields() throws(RecordDecodingError) -> [String: [FieldEntry]] {
-        var fields: [String: [FieldEntry]] = [:]
+    /// An entry as read: a whole one (expanded form), or a reference into `dots` (compact).
+    private enum ParsedEntry {
+        case whole(FieldEntry)
+        case reference(Int, FieldValue)
+    }
+
+    private mutating func fields() throws(RecordDecodingError) -> [String: [ParsedEntry]] {
+        var fields: [String: [ParsedEntry]] = [:]
         try object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
-            var entries: [FieldEntry] = []
+            var entries: [ParsedEntry] = []
             try parser.array(at: "fields.\(name)") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
-                entries.append(try parser.entry(field: name))
+                parser.skipSpace()
+                if parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "[") {
+                    entries.append(try parser.reference(field: name))
+                } else {
+                    entries.append(.whole(try parser.entry(field: name)))
+                }
             }
             try parser.once(fields.updateValue(entries, forKey: name) == nil, name)
+        }
+        return fields
+    }
+
+    /// A compact entry, `[index, value]`.
+    private mutating func reference(field: String) throws(RecordDecodingError) -> ParsedEntry {
+        let path = "fields.\(field)"
+        var position: Int?
+        var value: FieldValue?
+        var count = 0
+        try array(at: path) { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+            switch count {
+            case 0:
+                guard case .value(false, let number) = try parser.integer(at: path), number < UInt64(Int.max) else {
+                    throw parser.structure("a compact entry's index is a whole number from 0 at '\(path)'")
+                }
+                position = Int(number)
+            case 1: value = try parser.value(field: field)
+            default: try parser.skipValue(depth: 4)
+            }
+            count += 1
+        }
+        guard count == 2, let position, let value else {
+            throw structure("a compact entry is [index, value], two members, at '\(path)'")
+        }
+        return .reference(position, value)
+    }
+
+    /// The compact form's `dots`: `[replica, counter, time, author]` per write.
+    private mutating func stamps() throws(RecordDecodingError) -> [WriteStamp] {
+        var stamps: [WriteStamp] = []
+        try array(at: "dots") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+            var replica: String?
+            var counter: Integer?
+            var time: Integer?
+            var author: String?
+            var count = 0
+            try parser.array(at: "dots") { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+                switch count {
+                case 0: replica = try parser.string(at: "dots")
+                case 1: counter = try parser.integer(at: "dots")
+                case 2: time = try parser.integer(at: "dots")
+                case 3: author = try parser.string(at: "dots")
+                default: try parser.skipValue(depth: 4)
+                }
+                count += 1
+            }
+            guard count == 4, let replica, let counter, let time, let author else {
+                throw parser.structure("a write in 'dots' is [replica, counter, time, author], four members")
+            }
+            guard let id = try? ReplicaID(replica) else {
+                throw parser.structure("replica id '\(replica)' is not valid: use 1 to 64 characters from a-z, 0-9 and '-' at 'dots'")
+            }
+            var dot = Dot(replica: id, counter: 1)
+            if case .value(false, let number) = counter, number > 0 {
+                dot.counter = number
+            } else {
+                parser.refuse(nil, "a dot's counter is an integer from 1 to 2^64 − 1 in plain decimal (at 'dots')")
+            }
+            var milliseconds: Int64 = 0
+            if case .value(false, let number) = time, number <= UInt64(Int64.max) {
+                milliseconds = Int64(number)
+            } else {
+                parser.refuse(nil, "a write's time is an integer from 0 to 2^63 − 1 in plain decimal (milliseconds since 1970, at 'dots')")
+            }
+            stamps.append(WriteStamp(dot: dot, time: milliseconds, author: author))
+        }
+        return stamps
+    }
+
+    /// Builds the entries of either form, checking that the record keeps to one.
+    private func resolve(
+        _ parsed: [String: [ParsedEntry]], stamps: [WriteStamp]?, form: RecordForm?
+    ) throws(RecordDecodingError) -> [String: [FieldEntry]] {
+        let actual: RecordForm = stamps == nil ? .expanded : .compact
+        if let form, form != actual {
+            throw structure(
+                form == .compact
+                    ? "the record has no 'dots': protocol version 3 sends records in the compact form (PROTOCOL.md §6.1)"
+                    : "the record has 'dots': protocol version 2 sends records in the expanded form (PROTOCOL.md §6.1)")
+        }
+        if let stamps, refusal == nil, Set(stamps).count != stamps.count {
+            throw structure("'dots' lists one write twice")
+        }
+        var fields: [String: [FieldEntry]] = [:]
+        fields.reserveCapacity(parsed.count)
+        for (name, entries) in parsed {
+            var built: [FieldEntry] = []
+            built.reserveCapacity(entries.count)
+            for entry in entries {
+                switch (entry, stamps) {
+                case (.whole(let whole), nil):
+                    built.append(whole)
+                case (.reference(let position, let value), let stamps?):
+                    guard position < stamps.count else {
+                        throw structure("an entry of 'fields.\(name)' names write \(position), but 'dots' lists \(stamps.count)")
+                    }
+                    let stamp = stamps[position]
+                    built.append(FieldEntry(dot: stamp.dot, value: value, time: stamp.time, author: stamp.author))
+                case (.whole, _?):
+                    throw structure("'fields.\(name)' holds an entry object in a compact record; its entries are [index, value]")
+                case (.reference, nil):
+                    throw structure("'fields.\(name)' holds an [index, value] entry, but the record has no 'dots'")
+                }
+            }
+            fields[name] = built
         }
         return fields
     }
@@ -586,7 +710,10 @@ public enum HeaderLine {
 extension ReplicatedRecord {
     /// Decodes a record line from UTF-8 bytes. A record whose numbers are out of range
     /// comes back with ``refusal`` set and an empty state, for a hub to refuse it alone.
-    public static func decode(utf8 bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> ReplicatedRecord {
-        try RecordJSONParser.parseRecord(bytes.assumingMemoryBound(to: UInt8.self))
+    ///
+    /// `form` is the form the line must be in (a session's, from its protocol version);
+    /// `nil` takes either.
+    public static func decode(utf8 bytes: UnsafeRawBufferPointer, form: RecordForm?) throws(RecordDecodingError) -> ReplicatedRecord {
+        try RecordJSONParser.parseRecord(bytes.assumingMemoryBound(to: UInt8.self), form: form)
     }
 }

@@ -1,5 +1,5 @@
 extension RecordState {
-    /// Decodes a state from its JSON (canonical or not; the result is normalized).
+    /// Decodes a state from its JSON in either form (canonical or not; the result is normalized).
     public init(json: String) throws(MufakatError) {
         var text = json
         let result: Result<RecordState, RecordDecodingError> = text.withUTF8 { bytes in
@@ -13,11 +13,11 @@ extension RecordState {
 }
 
 extension ReplicatedRecord {
-    /// Decodes a record line such as ``canonicalJSON`` writes.
+    /// Decodes a record line in either form, such as ``line(_:)`` writes.
     public init(json: String) throws(MufakatError) {
         var text = json
         let result: Result<ReplicatedRecord, RecordDecodingError> = text.withUTF8 { bytes in
-            Result { () throws(RecordDecodingError) in try RecordJSONParser.parseRecord(bytes) }
+            Result { () throws(RecordDecodingError) in try RecordJSONParser.parseRecord(bytes, form: nil) }
         }
         switch result {
         case .success(let record):

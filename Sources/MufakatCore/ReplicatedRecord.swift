@@ -1,6 +1,13 @@
 /// A record as it is stored, hashed and sent: where it lives and its replicated state.
 ///
-/// Its canonical JSON is one line, keys in sorted order:
+/// It is one line of JSON, keys in sorted order, in one of two forms (``RecordForm``). The
+/// compact form, which stores keep and protocol version 3 sends, lists each write once:
+///
+/// ```json
+/// {"collection":"positions","context":{"3f9c0a17be2d4410":2},"dots":[["3f9c0a17be2d4410",2,1764390000000,"Andi (IOM)"]],"fields":{"stance":[[0,"ActiveSupport"]]},"id":"iom:ask-budget"}
+/// ```
+///
+/// The expanded form, which version 2 sends and the digest hashes, repeats it per entry:
 ///
 /// ```json
 /// {"collection":"positions","context":{"3f9c0a17be2d4410":2},"fields":{"stance":[{"author":"Andi (IOM)","dot":["3f9c0a17be2d4410",2],"time":1764390000000,"value":"ActiveSupport"}]},"id":"iom:ask-budget"}
@@ -20,23 +27,27 @@ public struct ReplicatedRecord: Hashable, Sendable {
         self.refusal = refusal
     }
 
-    /// The canonical line of this record (no trailing newline).
-    public var canonicalJSON: String {
+    /// The canonical line of this record in the expanded form (no trailing newline): what
+    /// the digest hashes.
+    public var canonicalJSON: String { line(.expanded) }
+
+    /// This record's line in `form` (no trailing newline).
+    public func line(_ form: RecordForm) -> String {
         var output: [UInt8] = []
-        output.reserveCapacity(1_024)
+        output.reserveCapacity(form == .compact ? 512 : 1_024)
         CanonicalJSON.appendLiteral("{\"collection\":", to: &output)
         CanonicalJSON.appendString(collection, to: &output)
         output.append(UInt8(ascii: ","))
-        CanonicalJSON.appendStateMembers(state, to: &output)
+        CanonicalJSON.appendStateMembers(state, form: form, to: &output)
         CanonicalJSON.appendLiteral(",\"id\":", to: &output)
         CanonicalJSON.appendString(id, to: &output)
         output.append(UInt8(ascii: "}"))
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// The canonical line built from an already canonical state text, as a store holds it;
-    /// cheaper than decoding and encoding again.
-    public static func canonicalJSON(collection: String, id: String, stateJSON: String) -> String {
+    /// The line built from a state's text in either form (``RecordState/json(_:)``), as a
+    /// store holds it: the line is in the same form, with no decoding and encoding again.
+    public static func line(collection: String, id: String, stateJSON: String) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(stateJSON.utf8.count + collection.utf8.count + id.utf8.count + 24)
         CanonicalJSON.appendLiteral("{\"collection\":", to: &output)

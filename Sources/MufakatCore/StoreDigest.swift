@@ -22,10 +22,12 @@ public struct StoreDigest {
         try add(line: record.canonicalJSON, collection: record.collection, id: record.id)
     }
 
-    /// Adds a record whose state is already canonical text.
+    /// Adds a record from its state's text in either form, as a store holds it. The digest
+    /// hashes the expanded canonical line whatever the stored form (PROTOCOL.md §6.5), so a
+    /// replica of any version gives the same digest for the same data.
     public mutating func add(collection: String, id: String, stateJSON: String) throws(MufakatError) {
         try add(
-            line: ReplicatedRecord.canonicalJSON(collection: collection, id: id, stateJSON: stateJSON),
+            line: ReplicatedRecord.line(collection: collection, id: id, stateJSON: try RecordState(json: stateJSON).canonicalJSON),
             collection: collection, id: id)
     }
 

@@ -22,33 +22,41 @@ public enum FuzzTarget {
         }
         check(WireFrame(flags: [], body: ByteBuffer(bytes: data)))
         check(WireFrame(flags: .compressed, body: ByteBuffer(bytes: data)))
-        if let record = try? ReplicatedRecord.decode(utf8: data), record.refusal == nil {
-            var canonical = record.canonicalJSON
-            let again = canonical.withUTF8 { bytes in
-                Result { () throws(RecordDecodingError) in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes)) }
+        if let record = try? ReplicatedRecord.decode(utf8: data, form: nil), record.refusal == nil {
+            // Both forms are fixed points, and each decodes to the record the other does.
+            for form in [RecordForm.expanded, .compact] {
+                var text = record.line(form)
+                let again = text.withUTF8 { bytes in
+                    Result { () throws(RecordDecodingError) in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes), form: form) }
+                }
+                guard case .success(let reread) = again else {
+                    preconditionFailure("the \(form) text of a decoded record does not decode: \(text)")
+                }
+                precondition(reread == record, "the \(form) text of a decoded record decodes to another record")
+                precondition(reread.line(form) == text, "the \(form) text of a record is not a fixed point")
             }
-            guard case .success(let reread) = again else {
-                preconditionFailure("the canonical text of a decoded record does not decode: \(canonical)")
-            }
-            precondition(reread == record, "the canonical text of a decoded record decodes to another record")
         }
         _ = try? HeaderLine.check(data)
     }
 
     /// Decodes a frame; a message that decodes must survive encoding and decoding again.
     static func check(_ frame: WireFrame) {
-        guard let message = try? Message(frame: frame, limits: limits) else { return }
+        for form in [RecordForm.expanded, .compact] { check(frame, form: form) }
+    }
+
+    static func check(_ frame: WireFrame, form: RecordForm) {
+        guard let message = try? Message(frame: frame, limits: limits, form: form) else { return }
         // Records a hub would refuse alone re-encode as empty states: not comparable.
         guard message.records.allSatisfy({ $0.refusal == nil }) else { return }
         let body: ByteBuffer
         do {
-            body = try message.encodeBody()
+            body = try message.encodeBody(form: form)
         } catch {
             preconditionFailure("a decoded message does not encode: \(error)")
         }
         let generous = WireLimits(frameBytes: 64 << 20, inflatedBytes: 64 << 20, lineBytes: 4 << 20, records: 10_000)
         do {
-            let again = try Message(frame: WireFrame(flags: [], body: body), limits: generous)
+            let again = try Message(frame: WireFrame(flags: [], body: body), limits: generous, form: form)
             precondition(again == message, "a decoded message re-encodes to another message")
         } catch {
             preconditionFailure("a decoded message re-encodes to text that does not decode: \(error)")

@@ -109,7 +109,7 @@ struct HubSession {
         var machine = HubSessionStateMachine(pullLimit: configuration.pullBatchLimit, recordsLimit: configuration.limits.records)
         do {
             for try await frame in inbound.cancelOnGracefulShutdown() {
-                let message = try limits.message(from: frame)
+                let message = try limits.message(from: frame, form: machine.recordForm)
                 activity.touch()
                 if case .active(let peer) = machine.state, try await !store.isActive(tokenID: peer.tokenID) {
                     try await fail(WireError(.unauthorized, "token \(peer.tokenID) was revoked; ask the hub operator for a new one"), outbound, &tally)
@@ -138,14 +138,14 @@ struct HubSession {
                         try await fail(WireError(.replicaTaken, error.message), outbound, &tally)
                         return
                     }
-                    machine.authenticated(.init(replica: replica, tokenID: token.id, name: token.name))
+                    machine.authenticated(.init(replica: replica, tokenID: token.id, name: token.name, version: hello.version))
                     tally.name = token.name
                     tally.org = token.org
                     tally.token = token.id
                     activity.touch(greeted: true)
                     let identity = try await store.identity()
                     try await outbound.write(.welcome(Welcome(
-                        hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
+                        version: hello.version, hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
                         push: ledger.push, served: ledger.served, recent: ledger.recent,
                         software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits,
                         nextKey: configuration.announcedKey?.description)))
@@ -185,7 +185,7 @@ struct HubSession {
                     }
                 case .servePull(let since, let limit, let peer):
                     let batch = try await store.changes(
-                        since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica)
+                        since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica, form: peer.recordForm)
                     tally.pulled += batch.lines.count
                     try await outbound.write(.changesLines(Changes(through: batch.through, more: batch.more), lines: batch.lines))
                 case .pong(let ping):

@@ -12,12 +12,18 @@ public struct HubSessionStateMachine: Sendable {
         public var replica: ReplicaID
         public var tokenID: String
         public var name: String
+        /// The protocol version of the session (from `hello`), which sets the form of its
+        /// record lines.
+        public var version: Int
 
-        public init(replica: ReplicaID, tokenID: String, name: String) {
+        public init(replica: ReplicaID, tokenID: String, name: String, version: Int = WireProtocol.version) {
             self.replica = replica
             self.tokenID = tokenID
             self.name = name
+            self.version = version
         }
+
+        public var recordForm: RecordForm { RecordForm(protocolVersion: version) }
     }
 
     public enum State: Sendable, Hashable {
@@ -47,7 +53,7 @@ public struct HubSessionStateMachine: Sendable {
     /// The records limit announced in `welcome`: a `pull.limit` above it is refused (§4).
     let recordsLimit: Int
 
-    public init(supportedVersions: Set<Int> = [WireProtocol.version], pullLimit: Int = 1_000, recordsLimit: Int = WireLimits.default.records) {
+    public init(supportedVersions: Set<Int> = WireProtocol.versions, pullLimit: Int = 1_000, recordsLimit: Int = WireLimits.default.records) {
         self.supportedVersions = supportedVersions
         self.pullLimit = min(pullLimit, recordsLimit)
         self.recordsLimit = recordsLimit
@@ -88,6 +94,12 @@ public struct HubSessionStateMachine: Sendable {
         case (.active, _):
             return fail(.unexpectedMessage, "\(message.type.rawValue) is sent by the hub, not to it")
         }
+    }
+
+    /// The form record lines take in this session: its version's once `hello` is taken.
+    public var recordForm: RecordForm {
+        if case .active(let peer) = state { return peer.recordForm }
+        return WireProtocol.recordForm
     }
 
     /// The token was good: the session is open for `peer`.

@@ -21,7 +21,7 @@ extension Database {
             """)
         try statement.execute(
             arguments: [
-                collection, id, state.canonicalJSON, CanonicalJSON.document(state.document),
+                collection, id, state.compactJSON, CanonicalJSON.document(state.document),
                 state.isDeleted, state.isConflicted, Int64(bitPattern: seq), origin,
             ])
     }

@@ -136,7 +136,12 @@ extension HubStore {
     /// `maxBytes` of state text — leaving out records whose stored state came exactly from
     /// `replica`'s own push. Before returning, the ledger notes how far `replica` was served,
     /// so a replica whose checkpoint is beyond it later knows the hub was rewound.
-    public func changes(since: UInt64, limit: Int, maxBytes: Int = 4 << 20, for replica: ReplicaID) async throws -> ChangeBatch {
+    ///
+    /// Lines are in `form`: the compact form the hub stores is served as stored, without
+    /// decoding; a version 2 session gets each state decoded and written expanded.
+    public func changes(
+        since: UInt64, limit: Int, maxBytes: Int = 4 << 20, for replica: ReplicaID, form: RecordForm = .compact
+    ) async throws -> ChangeBatch {
         let batch = try await writer.read { db in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT collection, id, state, seq, origin FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -147,9 +152,11 @@ extension HubStore {
             while let row = try rows.next() {
                 through = UInt64(bitPattern: row["seq"] as Int64)
                 if (row["origin"] as String?) == replica.rawValue { continue }
-                // The hub stores states in canonical form (it wrote them): served as they are.
-                let json: String = row["state"]
-                lines.append(ReplicatedRecord.canonicalJSON(collection: row["collection"], id: row["id"], stateJSON: json))
+                // The hub stores states in canonical compact form (it wrote them): served as
+                // they are to a version 3 session.
+                var json: String = row["state"]
+                if form == .expanded { json = try RecordState(json: json).canonicalJSON }
+                lines.append(ReplicatedRecord.line(collection: row["collection"], id: row["id"], stateJSON: json))
                 bytes += json.utf8.count
                 if bytes >= maxBytes { break }
             }

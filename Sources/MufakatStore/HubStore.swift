@@ -77,7 +77,10 @@ public final class HubStore: Sendable {
                 try db.indexDots(of: try RecordState(json: row["state"]), collection: row["collection"], id: row["id"])
             }
         }
-        try migrator.migrate(writer)
+        migrator.registerMigration("hub-v4-compact-states") { db in
+            try StoreSchema.compactStates(db)
+        }
+        try StoreSchema.migrate(migrator, writer)
         // An acknowledged push must survive a power cut: the writer syncs every commit to
         // disk. GRDB sets `synchronous = NORMAL` on WAL connections after prepareDatabase,
         // so this is set here, on the live writer connection.

@@ -223,8 +223,8 @@ extension ReplicaStore {
         try db.execute(
             sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries, seen, acked) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
-                entry.key.collection, entry.key.id, entry.base.canonicalJSON, try entry.entriesState.canonicalJSON,
-                try RecordState(context: entry.seen, fields: [:]).canonicalJSON, Int64(bitPattern: entry.acked),
+                entry.key.collection, entry.key.id, entry.base.compactJSON, try entry.entriesState.compactJSON,
+                try RecordState(context: entry.seen, fields: [:]).compactJSON, Int64(bitPattern: entry.acked),
             ])
     }
 

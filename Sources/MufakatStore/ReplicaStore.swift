@@ -23,7 +23,7 @@ public final class ReplicaStore: Sendable {
     init(writer: any DatabaseWriter, clock: @escaping @Sendable () -> Int64) throws {
         self.writer = writer
         self.clock = clock
-        try StoreSchema.replicaMigrator.migrate(writer)
+        try StoreSchema.migrate(StoreSchema.replicaMigrator, writer)
         // A pulled batch and its checkpoint, once stored, survive a power cut.
         try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import MufakatCore
 
@@ -83,7 +84,52 @@ enum StoreSchema {
             // entries (several may wait in one field); '' for journals written before.
             try db.execute(sql: "ALTER TABLE journal ADD COLUMN seen TEXT NOT NULL DEFAULT ''")
         }
+        migrator.registerMigration("replica-v5-compact-states") { db in
+            try compactStates(db)
+        }
         return migrator
+    }
+
+    /// Rewrites every stored state in the compact form (protocol version 3, PROTOCOL.md
+    /// §6.1), in one transaction (the migration's). Nothing changes in meaning: each state is
+    /// decoded, checked as on first storing, and written again, so the digest before and
+    /// after is the same. `journal` states (replicas only) are read in either form, and
+    /// written compact from now on.
+    static func compactStates(_ db: Database) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, state FROM records")
+        let update = try db.makeStatement(sql: "UPDATE records SET state = ? WHERE rowid = ?")
+        while let row = try rows.next() {
+            try update.execute(arguments: [try RecordState(json: row["state"]).compactJSON, row["rowid"] as Int64])
+        }
+    }
+
+    /// Migrates the store's file. A file holding data that has migrations to run is first
+    /// copied beside itself (`replica.sqlite.before-upgrade`, with SQLite's backup), and the
+    /// copy is removed once every migration succeeded; if one fails, the file is as it was
+    /// (each migration is one transaction) and the copy stays, named in the error.
+    static func migrate(_ migrator: DatabaseMigrator, _ writer: any DatabaseWriter) throws {
+        let pending = try writer.read { db in
+            try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
+        }
+        guard pending, writer is DatabasePool else {
+            try migrator.migrate(writer)
+            return
+        }
+        let copy = writer.path + ".before-upgrade"
+        if !FileManager.default.fileExists(atPath: copy) {
+            let destination = try DatabaseQueue(path: copy + ".partial")
+            try writer.backup(to: destination)
+            try destination.close()
+            try FileManager.default.moveItem(atPath: copy + ".partial", toPath: copy)
+        }
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            throw MufakatError(
+                .corruption,
+                "upgrading \(writer.path) to this version's format failed (\(error)); the file was not changed, and a copy of it from before the upgrade is at \(copy)")
+        }
+        try? FileManager.default.removeItem(atPath: copy)
     }
 
     /// One view per collection, one column per field, live records only:

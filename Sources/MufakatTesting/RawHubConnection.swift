@@ -17,6 +17,8 @@ public final class RawHubConnection {
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var buffer = ByteBuffer()
+    /// The form of record lines sent and received: the version of the last ``hello(replica:token:version:)``'s.
+    public var form = WireProtocol.recordForm
 
     private init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
         self.inbound = inbound
@@ -54,7 +56,7 @@ public final class RawHubConnection {
 
     public func send(_ message: Message) async throws {
         var bytes = ByteBuffer()
-        bytes.writeWireFrame(try message.frame())
+        bytes.writeWireFrame(try message.frame(form: form))
         try await outbound.write(bytes)
     }
 
@@ -64,7 +66,7 @@ public final class RawHubConnection {
 
     /// The next message, or `nil` when the hub closed the connection.
     public func receive() async throws -> Message? {
-        try await receiveFrame().map { try Message(frame: $0) }
+        try await receiveFrame().map { try Message(frame: $0, form: form) }
     }
 
     /// The next frame as it came, or `nil` when the hub closed the connection.
@@ -86,6 +88,7 @@ public final class RawHubConnection {
 
     /// Sends `hello` and returns the hub's answer.
     public func hello(replica: String, token: String, version: Int = WireProtocol.version) async throws -> Message? {
+        form = RecordForm(protocolVersion: version)
         try await send(.hello(Hello(version: version, replica: replica, token: token, client: "raw test client")))
         return try await receive()
     }

@@ -1,3 +1,4 @@
+import MufakatCore
 import NIOCore
 
 /// Turns bytes into ``Message``s: a `ByteToMessageDecoder` for a NIO pipeline.
@@ -13,14 +14,17 @@ public struct MessageDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Message
 
     public var limits: WireLimits
+    /// The form of record lines, from the session's protocol version.
+    public var form: RecordForm
 
-    public init(limits: WireLimits = .default) {
+    public init(limits: WireLimits = .default, form: RecordForm = WireProtocol.recordForm) {
         self.limits = limits
+        self.form = form
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let frame = try buffer.readWireFrame(limits: limits) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(try Message(frame: frame, limits: limits)))
+        context.fireChannelRead(wrapInboundOut(try Message(frame: frame, limits: limits, form: form)))
         return .continue
     }
 
@@ -36,12 +40,15 @@ public struct MessageEncoder: MessageToByteEncoder {
 
     /// Whether bodies of 512 bytes and more may be compressed.
     public var allowCompression: Bool
+    /// The form of record lines, from the session's protocol version.
+    public var form: RecordForm
 
-    public init(allowCompression: Bool = true) {
+    public init(allowCompression: Bool = true, form: RecordForm = WireProtocol.recordForm) {
         self.allowCompression = allowCompression
+        self.form = form
     }
 
     public func encode(data: Message, out: inout ByteBuffer) throws {
-        out.writeWireFrame(try data.frame(allowCompression: allowCompression))
+        out.writeWireFrame(try data.frame(allowCompression: allowCompression, form: form))
     }
 }

@@ -1,3 +1,4 @@
+import MufakatCore
 import NIOCore
 import Synchronization
 
@@ -29,14 +30,14 @@ public final class SessionLimits: Sendable {
         isAuthenticatedFlag.store(true, ordering: .releasing)
     }
 
-    /// Inflates and parses `frame` under the current limits.
+    /// Inflates and parses `frame` under the current limits, its record lines in `form`.
     ///
     /// Before hello, a size error says which limit applied and that more is accepted after
     /// `welcome`, so a client that sends too early learns what to change.
-    public func message(from frame: WireFrame) throws(WireError) -> Message {
+    public func message(from frame: WireFrame, form: RecordForm = WireProtocol.recordForm) throws(WireError) -> Message {
         let authenticated = isAuthenticated
         do {
-            return try Message(frame: frame, limits: authenticated ? afterHello : beforeHello)
+            return try Message(frame: frame, limits: authenticated ? afterHello : beforeHello, form: form)
         } catch where !authenticated && [.inflateLimit, .lineTooLong, .tooManyRecords].contains(error.code) {
             throw WireError(error.code, "\(error.message) before hello; \(afterWelcome)")
         }

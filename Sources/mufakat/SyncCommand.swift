@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MufakatClient
 import MufakatStore
+import MufakatWire
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,16 @@ struct SyncCommand: AsyncParsableCommand {
         guard timeout >= 1 else { throw ValidationError("sync: --timeout must be at least 1 second") }
     }
 
+    /// `MUFAKAT_PROTOCOL=2` makes the sync speak protocol version 2, as clients before 0.6.0
+    /// do: for an operator checking that a hub still serves them during an upgrade.
+    static func protocolVersion() throws -> Int {
+        guard let text = ProcessInfo.processInfo.environment["MUFAKAT_PROTOCOL"], !text.isEmpty else { return WireProtocol.version }
+        guard let version = Int(text), WireProtocol.versions.contains(version) else {
+            throw ValidationError("MUFAKAT_PROTOCOL is '\(text)'; this mufakat speaks protocol versions \(WireProtocol.versions.sorted().map(String.init).joined(separator: " and ")), or leave it unset for \(WireProtocol.version)")
+        }
+        return version
+    }
+
     func run() async throws {
         let store: ReplicaStore
         do {
@@ -36,8 +47,9 @@ struct SyncCommand: AsyncParsableCommand {
         let bar = ProgressBar(enabled: !options.json && isatty(STDERR_FILENO) == 1)
         let summary: SyncSummary
         do {
-            summary = try await SyncClient(store: store, batchSize: batchSize, timeout: .seconds(Int64(timeout)))
-                .sync { bar.update($0) }
+            var client = SyncClient(store: store, batchSize: batchSize, timeout: .seconds(Int64(timeout)))
+            client.protocolVersion = try Self.protocolVersion()
+            summary = try await client.sync { bar.update($0) }
             bar.finish()
         } catch let error as SyncError {
             bar.finish()
@@ -73,6 +85,8 @@ struct SyncCommand: AsyncParsableCommand {
                 "restamped": .integer(Int64(summary.restamped)),
                 "hubBehind": summary.hubBehind.map(JSON.string) ?? .null,
                 "hubKeyChange": summary.hubKeyChange.map(JSON.string) ?? .null,
+                "protocolVersion": .integer(Int64(summary.protocolVersion)),
+                "olderHub": summary.olderHub.map(JSON.string) ?? .null,
                 "relayed": .integer(Int64(summary.relayed)),
                 "rejected": .array(summary.rejected.map {
                     .object([
@@ -94,6 +108,9 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if let hubKeyChange = summary.hubKeyChange {
                 print("note: \(hubKeyChange).")
+            }
+            if let olderHub = summary.olderHub {
+                print("note: \(olderHub).")
             }
             print("synced with \(summary.hub) in \(String(format: "%.2f", seconds)) s")
             print("  sent \(summary.pushed) record\(summary.pushed == 1 ? "" : "s")\(summary.unchanged > 0 ? " (+\(summary.unchanged) already there)" : ""), received \(summary.pulled)")

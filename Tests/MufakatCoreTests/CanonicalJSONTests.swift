@@ -28,7 +28,7 @@ struct CanonicalJSONTests {
     @Test("a record line built from stored state text equals the one built from the state")
     func lineFromStoredState() throws {
         let record = try sampleRecord()
-        let line = ReplicatedRecord.canonicalJSON(collection: record.collection, id: record.id, stateJSON: record.state.canonicalJSON)
+        let line = ReplicatedRecord.line(collection: record.collection, id: record.id, stateJSON: record.state.canonicalJSON)
         #expect(line == record.canonicalJSON)
     }
 

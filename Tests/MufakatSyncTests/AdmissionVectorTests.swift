@@ -76,7 +76,7 @@ struct AdmissionVectorTests {
             owners: [Dot: RecordKey]? = nil
         ) throws {
             var text = pushed
-            let record = try text.withUTF8 { bytes in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes)) }
+            let record = try text.withUTF8 { bytes in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes), form: nil) }
             let admission = rules.admit(record, stored: stored?.2, pusher: pusher, counter: counter, catalogue: true) { owners?[$0] }
             let expect: Expectation
             switch admission {

@@ -24,8 +24,10 @@ struct RecordRuleHubTests {
         "indicator": .string("VictimsIdentified"), "value": .integer(12),
     ]
 
-    @Test("bad-id, missing-field and invalid (stored form, numbers out of range) refuse one record each; the others are stored")
-    func perRecordCodes() async throws {
+    @Test("bad-id, missing-field and invalid (stored form, numbers out of range) refuse one record each; the others are stored",
+          arguments: [WireProtocol.version, 2])
+    func perRecordCodes(_ version: Int) async throws {
+        let form = RecordForm(protocolVersion: version)
         try await withHub { hub in
             let token = try hub.token()
             let goodID = Catalogue.reports.derivedID(for: Self.report)!
@@ -43,14 +45,16 @@ struct RecordRuleHubTests {
                             Self.report.merging(["area": .string("Aceh"), "country": .string("id")]) { $1 }, counter: 7),
             ]
             // One more line, written by hand: a value of 2^63 — refused alone, not the session.
-            let huge = #"{"collection":"reports","context":{"a1b2c3d4e5f60718":8},"fields":{"value":[{"author":"Raw (Test)","dot":["a1b2c3d4e5f60718",8],"time":1764400000000,"value":9223372036854775808}]},"id":"r-11111111111111111111"}"#
+            let huge = form == .expanded
+                ? #"{"collection":"reports","context":{"a1b2c3d4e5f60718":8},"fields":{"value":[{"author":"Raw (Test)","dot":["a1b2c3d4e5f60718",8],"time":1764400000000,"value":9223372036854775808}]},"id":"r-11111111111111111111"}"#
+                : #"{"collection":"reports","context":{"a1b2c3d4e5f60718":8},"dots":[["a1b2c3d4e5f60718",8,1764400000000,"Raw (Test)"]],"fields":{"value":[[0,9223372036854775808]]},"id":"r-11111111111111111111"}"#
             let header = #"{"after":"","counter":8,"id":"p1","through":8,"type":"push"}"#
-            let body = ([header] + records.map(\.canonicalJSON) + [huge]).joined(separator: "\n") + "\n"
+            let body = ([header] + records.map { $0.line(form) } + [huge]).joined(separator: "\n") + "\n"
             var bytes = ByteBuffer()
             bytes.writeWireFrame(WireFrame(flags: [], body: ByteBuffer(string: body)))
 
             try await RawHubConnection.with(hub) { connection in
-                guard case .welcome = try await connection.hello(replica: Self.pusher.rawValue, token: token) else {
+                guard case .welcome = try await connection.hello(replica: Self.pusher.rawValue, token: token, version: version) else {
                     Issue.record("no welcome")
                     return
                 }

@@ -84,16 +84,17 @@ struct CodecTests {
         #expect(try WireFrame.encoding(body: atThreshold).flags == .compressed)
     }
 
-    @Test("changes served from stored canonical lines are byte for byte the changes of those records, and decode to them")
-    func changesFromStoredLines() throws {
+    @Test("changes served from stored lines are byte for byte the changes of those records, and decode to them, in both forms",
+          arguments: [RecordForm.compact, .expanded])
+    func changesFromStoredLines(_ form: RecordForm) throws {
         let records = (0..<30).map { Fixtures.report($0) } + [Fixtures.position()]
         let header = Changes(through: 31, more: true)
-        let served = try Message.changesLines(header, lines: records.map(\.canonicalJSON)).encodeBody()
-        #expect(served == (try Message.changes(header, records: records).encodeBody()))
+        let served = try Message.changesLines(header, lines: records.map { $0.line(form) }).encodeBody()
+        #expect(served == (try Message.changes(header, records: records).encodeBody(form: form)))
         // The hub's path: a state text as stored, wrapped into a line without decoding.
-        let stored = records.map { ReplicatedRecord.canonicalJSON(collection: $0.collection, id: $0.id, stateJSON: $0.state.canonicalJSON) }
-        #expect(stored == records.map(\.canonicalJSON))
-        #expect(try Message(frame: WireFrame(flags: [], body: served)) == .changes(header, records: records))
+        let stored = records.map { ReplicatedRecord.line(collection: $0.collection, id: $0.id, stateJSON: $0.state.json(form)) }
+        #expect(stored == records.map { $0.line(form) })
+        #expect(try Message(frame: WireFrame(flags: [], body: served), form: form) == .changes(header, records: records))
     }
 
     @Test("a truncated zlib stream is an error, though compress-nio's one-shot decompress accepts it")

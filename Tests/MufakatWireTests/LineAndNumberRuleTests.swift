@@ -10,9 +10,10 @@ struct LineAndNumberRuleTests {
     static let push = #"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#
     static let record = #"{"collection":"asks","context":{"r1":1},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x"}]},"id":"ask-1"}"#
 
-    static func decode(_ body: String) -> Result<Message, WireError> {
+    /// Decodes `body` as a session of `form` speaks it; the lines above are version 2's.
+    static func decode(_ body: String, form: RecordForm = .expanded) -> Result<Message, WireError> {
         let frame = WireFrame(flags: [], body: ByteBuffer(string: body))
-        return Result { () throws(WireError) in try Message(frame: frame) }
+        return Result { () throws(WireError) in try Message(frame: frame, form: form) }
     }
 
     @Test("header numbers: integers 0 … 2^64 − 1 in plain decimal, whatever the member", arguments: [
@@ -89,4 +90,46 @@ struct LineAndNumberRuleTests {
             #expect(throws: WireError.self) { try changes.get() }
         }
     }
+
+    @Test("compact form: numbers out of range in 'dots' or a value refuse the record alone", arguments: [
+        (#"[["r1",1,1,"A"]],"fields":{"value":[[0,9223372036854775807]]}"#, false, nil),
+        (#"[["r1",1,1,"A"]],"fields":{"value":[[0,9223372036854775808]]}"#, true, "value"),
+        (#"[["r1",1,1,"A"]],"fields":{"value":[[0,-0]]}"#, true, "value"),
+        (#"[["r1",1,9223372036854775808,"A"]],"fields":{"value":[[0,5]]}"#, true, nil),
+        (#"[["r1",1,-1,"A"]],"fields":{"value":[[0,5]]}"#, true, nil),
+        (#"[["r1",0,1,"A"]],"fields":{"value":[[0,5]]}"#, true, nil),
+        (#"[["r1",18446744073709551616,1,"A"]],"fields":{"value":[[0,5]]}"#, true, nil),
+    ] as [(String, Bool, String?)])
+    func compactNumbers(_ tail: String, _ refused: Bool, _ refusedField: String?) throws {
+        let line = #"{"collection":"reports","context":{"r1":1},"dots":"# + tail + #","id":"r-x"}"#
+        let message = try Self.decode("\(Self.push)\n\(line)\n", form: .compact).get()
+        let record = try #require(message.records.first)
+        #expect((record.refusal != nil) == refused, "\(String(describing: record.refusal))")
+        #expect(record.refusal?.field == refusedField)
+        if !refused { #expect(record.state.fields["value"]?.first?.value == .integer(Int64.max)) }
+    }
+
+    @Test("each version's session takes its own form only, and a compact line keeps to its shape", arguments: [
+        (record, RecordForm.expanded, nil),
+        (record, .compact, "bad-record"),
+        (compact, .compact, nil),
+        (compact, .expanded, "bad-record"),
+        (compact.replacingOccurrences(of: "[[0,", with: "[[1,"), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: "[[0,", with: "[[-1,"), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: #"[["r1",1,1,"A"]]"#, with: #"[["r1",1,1,"A"],["r1",1,1,"A"]]"#), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: #"[["r1",1,1,"A"]]"#, with: #"[["r1",1,1]]"#), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: #"[["r1",1,1,"A"]]"#, with: #"[["R1",1,1,"A"]]"#), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: #"[[0,"x"]]"#, with: #"[{"author":"A","dot":["r1",1],"time":1,"value":"x"}]"#), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: #""dots":[["r1",1,1,"A"]],"#, with: ""), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: #"[["r1",1,1,"A"]]"#, with: #"[["r2",1,1,"A"]]"#), .compact, "bad-record"),
+        (compact.replacingOccurrences(of: #""dots":[["r1",1,1,"A"]]"#, with: #""dots":[["r1",1,1,"A"]],"dots":[]"#), .compact, "bad-json"),
+    ] as [(String, RecordForm, String?)])
+    func forms(_ line: String, _ form: RecordForm, _ code: String?) {
+        switch Self.decode("\(Self.push)\n\(line)\n", form: form) {
+        case .success(let message): #expect(code == nil, "decoded \(message), expected \(code ?? "")")
+        case .failure(let error): #expect(error.code.rawValue == code, "\(error)")
+        }
+    }
+
+    static let compact = #"{"collection":"asks","context":{"r1":1},"dots":[["r1",1,1,"A"]],"fields":{"title":[[0,"x"]]},"id":"ask-1"}"#
 }

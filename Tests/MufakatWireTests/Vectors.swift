@@ -9,6 +9,9 @@ struct Vector: Codable {
     var description: String
     /// The whole frame, length prefix included, as lowercase hex.
     var frame: String
+    /// The protocol version of the session the frame is sent in, which sets the form of its
+    /// record lines (PROTOCOL.md §6.1); absent means 3, the current one.
+    var version: Int?
     /// Limits the receiver applies, when not the defaults.
     var limits: WireLimits?
     /// For a valid frame: the header object and the record objects it decodes to.
@@ -19,6 +22,9 @@ struct Vector: Codable {
     /// For a valid `push`: record lines a hub refuses alone (`invalid`, the session going on),
     /// because a number in them is out of its range. They are not in ``records``.
     var refused: [RefusedLine]?
+
+    /// The form of the vector's record lines.
+    var form: RecordForm { RecordForm(protocolVersion: version ?? WireProtocol.version) }
 }
 
 /// A record line of a valid push that a hub refuses alone.
@@ -148,7 +154,7 @@ enum VectorFiles {
             "line-too-long", "a 100-byte header line; the receiver's line limit is 64",
             Fixtures.rawFrame(#"{"type":"ping","nonce":1,"pad":""# + String(repeating: "x", count: 67) + "\"}"), .lineTooLong,
             limits: WireLimits(lineBytes: 64))
-        let threeRecords = ([#"{"after":"","counter":3,"id":"p1","through":3,"type":"push"}"#] + (1...3).map { _ in Fixtures.position().canonicalJSON }).joined(separator: "\n") + "\n"
+        let threeRecords = ([#"{"after":"","counter":3,"id":"p1","through":3,"type":"push"}"#] + (1...3).map { _ in Fixtures.position().compactJSONLine }).joined(separator: "\n") + "\n"
         invalid(
             "too-many-records", "push with 3 records; the receiver allows 2 per frame",
             Fixtures.rawFrame(threeRecords), .tooManyRecords, limits: WireLimits(records: 2))
@@ -161,14 +167,26 @@ enum VectorFiles {
         invalid("bad-field-missing", "hello without 'token'", Fixtures.rawFrame(#"{"client":"x","replica":"r1","type":"hello","version":1}"# + "\n"), .badField)
         invalid(
             "bad-record", "push whose record has an entry whose dot is outside the record's context",
-            Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x"}]},"id":"ask-1"}"# + "\n"),
+            Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{},"dots":[["r1",1,1,"A"]],"fields":{"title":[[0,"x"]]},"id":"ask-1"}"# + "\n"),
+            .badRecord)
+        invalid(
+            "bad-record-expanded", "push in a version 3 session whose record is in the expanded form of version 2",
+            Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{"r1":1},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x"}]},"id":"ask-1"}"# + "\n"),
+            .badRecord)
+        invalid(
+            "bad-record-index", "push whose record has an entry naming write 1 of a 'dots' list of one",
+            Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{"r1":1},"dots":[["r1",1,1,"A"]],"fields":{"title":[[1,"x"]]},"id":"ask-1"}"# + "\n"),
+            .badRecord)
+        invalid(
+            "bad-record-dots-twice", "push whose record lists one write twice in 'dots'",
+            Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + #"{"collection":"asks","context":{"r1":1},"dots":[["r1",1,1,"A"],["r1",1,1,"A"]],"fields":{"title":[[0,"x"]]},"id":"ask-1"}"# + "\n"),
             .badRecord)
         invalid(
             "bad-record-not-object", "push whose record line is not a JSON object",
             Fixtures.rawFrame(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"# + "\n" + "[]\n"), .badJSON)
         invalid(
             "unexpected-records", "ping followed by a record line; only push and changes carry records",
-            Fixtures.rawFrame(#"{"nonce":1,"type":"ping"}"# + "\n" + Fixtures.position().canonicalJSON + "\n"), .unexpectedMessage)
+            Fixtures.rawFrame(#"{"nonce":1,"type":"ping"}"# + "\n" + Fixtures.position().compactJSONLine + "\n"), .unexpectedMessage)
         // Line rules (§3): no CR, no byte-order mark, no empty line.
         invalid("bad-line-crlf", "header line ended by CR LF", Fixtures.rawFrame(bye + "\r\n"), .badLine)
         invalid("bad-line-bom", "header line starting with a UTF-8 byte-order mark", Fixtures.rawFrame("\u{FEFF}" + bye + "\n"), .badLine)
@@ -176,17 +194,17 @@ enum VectorFiles {
         let pushHeader = #"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#
         invalid(
             "bad-line-blank-record", "push with an empty line between the header and its record",
-            Fixtures.rawFrame(pushHeader + "\n\n" + Fixtures.position().canonicalJSON + "\n"), .badLine)
+            Fixtures.rawFrame(pushHeader + "\n\n" + Fixtures.position().compactJSONLine + "\n"), .badLine)
         invalid(
             "bad-line-cr-record", "push whose record line ends with CR",
-            Fixtures.rawFrame(pushHeader + "\n" + Fixtures.position().canonicalJSON + "\r\n"), .badLine)
+            Fixtures.rawFrame(pushHeader + "\n" + Fixtures.position().compactJSONLine + "\r\n"), .badLine)
         // JSON rules: unique member names; numbers (§0).
         invalid(
             "bad-json-duplicate", "pull header with 'since' twice",
             Fixtures.rawFrame(#"{"limit":10,"since":1,"since":2,"type":"pull"}"# + "\n"), .badJSON)
         invalid(
-            "bad-json-duplicate-record", "push whose record entry has 'value' twice",
-            Fixtures.rawFrame(pushHeader + "\n" + #"{"collection":"asks","context":{"r1":1},"fields":{"title":[{"author":"A","dot":["r1",1],"time":1,"value":"x","value":"y"}]},"id":"ask-1"}"# + "\n"),
+            "bad-json-duplicate-record", "push whose record has 'context' twice",
+            Fixtures.rawFrame(pushHeader + "\n" + #"{"collection":"asks","context":{"r1":1},"context":{"r1":1},"dots":[["r1",1,1,"A"]],"fields":{"title":[[0,"x"]]},"id":"ask-1"}"# + "\n"),
             .badJSON)
         invalid("bad-json-leading-zero", "pull whose 'since' is 01 (not JSON)", Fixtures.rawFrame(#"{"limit":10,"since":01,"type":"pull"}"# + "\n"), .badJSON)
         invalid("bad-field-fraction", "pull whose 'since' is 1.0", Fixtures.rawFrame(#"{"limit":10,"since":1.0,"type":"pull"}"# + "\n"), .badField)
@@ -208,28 +226,47 @@ enum VectorFiles {
             limits: WireLimits(inflatedBytes: 64))
         invalid(
             "bad-record-changes-range", "changes whose record holds a value of 2^63: only a hub refuses a record alone",
-            Fixtures.rawFrame(#"{"more":false,"through":5,"type":"changes"}"# + "\n" + #"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":9223372036854775808}]},"id":"r-0123456789abcdef0123"}"# + "\n"),
+            Fixtures.rawFrame(#"{"more":false,"through":5,"type":"changes"}"# + "\n" + #"{"collection":"reports","context":{"r1":1},"dots":[["r1",1,1,"A"]],"fields":{"value":[[0,9223372036854775808]]},"id":"r-0123456789abcdef0123"}"# + "\n"),
             .badRecord)
         // Numbers out of range inside records: the record is refused alone, the push goes on.
         let good = Fixtures.report(2)
         let refusedLines = [
-            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":9223372036854775808}]},"id":"r-a"}"#, "r-a", ["value"]),
-            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":1e3}]},"id":"r-b"}"#, "r-b", ["value"]),
-            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1.0,"value":5}]},"id":"r-c"}"#, "r-c", ["value"]),
-            (#"{"collection":"reports","context":{"r1":-0},"fields":{"value":[{"author":"A","dot":["r1",1],"time":1,"value":5}]},"id":"r-d"}"#, "r-d", []),
-            (#"{"collection":"reports","context":{"r1":1},"fields":{"notes":[{"author":"A","dot":["r1",0],"time":1,"value":"x"}]},"id":"r-e"}"#, "r-e", ["notes"]),
-            (#"{"collection":"reports","context":{"r1":1},"fields":{"value":[{"author":"A","dot":["r1",1],"time":-5,"value":5}]},"id":"r-f"}"#, "r-f", ["value"]),
+            (#"{"collection":"reports","context":{"r1":1},"dots":[["r1",1,1,"A"]],"fields":{"value":[[0,9223372036854775808]]},"id":"r-a"}"#, "r-a", ["value"]),
+            (#"{"collection":"reports","context":{"r1":1},"dots":[["r1",1,1,"A"]],"fields":{"value":[[0,1e3]]},"id":"r-b"}"#, "r-b", ["value"]),
+            (#"{"collection":"reports","context":{"r1":1},"dots":[["r1",1,1.0,"A"]],"fields":{"value":[[0,5]]},"id":"r-c"}"#, "r-c", []),
+            (#"{"collection":"reports","context":{"r1":-0},"dots":[["r1",1,1,"A"]],"fields":{"value":[[0,5]]},"id":"r-d"}"#, "r-d", []),
+            (#"{"collection":"reports","context":{"r1":1},"dots":[["r1",0,1,"A"]],"fields":{"notes":[[0,"x"]]},"id":"r-e"}"#, "r-e", []),
+            (#"{"collection":"reports","context":{"r1":1},"dots":[["r1",1,-5,"A"]],"fields":{"value":[[0,5]]},"id":"r-f"}"#, "r-f", []),
         ]
-        let refusedPush = ([#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#] + refusedLines.map(\.0) + [good.canonicalJSON]).joined(separator: "\n") + "\n"
+        let refusedPush = ([#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#] + refusedLines.map(\.0) + [good.compactJSONLine]).joined(separator: "\n") + "\n"
         vectors.append(Vector(
             name: "12-push-numbers-refused",
-            description: "push whose first six records hold numbers out of range (a value of 2^63, 1e3, a time of 1.0, a context counter of -0, a dot counter of 0, a time below 0): a hub refuses each alone ('invalid', naming the field) and stores the last",
+            description: "push whose first six records hold numbers out of range (a value of 2^63, 1e3, a time of 1.0, a context counter of -0, a dot counter of 0, a time below 0): a hub refuses each alone ('invalid', naming the field when the number is a value) and stores the last",
             frame: Fixtures.hex(Fixtures.rawFrame(refusedPush)),
             header: JSONValue.parse(#"{"after":"","counter":1,"id":"p1","through":1,"type":"push"}"#),
-            records: [JSONValue.parse(good.canonicalJSON)],
+            records: [JSONValue.parse(good.compactJSONLine)],
             refused: refusedLines.enumerated().map { index, item in
                 RefusedLine(line: index + 2, collection: "reports", id: item.1, fields: item.2)
             }))
+        // Version 2, which a hub serves beside version 3 during an upgrade: the same records
+        // in the expanded form.
+        let oldPush = Message.push(
+            Push(through: 2, id: "0f3a9c21d4e5b687", after: "", counter: 2), records: [Fixtures.report(1), Fixtures.position()])
+        let oldBody = try oldPush.encodeBody(form: .expanded)
+        let oldLines = String(buffer: oldBody).split(separator: "\n")
+        vectors.append(Vector(
+            name: "13-push-version-2",
+            description: "push in a version 2 session: its records in the expanded form, each entry carrying its write's author, dot and time",
+            frame: Fixtures.hex(Fixtures.frameBytes(WireFrame(flags: [], body: oldBody))), version: 2,
+            header: JSONValue.parse(oldLines[0]), records: oldLines.dropFirst().map { JSONValue.parse($0) }))
+        let oldChanges = Message.changes(Changes(through: 1_205, more: false), records: [Fixtures.position()])
+        let oldChangesBody = try oldChanges.encodeBody(form: .expanded)
+        let oldChangesLines = String(buffer: oldChangesBody).split(separator: "\n")
+        vectors.append(Vector(
+            name: "14-changes-version-2",
+            description: "changes in a version 2 session: the hub writes each stored state in the expanded form",
+            frame: Fixtures.hex(Fixtures.frameBytes(WireFrame(flags: [], body: oldChangesBody))), version: 2,
+            header: JSONValue.parse(oldChangesLines[0]), records: oldChangesLines.dropFirst().map { JSONValue.parse($0) }))
         return vectors
     }
 
@@ -243,4 +280,9 @@ enum VectorFiles {
             try data.write(to: directory.appendingPathComponent("\(vector.name).json"))
         }
     }
+}
+
+extension ReplicatedRecord {
+    /// This record's line in the compact form of version 3.
+    var compactJSONLine: String { line(.compact) }
 }

@@ -5,9 +5,10 @@ import NIOCore
 import NIOFoundationCompat
 
 extension Message {
-    /// The body text: the header line, then one canonical line per record, each ended by
-    /// `\n`. Header keys are sorted so the same message always gives the same bytes.
-    public func encodeBody() throws -> ByteBuffer {
+    /// The body text: the header line, then one line per record in `form` (a session's,
+    /// from its protocol version), each ended by `\n`. Header keys are sorted so the same
+    /// message always gives the same bytes.
+    public func encodeBody(form: RecordForm = WireProtocol.recordForm) throws -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var body = ByteBuffer()
@@ -32,14 +33,14 @@ extension Message {
             }
         }
         for record in records {
-            body.writeString(record.canonicalJSON)
+            body.writeString(record.line(form))
             body.writeInteger(UInt8(ascii: "\n"))
         }
         return body
     }
 
-    /// Parses a body already inflated and split into lines.
-    static func decode(_ body: FrameBody) throws(WireError) -> Message {
+    /// Parses a body already inflated and split into lines; record lines must be in `form`.
+    static func decode(_ body: FrameBody, form: RecordForm) throws(WireError) -> Message {
         let lines = body.lines
         guard let headerLine = lines.first, body.bytes.readableBytes > 0 else {
             throw WireError(.badJSON, "the body is empty; its first line must be a JSON header object")
@@ -79,12 +80,12 @@ extension Message {
             guard push.through <= Counters.maxCounter, push.counter <= Counters.maxCounter else {
                 throw WireError(.badField, "push header: 'through' and 'counter' are integers from 0 to 2^63 − 1")
             }
-            return .push(push, records: try records(lines))
+            return .push(push, records: try records(lines, form: form))
         case .pushed: return .pushed(try header(Pushed.self))
         case .pull: return .pull(try header(Pull.self))
         case .changes:
             let changes = try header(Changes.self)
-            let records = try records(lines)
+            let records = try records(lines, form: form)
             // Only a hub refuses a record alone; a client cannot, so a number out of range
             // in `changes` breaks the protocol.
             if let line = records.firstIndex(where: { $0.refusal != nil }) {
@@ -133,13 +134,13 @@ extension Message {
         return type
     }
 
-    private static func records(_ lines: [ByteBuffer]) throws(WireError) -> [ReplicatedRecord] {
+    private static func records(_ lines: [ByteBuffer], form: RecordForm) throws(WireError) -> [ReplicatedRecord] {
         var records: [ReplicatedRecord] = []
         records.reserveCapacity(lines.count - 1)
         for (index, line) in lines.enumerated().dropFirst() {
             try checkUTF8(line, line: index + 1)
             let result = line.withUnsafeReadableBytes { bytes in
-                Result { () throws(RecordDecodingError) in try ReplicatedRecord.decode(utf8: bytes) }
+                Result { () throws(RecordDecodingError) in try ReplicatedRecord.decode(utf8: bytes, form: form) }
             }
             switch result {
             case .success(let record):
@@ -158,13 +159,13 @@ extension Message {
 
 extension Message {
     /// Encodes the message as a whole frame (compressed when that pays).
-    public func frame(allowCompression: Bool = true) throws -> WireFrame {
-        try WireFrame.encoding(body: encodeBody(), allowCompression: allowCompression)
+    public func frame(allowCompression: Bool = true, form: RecordForm = WireProtocol.recordForm) throws -> WireFrame {
+        try WireFrame.encoding(body: encodeBody(form: form), allowCompression: allowCompression)
     }
 
-    /// Decodes a whole frame.
-    public init(frame: WireFrame, limits: WireLimits = .default) throws(WireError) {
-        self = try Message.decode(FrameBody.read(frame, limits: limits))
+    /// Decodes a whole frame whose record lines are in `form`.
+    public init(frame: WireFrame, limits: WireLimits = .default, form: RecordForm = WireProtocol.recordForm) throws(WireError) {
+        self = try Message.decode(FrameBody.read(frame, limits: limits), form: form)
     }
 }
 

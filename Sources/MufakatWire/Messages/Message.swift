@@ -55,8 +55,13 @@ public enum MessageType: String, Hashable, Sendable, CaseIterable {
 
 /// Version constants.
 public enum WireProtocol {
-    /// The protocol version this build speaks.
-    public static let version = 2
+    /// The protocol version this build speaks: 3, records in the compact form.
+    public static let version = 3
+    /// Every version this build speaks: a hub serves version 2 clients beside version 3
+    /// ones during an upgrade, and a client falls back to 2 for a hub that speaks no other.
+    public static let versions: Set<Int> = [2, 3]
+    /// The form of record lines in sessions of ``version``.
+    public static let recordForm = RecordForm(protocolVersion: version)
     /// Most records a sender puts in one `push` or `changes` frame unless told otherwise.
     public static let defaultBatchSize = 1_000
 }
