@@ -32,6 +32,8 @@ public struct HubConfiguration: Sendable {
     /// The key the operator will switch to, announced in every `welcome` so that replicas
     /// trust it before the switch (PROTOCOL.md §12).
     public var announcedKey: HubKey?
+    /// The protocol versions sessions may speak (PROTOCOL.md §9): both during an upgrade.
+    public var protocolVersions: Set<Int> = WireProtocol.versions
 
     public init(
         host: String = "0.0.0.0", port: Int = 7420, limits: WireLimits = .default,

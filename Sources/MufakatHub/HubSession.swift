@@ -106,7 +106,7 @@ struct HubSession {
         _ inbound: NIOAsyncChannelInboundStream<WireFrame>, _ outbound: NIOAsyncChannelOutboundWriter<Message>,
         _ activity: Activity, _ tally: inout Tally
     ) async {
-        var machine = HubSessionStateMachine(pullLimit: configuration.pullBatchLimit, recordsLimit: configuration.limits.records)
+        var machine = HubSessionStateMachine(supportedVersions: configuration.protocolVersions, pullLimit: configuration.pullBatchLimit, recordsLimit: configuration.limits.records)
         do {
             for try await frame in inbound.cancelOnGracefulShutdown() {
                 let message = try limits.message(from: frame, form: machine.recordForm)

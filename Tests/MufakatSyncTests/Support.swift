@@ -4,11 +4,14 @@ import MufakatCore
 import MufakatHub
 import MufakatStore
 import MufakatTesting
+import MufakatWire
 
 /// A replica in memory that syncs with a test hub.
 struct TestReplica {
     let store: ReplicaStore
     var batchSize = 1_000
+    /// The protocol version the replica says hello with (2 as clients before 0.6.0).
+    var protocolVersion = WireProtocol.version
 
     init(hub: TestHub, org: String = "iom", name: String = "Andi") throws {
         store = try hub.replica(token: try hub.token(org: org, name: name), name: "\(name) (\(org.uppercased()))")
@@ -26,6 +29,7 @@ struct TestReplica {
         var client = SyncClient(store: store, batchSize: batchSize, timeout: .seconds(20))
         client.afterPushBatch = afterPushBatch
         client.afterPullBatch = afterPullBatch
+        client.protocolVersion = protocolVersion
         return try await client.sync()
     }
 

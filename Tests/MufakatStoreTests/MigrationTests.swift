@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import MufakatCore
+import MufakatTesting
+import Testing
+@testable import MufakatStore
+
+/// Files written by mufakat 0.5.0 (`Fixtures/0.5.0`, made by `scripts/make-format-fixtures.sh`
+/// with that release's binaries): two replicas, a merge, a conflict and a delete, synced.
+@Suite("Store files of 0.5.0 migrate in place to the compact form")
+struct MigrationTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/0.5.0")
+
+    static func copy(_ name: String, to path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(name).path, toPath: path)
+    }
+
+    static var digest: String {
+        get throws {
+            try String(contentsOf: fixtures.appendingPathComponent("digest.txt"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    /// Every stored state's text, by collection and id, read with plain SQLite.
+    static func states(_ path: String) throws -> [String: String] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT collection, id, state FROM records").map {
+                ("\($0["collection"] as String)/\($0["id"] as String)", $0["state"] as String)
+            })
+        }
+    }
+
+    @Test("a replica file of 0.5.0 opens with the same data and digest, its states compact, no copy left")
+    func replica() throws {
+        let directory = try TemporaryDirectory("mufakat-migrate")
+        let path = directory.path("replica.sqlite")
+        try Self.copy("replica.sqlite", to: path)
+        let before = try Self.states(path)
+        #expect(before.count == 6 && before.values.allSatisfy { !$0.contains(#""dots":"#) })
+
+        let store = try ReplicaStore.open(at: path)
+        #expect(try store.digest() == Self.digest)
+        let after = try Self.states(path)
+        #expect(after.keys == before.keys)
+        for (key, text) in after {
+            // Compact now, and the same state as before, entry for entry.
+            #expect(text.contains(#""dots":"#), "\(key)")
+            #expect(try RecordState(json: text) == (try RecordState(json: before[key]!)), "\(key)")
+            #expect(text.utf8.count < before[key]!.utf8.count, "\(key)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + ".before-upgrade"))
+        #expect(try store.conflictCount() == 1)
+        #expect(try store.get("asks", id: "ask-shelter").deleted)
+        // It goes on working: a write lands beside the migrated states.
+        try store.put("positions", id: "kemnaker:ask-budget", [("stance", "PassiveSupport")])
+        #expect(try store.conflictCount() == 0)
+        // Opening again runs nothing and changes nothing.
+        let digest = try store.digest()
+        #expect(try ReplicaStore.open(at: path).digest() == digest)
+    }
+
+    @Test("a hub file of 0.5.0 opens with the same digest; a version 2 client is served the very lines 0.5.0 served")
+    func hub() async throws {
+        let directory = try TemporaryDirectory("mufakat-migrate")
+        let folder = directory.path("hub")
+        try Self.copy("hub.sqlite", to: (folder as NSString).appendingPathComponent(HubStore.fileName))
+        let old = try Self.states((folder as NSString).appendingPathComponent(HubStore.fileName))
+        let hub = try HubStore.open(directory: folder)
+        #expect(try hub.digest() == Self.digest)
+        let reader = try ReplicaID("0123456789abcdef")
+        let expanded = try await hub.changes(since: 0, limit: 100, for: reader, form: .expanded)
+        let compact = try await hub.changes(since: 0, limit: 100, for: reader, form: .compact)
+        #expect(expanded.lines.count == 6 && compact.lines.count == 6)
+        for (line, short) in zip(expanded.lines, compact.lines) {
+            let record = try ReplicatedRecord(json: line)
+            // What 0.5.0 stored (and served) is the expanded canonical line, byte for byte.
+            #expect(line == ReplicatedRecord.line(
+                collection: record.collection, id: record.id, stateJSON: old["\(record.collection)/\(record.id)"]!))
+            #expect(short == record.line(.compact))
+        }
+        let dots = try await hub.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dots") }
+        #expect(dots == 8)
+    }
+
+    @Test("a migration that fails leaves the file as it was and keeps the copy, naming it")
+    func failedMigration() throws {
+        let directory = try TemporaryDirectory("mufakat-migrate")
+        let path = directory.path("replica.sqlite")
+        try Self.copy("replica.sqlite", to: path)
+        // A state no version of mufakat writes (a field without entries): decoding it fails.
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: #"UPDATE records SET state = '{"context":{},"fields":{"x":[]}}' WHERE id = 'iom'"#)
+            }
+            try queue.close()
+        }
+        let before = try Self.states(path)
+        #expect(throws: MufakatError.self) { try ReplicaStore.open(at: path) }
+        do {
+            _ = try ReplicaStore.open(at: path)
+        } catch let error as MufakatError {
+            #expect(error.message.contains(path + ".before-upgrade"), "\(error.message)")
+        }
+        #expect(try Self.states(path) == before)
+        #expect(try Self.states(path + ".before-upgrade") == before)
+        let applied = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(!applied.contains("replica-v5-compact-states"))
+    }
+}

@@ -1,0 +1,79 @@
+import MufakatClient
+import MufakatCore
+import MufakatHub
+import MufakatTesting
+import MufakatWire
+import Testing
+
+/// Protocol versions 2 and 3 side by side (PROTOCOL.md §9): a coalition upgrades its hub
+/// first and its laptops over weeks.
+@Suite("Protocol versions 2 and 3 through one hub")
+struct VersionInteropTests {
+    @Test("a version 2 client and a version 3 client write, conflict, resolve and converge through one hub")
+    func mixedClients() async throws {
+        try await withHub { hub in
+            let current = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            var older = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            older.protocolVersion = 2
+            try current.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral"), ("influence", "Low")])
+            try older.store.put("asks", id: "ask-1", [("title", "Fund the task forces"), ("category", "BudgetIncrease")])
+            #expect(try await current.sync().protocolVersion == 3)
+            let first = try await older.sync()
+            #expect(first.protocolVersion == 2 && first.olderHub == nil)
+            #expect(first.pulled == 1)
+
+            // Concurrent edits: one field each merges, the same field conflicts.
+            try current.store.put("positions", id: "kemnaker:ask-1", [("stance", "ActiveSupport")])
+            try older.store.put("positions", id: "kemnaker:ask-1", [("stance", "PassiveOpposition"), ("influence", "High")])
+            try await current.sync()
+            try await older.sync()
+            try await current.sync()
+            for replica in [current, older] {
+                let record = try replica.store.get("positions", id: "kemnaker:ask-1")
+                #expect(record.conflicts.map(\.field) == ["stance"])
+                #expect(record.document["influence"] == .string("High"))
+            }
+            try older.store.resolve("positions", id: "kemnaker:ask-1", field: "stance", .value("PassiveSupport"))
+            try older.store.delete("asks", id: "ask-1")
+            try await older.sync()
+            try await current.sync()
+            let digests = try [current.digest, older.digest, hub.store.digest()]
+            #expect(Set(digests).count == 1)
+            #expect(try current.store.get("positions", id: "kemnaker:ask-1").document["stance"] == .string("PassiveSupport"))
+            #expect(try hub.store.conflicts().isEmpty)
+        }
+    }
+
+    @Test("a hub that speaks version 2 only: the client asks again in version 2, says so, and syncs")
+    func olderHub() async throws {
+        try await withHub(configure: { $0.protocolVersions = [2] }) { hub in
+            let writer = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            let reader = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            try writer.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
+            let pushed = try await writer.sync()
+            #expect(pushed.protocolVersion == 2)
+            #expect(pushed.olderHub?.contains("version 2 only") == true)
+            #expect(pushed.pushed == 1)
+            let pulled = try await reader.sync()
+            #expect(pulled.pulled == 1 && pulled.olderHub != nil)
+            #expect(Set(try [writer.digest, reader.digest, hub.store.digest()]).count == 1)
+        }
+    }
+
+    @Test("a hub that no longer speaks version 2 refuses a version 2 client, saying which versions it speaks")
+    func newerHub() async throws {
+        try await withHub(configure: { $0.protocolVersions = [3] }) { hub in
+            var older = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            older.protocolVersion = 2
+            try older.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
+            do {
+                try await older.sync()
+                Issue.record("a version 2 hello was accepted by a hub speaking 3 only")
+            } catch let error as SyncError {
+                #expect(error.code == WireError.Code.versionUnsupported.rawValue)
+                #expect(error.message.contains("this hub speaks 3"), "\(error.message)")
+            }
+            #expect(try hub.store.summary().records == 0)
+        }
+    }
+}
