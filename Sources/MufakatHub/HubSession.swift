@@ -30,6 +30,8 @@ struct HubSession {
         var token = "-"
         var org = "-"
         var client = "-"
+        /// The protocol version of the hello ("-" before one).
+        var version = "-"
         var pushed = 0
         var unchanged = 0
         var pulled = 0
@@ -75,7 +77,7 @@ struct HubSession {
         logger.log(level: level, "session", metadata: [
             "peer": "\(peerAddress)",
             "replica": "\(tally.replica)", "token": "\(tally.token)", "org": "\(tally.org)", "name": "\(tally.name)",
-            "client": "\(tally.client)", "pushed": "\(tally.pushed)",
+            "client": "\(tally.client)", "version": "\(tally.version)", "pushed": "\(tally.pushed)",
             "unchanged": "\(tally.unchanged)", "pulled": "\(tally.pulled)", "rejected": "\(tally.rejected)", "relayed": "\(tally.relayed)",
             "bytesIn": "\(counts.received)", "bytesOut": "\(counts.sent)",
             "duration": "\(duration.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))", "end": "\(tally.end)",
@@ -120,6 +122,7 @@ struct HubSession {
                     // Logged for refused sessions too: who claimed to be whom.
                     tally.replica = replica.rawValue
                     tally.client = String(hello.client.prefix(200))
+                    tally.version = String(hello.version)
                     guard let token = try await authenticate(hello) else {
                         try await fail(WireError(.unauthorized, "the token is not known to this hub; check it, or ask the hub operator for a token"), outbound, &tally)
                         return
