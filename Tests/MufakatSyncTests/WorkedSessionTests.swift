@@ -81,7 +81,7 @@ struct WorkedSessionTests {
             ["org": .string("iom"), "period": .string("2025-Q3"), "country": .string("ID"), "indicator": .string("VictimsIdentified"), "value": .integer(37)],
             replica: andi, counter: 2, time: time + 1, author: "Andi (IOM)")
         return [
-            .hello(Hello(replica: andi.rawValue, token: andiToken, client: "mufakat 0.4.0 (Andi (IOM))")),
+            .hello(Hello(replica: andi.rawValue, token: andiToken, client: "mufakat 0.6.0 (Andi (IOM))")),
             .push(Push(through: 2, id: "0f3a9c21d4e5b687", after: "", counter: 2), records: [position, report]),
             .pull(Pull(since: 0, limit: 1_000)),
             .bye,
