@@ -96,7 +96,7 @@ public enum CanonicalJSON {
             appendNumber(item.counter, to: &output)
         }
         output.append(UInt8(ascii: "}"))
-        let names = state.fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let names = state.fields.keys.sorted { $0.utf8Precedes($1) }
         switch form {
         case .expanded:
             appendLiteral(",\"fields\":{", to: &output)
@@ -113,12 +113,14 @@ public enum CanonicalJSON {
         case .compact:
             // Each distinct (dot, time, author) once, in canonical order; entries name it by
             // its position. A record written in one operation has one.
+            // Records hold one or a few writes: a sorted array searched in order beats hashing
+            // every entry's author.
             let stamps = state.writeStamps
-            var position: [WriteStamp: Int] = [:]
-            position.reserveCapacity(stamps.count)
+            func position(of entry: FieldEntry) -> Int {
+                stamps.firstIndex { $0.dot == entry.dot && $0.time == entry.time && $0.author == entry.author }!
+            }
             appendLiteral(",\"dots\":[", to: &output)
             for (index, stamp) in stamps.enumerated() {
-                position[stamp] = index
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 output.append(UInt8(ascii: "["))
                 appendString(stamp.dot.replica.rawValue, to: &output)
@@ -138,7 +140,7 @@ public enum CanonicalJSON {
                 for (entryIndex, entry) in state.fields[name]!.enumerated() {
                     if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
                     output.append(UInt8(ascii: "["))
-                    appendNumber(position[WriteStamp(entry)]!, to: &output)
+                    appendNumber(stamps.count == 1 ? 0 : position(of: entry), to: &output)
                     output.append(UInt8(ascii: ","))
                     appendValue(entry.value, to: &output)
                     output.append(UInt8(ascii: "]"))
@@ -170,11 +172,14 @@ extension RecordState {
 
     /// The distinct write metadata of the entries, in canonical order.
     var writeStamps: [WriteStamp] {
-        var stamps = Set<WriteStamp>()
+        var stamps: [WriteStamp] = []
         for entries in fields.values {
-            for entry in entries { stamps.insert(WriteStamp(entry)) }
+            for entry in entries
+            where !stamps.contains(where: { $0.dot == entry.dot && $0.time == entry.time && $0.author == entry.author }) {
+                stamps.append(WriteStamp(entry))
+            }
         }
-        return stamps.sorted()
+        return stamps.count > 1 ? stamps.sorted() : stamps
     }
 }
 
@@ -186,7 +191,7 @@ extension CanonicalJSON {
         var output: [UInt8] = [UInt8(ascii: "{")]
         output.reserveCapacity(512)
         let names = Set(document.keys).union(rendered.keys)
-        for (index, name) in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+        for (index, name) in names.sorted(by: { $0.utf8Precedes($1) }).enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
             appendString(name, to: &output)
             output.append(UInt8(ascii: ":"))
@@ -223,5 +228,22 @@ extension CanonicalJSON {
         }
         output.append(UInt8(ascii: "]"))
         return String(decoding: output, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// Whether this string's UTF-8 bytes sort before `other`'s: the order of canonical text,
+    /// the digest and SQLite's BINARY collation. Compares contiguous bytes when it can.
+    public func utf8Precedes(_ other: String) -> Bool {
+        let fast = utf8.withContiguousStorageIfAvailable { left in
+            other.utf8.withContiguousStorageIfAvailable { right -> Bool in
+                for index in 0..<Swift.min(left.count, right.count) where left[index] != right[index] {
+                    return left[index] < right[index]
+                }
+                return left.count < right.count
+            }
+        }
+        if let fast = fast ?? nil { return fast }
+        return utf8.lexicographicallyPrecedes(other.utf8)
     }
 }

@@ -46,6 +46,6 @@ struct WriteStamp: Hashable, Comparable {
     static func < (lhs: WriteStamp, rhs: WriteStamp) -> Bool {
         if lhs.dot != rhs.dot { return lhs.dot < rhs.dot }
         if lhs.time != rhs.time { return lhs.time < rhs.time }
-        return lhs.author.utf8.lexicographicallyPrecedes(rhs.author.utf8)
+        return lhs.author.utf8Precedes(rhs.author)
     }
 }

@@ -52,7 +52,7 @@ public struct ReplicaID: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Byte order, which for the allowed ASCII characters is also the order SQLite uses.
     public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool {
-        lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
+        lhs.rawValue.utf8Precedes(rhs.rawValue)
     }
 
     public var description: String { rawValue }

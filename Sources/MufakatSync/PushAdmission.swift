@@ -36,7 +36,7 @@ public struct RecordRejection: Hashable, Sendable {
 
     public init(_ code: Code, fields: [String] = [], dots: [Dot] = [], _ reason: String) {
         self.code = code
-        self.fields = fields.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        self.fields = fields.sorted { $0.utf8Precedes($1) }
         self.dots = Array(Set(dots).sorted().prefix(Self.maxDots))
         self.reason = reason
     }

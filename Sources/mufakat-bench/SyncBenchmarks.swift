@@ -41,8 +41,12 @@ struct SyncBenchmarks {
         return home
     }
 
-    func sync(_ home: String) throws -> (measured: Measured, sent: Int, received: Int, pulled: Int) {
-        let result = try runMeasured(mufakat, ["sync", "--home", home, "--json"])
+    /// Syncs the replica in `home` as a process; `protocolVersion` 2 makes it speak as
+    /// clients before 0.6.0 do.
+    func sync(_ home: String, protocolVersion: Int? = nil) throws -> (measured: Measured, sent: Int, received: Int, pulled: Int) {
+        let result = try protocolVersion.map { version in
+            try runMeasured("/usr/bin/env", ["MUFAKAT_PROTOCOL=\(version)", mufakat, "sync", "--home", home, "--json"])
+        } ?? runMeasured(mufakat, ["sync", "--home", home, "--json"])
         guard result.exitCode == 0 else { throw BenchError("sync exited \(result.exitCode): \(result.stdout)") }
         func field(_ name: String) -> Int {
             guard let range = result.stdout.range(of: "\"\(name)\":") else { return 0 }
@@ -64,28 +68,45 @@ struct SyncBenchmarks {
         let initial = try sync(home)
         guard initial.pulled == count else { throw BenchError("B1 pulled \(initial.pulled) of \(count)") }
 
-        let lines = records.map(\.canonicalJSON)
-        let linesFile = (work as NSString).appendingPathComponent("records.jsonl")
-        try (lines.joined(separator: "\n") + "\n").write(toFile: linesFile, atomically: true, encoding: .utf8)
-        let csvFile = (work as NSString).appendingPathComponent("records.csv")
-        try records.map { SampleData.csvLine([$0.collection, $0.id, $0.state.canonicalJSON]) }.joined(separator: "\n")
-            .appending("\n").write(toFile: csvFile, atomically: true, encoding: .utf8)
-        let baseline = try runMeasured("/usr/bin/env", [
-            "sqlite3", (work as NSString).appendingPathComponent("baseline.sqlite"),
-            "CREATE TABLE records (collection TEXT, id TEXT, state TEXT);", ".import --csv \(csvFile) records",
-        ])
-        guard baseline.exitCode == 0 else { throw BenchError("sqlite3 baseline failed") }
+        // The plain data floor: the same reports as plain JSON lines (one object a line, the
+        // id and the fields' values) and as a 13-column CSV.
+        let plain = records.map { CanonicalJSON.document($0.state.document, rendered: ["id": CanonicalJSON.quoted($0.id)]) }
+        let plainFile = (work as NSString).appendingPathComponent("reports.jsonl")
+        try (plain.joined(separator: "\n") + "\n").write(toFile: plainFile, atomically: true, encoding: .utf8)
+        let columns = SampleData.reportsCSVHeader.split(separator: ",").map(String.init)
+        let csvFile = (work as NSString).appendingPathComponent("reports.csv")
+        try records.map { record in
+            let document = record.state.document
+            return SampleData.csvLine([record.id] + columns.map { document[$0]?.text ?? "" })
+        }.joined(separator: "\n").appending("\n").write(toFile: csvFile, atomically: true, encoding: .utf8)
+        let baseline = try sqliteImport(csvFile, columns: ["id"] + columns, into: "baseline.sqlite")
         report.add(BenchRow(
             benchmark: "B1", figure: "new replica syncs 100,000 reports (s)", value: initial.measured.seconds, unit: "s",
-            baseline: "sqlite3 .import of the same records", baselineValue: baseline.seconds))
+            baseline: "sqlite3 .import of the same rows as a CSV into a 14-column table (id + 13 fields)", baselineValue: baseline.seconds))
         report.add(BenchRow(
             benchmark: "B1", figure: "initial sync rate (records/s)", value: Double(count) / initial.measured.seconds, unit: "records/s",
             baseline: "sqlite3 .import", baselineValue: Double(count) / baseline.seconds))
-        let gzip = try runMeasured("/bin/sh", ["-c", "gzip -6 -c \(linesFile) | wc -c"])
-        let gzipBytes = Double(gzip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let gzipBytes = try gzipSize(plainFile)
         report.add(BenchRow(
-            benchmark: "B3", figure: "bytes on the wire for 100,000 reports", value: Double(initial.sent + initial.received), unit: "bytes",
-            baseline: "gzip -6 of their canonical JSON lines", baselineValue: gzipBytes))
+            benchmark: "B3", figure: "bytes on the wire for 100,000 reports (protocol 3)", value: Double(initial.sent + initial.received), unit: "bytes",
+            baseline: "gzip -6 of the same reports as plain JSON lines", baselineValue: gzipBytes))
+        let replicaFile = (home as NSString).appendingPathComponent(ReplicaStore.fileName)
+        _ = try runMeasured("/usr/bin/env", ["sqlite3", replicaFile, "PRAGMA wal_checkpoint(TRUNCATE);"])
+        let replicaBytes = (try FileManager.default.attributesOfItem(atPath: replicaFile)[.size] as? NSNumber)?.doubleValue ?? 0
+        let plainBytes = (try FileManager.default.attributesOfItem(atPath: plainFile)[.size] as? NSNumber)?.doubleValue ?? 0
+        report.add(BenchRow(
+            benchmark: "B3", figure: "replica file after B1 (bytes)", value: replicaBytes, unit: "bytes",
+            baseline: "the plain JSON lines of the same reports", baselineValue: plainBytes))
+        // The same sync in protocol version 2, as clients before 0.6.0 speak it.
+        let older = try newReplica("b3-v2", hub: hub, token: token)
+        let olderSync = try sync(older, protocolVersion: 2)
+        guard olderSync.pulled == count else { throw BenchError("B3 (version 2) pulled \(olderSync.pulled) of \(count)") }
+        report.add(BenchRow(
+            benchmark: "B3", figure: "bytes on the wire, protocol 3 (this client)", value: Double(initial.sent + initial.received), unit: "bytes",
+            baseline: "the same sync in protocol 2 (clients before 0.6.0)", baselineValue: Double(olderSync.sent + olderSync.received)))
+        report.add(BenchRow(
+            benchmark: "B1", figure: "new replica syncs 100,000 reports, protocol 3 (s)", value: initial.measured.seconds, unit: "s",
+            baseline: "the same in protocol 2 (the hub writes each state expanded)", baselineValue: olderSync.measured.seconds))
         report.add(BenchRow(
             benchmark: "B6", figure: "client peak RSS during B1", value: Double(initial.measured.maxRSSKilobytes) / 1024, unit: "MiB"))
         if FileManager.default.fileExists(atPath: "/usr/bin/env") {
@@ -144,6 +165,49 @@ struct SyncBenchmarks {
         report.add(BenchRow(
             benchmark: "T2", figure: "no-op sync over TLS, median of 5 (ms)", value: tlsNoop * 1_000, unit: "ms",
             baseline: "plain TCP, median of 5", baselineValue: plainNoop * 1_000))
+
+        // B7: 10,000 edited reports travel A → hub → B as whole processes: a CSV import on
+        // A, a sync on A, a sync on B (the T1 replica, moved to this hub).
+        _ = try runMeasured(mufakat, ["hub", "set", "127.0.0.1:\(tlsHub.port)", "--home", plainHome] + tlsHub.trust)
+        _ = try sync(plainHome)
+        let edited = 10_000
+        let editFile = (work as NSString).appendingPathComponent("edited.csv")
+        let valueColumn = columns.firstIndex(of: "value")!
+        try ([SampleData.reportsCSVHeader] + records.prefix(edited).map { record in
+            let document = record.state.document
+            var cells = columns.map { document[$0]?.text ?? "" }
+            cells[valueColumn] = String((Int(cells[valueColumn]) ?? 0) + 1)
+            return SampleData.csvLine(cells)
+        }).joined(separator: "\n").appending("\n").write(toFile: editFile, atomically: true, encoding: .utf8)
+        let editImport = try runMeasured(mufakat, ["import", "reports", editFile, "--home", home, "--json"])
+        guard editImport.exitCode == 0 else { throw BenchError("B7 import exited \(editImport.exitCode): \(editImport.stdout)") }
+        let editPush = try sync(home)
+        let editPull = try sync(plainHome)
+        guard editPull.pulled == edited else { throw BenchError("B7 pulled \(editPull.pulled) of \(edited)") }
+        let editBaselineFile = (work as NSString).appendingPathComponent("edited-rows.csv")
+        try String(decoding: FileManager.default.contents(atPath: editFile)!, as: UTF8.self).split(separator: "\n").dropFirst()
+            .joined(separator: "\n").appending("\n").write(toFile: editBaselineFile, atomically: true, encoding: .utf8)
+        let editBaseline = try sqliteImport(editBaselineFile, columns: columns, into: "edited.sqlite")
+        let total = editImport.seconds + editPush.measured.seconds + editPull.measured.seconds
+        report.add(BenchRow(
+            benchmark: "B7", figure: "10,000 edited reports A → hub → B: import + sync A + sync B (s)", value: total, unit: "s",
+            baseline: "sqlite3 .import of the 10,000 rows", baselineValue: editBaseline.seconds))
+        report.add(BenchRow(benchmark: "B7", figure: "  of which CSV import on A (s)", value: editImport.seconds, unit: "s"))
+        report.add(BenchRow(benchmark: "B7", figure: "  of which sync on A, pushing 10,000 (s)", value: editPush.measured.seconds, unit: "s"))
+        report.add(BenchRow(benchmark: "B7", figure: "  of which sync on B, pulling 10,000 (s)", value: editPull.measured.seconds, unit: "s"))
+    }
+
+    /// `sqlite3 .import` of a header-less CSV into a new table of `columns` text columns.
+    func sqliteImport(_ csv: String, columns: [String], into name: String) throws -> Measured {
+        let table = "CREATE TABLE rows (\(columns.map { "\"\($0)\" TEXT" }.joined(separator: ", ")));"
+        let result = try runMeasured("/usr/bin/env", ["sqlite3", (work as NSString).appendingPathComponent(name), table, ".import --csv \(csv) rows"])
+        guard result.exitCode == 0 else { throw BenchError("sqlite3 .import of \(csv) failed") }
+        return result
+    }
+
+    func gzipSize(_ file: String) throws -> Double {
+        let gzip = try runMeasured("/bin/sh", ["-c", "gzip -6 -c \(file) | wc -c"])
+        return Double(gzip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     /// Median time and bytes of five rounds of "change 10 records, sync".

@@ -20,6 +20,29 @@ struct CanonicalJSONTests {
         #expect(record.canonicalJSON == #"{"collection":"positions","context":{"a":4,"b":1},"fields":{"count":[{"author":"Budi","dot":["b",1],"time":10,"value":3}],"stance":[{"author":"Ana","dot":["a",4],"time":5,"value":"Ya \"tentu\"\n"},{"author":"Budi","dot":["b",1],"time":10,"value":"Neutral"}],"tags":[{"author":"Ana","dot":["a",4],"time":5,"value":["x","y"]}]},"id":"iom:a1"}"#)
     }
 
+    @Test("the compact form lists each write once, sorted, and entries name it by position")
+    func exactCompactText() throws {
+        let record = try sampleRecord()
+        #expect(record.line(.compact) == #"{"collection":"positions","context":{"a":4,"b":1},"dots":[["a",4,5,"Ana"],["b",1,10,"Budi"]],"fields":{"count":[[1,3]],"stance":[[0,"Ya \"tentu\"\n"],[1,"Neutral"]],"tags":[[0,["x","y"]]]},"id":"iom:a1"}"#)
+        // One dot written with two times (a replayed write keeps each field's time) is two writes.
+        let a = try ReplicaID("a")
+        let state = try RecordState(context: VersionVector([a: 2]), fields: [
+            "x": [FieldEntry(dot: Dot(replica: a, counter: 2), value: .string("1"), time: 9, author: "Ana")],
+            "y": [FieldEntry(dot: Dot(replica: a, counter: 2), value: .string("2"), time: 7, author: "Ana")],
+        ])
+        #expect(state.compactJSON == #"{"context":{"a":2},"dots":[["a",2,7,"Ana"],["a",2,9,"Ana"]],"fields":{"x":[[1,"1"]],"y":[[0,"2"]]}}"#)
+        #expect(try RecordState(json: state.compactJSON) == state)
+    }
+
+    @Test("byte order of strings, as canonical text and SQLite sort them", arguments: [
+        ("a", "b", true), ("b", "a", false), ("a", "a", false), ("a", "ab", true), ("ab", "a", false), ("", "a", true),
+        ("Z", "a", true), ("é", "z", false), ("z", "é", true), ("e\u{301}", "é", true), ("😀", "\u{FFFF}", false),
+    ] as [(String, String, Bool)])
+    func utf8Order(_ lhs: String, _ rhs: String, _ precedes: Bool) {
+        #expect(lhs.utf8Precedes(rhs) == precedes)
+        #expect(lhs.utf8Precedes(rhs) == lhs.utf8.lexicographicallyPrecedes(rhs.utf8))
+    }
+
     @Test("control characters use the short escapes or \\u00xx; other text stays UTF-8")
     func stringEscapes() {
         #expect(CanonicalJSON.quoted("a\u{0}b\u{1f}c\u{8}\u{c}\r\t\\/ü€😀\u{7f}") == "\"a\\u0000b\\u001fc\\b\\f\\r\\t\\\\/ü€😀\u{7f}\"")

@@ -179,7 +179,7 @@ struct RecordStatePropertyTests {
         }
     }
 
-    @Test("canonical JSON decodes to the same state and re-encodes to the same text — 1,000 cases")
+    @Test("canonical JSON of either form decodes to the same state and re-encodes to the same text — 1,000 cases")
     func canonicalRoundTrip() async {
         await propertyCheck(count: 1_000, input: replicaCounts, steps, skews) { count, history, skew in
             var run = History(replicaCount: count, clockSkews: skew)
@@ -191,6 +191,14 @@ struct RecordStatePropertyTests {
                     #expect(decoded == record)
                     #expect(decoded.canonicalJSON == text)
                     #expect(try RecordState(json: record.state.canonicalJSON) == record.state)
+                    // The compact form carries the same state, as one text, no longer.
+                    let compact = record.line(.compact)
+                    let fromCompact = try ReplicatedRecord(json: compact)
+                    #expect(fromCompact == record)
+                    #expect(fromCompact.line(.compact) == compact)
+                    #expect(fromCompact.canonicalJSON == text)
+                    #expect(compact.utf8.count <= text.utf8.count)
+                    #expect(ReplicatedRecord.line(collection: record.collection, id: record.id, stateJSON: record.state.compactJSON) == compact)
                 }
             }
         }
