@@ -105,8 +105,9 @@ enum StoreSchema {
 
     /// Migrates the store's file. A file holding data that has migrations to run is first
     /// copied beside itself (`replica.sqlite.before-upgrade`, with SQLite's backup), and the
-    /// copy is removed once every migration succeeded; if one fails, the file is as it was
-    /// (each migration is one transaction) and the copy stays, named in the error.
+    /// copy is removed once every migration succeeded, then the file vacuumed; if one fails,
+    /// the file is as it was (each migration is one transaction) and the copy stays, named in
+    /// the error.
     static func migrate(_ migrator: DatabaseMigrator, _ writer: any DatabaseWriter) throws {
         let pending = try writer.read { db in
             try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
@@ -130,6 +131,9 @@ enum StoreSchema {
                 "upgrading \(writer.path) to this version's format failed (\(error)); the file was not changed, and a copy of it from before the upgrade is at \(copy)")
         }
         try? FileManager.default.removeItem(atPath: copy)
+        // The compact form takes about a third of the space: give the rest back to the disk
+        // (it needs room for one more copy while it runs; without it the file keeps its size).
+        try? writer.vacuum()
     }
 
     /// One view per collection, one column per field, live records only:

@@ -87,6 +87,36 @@ struct MigrationTests {
         #expect(dots == 8)
     }
 
+    @Test("a larger file gives the space the compact form frees back to the disk")
+    func vacuumed() throws {
+        let directory = try TemporaryDirectory("mufakat-migrate")
+        let path = directory.path("replica.sqlite")
+        try Self.copy("replica.sqlite", to: path)
+        // 3,000 more records in 0.5.0's form: copies of the report under other ids.
+        func pages() throws -> Int {
+            let queue = try DatabaseQueue(path: path)
+            defer { try? queue.close() }
+            return try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count")! }
+        }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                    INSERT INTO records (collection, id, state, document, deleted, conflicted, seq, origin, acked)
+                    SELECT collection, 'r-copy-' || i, state, document, deleted, conflicted, 0, origin, 0
+                    FROM records, n WHERE collection = 'reports'
+                    """)
+            }
+            try queue.close()
+        }
+        let before = try pages()
+        let store = try ReplicaStore.open(at: path)
+        #expect(try store.list("reports").count == 3_001)
+        let after = try pages()
+        #expect(after * 4 < before * 3, "\(before) pages before, \(after) after")
+    }
+
     @Test("a migration that fails leaves the file as it was and keeps the copy, naming it")
     func failedMigration() throws {
         let directory = try TemporaryDirectory("mufakat-migrate")
