@@ -117,7 +117,7 @@ public enum CanonicalJSON {
             // every entry's author.
             let stamps = state.writeStamps
             func position(of entry: FieldEntry) -> Int {
-                stamps.firstIndex { $0.dot == entry.dot && $0.time == entry.time && $0.author == entry.author }!
+                stamps.firstIndex { $0.stamps(entry) }!
             }
             appendLiteral(",\"dots\":[", to: &output)
             for (index, stamp) in stamps.enumerated() {
@@ -175,7 +175,7 @@ extension RecordState {
         var stamps: [WriteStamp] = []
         for entries in fields.values {
             for entry in entries
-            where !stamps.contains(where: { $0.dot == entry.dot && $0.time == entry.time && $0.author == entry.author }) {
+            where !stamps.contains(where: { $0.stamps(entry) }) {
                 stamps.append(WriteStamp(entry))
             }
         }
@@ -245,5 +245,26 @@ extension String {
         }
         if let fast = fast ?? nil { return fast }
         return utf8.lexicographicallyPrecedes(other.utf8)
+    }
+}
+
+extension String {
+    /// Whether the two strings are the same UTF-8 bytes. Swift's `==` also calls "é" and
+    /// "e" + U+0301 equal; replicated data must not, or which of two such texts a replica
+    /// keeps would depend on the order it met them, and digests would differ.
+    public func utf8Equal(_ other: String) -> Bool {
+        let fast = utf8.withContiguousStorageIfAvailable { left in
+            other.utf8.withContiguousStorageIfAvailable { right -> Bool in
+                left.count == right.count && left.elementsEqual(right)
+            }
+        }
+        if let fast = fast ?? nil { return fast }
+        return utf8.elementsEqual(other.utf8)
+    }
+
+    /// Feeds this string's UTF-8 bytes to `hasher`, matching ``utf8Equal(_:)``.
+    func hashUTF8(into hasher: inout Hasher) {
+        hasher.combine(utf8.count)
+        for byte in utf8 { hasher.combine(byte) }
     }
 }

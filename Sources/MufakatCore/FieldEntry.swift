@@ -20,6 +20,23 @@ public struct FieldEntry: Hashable, Sendable {
         self.author = author
     }
 
+    /// Equal entries are the same bytes: the author is compared as UTF-8, like the value.
+    public static func == (lhs: FieldEntry, rhs: FieldEntry) -> Bool {
+        lhs.dot == rhs.dot && lhs.time == rhs.time && lhs.value == rhs.value && lhs.author.utf8Equal(rhs.author)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(dot)
+        hasher.combine(time)
+        hasher.combine(value)
+        author.hashUTF8(into: &hasher)
+    }
+
+    /// Whether `other` carries this entry's write metadata: same dot, time and author bytes.
+    public func sameWrite(as other: FieldEntry) -> Bool {
+        dot == other.dot && time == other.time && author.utf8Equal(other.author)
+    }
+
     /// Whether this entry shows ahead of `other` when a field has several:
     /// the greater `(time, replica)` wins the display; counters break the last tie.
     func displays(over other: FieldEntry) -> Bool {

@@ -43,6 +43,21 @@ struct WriteStamp: Hashable, Comparable {
         self.author = author
     }
 
+    static func == (lhs: WriteStamp, rhs: WriteStamp) -> Bool {
+        lhs.dot == rhs.dot && lhs.time == rhs.time && lhs.author.utf8Equal(rhs.author)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(dot)
+        hasher.combine(time)
+        author.hashUTF8(into: &hasher)
+    }
+
+    /// Whether `entry` was written by this write: same dot, time and author bytes.
+    func stamps(_ entry: FieldEntry) -> Bool {
+        dot == entry.dot && time == entry.time && author.utf8Equal(entry.author)
+    }
+
     static func < (lhs: WriteStamp, rhs: WriteStamp) -> Bool {
         if lhs.dot != rhs.dot { return lhs.dot < rhs.dot }
         if lhs.time != rhs.time { return lhs.time < rhs.time }

@@ -74,7 +74,7 @@ extension RecordState {
             // Concurrent deletes that kept the same value are one "record deleted".
             for candidate in candidates where !shown.contains(where: {
                 $0.value == candidate.value && $0.isDeletion == candidate.isDeletion
-                    && (candidate.isDeletion || ($0.time == candidate.time && $0.author == candidate.author))
+                    && (candidate.isDeletion || ($0.time == candidate.time && $0.author.utf8Equal(candidate.author)))
             }) {
                 shown.append(candidate)
             }

@@ -229,7 +229,7 @@ public enum Incarnation {
             for entries in state.fields.values {
                 for present in entries {
                     guard let own = ownWrites[present.dot] else { continue }
-                    if own.key != entry.key || own.time != present.time || own.author != present.author {
+                    if own.key != entry.key || own.time != present.time || !own.author.utf8Equal(present.author) {
                         reused.insert(present.dot)
                     }
                 }
@@ -278,7 +278,7 @@ public enum Incarnation {
                 }
                 // Written again already, under an earlier new id (this copy was restored
                 // from a backup older than that): same value, time and author.
-                if present.contains(where: { $0.value == entry.value && $0.time == entry.time && $0.author == entry.author }) {
+                if present.contains(where: { $0.value == entry.value && $0.time == entry.time && $0.author.utf8Equal(entry.author) }) {
                     continue
                 }
                 toWrite[field] = entry
@@ -347,7 +347,7 @@ public enum Incarnation {
                     guard later.time > present.time else { return false }
                     guard owns.contains(later) else { return true }
                     return !entries.contains { held in
-                        held.dot == later.dot || (held.value == later.value && held.time == later.time && held.author == later.author)
+                        held.dot == later.dot || (held.value == later.value && held.time == later.time && held.author.utf8Equal(later.author))
                     }
                 }
             }
@@ -367,7 +367,7 @@ public enum Incarnation {
         let held = state.fields.compactMapValues { $0.first { $0.dot == dot } }
         let sample = entries.values.first
         return held.allSatisfy { field, entry in
-            entry.time == sample?.time && entry.author == sample?.author && (entries[field].map { $0 == entry } ?? true)
+            entry.time == sample?.time && sample.map { entry.author.utf8Equal($0.author) } == true && (entries[field].map { $0 == entry } ?? true)
         }
     }
 
@@ -382,7 +382,7 @@ public enum Incarnation {
         var reused: Set<Dot> = []
         for (field, entries) in b.fields {
             for entry in entries {
-                if let stamp = stamps[entry.dot], stamp.time != entry.time || stamp.author != entry.author {
+                if let stamp = stamps[entry.dot], stamp.time != entry.time || !stamp.author.utf8Equal(entry.author) {
                     reused.insert(entry.dot)
                 } else if let mine = a.fields[field]?.first(where: { $0.dot == entry.dot }), mine != entry {
                     reused.insert(entry.dot)

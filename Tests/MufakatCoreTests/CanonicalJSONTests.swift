@@ -34,6 +34,33 @@ struct CanonicalJSONTests {
         #expect(try RecordState(json: state.compactJSON) == state)
     }
 
+    @Test("text equal only by Unicode equivalence (é as one character, or e + U+0301) is two texts, in every form")
+    func unicodeEquivalentTexts() throws {
+        let composed = "Jos\u{E9}", decomposed = "Jose\u{301}"
+        #expect(composed == decomposed)  // Swift's own comparison: why the stores do not use it
+        #expect(!composed.utf8Equal(decomposed))
+        #expect(FieldValue.string(composed) != .string(decomposed))
+        #expect(Set([FieldValue.string(composed), .string(decomposed)]).count == 2)
+        let r = try ReplicaID("r")
+        // One dot whose fields carry the two spellings of the author (only a crafted or
+        // broken writer makes it): two writes in `dots`, each field naming its own.
+        let state = try RecordState(context: VersionVector([r: 1]), fields: [
+            "name": [FieldEntry(dot: Dot(replica: r, counter: 1), value: .string(composed), time: 5, author: composed)],
+            "type": [FieldEntry(dot: Dot(replica: r, counter: 1), value: .string(decomposed), time: 5, author: decomposed)],
+        ])
+        let compact = state.compactJSON
+        #expect(compact == #"{"context":{"r":1},"dots":[["r",1,5,"Jose\#u{301}"],["r",1,5,"Jos\#u{E9}"]],"fields":{"name":[[1,"Jos\#u{E9}"]],"type":[[0,"Jose\#u{301}"]]}}"#)
+        let decoded = try RecordState(json: compact)
+        #expect(decoded.compactJSON == compact && decoded.canonicalJSON == state.canonicalJSON)
+        #expect(decoded.fields["name"]?.first?.author.utf8Equal(composed) == true)
+        #expect(decoded.fields["type"]?.first?.author.utf8Equal(decomposed) == true)
+        // The same dot with the two spellings in one field is two different writes: corrupt.
+        var other = try RecordState(context: VersionVector([r: 1]), fields: [
+            "name": [FieldEntry(dot: Dot(replica: r, counter: 1), value: .string(decomposed), time: 5, author: composed)],
+        ])
+        #expect(throws: MufakatError.self) { try other.merge(state) }
+    }
+
     @Test("byte order of strings, as canonical text and SQLite sort them", arguments: [
         ("a", "b", true), ("b", "a", false), ("a", "a", false), ("a", "ab", true), ("ab", "a", false), ("", "a", true),
         ("Z", "a", true), ("é", "z", false), ("z", "é", true), ("e\u{301}", "é", true), ("😀", "\u{FFFF}", false),
