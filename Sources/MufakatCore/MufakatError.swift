@@ -27,6 +27,8 @@ public struct MufakatError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let staleDot = Code("stale-dot")
         /// Named collection, field or record does not exist.
         public static let notFound = Code("not-found")
+        /// Another process holds what was asked for (a hub folder an older hub serves).
+        public static let busy = Code("busy")
     }
 
     public var code: Code

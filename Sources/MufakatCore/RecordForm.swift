@@ -15,6 +15,18 @@ public enum RecordForm: Hashable, Sendable, CustomStringConvertible {
         self = version >= 3 ? .compact : .expanded
     }
 
+    /// Whether a state's text, as a store holds it, is in the compact form — checked without
+    /// parsing: a context holds no object, so its first `}` ends it, and `dots` follows.
+    public static func isCompact(stateJSON text: String) -> Bool {
+        var utf8 = text.utf8.makeIterator()
+        while let byte = utf8.next() {
+            guard byte == UInt8(ascii: "}") else { continue }
+            for expected in #","dots":["#.utf8 where utf8.next() != expected { return false }
+            return true
+        }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .expanded: "expanded (version 2)"

@@ -187,7 +187,7 @@ struct RecordJSONParser {
             switch count {
             case 0:
                 guard case .value(false, let number) = try parser.integer(at: path), number < UInt64(Int.max) else {
-                    throw parser.structure("a compact entry's index is a whole number from 0 at '\(path)'")
+                    throw parser.structure("a compact entry's index is a whole number from 0 to the number of writes in 'dots' less one, at '\(path)'")
                 }
                 position = Int(number)
             case 1: value = try parser.value(field: field)

@@ -153,9 +153,14 @@ extension HubStore {
                 through = UInt64(bitPattern: row["seq"] as Int64)
                 if (row["origin"] as String?) == replica.rawValue { continue }
                 // The hub stores states in canonical compact form (it wrote them): served as
-                // they are to a version 3 session.
+                // they are to a version 3 session. A state an older hub wrote into this file
+                // after it was upgraded (a hub rolled back for a while) is written again.
                 var json: String = row["state"]
-                if form == .expanded { json = try RecordState(json: json).canonicalJSON }
+                if form == .expanded {
+                    json = try RecordState(json: json).canonicalJSON
+                } else if !RecordForm.isCompact(stateJSON: json) {
+                    json = try RecordState(json: json).compactJSON
+                }
                 lines.append(ReplicatedRecord.line(collection: row["collection"], id: row["id"], stateJSON: json))
                 bytes += json.utf8.count
                 if bytes >= maxBytes { break }

@@ -19,6 +19,33 @@ public final class HubStore: Sendable {
     init(writer: any DatabaseWriter, clock: @escaping @Sendable () -> Int64) throws {
         self.writer = writer
         self.clock = clock
+        try StoreSchema.migrate(Self.migrator, writer)
+        // An acknowledged push must survive a power cut: the writer syncs every commit to
+        // disk. GRDB sets `synchronous = NORMAL` on WAL connections after prepareDatabase,
+        // so this is set here, on the live writer connection.
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try writer.write { db in
+            if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'") == nil {
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('hubID', ?), ('seq', '0')", arguments: [ReplicaID.random().rawValue])
+            }
+        }
+    }
+
+    /// Whether the hub file in `directory` was written by an older version and opening it
+    /// will upgrade it (false when there is none).
+    public static func needsUpgrade(directory: String) throws -> Bool {
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
         var migrator = StoreSchema.migrator
         migrator.registerMigration("hub-v1") { db in
             try db.execute(sql: """
@@ -80,16 +107,7 @@ public final class HubStore: Sendable {
         migrator.registerMigration("hub-v4-compact-states") { db in
             try StoreSchema.compactStates(db)
         }
-        try StoreSchema.migrate(migrator, writer)
-        // An acknowledged push must survive a power cut: the writer syncs every commit to
-        // disk. GRDB sets `synchronous = NORMAL` on WAL connections after prepareDatabase,
-        // so this is set here, on the live writer connection.
-        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try writer.write { db in
-            if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'") == nil {
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('hubID', ?), ('seq', '0')", arguments: [ReplicaID.random().rawValue])
-            }
-        }
+        return migrator
     }
 
     /// Opens (or creates) the hub store in `directory`.

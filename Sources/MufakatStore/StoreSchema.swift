@@ -104,10 +104,11 @@ enum StoreSchema {
     }
 
     /// Migrates the store's file. A file holding data that has migrations to run is first
-    /// copied beside itself (`replica.sqlite.before-upgrade`, with SQLite's backup), and the
-    /// copy is removed once every migration succeeded, then the file vacuumed; if one fails,
-    /// the file is as it was (each migration is one transaction) and the copy stays, named in
-    /// the error.
+    /// copied beside itself (`replica.sqlite.before-upgrade`, with SQLite's backup, readable by
+    /// its owner only), and the copy is removed once every migration succeeded, then the file
+    /// vacuumed; if one fails, the file is as it was (each migration is one transaction) and
+    /// the copy stays, named in the error. Each attempt makes a fresh copy: one left by an
+    /// earlier failed attempt may miss what was written since.
     static func migrate(_ migrator: DatabaseMigrator, _ writer: any DatabaseWriter) throws {
         let pending = try writer.read { db in
             try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
@@ -116,24 +117,52 @@ enum StoreSchema {
             try migrator.migrate(writer)
             return
         }
-        let copy = writer.path + ".before-upgrade"
-        if !FileManager.default.fileExists(atPath: copy) {
-            let destination = try DatabaseQueue(path: copy + ".partial")
+        let path = writer.path
+        let megabytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) >> 20
+        let copy = path + ".before-upgrade"
+        let partial = copy + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        do {
+            try? FileManager.default.removeItem(atPath: partial)
+            let destination = try DatabaseQueue(path: partial)
             try writer.backup(to: destination)
             try destination.close()
-            try FileManager.default.moveItem(atPath: copy + ".partial", toPath: copy)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial)
+            if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
+            try FileManager.default.moveItem(atPath: partial, toPath: copy)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            for suffix in ["-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
+            throw MufakatError(
+                .invalid,
+                "\(path) was written by an older version and must be upgraded, which first copies it beside itself: the copy could not be made (\(Self.describe(error))). The file was not changed. The upgrade needs about twice the file's size free (\(max(1, megabytes * 2)) MB); free some space and run this again")
         }
         do {
             try migrator.migrate(writer)
+        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
+            throw MufakatError(
+                .invalid,
+                "another program is using \(path) (another mufakat upgrading it?); the file was not changed. Wait for it to finish and run this again")
         } catch {
             throw MufakatError(
                 .corruption,
-                "upgrading \(writer.path) to this version's format failed (\(error)); the file was not changed, and a copy of it from before the upgrade is at \(copy)")
+                "upgrading \(path) to this version's format failed (\(Self.describe(error))); the file was not changed, and a copy of it from before the upgrade is at \(copy). The upgrade needs about twice the file's size free (\(max(1, megabytes * 2)) MB)")
         }
         try? FileManager.default.removeItem(atPath: copy)
         // The compact form takes about a third of the space: give the rest back to the disk
         // (it needs room for one more copy while it runs; without it the file keeps its size).
         try? writer.vacuum()
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_FULL: return "the disk is full"
+            case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM: return "the folder cannot be written to"
+            default: return error.message ?? "\(error.resultCode)"
+            }
+        }
+        if let error = error as? MufakatError { return error.message }
+        return (error as NSError).localizedDescription
     }
 
     /// One view per collection, one column per field, live records only:

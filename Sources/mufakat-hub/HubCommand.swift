@@ -7,7 +7,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mufakat-hub",
         abstract: "The coalition's hub: holds the shared copy and syncs with every replica.",
-        discussion: "Exit codes: 0 ok, 64 usage error, 65 invalid input, 66 not found (also: no hub in --data), 69 cannot listen (the port is in use or the address is not this machine's) or the hub does not answer, 70 internal error.",
+        discussion: "Exit codes: 0 ok, 64 usage error, 65 invalid input, 66 not found (also: no hub in --data), 69 cannot listen (the port is in use or the address is not this machine's), the hub does not answer, or an older hub serves the folder and must be stopped before this version upgrades it, 70 internal error.",
         version: MufakatVersion.current,
         subcommands: [ServeCommand.self, TokenCommand.self, DigestCommand.self, StatusCommand.self, HealthCommand.self, BackupCommand.self, TLSCommand.self])
 }
@@ -27,7 +27,11 @@ struct HubOptions: ParsableArguments {
     /// The hub in `--data`. Only `serve` and `token create` make one where there is none:
     /// every other command refuses a folder without a hub rather than leave an empty one
     /// behind (a mistyped path, a folder not yet restored).
-    func openStore(creating: Bool = false) throws -> HubStore {
+    ///
+    /// A file an older version wrote is upgraded on opening; not while a hub process serves
+    /// the folder (`holdingLock` is `serve`'s own): that hub would go on writing the old
+    /// form into the upgraded file.
+    func openStore(creating: Bool = false, holdingLock: Bool = false) throws -> HubStore {
         let directory = folder
         let path = (directory as NSString).appendingPathComponent(HubStore.fileName)
         if creating, !FileManager.default.fileExists(atPath: directory) {
@@ -38,6 +42,11 @@ struct HubOptions: ParsableArguments {
             throw MufakatError(
                 .notFound,
                 "there is no hub in '\(data)' (no \(HubStore.fileName)); name the hub's folder with --data, or start a new hub there with 'mufakat-hub serve --data \(data)'")
+        }
+        if !holdingLock, try HubStore.needsUpgrade(directory: directory), let other = HubLock.holder(folder: directory) {
+            throw MufakatError(
+                .busy,
+                "the hub in '\(data)' was written by an older mufakat-hub, which is serving it\(other.isEmpty ? "" : " (process \(other))"); this version upgrades the file when it opens it. Stop that hub and start this version's 'mufakat-hub serve --data \(data)': it upgrades the file, then this command works")
         }
         return try HubStore.open(directory: directory)
     }
@@ -51,7 +60,7 @@ func runHubCommand(_ options: HubOptions, _ body: () throws -> Void) throws {
         throw error
     } catch let error as MufakatError {
         FileHandle.standardError.write(Data("mufakat-hub: \(error.message)\n".utf8))
-        let exitCode: Int32 = error.code == .notFound ? 66 : error.code == .invalid ? 65 : 70
+        let exitCode: Int32 = error.code == .notFound ? 66 : error.code == .invalid ? 65 : error.code == .busy ? 69 : 70
         if options.json {
             printJSON(["error": ["code": error.code.rawValue, "message": error.message, "exitCode": exitCode] as [String: Any]])
         }

@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store: HubStore
         do {
-            store = try options.openStore(creating: true)
+            store = try options.openStore(creating: true, holdingLock: true)
         } catch {
             try runHubCommand(options) { throw error }
             return
@@ -211,6 +211,20 @@ final class HubLock {
     }
 
     deinit { close(descriptor) }
+
+    /// The process id a running hub wrote in `folder`'s lock ("" if unknown), or `nil` when
+    /// no process holds the lock.
+    static func holder(folder: String) -> String? {
+        let path = (folder as NSString).appendingPathComponent("hub.lock")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_SH | LOCK_NB) != 0 else {
+            flock(descriptor, LOCK_UN)
+            return nil
+        }
+        return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
 }
 
 extension HubLogFormat: ExpressibleByArgument {}

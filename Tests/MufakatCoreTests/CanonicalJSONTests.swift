@@ -61,6 +61,17 @@ struct CanonicalJSONTests {
         #expect(throws: MufakatError.self) { try other.merge(state) }
     }
 
+    @Test("a stored state's form is told without parsing", arguments: [
+        (#"{"context":{"a":4},"dots":[["a",4,5,"Ana"]],"fields":{"x":[[0,"}"]]}}"#, true),
+        (#"{"context":{},"dots":[],"fields":{}}"#, true),
+        (#"{"context":{"a":4},"fields":{"x":[{"author":"},\"dots\":[","dot":["a",4],"time":5,"value":1}]}}"#, false),
+        (#"{"context":{"a":4},"fields":{"dots":[{"author":"A","dot":["a",4],"time":5,"value":1}]}}"#, false),
+        ("", false),
+    ] as [(String, Bool)])
+    func compactSniff(_ text: String, _ compact: Bool) {
+        #expect(RecordForm.isCompact(stateJSON: text) == compact)
+    }
+
     @Test("byte order of strings, as canonical text and SQLite sort them", arguments: [
         ("a", "b", true), ("b", "a", false), ("a", "a", false), ("a", "ab", true), ("ab", "a", false), ("", "a", true),
         ("Z", "a", true), ("é", "z", false), ("z", "é", true), ("e\u{301}", "é", true), ("😀", "\u{FFFF}", false),

@@ -85,6 +85,16 @@ struct MigrationTests {
         }
         let dots = try await hub.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dots") }
         #expect(dots == 8)
+        // A hub rolled back to 0.5 for a while writes the expanded form into the upgraded
+        // file: version 3 sessions are still served compact lines.
+        try await hub.writer.write { db in
+            try db.execute(sql: "UPDATE records SET state = ? WHERE collection = 'asks' AND id = 'ask-budget'", arguments: [old["asks/ask-budget"]!])
+        }
+        for line in try await hub.changes(since: 0, limit: 100, for: reader, form: .compact).lines {
+            var text = line
+            let record = try text.withUTF8 { bytes in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes), form: .compact) }
+            #expect(record.line(.compact) == line)
+        }
     }
 
     @Test("a larger file gives the space the compact form frees back to the disk")
@@ -131,6 +141,9 @@ struct MigrationTests {
             try queue.close()
         }
         let before = try Self.states(path)
+        // A copy an earlier failed attempt left, older than the file: replaced, not trusted.
+        try Self.copy("replica.sqlite", to: path + ".before-upgrade")
+        #expect(try Self.states(path + ".before-upgrade") != before)
         #expect(throws: MufakatError.self) { try ReplicaStore.open(at: path) }
         do {
             _ = try ReplicaStore.open(at: path)
@@ -139,6 +152,10 @@ struct MigrationTests {
         }
         #expect(try Self.states(path) == before)
         #expect(try Self.states(path + ".before-upgrade") == before)
+        // The copy holds what the file holds (a hub's: token hashes and its key): owner only.
+        let mode = try FileManager.default.attributesOfItem(atPath: path + ".before-upgrade")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }.isEmpty)
         let applied = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
         #expect(!applied.contains("replica-v5-compact-states"))
     }

@@ -46,13 +46,21 @@ stop_hub
 
 if [ -n "${OLD_BIN:-}" ]; then
   # An upgraded laptop meets a hub not upgraded yet.
-  MUFAKAT_HUB="$OLD_BIN/mufakat-hub" start_hub "$WORK/oldhub"
+  NEW_HUB="$MUFAKAT_HUB"
+  MUFAKAT_HUB="$OLD_BIN/mufakat-hub"
+  start_hub "$WORK/oldhub"
   LATE="$WORK/late"
   new_replica "$LATE" stc "Budi (STC)"
   mf "$LATE" put asks ask-shelter "title=Open two shelters" category=Other >/dev/null
   out=$(mf "$LATE" sync)
   echo "$out" | grep -q "protocol version 2 only" || fail "no note about the older hub: $out"
   expect_converged "$LATE"
+  # This version's hub commands do not upgrade a folder an older hub is serving.
+  code=0
+  out=$("$NEW_HUB" status --data "$HUB_DATA" 2>&1) || code=$?
+  expect_eq "exit of a 0.6 command on a folder 0.5 serves" 69 "$code"
+  echo "$out" | grep -q "Stop that hub" || fail "no advice to stop the older hub: $out"
+  if sqlite3 "$HUB_DATA/hub.sqlite" "SELECT identifier FROM grdb_migrations" | grep -q compact; then fail "the served folder was upgraded"; fi
   echo "ok: 0.5 and $("$MUFAKAT" --version) laptops converged through one hub, and an upgraded laptop synced with a 0.5 hub"
 else
   echo "ok: a version 2 and a version 3 laptop converged through one hub (set OLD_BIN to run the real 0.5 release)"
