@@ -97,28 +97,15 @@ public enum CanonicalJSON {
         }
         output.append(UInt8(ascii: "}"))
         let names = state.fields.keys.sorted { $0.utf8Precedes($1) }
+        let appendFieldEntry: (FieldEntry, inout [UInt8]) -> Void
         switch form {
         case .expanded:
-            appendLiteral(",\"fields\":{", to: &output)
-            for (index, name) in names.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                appendString(name, to: &output)
-                appendLiteral(":[", to: &output)
-                for (entryIndex, entry) in state.fields[name]!.enumerated() {
-                    if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
-                    appendEntry(entry, to: &output)
-                }
-                output.append(UInt8(ascii: "]"))
-            }
+            appendFieldEntry = { entry, output in appendEntry(entry, to: &output) }
         case .compact:
             // Each distinct (dot, time, author) once, in canonical order; entries name it by
-            // its position. A record written in one operation has one.
-            // Records hold one or a few writes: a sorted array searched in order beats hashing
-            // every entry's author.
+            // its position. A record written in one operation has one. Records hold one or a
+            // few writes: a sorted array searched in order beats hashing every entry's author.
             let stamps = state.writeStamps
-            func position(of entry: FieldEntry) -> Int {
-                stamps.firstIndex { $0.stamps(entry) }!
-            }
             appendLiteral(",\"dots\":[", to: &output)
             for (index, stamp) in stamps.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
@@ -132,21 +119,25 @@ public enum CanonicalJSON {
                 appendString(stamp.author, to: &output)
                 output.append(UInt8(ascii: "]"))
             }
-            appendLiteral("],\"fields\":{", to: &output)
-            for (index, name) in names.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                appendString(name, to: &output)
-                appendLiteral(":[", to: &output)
-                for (entryIndex, entry) in state.fields[name]!.enumerated() {
-                    if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
-                    output.append(UInt8(ascii: "["))
-                    appendNumber(stamps.count == 1 ? 0 : position(of: entry), to: &output)
-                    output.append(UInt8(ascii: ","))
-                    appendValue(entry.value, to: &output)
-                    output.append(UInt8(ascii: "]"))
-                }
+            output.append(UInt8(ascii: "]"))
+            appendFieldEntry = { entry, output in
+                output.append(UInt8(ascii: "["))
+                appendNumber(stamps.count == 1 ? 0 : stamps.firstIndex { $0.stamps(entry) }!, to: &output)
+                output.append(UInt8(ascii: ","))
+                appendValue(entry.value, to: &output)
                 output.append(UInt8(ascii: "]"))
             }
+        }
+        appendLiteral(",\"fields\":{", to: &output)
+        for (index, name) in names.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            appendString(name, to: &output)
+            appendLiteral(":[", to: &output)
+            for (entryIndex, entry) in state.fields[name]!.enumerated() {
+                if entryIndex > 0 { output.append(UInt8(ascii: ",")) }
+                appendFieldEntry(entry, &output)
+            }
+            output.append(UInt8(ascii: "]"))
         }
         output.append(UInt8(ascii: "}"))
     }
