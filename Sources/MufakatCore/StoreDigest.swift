@@ -25,10 +25,13 @@ public struct StoreDigest {
     /// Adds a record from its state's text in either form, as a store holds it. The digest
     /// hashes the expanded canonical line whatever the stored form (PROTOCOL.md §6.5), so a
     /// replica of any version gives the same digest for the same data.
+    ///
+    /// A canonical compact text, as the stores write it, is turned into the expanded one by
+    /// copying bytes (``CompactTranscoder``); any other text is decoded and written again.
     public mutating func add(collection: String, id: String, stateJSON: String) throws(MufakatError) {
-        try add(
-            line: ReplicatedRecord.line(collection: collection, id: id, stateJSON: try RecordState(json: stateJSON).canonicalJSON),
-            collection: collection, id: id)
+        var expanded = RecordForm.isCompact(stateJSON: stateJSON) ? CompactTranscoder.expanded(stateJSON: stateJSON) : nil
+        if expanded == nil { expanded = try RecordState(json: stateJSON).canonicalJSON }
+        try add(line: ReplicatedRecord.line(collection: collection, id: id, stateJSON: expanded!), collection: collection, id: id)
     }
 
     private mutating func add(line: String, collection: String, id: String) throws(MufakatError) {

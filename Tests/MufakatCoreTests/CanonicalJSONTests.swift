@@ -61,6 +61,31 @@ struct CanonicalJSONTests {
         #expect(throws: MufakatError.self) { try other.merge(state) }
     }
 
+    @Test("the expanded text copied out of a compact one equals the encoder's, whatever the values hold")
+    func transcoder() throws {
+        let a = try ReplicaID("a"), b = try ReplicaID("b-2")
+        var state = RecordState()
+        try state.write([
+            "quote": .string(#"say "]},[{" \ done"#), "control": .string("line\none\ttab\u{1}"),
+            "list": .list(["x", "y]", #"z\""#]), "empty": .list([]), "cleared": .null, "count": .integer(-42),
+            "unicode": .string("Jos\u{E9} 😀 /"),
+        ], dot: Dot(replica: a, counter: 7), now: 1_764_400_000_000, author: #"Ana "A" (IOM)"#)
+        var other = RecordState()
+        try other.write(["quote": .string("other"), "flag": .bool(true)], dot: Dot(replica: b, counter: UInt64.max), now: 5, author: "Budi")
+        try state.merge(other)
+        try state.delete(dot: Dot(replica: a, counter: 8), now: 9, author: "Ana")
+        #expect(CompactTranscoder.expanded(stateJSON: state.compactJSON) == state.canonicalJSON)
+        #expect(CompactTranscoder.expanded(stateJSON: RecordState().compactJSON) == RecordState().canonicalJSON)
+        // What is not canonical compact text is left to the decoder.
+        #expect(CompactTranscoder.expanded(stateJSON: state.canonicalJSON) == nil)
+        #expect(CompactTranscoder.expanded(stateJSON: state.compactJSON + " ") == nil)
+        #expect(CompactTranscoder.expanded(stateJSON: state.compactJSON.replacingOccurrences(of: "[[0,", with: "[[9,")) == nil)
+        var digest = StoreDigest(), slow = StoreDigest()
+        try digest.add(collection: "asks", id: "a-1", stateJSON: state.compactJSON)
+        try slow.add(ReplicatedRecord(collection: "asks", id: "a-1", state: state))
+        #expect(digest.hexString == slow.hexString)
+    }
+
     @Test("a stored state's form is told without parsing", arguments: [
         (#"{"context":{"a":4},"dots":[["a",4,5,"Ana"]],"fields":{"x":[[0,"}"]]}}"#, true),
         (#"{"context":{},"dots":[],"fields":{}}"#, true),

@@ -199,6 +199,8 @@ struct RecordStatePropertyTests {
                     #expect(fromCompact.canonicalJSON == text)
                     #expect(compact.utf8.count <= text.utf8.count)
                     #expect(ReplicatedRecord.line(collection: record.collection, id: record.id, stateJSON: record.state.compactJSON) == compact)
+                    // The digest's shortcut: the expanded text copied out of the compact one.
+                    #expect(CompactTranscoder.expanded(stateJSON: record.state.compactJSON) == record.state.canonicalJSON)
                 }
             }
         }
