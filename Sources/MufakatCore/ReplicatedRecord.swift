@@ -53,7 +53,9 @@ public struct ReplicatedRecord: Hashable, Sendable {
         output.reserveCapacity(stateJSON.utf8.count + collection.utf8.count + id.utf8.count + 32)
         CanonicalJSON.appendString(collection, to: &output)
         output.append(",")
-        output.append(contentsOf: stateJSON.dropFirst().dropLast())
+        // Sliced by UTF-8 offsets: slicing by characters walks grapheme clusters.
+        let utf8 = stateJSON.utf8
+        if utf8.count >= 2 { output.append(contentsOf: stateJSON[utf8.index(after: utf8.startIndex)..<utf8.index(before: utf8.endIndex)]) }
         output.append(",\"id\":")
         CanonicalJSON.appendString(id, to: &output)
         output.append("}")
