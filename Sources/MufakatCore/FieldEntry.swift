@@ -32,6 +32,12 @@ public struct FieldEntry: Hashable, Sendable {
         author.hashUTF8(into: &hasher)
     }
 
+    /// A fixed order of entries' write metadata (time, then author bytes), for picking one of
+    /// several the same way on every replica.
+    public static func stampPrecedes(_ lhs: FieldEntry, _ rhs: FieldEntry) -> Bool {
+        lhs.time != rhs.time ? lhs.time < rhs.time : lhs.author.utf8Precedes(rhs.author)
+    }
+
     /// Whether `other` carries this entry's write metadata: same dot, time and author bytes.
     public func sameWrite(as other: FieldEntry) -> Bool {
         dot == other.dot && time == other.time && author.utf8Equal(other.author)

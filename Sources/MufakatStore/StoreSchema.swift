@@ -107,50 +107,92 @@ enum StoreSchema {
     /// copied beside itself (`replica.sqlite.before-upgrade`, with SQLite's backup, readable by
     /// its owner only), and the copy is removed once every migration succeeded, then the file
     /// vacuumed; if one fails, the file is as it was (each migration is one transaction) and
-    /// the copy stays, named in the error. Each attempt makes a fresh copy: one left by an
-    /// earlier failed attempt may miss what was written since.
+    /// the copy stays, named in the error — except when the disk is full, where the copy only
+    /// takes the room the next attempt needs. Each attempt makes a fresh copy: one left by an
+    /// earlier failed attempt may miss what was written since. Processes opening the file at
+    /// once upgrade it one after the other (a `flock` on the file, which SQLite's own locks
+    /// leave alone): the second finds nothing left to do.
     static func migrate(_ migrator: DatabaseMigrator, _ writer: any DatabaseWriter) throws {
-        let pending = try writer.read { db in
-            try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
+        func pending() throws -> Bool {
+            do {
+                return try writer.read { db in
+                    try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
+                }
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
+                throw busy(writer.path)
+            }
         }
-        guard pending, writer is DatabasePool else {
+        guard writer is DatabasePool, try pending() else {
             try migrator.migrate(writer)
             return
         }
         let path = writer.path
-        let megabytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) >> 20
+        let lock = open(path, O_RDONLY | O_CLOEXEC)
+        if lock >= 0 {
+            while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        }
+        defer { if lock >= 0 { close(lock) } }
+        guard try pending() else { return }
+        let megabytes = (((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) + (1 << 20) - 1) >> 20
+        let room = "The upgrade needs about twice the file's size free (\(max(1, megabytes * 2)) MB)"
         let copy = path + ".before-upgrade"
-        let partial = copy + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        removeStalePartials(of: copy)
+        let partial = copy + ".partial-\(getpid())"
         do {
-            try? FileManager.default.removeItem(atPath: partial)
+            // Owner-only from the first byte: a hub's file holds token hashes and its key.
+            guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw MufakatError(.invalid, "cannot create \(partial)")
+            }
             let destination = try DatabaseQueue(path: partial)
             try writer.backup(to: destination)
             try destination.close()
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial)
             if FileManager.default.fileExists(atPath: copy) { try FileManager.default.removeItem(atPath: copy) }
             try FileManager.default.moveItem(atPath: partial, toPath: copy)
         } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            for suffix in ["-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
+            removePartial(partial)
+            if let error = error as? DatabaseError, [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) { throw busy(path) }
             throw MufakatError(
-                .invalid,
-                "\(path) was written by an older version and must be upgraded, which first copies it beside itself: the copy could not be made (\(Self.describe(error))). The file was not changed. The upgrade needs about twice the file's size free (\(max(1, megabytes * 2)) MB); free some space and run this again")
+                .busy,
+                "\(path) was written by an older version and must be upgraded, which first copies it beside itself: the copy could not be made (\(Self.describe(error))). The file was not changed. \(room); free some space and run this again")
         }
         do {
             try migrator.migrate(writer)
         } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
-            throw MufakatError(
-                .invalid,
-                "another program is using \(path) (another mufakat upgrading it?); the file was not changed. Wait for it to finish and run this again")
+            try? FileManager.default.removeItem(atPath: copy)
+            throw busy(path)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            // The transaction rolled back: the file is whole, and the copy would only take
+            // the room the next attempt needs.
+            try? FileManager.default.removeItem(atPath: copy)
+            throw MufakatError(.busy, "upgrading \(path) to this version's format ran out of disk space; the file was not changed. \(room); free some space and run this again")
         } catch {
             throw MufakatError(
                 .corruption,
-                "upgrading \(path) to this version's format failed (\(Self.describe(error))); the file was not changed, and a copy of it from before the upgrade is at \(copy). The upgrade needs about twice the file's size free (\(max(1, megabytes * 2)) MB)")
+                "upgrading \(path) to this version's format failed (\(Self.describe(error))); the file was not changed, and a copy of it from before the upgrade is at \(copy). \(room)")
         }
         try? FileManager.default.removeItem(atPath: copy)
         // The compact form takes about a third of the space: give the rest back to the disk
         // (it needs room for one more copy while it runs; without it the file keeps its size).
         try? writer.vacuum()
+    }
+
+    private static func busy(_ path: String) -> MufakatError {
+        MufakatError(.busy, "another program is writing \(path) (a sync or an import?); nothing was changed. Wait for it to finish and run this again")
+    }
+
+    private static func removePartial(_ partial: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
+    }
+
+    /// Partial copies left by upgrades that were killed (their process is gone).
+    private static func removeStalePartials(of copy: String) {
+        let folder = (copy as NSString).deletingLastPathComponent
+        let prefix = (copy as NSString).lastPathComponent + ".partial-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [] where name.hasPrefix(prefix) {
+            let pid = name.dropFirst(prefix.count).prefix { $0.isNumber }
+            guard let number = Int32(pid), kill(number, 0) != 0, errno == ESRCH else { continue }
+            removePartial((folder as NSString).appendingPathComponent(String(name.dropLast(name.count - prefix.count - pid.count))))
+        }
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -221,7 +221,7 @@ public enum Incarnation {
         // context may claim it only because of that twin, so it was never seen here.
         var ownWrites: [Dot: (key: RecordKey, time: Int64, author: String)] = [:]
         for operation in operations {
-            guard let sample = operation.entries.values.first else { continue }
+            guard let sample = operation.entries.values.min(by: FieldEntry.stampPrecedes) else { continue }
             ownWrites[operation.oldDot] = (operation.key, sample.time, sample.author)
         }
         for entry in journal where pulled {
@@ -365,7 +365,7 @@ public enum Incarnation {
     /// wrote may since have been overwritten, here or there.
     static func isHeld(_ dot: Dot, _ entries: [String: FieldEntry], in state: RecordState) -> Bool {
         let held = state.fields.compactMapValues { $0.first { $0.dot == dot } }
-        let sample = entries.values.first
+        let sample = entries.values.min(by: FieldEntry.stampPrecedes)
         return held.allSatisfy { field, entry in
             entry.time == sample?.time && sample.map { entry.author.utf8Equal($0.author) } == true && (entries[field].map { $0 == entry } ?? true)
         }
@@ -375,14 +375,16 @@ public enum Incarnation {
     /// fields with one time and author: under one dot, entries that differ in those, or in
     /// one field's contents, are two writes — a dot used twice by two copies of one folder.
     public static func reusedDots(_ a: RecordState, _ b: RecordState) -> Set<Dot> {
-        var stamps: [Dot: (time: Int64, author: String)] = [:]
+        // Every (time, author) `a` holds under each dot: a state stored before 0.6 may hold
+        // two under one (an author spelled two ways), and which one came first must not matter.
+        var stamps: [Dot: [FieldEntry]] = [:]
         for entries in a.fields.values {
-            for entry in entries { stamps[entry.dot] = (entry.time, entry.author) }
+            for entry in entries { stamps[entry.dot, default: []].append(entry) }
         }
         var reused: Set<Dot> = []
         for (field, entries) in b.fields {
             for entry in entries {
-                if let stamp = stamps[entry.dot], stamp.time != entry.time || !stamp.author.utf8Equal(entry.author) {
+                if let held = stamps[entry.dot], !held.contains(where: { $0.sameWrite(as: entry) }) {
                     reused.insert(entry.dot)
                 } else if let mine = a.fields[field]?.first(where: { $0.dot == entry.dot }), mine != entry {
                     reused.insert(entry.dot)

@@ -11,6 +11,9 @@ enum ExitCodes {
     static let notFound: Int32 = 66
     static let unreachable: Int32 = 69
     static let internalError: Int32 = 70
+    /// Busy or short of room for now (a file being upgraded or written by another program,
+    /// a full disk): nothing changed, run again.
+    static let tempFail: Int32 = 75
     static let protocolError: Int32 = 76
     static let refused: Int32 = 77
     /// The hub's TLS identity was refused, or there is none to check it with; nothing sent.
@@ -57,6 +60,7 @@ func describe(_ error: any Error) -> (code: String, message: String, exitCode: I
         let exitCode: Int32 = switch error.code {
         case .invalid, .malformed: ExitCodes.invalid
         case .notFound: ExitCodes.notFound
+        case .busy: ExitCodes.tempFail
         default: ExitCodes.internalError
         }
         return (error.code.rawValue, error.message, exitCode)

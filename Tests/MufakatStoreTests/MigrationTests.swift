@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import MufakatCore
 import MufakatTesting
@@ -125,6 +126,26 @@ struct MigrationTests {
         #expect(try store.list("reports").count == 3_001)
         let after = try pages()
         #expect(after * 4 < before * 3, "\(before) pages before, \(after) after")
+    }
+
+    @Test("four processes' worth of opens at once: one upgrades, the others wait and find it done; a killed attempt's partial copy is cleared")
+    func concurrentOpens() throws {
+        let directory = try TemporaryDirectory("mufakat-migrate")
+        let path = directory.path("replica.sqlite")
+        try Self.copy("replica.sqlite", to: path)
+        // A partial copy from an upgrade whose process is gone (pid 2^22 + 1 is above Linux's limit).
+        let stale = path + ".before-upgrade.partial-4194305"
+        #expect(FileManager.default.createFile(atPath: stale, contents: Data("half a copy".utf8)))
+        #expect(FileManager.default.createFile(atPath: stale + "-journal", contents: Data()))
+        let results = Mutex<[Result<String, any Error>]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let result = Result { try ReplicaStore.open(at: path).digest() }
+            results.withLock { $0.append(result) }
+        }
+        let digests = try results.withLock { try $0.map { try $0.get() } }
+        #expect(digests == Array(repeating: try Self.digest, count: 4))
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("before-upgrade") }
+        #expect(left.isEmpty, "\(left)")
     }
 
     @Test("a migration that fails leaves the file as it was and keeps the copy, naming it")
