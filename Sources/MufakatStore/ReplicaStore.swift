@@ -35,13 +35,16 @@ public final class ReplicaStore: Sendable {
     /// benchmark of 100 replicas) passes less.
     public static let defaultCacheMiB = 64
 
-    static func configuration(cacheMiB: Int = defaultCacheMiB) -> Configuration {
+    /// `readerCacheMiB` is the page cache of each reading connection of a pool (the writer's
+    /// is `cacheMiB`): a hub reads its feed with several at once, one per pulling session.
+    static func configuration(cacheMiB: Int = defaultCacheMiB, readerCacheMiB: Int? = nil) -> Configuration {
         var configuration = Configuration()
         // A sync and a `put` from another terminal may overlap: wait rather than fail.
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA cache_size = -\(cacheMiB * 1024)")
+            let size = db.configuration.readonly ? readerCacheMiB ?? cacheMiB : cacheMiB
+            try db.execute(sql: "PRAGMA cache_size = -\(size * 1024)")
         }
         return configuration
     }

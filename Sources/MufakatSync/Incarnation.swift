@@ -396,6 +396,22 @@ public enum Incarnation {
 
     public static func holdsReusedDot(_ a: RecordState, _ b: RecordState) -> Bool { !reusedDots(a, b).isEmpty }
 
+    /// Whether `state` holds one dot with two times or authors (compared as bytes): one write
+    /// stamps all its fields alike, so that is two writes under one dot.
+    public static func stampsOneDotTwice(_ state: RecordState) -> Bool {
+        var stamps: [Dot: FieldEntry] = [:]
+        for entries in state.fields.values {
+            for entry in entries {
+                if let seen = stamps[entry.dot] {
+                    if !seen.sameWrite(as: entry) { return true }
+                } else {
+                    stamps[entry.dot] = entry
+                }
+            }
+        }
+        return false
+    }
+
     /// Dots under which `b` holds an entry that `a`'s context claims to have seen although
     /// `a` cannot have: `a` holds neither that entry nor anything at least as new in its
     /// field.

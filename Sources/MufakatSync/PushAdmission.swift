@@ -143,7 +143,7 @@ public struct PushRules: Hashable, Sendable {
         }
         // One write stamps all its fields alike: entries under one dot differing in time
         // or author are two writes under one dot.
-        guard !Incarnation.holdsReusedDot(state, state) else {
+        guard !Incarnation.stampsOneDotTwice(state) else {
             return .reject(RecordRejection(.corruption, "entries under one dot differ in time or author"))
         }
         if let rejection = Self.reusedElsewhere(state, stored: stored, key: RecordKey(collection: pushed.collection, id: pushed.id), owner: owner) {
