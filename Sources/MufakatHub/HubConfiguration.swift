@@ -32,6 +32,9 @@ public struct HubConfiguration: Sendable {
     /// The key the operator will switch to, announced in every `welcome` so that replicas
     /// trust it before the switch (PROTOCOL.md §12).
     public var announcedKey: HubKey?
+    /// How many sessions may hold a large pushed frame inflated and decoded at once; the
+    /// others wait with theirs compressed (``WorkGate``).
+    public var concurrentPushes = 4
     /// The protocol versions sessions may speak (PROTOCOL.md §9): both during an upgrade.
     public var protocolVersions: Set<Int> = WireProtocol.versions
 

@@ -59,6 +59,7 @@ public final class HubServer: Service, Sendable {
         let limits = configuration.limits
         let connections = ConnectionLimiter(maximum: configuration.maxConnections)
         let helloThrottle = HelloThrottle.Shared(policy: configuration.helloThrottle)
+        let workGate = WorkGate(permits: configuration.concurrentPushes)
         let logger = self.logger
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -133,7 +134,7 @@ public final class HubServer: Service, Sendable {
                         group.addTask {
                             await HubSession(
                                 store: self.store, configuration: self.configuration, logger: self.logger,
-                                connection: connection, counts: counts, limits: limits, helloThrottle: helloThrottle,
+                                connection: connection, counts: counts, limits: limits, helloThrottle: helloThrottle, workGate: workGate,
                                 peerAddress: peer
                             ).run()
                         }

@@ -20,6 +20,8 @@ struct HubSession {
     /// Small frames until the token is checked (``authenticate(_:)``), the configured limits after.
     let limits: SessionLimits
     let helloThrottle: HelloThrottle.Shared
+    /// Shared by every session: how many hold a large push in memory at once.
+    let workGate: WorkGate
     /// The peer's IP address (no port), as accepted: what failed hellos are counted by.
     let peerAddress: String
 
@@ -111,7 +113,22 @@ struct HubSession {
         var machine = HubSessionStateMachine(supportedVersions: configuration.protocolVersions, pullLimit: configuration.pullBatchLimit, recordsLimit: configuration.limits.records)
         do {
             for try await frame in inbound.cancelOnGracefulShutdown() {
-                let message = try limits.message(from: frame, form: machine.recordForm)
+                // A large frame (a push) is inflated and decoded only with a permit, held
+                // until it is stored: memory bounded by batch, not by session count.
+                var permit = false
+                if frame.body.readableBytes > WorkGate.largeFrameBytes {
+                    activity.touch()
+                    await workGate.acquire()
+                    permit = true
+                }
+                let message: Message
+                do {
+                    message = try limits.message(from: frame, form: machine.recordForm)
+                } catch {
+                    if permit { await workGate.release() }
+                    throw error
+                }
+                defer { if permit { Task { await workGate.release() } } }
                 activity.touch()
                 if case .active(let peer) = machine.state, try await !store.isActive(tokenID: peer.tokenID) {
                     try await fail(WireError(.unauthorized, "token \(peer.tokenID) was revoked; ask the hub operator for a new one"), outbound, &tally)
