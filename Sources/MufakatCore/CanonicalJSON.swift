@@ -256,6 +256,7 @@ extension String {
     /// Feeds this string's UTF-8 bytes to `hasher`, matching ``utf8Equal(_:)``.
     func hashUTF8(into hasher: inout Hasher) {
         hasher.combine(utf8.count)
-        for byte in utf8 { hasher.combine(byte) }
+        let done = utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) } != nil
+        if !done { for byte in utf8 { hasher.combine(byte) } }
     }
 }

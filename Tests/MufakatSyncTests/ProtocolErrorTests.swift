@@ -66,7 +66,7 @@ struct ProtocolErrorTests {
 
     @Test("a connection that never says hello is closed with hello-timeout; a silent session with idle-timeout")
     func timeouts() async throws {
-        try await withHub(configure: { $0.helloTimeout = .milliseconds(300) }) { hub in
+        try await withHub(configure: { $0.helloTimeout = .milliseconds(300) }) { (hub: TestHub) async throws in
             let started = ContinuousClock.now
             #expect(try await errorCode(hub) { _ in } == .helloTimeout)
             #expect(ContinuousClock.now - started < .seconds(10))
