@@ -50,21 +50,20 @@ public struct SyncClient: Sendable {
         var version = protocolVersion
         var olderHub: String?
         func session(previous: SyncSummary?) async throws -> (summary: SyncSummary, reconnect: Bool) {
-            do {
-                var result = try await self.session(progress: progress, previous: previous, version: version)
-                result.summary.olderHub = olderHub
-                return result
-            } catch let error as SyncError where error.code == WireError.Code.versionUnsupported.rawValue {
-                // The hub refused the hello, so nothing was sent: ask again in the version
-                // every hub since 0.3 speaks, and say so.
-                guard version > 2 else {
-                    throw SyncError(.refused, "\(error.message); this mufakat speaks protocol versions \(WireProtocol.versions.sorted().map(String.init).joined(separator: " and ")). Nothing was sent", code: error.code)
+            while true {
+                do {
+                    var result = try await self.session(progress: progress, previous: previous, version: version)
+                    result.summary.olderHub = olderHub
+                    return result
+                } catch let error as SyncError where error.code == WireError.Code.versionUnsupported.rawValue {
+                    // The hub refused the hello, so nothing was sent: ask again in the version
+                    // every hub since 0.3 speaks, and say so.
+                    guard version > 2 else {
+                        throw SyncError(.refused, "\(error.message); this mufakat speaks protocol versions \(WireProtocol.versions.sorted().map(String.init).joined(separator: " and ")). Nothing was sent", code: error.code)
+                    }
+                    version = 2
+                    olderHub = "the hub speaks protocol version 2 only (mufakat-hub before 0.6.0); this sync used it, which sends about three times the bytes. Ask the hub's operator to upgrade the hub"
                 }
-                version = 2
-                olderHub = "the hub speaks protocol version 2 only (mufakat-hub before 0.6.0); this sync used it, which sends about three times the bytes. Ask the hub's operator to upgrade the hub"
-                var result = try await self.session(progress: progress, previous: previous, version: version)
-                result.summary.olderHub = olderHub
-                return result
             }
         }
         var result = try await session(previous: nil)

@@ -5,7 +5,14 @@
 /// so the expanded text is the compact one with each entry's `[index, value]` replaced by the
 /// object of its write's author, dot and time and the value's own bytes. Text that is not in
 /// the compact shape gives `nil`, and the caller decodes it instead.
-enum CompactTranscoder {
+public enum CompactTranscoder {
+    /// The expanded canonical text of a state as a store holds it: copied out of canonical
+    /// compact text, or decoded and written again when the text is anything else.
+    public static func expandedJSON(stored text: String) throws(MufakatError) -> String {
+        if let expanded = expanded(stateJSON: text) { return expanded }
+        return try RecordState(json: text).canonicalJSON
+    }
+
     static func expanded(stateJSON text: String) -> String? {
         var text = text
         return text.withUTF8 { bytes in

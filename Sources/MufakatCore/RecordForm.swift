@@ -67,7 +67,7 @@ struct WriteStamp: Hashable, Comparable {
 
     /// Whether `entry` was written by this write: same dot, time and author bytes.
     func stamps(_ entry: FieldEntry) -> Bool {
-        dot == entry.dot && time == entry.time && author.utf8Equal(entry.author)
+        self == WriteStamp(entry)
     }
 
     static func < (lhs: WriteStamp, rhs: WriteStamp) -> Bool {

@@ -29,9 +29,8 @@ public struct StoreDigest {
     /// A canonical compact text, as the stores write it, is turned into the expanded one by
     /// copying bytes (``CompactTranscoder``); any other text is decoded and written again.
     public mutating func add(collection: String, id: String, stateJSON: String) throws(MufakatError) {
-        var expanded = RecordForm.isCompact(stateJSON: stateJSON) ? CompactTranscoder.expanded(stateJSON: stateJSON) : nil
-        if expanded == nil { expanded = try RecordState(json: stateJSON).canonicalJSON }
-        try add(line: ReplicatedRecord.line(collection: collection, id: id, stateJSON: expanded!), collection: collection, id: id)
+        let expanded = try CompactTranscoder.expandedJSON(stored: stateJSON)
+        try add(line: ReplicatedRecord.line(collection: collection, id: id, stateJSON: expanded), collection: collection, id: id)
     }
 
     private mutating func add(line: String, collection: String, id: String) throws(MufakatError) {

@@ -115,20 +115,13 @@ struct HubSession {
             for try await frame in inbound.cancelOnGracefulShutdown() {
                 // A large frame (a push) is inflated and decoded only with a permit, held
                 // until it is stored: memory bounded by batch, not by session count.
-                var permit = false
-                if frame.body.readableBytes > WorkGate.largeFrameBytes {
+                let permit = frame.body.readableBytes > WorkGate.largeFrameBytes
+                if permit {
                     activity.touch()
                     await workGate.acquire()
-                    permit = true
-                }
-                let message: Message
-                do {
-                    message = try limits.message(from: frame, form: machine.recordForm)
-                } catch {
-                    if permit { await workGate.release() }
-                    throw error
                 }
                 defer { if permit { Task { await workGate.release() } } }
+                let message = try limits.message(from: frame, form: machine.recordForm)
                 activity.touch()
                 if case .active(let peer) = machine.state, try await !store.isActive(tokenID: peer.tokenID) {
                     try await fail(WireError(.unauthorized, "token \(peer.tokenID) was revoked; ask the hub operator for a new one"), outbound, &tally)

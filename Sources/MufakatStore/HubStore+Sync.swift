@@ -138,7 +138,7 @@ extension HubStore {
     /// so a replica whose checkpoint is beyond it later knows the hub was rewound.
     ///
     /// Lines are in `form`: the compact form the hub stores is served as stored, without
-    /// decoding; a version 2 session gets each state decoded and written expanded.
+    /// decoding; a version 2 session gets the expanded text copied out of it.
     public func changes(
         since: UInt64, limit: Int, maxBytes: Int = 4 << 20, for replica: ReplicaID, form: RecordForm = .compact
     ) async throws -> ChangeBatch {
@@ -157,7 +157,7 @@ extension HubStore {
                 // after it was upgraded (a hub rolled back for a while) is written again.
                 var json: String = row["state"]
                 if form == .expanded {
-                    json = try RecordState(json: json).canonicalJSON
+                    json = try CompactTranscoder.expandedJSON(stored: json)
                 } else if !RecordForm.isCompact(stateJSON: json) {
                     json = try RecordState(json: json).compactJSON
                 }

@@ -40,9 +40,7 @@ public final class HubStore: Sendable {
         configuration.readonly = true
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
-        return try queue.read { db in
-            try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
-        }
+        return try queue.read { db in try StoreSchema.hasPendingMigrations(migrator, db) }
     }
 
     static var migrator: DatabaseMigrator {

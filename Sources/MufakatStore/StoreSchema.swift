@@ -115,10 +115,8 @@ enum StoreSchema {
     static func migrate(_ migrator: DatabaseMigrator, _ writer: any DatabaseWriter) throws {
         func pending() throws -> Bool {
             do {
-                return try writer.read { db in
-                    try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
-                }
-            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
+                return try writer.read { db in try hasPendingMigrations(migrator, db) }
+            } catch let error as DatabaseError where isBusy(error) {
                 throw busy(writer.path)
             }
         }
@@ -150,14 +148,14 @@ enum StoreSchema {
             try FileManager.default.moveItem(atPath: partial, toPath: copy)
         } catch {
             removePartial(partial)
-            if let error = error as? DatabaseError, [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) { throw busy(path) }
+            if let error = error as? DatabaseError, isBusy(error) { throw busy(path) }
             throw MufakatError(
                 .busy,
                 "\(path) was written by an older version and must be upgraded, which first copies it beside itself: the copy could not be made (\(Self.describe(error))). The file was not changed. \(room); free some space and run this again")
         }
         do {
             try migrator.migrate(writer)
-        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
+        } catch let error as DatabaseError where isBusy(error) {
             try? FileManager.default.removeItem(atPath: copy)
             throw busy(path)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
@@ -176,6 +174,16 @@ enum StoreSchema {
         try? writer.vacuum()
     }
 
+    /// Whether the file was written by an older version: it has migrations left to run
+    /// (false for a new, empty file).
+    static func hasPendingMigrations(_ migrator: DatabaseMigrator, _ db: Database) throws -> Bool {
+        try db.tableExists("grdb_migrations") && !(try migrator.hasCompletedMigrations(db))
+    }
+
+    private static func isBusy(_ error: DatabaseError) -> Bool {
+        [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode)
+    }
+
     private static func busy(_ path: String) -> MufakatError {
         MufakatError(.busy, "another program is writing \(path) (a sync or an import?); nothing was changed. Wait for it to finish and run this again")
     }
@@ -191,7 +199,7 @@ enum StoreSchema {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [] where name.hasPrefix(prefix) {
             let pid = name.dropFirst(prefix.count).prefix { $0.isNumber }
             guard let number = Int32(pid), kill(number, 0) != 0, errno == ESRCH else { continue }
-            removePartial((folder as NSString).appendingPathComponent(String(name.dropLast(name.count - prefix.count - pid.count))))
+            removePartial((folder as NSString).appendingPathComponent(prefix + pid))
         }
     }
 
