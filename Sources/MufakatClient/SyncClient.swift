@@ -168,6 +168,9 @@ public struct SyncClient: Sendable {
                         counter: welcome.counter, through: welcome.through, push: welcome.push, served: welcome.served,
                         recent: welcome.recent ?? [])))
                 summary.replica = start.replica.rawValue
+                if let org = welcome.org, let role = welcome.role.flatMap(Role.init(rawValue:)) {
+                    summary.access = try await store.noteAccess(Writer(org: org, role: role))
+                }
                 switch start.verdict {
                 case .replicaBehind(let reason):
                     summary.newIdentity = "this copy of replica \(start.previousReplica?.rawValue ?? "?") is behind its own id (\(reason.message)); it now syncs as replica \(start.replica), and its \(start.journaled) record(s) with unsynced changes are written again under that id"

@@ -37,6 +37,9 @@ public struct SyncSummary: Sendable, Hashable {
     public var restamped = 0
     /// Set when the hub was found behind this replica (rewound or rebuilt): why.
     public var hubBehind: String?
+    /// The token's organisation or role changed since the last sync (or was learned): a
+    /// sentence for the person.
+    public var access: String?
     /// Records sent to a hub in re-seed mode.
     public var relayed = 0
     /// Records the hub has refused and this replica keeps sending, after this sync.

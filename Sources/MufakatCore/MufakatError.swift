@@ -29,6 +29,8 @@ public struct MufakatError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let notFound = Code("not-found")
         /// Another process holds what was asked for (a hub folder an older hub serves).
         public static let busy = Code("busy")
+        /// The token's role and organisation give no right to this write (``WriteRights``).
+        public static let forbidden = Code("forbidden")
     }
 
     public var code: Code

@@ -161,7 +161,7 @@ struct HubSession {
                         version: hello.version, hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
                         push: ledger.push, served: ledger.served, recent: ledger.recent,
                         software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits,
-                        nextKey: configuration.announcedKey?.description)))
+                        nextKey: configuration.announcedKey?.description, org: token.org, role: token.role.rawValue)))
                 case .applyPush(let push, let records, let peer):
                     switch try await store.applyPush(records, header: push, from: peer.replica, rules: PushRules(relay: configuration.reseed)) {
                     case .failure(let refusal):

@@ -86,10 +86,17 @@ extension HubStore {
             // writes were relayed with counters it never used notices and takes a new id.
             var relayed: [ReplicaID: UInt64] = [:]
             var knownCounters: [ReplicaID: UInt64] = [:]
+            // The token's role and organisation as they are now: a role changed by the
+            // operator counts from the next push.
+            let token = try Self.token(db, replica: replica.rawValue)
+            let now = clock()
             for record in records {
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
                 let owners = try db.dotOwners(of: record.state, stored: stored)
-                switch rules.admit(record, stored: stored, pusher: replica, counter: header.counter, catalogue: true, owner: { owners[$0] }) {
+                let admission = rules.admit(
+                    record, stored: stored, pusher: replica, counter: header.counter, catalogue: true, writer: token?.writer,
+                    organizationTypes: { (try? Self.organizationTypes(db, $0)) ?? [] }, owner: { owners[$0] })
+                switch admission {
                 case .reject(let rejection):
                     result.rejected.append(.init(collection: record.collection, id: record.id, rejection: rejection))
                 case .unchanged:
@@ -99,6 +106,10 @@ extension HubStore {
                     try db.saveRecord(
                         collection: record.collection, id: record.id, state: merged, seq: sequence,
                         origin: merged == record.state ? replica.rawValue : nil)
+                    let inHouse = try Self.storeInHouse(db, record: record, stored: stored, merged: merged)
+                    try Self.appendAudit(
+                        db, seq: sequence, token: token, replica: replica.rawValue, collection: record.collection, id: record.id,
+                        inHouse: inHouse, before: stored, after: merged, time: now)
                     // Relayed dots (re-seed mode) enter the index only as far as the hub knew
                     // their replica had written before this push: a relayer cannot claim
                     // another replica's future dots for records of its choosing.
@@ -143,15 +154,19 @@ extension HubStore {
         since: UInt64, limit: Int, maxBytes: Int = 4 << 20, for replica: ReplicaID, form: RecordForm = .compact
     ) async throws -> ChangeBatch {
         let batch = try await writer.read { db in
+            // Records kept in-house by another organisation are passed over like the
+            // replica's own: the checkpoint moves past them, and the record comes with its
+            // next change once published.
+            let visibility = try Self.token(db, replica: replica.rawValue).map { Visibility($0.writer) } ?? .everything
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT collection, id, state, seq, origin FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
+                db, sql: "SELECT collection, id, state, seq, origin, inhouse FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [Int64(bitPattern: min(since, Counters.maxCounter)), limit])
             var lines: [String] = []
             var through = since
             var bytes = 0
             while let row = try rows.next() {
                 through = UInt64(bitPattern: row["seq"] as Int64)
-                if (row["origin"] as String?) == replica.rawValue { continue }
+                if (row["origin"] as String?) == replica.rawValue || !visibility.admits(row["inhouse"]) { continue }
                 // The hub stores states in canonical compact form (it wrote them): served as
                 // they are to a version 3 session. A state an older hub wrote into this file
                 // after it was upgraded (a hub rolled back for a while) is written again.
@@ -179,6 +194,23 @@ extension HubStore {
             try Self.saveLedger(db, replica: replica.rawValue, entry)
         }
         return batch
+    }
+
+    /// Sets the organisation a just-stored record stays with (its collection's
+    /// ``InHouseRule``), and returns it: `nil` once published. A record the hub held
+    /// published stays published; a new or in-house one is published when its merged state
+    /// leaves the rule.
+    static func storeInHouse(_ db: Database, record: ReplicatedRecord, stored: RecordState?, merged: RecordState) throws -> String? {
+        guard let rule = try? Catalogue.collection(named: record.collection).inHouse else { return nil }
+        if stored != nil {
+            let current = try String.fetchOne(
+                db, sql: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
+            if current == nil { return nil }
+        }
+        let inHouse = rule.organization(of: merged)
+        try db.execute(
+            sql: "UPDATE records SET inhouse = ? WHERE collection = ? AND id = ?", arguments: [inHouse, record.collection, record.id])
+        return inHouse
     }
 
     /// Records, conflicts and sequence for `mufakat-hub status`.

@@ -105,6 +105,39 @@ public final class HubStore: Sendable {
         migrator.registerMigration("hub-v4-compact-states") { db in
             try StoreSchema.compactStates(db)
         }
+        migrator.registerMigration("hub-v5-organisations") { db in
+            // Roles: a token issued before them becomes a member's (the safe side: the
+            // operator raises the lead agency's tokens with 'token role ID coordinator').
+            // In-house records: those stored before stay published (every replica already
+            // holds them). The audit log starts now: `auditFrom` is the first hub sequence
+            // whose stored change it holds.
+            try db.execute(sql: """
+                ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+                ALTER TABLE records ADD COLUMN inhouse TEXT;
+                CREATE TABLE audit_log (
+                    entry INTEGER PRIMARY KEY,
+                    seq INTEGER NOT NULL,
+                    time INTEGER NOT NULL,
+                    token TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    org TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    replica TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    inhouse TEXT,
+                    dots TEXT NOT NULL,
+                    changes TEXT NOT NULL,
+                    prev TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_record ON audit_log (collection, id, entry);
+                CREATE INDEX audit_log_time ON audit_log (time);
+                """)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('auditFrom', ?)",
+                arguments: [String((try Self.sequence(db)) + 1)])
+        }
         return migrator
     }
 
@@ -213,10 +246,24 @@ public struct TokenInfo: Sendable, Hashable {
     public var id: String
     public var org: String
     public var name: String
+    public var role: Role
     public var created: Int64
     public var revoked: Int64?
     /// When a replica using it last synced (`nil`: never).
     public var lastUsed: Int64?
+}
+
+extension TokenInfo {
+    init(_ row: Row) throws {
+        let roleName: String = row["role"]
+        guard let role = Role(rawValue: roleName) else {
+            throw MufakatError(.corruption, "token \(row["id"] as String) has the unknown role '\(roleName)'; the roles are \(Role.names)")
+        }
+        self.init(id: row["id"], org: row["org"], name: row["name"], role: role, created: row["created"], revoked: row["revoked"])
+    }
+
+    /// Who writes with this token.
+    public var writer: Writer { Writer(org: org, role: role) }
 }
 
 /// A replica that has synced with the hub.
@@ -233,15 +280,15 @@ public struct ReplicaInfo: Sendable, Hashable {
 extension HubStore {
     /// Issues a token for a person: returns its id (for listing and revoking) and the
     /// secret, which is shown once — only its SHA-256 is stored.
-    public func createToken(org: String, name: String) throws -> (id: String, secret: String) {
+    public func createToken(org: String, name: String, role: Role = .member) throws -> (id: String, secret: String) {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         let secret = "mft_" + String((0..<32).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
         let id = "tok-" + RecordIDs.generated(prefix: "", using: &generator).prefix(8)
         try writer.write { db in
             try db.execute(
-                sql: "INSERT INTO tokens (id, org, name, hash, created) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, org, name, Self.hash(secret), clock()])
+                sql: "INSERT INTO tokens (id, org, name, hash, created, role) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, org.lowercased(), name, Self.hash(secret), clock(), role.rawValue])
         }
         return (id, secret)
     }
@@ -251,13 +298,13 @@ extension HubStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT t.id, t.org, t.name, t.created, t.revoked, (SELECT MAX(r.last_seen) FROM replicas r WHERE r.token = t.id) AS lastUsed
+                    SELECT t.id, t.org, t.name, t.role, t.created, t.revoked, (SELECT MAX(r.last_seen) FROM replicas r WHERE r.token = t.id) AS lastUsed
                     FROM tokens t ORDER BY t.created, t.id
                     """
             ).map { row in
-                TokenInfo(
-                    id: row["id"], org: row["org"], name: row["name"], created: row["created"], revoked: row["revoked"],
-                    lastUsed: row["lastUsed"])
+                var token = try TokenInfo(row)
+                token.lastUsed = row["lastUsed"]
+                return token
             }
         }
     }
@@ -308,6 +355,19 @@ extension HubStore {
         }
     }
 
+    /// Gives a token another role, for its next write and pull (sessions using it see it from
+    /// their next message). Returns the token as it was.
+    @discardableResult
+    public func setRole(tokenID: String, _ role: Role) throws -> TokenInfo {
+        try writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, org, name, role, created, revoked FROM tokens WHERE id = ?", arguments: [tokenID]) else {
+                throw MufakatError(.notFound, "no token '\(tokenID)'; 'mufakat-hub token list' shows them", value: tokenID)
+            }
+            try db.execute(sql: "UPDATE tokens SET role = ? WHERE id = ?", arguments: [role.rawValue, tokenID])
+            return try TokenInfo(row)
+        }
+    }
+
     /// The token a secret names, if it is known and not revoked.
     public func authenticate(secret: String) async throws -> TokenInfo? {
         try await token(secret: secret).flatMap { $0.revoked == nil ? $0 : nil }
@@ -318,11 +378,9 @@ extension HubStore {
     public func token(secret: String) async throws -> TokenInfo? {
         try await writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT id, org, name, created, revoked FROM tokens WHERE hash = ?",
+                db, sql: "SELECT id, org, name, role, created, revoked FROM tokens WHERE hash = ?",
                 arguments: [Self.hash(secret)]
-            ).map { row in
-                TokenInfo(id: row["id"], org: row["org"], name: row["name"], created: row["created"], revoked: row["revoked"])
-            }
+            ).map(TokenInfo.init)
         }
     }
 

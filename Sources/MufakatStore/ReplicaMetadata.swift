@@ -39,11 +39,21 @@ public struct ReplicaMetadata: Sendable, Hashable {
     public var hubNextKey: String = ""
     /// Plain TCP to the hub, only when set up with `--insecure`.
     public var insecure = false
+    /// The organisation and role of this replica's token, as the hub last said in
+    /// `welcome` ("" before the first sync with a hub that says them).
+    public var org: String = ""
+    public var role: String = ""
 
     enum Key: String, CaseIterable {
         case replica, name, hub, token, counter, pushedThrough, checkpoint, lastSync, hubID
         case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor, dotReused, pushHistory
-        case hubKey, hubNextKey, insecure
+        case hubKey, hubNextKey, insecure, org, role
+    }
+
+    /// Who this replica writes as, once a hub said it; `nil` before.
+    public var writer: Writer? {
+        guard let role = Role(rawValue: role), !org.isEmpty else { return nil }
+        return Writer(org: org, role: role)
     }
 
     static func load(_ db: Database) throws -> ReplicaMetadata? {
@@ -71,7 +81,9 @@ public struct ReplicaMetadata: Sendable, Hashable {
             pushHistory: (values[Key.pushHistory.rawValue] ?? "").split(separator: ",").map(String.init),
             hubKey: values[Key.hubKey.rawValue] ?? "",
             hubNextKey: values[Key.hubNextKey.rawValue] ?? "",
-            insecure: values[Key.insecure.rawValue] == "1")
+            insecure: values[Key.insecure.rawValue] == "1",
+            org: values[Key.org.rawValue] ?? "",
+            role: values[Key.role.rawValue] ?? "")
     }
 
     func save(_ db: Database) throws {
@@ -82,7 +94,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
             .previousReplicas: previousReplicas.joined(separator: ","), .relayedHub: relayedHub,
             .relayCursor: String(relayCursor), .dotReused: dotReused ? "1" : "0",
             .pushHistory: pushHistory.joined(separator: ","),
-            .hubKey: hubKey, .hubNextKey: hubNextKey, .insecure: insecure ? "1" : "0",
+            .hubKey: hubKey, .hubNextKey: hubNextKey, .insecure: insecure ? "1" : "0", .org: org, .role: role,
         ]
         for (key, value) in values {
             try db.execute(

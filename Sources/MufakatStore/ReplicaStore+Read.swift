@@ -140,10 +140,14 @@ extension ReplicaStore {
         try writer.read { db in try Self.digest(db) }
     }
 
-    static func digest(_ db: Database) throws -> String {
+    /// The digest of the records `filter` (an SQL condition on `records`) selects; all of
+    /// them when it is empty.
+    static func digest(_ db: Database, where filter: String = "", arguments: StatementArguments = []) throws -> String {
         var digest = StoreDigest()
         // SQLite's BINARY collation compares UTF-8 bytes: the order the digest requires.
-        let rows = try Row.fetchCursor(db, sql: "SELECT collection, id, state FROM records ORDER BY collection, id")
+        let condition = filter.isEmpty ? "" : "WHERE \(filter) "
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT collection, id, state FROM records \(condition)ORDER BY collection, id", arguments: arguments)
         while let row = try rows.next() {
             try digest.add(collection: row["collection"], id: row["id"], stateJSON: row["state"])
         }

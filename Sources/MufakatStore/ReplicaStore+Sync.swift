@@ -114,6 +114,25 @@ extension ReplicaStore {
         }
     }
 
+    /// Stores the organisation and role the hub gave this replica's token, for the offline
+    /// checks of write rights. When they change, the replica may receive records it did not
+    /// before (another organisation's drafts, for a new coordinator): it pulls from 0 again,
+    /// which merges what it holds as a no-op. Returns a sentence when something changed.
+    public func noteAccess(_ writer: Writer) async throws -> String? {
+        try await self.writer.write { db in
+            var metadata = try Self.requireMetadata(db)
+            guard metadata.org != writer.org || metadata.role != writer.role.rawValue else { return nil }
+            let first = metadata.org.isEmpty && metadata.role.isEmpty
+            metadata.org = writer.org
+            metadata.role = writer.role.rawValue
+            if !first { metadata.checkpoint = 0 }
+            try metadata.save(db)
+            return first
+                ? nil
+                : "the hub now gives this replica's token the role \(writer.role.rawValue) for \(writer.org); it pulls everything again to receive what that role may see"
+        }
+    }
+
     /// Takes a new replica id now, as for a replica behind its own id: the hub gave this id
     /// to another token.
     public func takeNewIdentity() async throws -> SyncStart {

@@ -57,7 +57,9 @@ extension ReplicaStore {
                 return outcome
             }
         } catch let error as InvalidWrite {
-            throw MufakatError(problems: error.problems, context: error.context)
+            var failure = MufakatError(problems: error.problems, context: error.context)
+            failure.code = error.code
+            throw failure
         }
     }
 
@@ -85,6 +87,13 @@ extension ReplicaStore {
             }
         }
         if state.isDeleted { values[RecordState.deletedField] = .bool(false) }
+        // Who created a record, where the collection keeps it (an action): this replica's
+        // organisation, unless given.
+        if existing == nil, schema.field(named: Self.createdByField) != nil, values[Self.createdByField] == nil,
+            let org = try Self.requireMetadata(db).writer?.org
+        {
+            values[Self.createdByField] = .string(org)
+        }
 
         var document = state.document
         for (name, entries) in pending?.entries ?? [:] where document[name] == nil && name != RecordState.deletedField {
@@ -114,8 +123,14 @@ extension ReplicaStore {
                 if let old = state.displayValue(of: name), old != value { replaced[name] = old.text }
             }
         }
+        let before = existing
         let dot = try dots.next(after: state)
         try state.write(values, dot: dot, now: clock(), author: dots.author)
+        if let refusal = try Self.rightsRefusal(db, schema: schema, id: id, before: before, after: state) {
+            throw InvalidWrite(
+                problems: [ValidationProblem(field: nil, refusal.reason)], context: "\(verb) \(schema.name) \(id): nothing was written",
+                code: refusal.kind == .forbidden ? .forbidden : .invalid)
+        }
         try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
         let action = existing == nil ? "created" : existing?.isDeleted == true ? "restored" : "updated"
         return WriteOutcome(collection: schema.name, id: id, action: action, warnings: warnings, replaced: replaced)
@@ -150,8 +165,10 @@ extension ReplicaStore {
                 }
             }
             let dots = try DotAllocator(db)
+            let before = state
             let dot = try dots.next(after: state)
             try state.delete(dot: dot, now: clock(), author: dots.author)
+            try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "delete")
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "deleted", warnings: warnings)
@@ -175,8 +192,10 @@ extension ReplicaStore {
                 [RecordState.deletedField: .bool(false)], of: state, schema: schema, id: id,
                 context: "restore \(schema.name) \(id): nothing was written")
             let dots = try DotAllocator(db)
+            let before = state
             let dot = try dots.next(after: state)
             try state.write(values, dot: dot, now: clock(), author: dots.author)
+            try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "restore")
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "restored", warnings: [])
@@ -282,12 +301,37 @@ extension ReplicaStore {
                         : "resolve \(schema.name) \(id): the record would be incomplete; nothing was written")
             }
             let dots = try DotAllocator(db)
+            let before = state
             let dot = try dots.next(after: state)
             try state.write(values, dot: dot, now: clock(), author: dots.author)
+            try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "resolve")
             try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: warnings)
         }
+    }
+
+    static let createdByField = "createdBy"
+
+    /// The hub's refusal of this local write by its write rights (``WriteRights``), judged
+    /// on what this replica holds, so a person learns at once rather than at the next
+    /// sync; `nil` when allowed, or before the first sync told this replica its role.
+    static func rightsRefusal(
+        _ db: Database, schema: CollectionSchema, id: String, before: RecordState?, after: RecordState
+    ) throws -> WriteRefusal? {
+        guard let writer = try requireMetadata(db).writer else { return nil }
+        return WriteRights.refusal(
+            writer: writer, schema: schema, id: id, before: before, after: after,
+            organizationTypes: { (try? db.fetchState(collection: "organizations", id: $0)?.strings(of: "type")) ?? [] })
+    }
+
+    /// Throws ``MufakatError/Code/forbidden`` for a write ``rightsRefusal`` refuses.
+    static func checkRights(
+        _ db: Database, schema: CollectionSchema, id: String, before: RecordState?, after: RecordState, verb: String
+    ) throws {
+        guard let refusal = try rightsRefusal(db, schema: schema, id: id, before: before, after: after) else { return }
+        throw MufakatError(
+            refusal.kind == .forbidden ? .forbidden : .invalid, "\(verb) \(schema.name) \(id): \(refusal.reason); nothing was written")
     }
 
     func referenceWarnings(_ db: Database, schema: CollectionSchema, values: [String: FieldValue]) throws -> [String] {
@@ -365,4 +409,5 @@ final class DotAllocator {
 struct InvalidWrite: Error {
     var problems: [ValidationProblem]
     var context: String
+    var code: MufakatError.Code = .invalid
 }

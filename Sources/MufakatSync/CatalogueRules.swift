@@ -77,12 +77,27 @@ extension PushRules {
     /// (``admit(_:stored:pusher:counter:)``), then, with `catalogue`, the record rules
     /// of ``CatalogueRules``. (The sync simulation leaves the latter out: its records carry
     /// only the fields its schedules write.)
+    ///
+    /// Between the two, the write rights of `writer` (``WriteRights``), judged on the
+    /// stored state and the merged one, when the push brings writes of the pusher's own
+    /// (in re-seed mode, relayed writes of other replicas were judged when they first came).
+    /// `organizationTypes` gives the `type` candidates of an organisation the hub holds.
     public func admit(
         _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64, catalogue: Bool,
+        writer: Writer? = nil, organizationTypes: (String) -> [String] = { _ in [] },
         owner: (Dot) -> RecordKey? = { _ in nil }
     ) -> Admission {
         let admission = admit(pushed, stored: stored, pusher: pusher, counter: counter, owner: owner)
         guard catalogue, case .store(let merged) = admission else { return admission }
+        if let writer, let schema = try? Catalogue.collection(named: pushed.collection) {
+            let known = stored?.context ?? VersionVector()
+            let own = merged.fields.values.joined().contains { !known.contains($0.dot) && $0.dot.replica == pusher }
+            if own, let refusal = WriteRights.refusal(
+                writer: writer, schema: schema, id: pushed.id, before: stored, after: merged, organizationTypes: organizationTypes)
+            {
+                return .reject(RecordRejection(refusal.kind == .forbidden ? .forbidden : .backwardStatus, fields: refusal.fields, refusal.reason))
+            }
+        }
         if let rejection = CatalogueRules.check(pushed, stored: stored, merged: merged) {
             return .reject(rejection)
         }

@@ -32,6 +32,10 @@ public struct RecordRejection: Hashable, Sendable {
         /// Holds a write under a dot the hub knows as a write of another record: the dot's
         /// replica id used it twice (a restored or copied folder, perhaps with a rewound hub).
         case reusedDot = "reused-dot"
+        /// The token's role and organisation give no right to this write (``WriteRights``).
+        case forbidden
+        /// Moves a forward-only field (a report's status) back, or clears it.
+        case backwardStatus = "backward-status"
     }
 
     public init(_ code: Code, fields: [String] = [], dots: [Dot] = [], _ reason: String) {

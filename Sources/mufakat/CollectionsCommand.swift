@@ -28,7 +28,9 @@ struct CollectionsCommand: ParsableCommand {
                 return
             }
             print("\(schema.name): \(schema.summary)")
-            print("id: \(schema.idRule.explanation)\n")
+            print("id: \(schema.idRule.explanation)")
+            for line in schema.rightsLines { print(line) }
+            print("")
             print(table(
                 ["field", "type", "required", "accepts"],
                 schema.fields.map { [$0.name, $0.type.name, $0.required ? "yes" : "", $0.type.accepted] }, maxWidth: 400))
@@ -49,7 +51,24 @@ extension CollectionSchema {
                     "values": .array(field.type.allowedValues.map(JSON.string)),
                 ])
             }),
+            "write": .object([
+                "coordinator": .string("every record"), "member": .string(writeRule.summary), "observer": .string("nothing"),
+            ]),
+            "rules": .array(rightsLines.dropFirst().map(JSON.string)),
         ])
+    }
+
+    /// Who writes what, and the collection's other rules on writes, in words.
+    var rightsLines: [String] {
+        var lines = ["write: a coordinator writes every record; an observer none. \(writeRule.summary)"]
+        if let inHouse {
+            lines.append(
+                "in-house: while \(inHouse.field) is \(inHouse.values.joined(separator: " or ")), a record goes only to its own organization's (\(inHouse.organization)) replicas and to coordinators; once it moves on, to everyone")
+        }
+        if let forwardOnly {
+            lines.append("\(forwardOnly.field) only moves forward: \(forwardOnly.order.joined(separator: " → ")) (never back, never cleared)")
+        }
+        return lines
     }
 }
 

@@ -61,6 +61,7 @@ func describe(_ error: any Error) -> (code: String, message: String, exitCode: I
         case .invalid, .malformed: ExitCodes.invalid
         case .notFound: ExitCodes.notFound
         case .busy: ExitCodes.tempFail
+        case .forbidden: ExitCodes.refused
         default: ExitCodes.internalError
         }
         return (error.code.rawValue, error.message, exitCode)

@@ -85,6 +85,7 @@ struct SyncCommand: AsyncParsableCommand {
                 "restamped": .integer(Int64(summary.restamped)),
                 "hubBehind": summary.hubBehind.map(JSON.string) ?? .null,
                 "hubKeyChange": summary.hubKeyChange.map(JSON.string) ?? .null,
+                "access": summary.access.map(JSON.string) ?? .null,
                 "protocolVersion": .integer(Int64(summary.protocolVersion)),
                 "olderHub": summary.olderHub.map(JSON.string) ?? .null,
                 "relayed": .integer(Int64(summary.relayed)),
@@ -105,6 +106,9 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if let hubBehind = summary.hubBehind {
                 print("note: \(hubBehind).")
+            }
+            if let access = summary.access {
+                print("note: \(access).")
             }
             if let hubKeyChange = summary.hubKeyChange {
                 print("note: \(hubKeyChange).")

@@ -77,7 +77,7 @@ struct AdmissionVectorTests {
         ) throws {
             var text = pushed
             let record = try text.withUTF8 { bytes in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes), form: nil) }
-            let admission = rules.admit(record, stored: stored?.2, pusher: pusher, counter: counter, catalogue: true) { owners?[$0] }
+            let admission = rules.admit(record, stored: stored?.2, pusher: pusher, counter: counter, catalogue: true, owner: { owners?[$0] })
             let expect: Expectation
             switch admission {
             case .store(let merged): expect = Expectation(verdict: "store", state: line(record.collection, record.id, merged))

@@ -23,7 +23,19 @@ struct CatalogueDocument: Encodable {
     var limits = Limits()
     var types = FieldTypeDocument.all
     var countries = CountryCodes.all.sorted()
+    var roles = [
+        RoleDocument(name: "coordinator", writes: "every record", receives: "every record"),
+        RoleDocument(name: "member", writes: "what each collection's 'write.member' rule gives its organization", receives: "published records and its organization's in-house ones"),
+        RoleDocument(name: "observer", writes: "nothing", receives: "what a member of its organization receives"),
+    ]
+    var governmentTypes = Catalogue.governmentTypes
     var collections = Catalogue.collections.map(CollectionDocument.init)
+
+    struct RoleDocument: Encodable {
+        var name: String
+        var writes: String
+        var receives: String
+    }
 
     struct ReservedField: Encodable {
         var name: String
@@ -80,13 +92,52 @@ struct CollectionDocument: Encodable {
     var summary: String
     var id: IDRuleDocument
     var fields: [FieldDocument]
+    var write: WriteDocument
+    var inHouse: InHouseDocument?
+    var forwardOnly: ForwardOnlyDocument?
 
     init(_ schema: CollectionSchema) {
         name = schema.name
         summary = schema.summary
         id = IDRuleDocument(schema.idRule)
         fields = schema.fields.map(FieldDocument.init)
+        write = WriteDocument(schema.writeRule)
+        inHouse = schema.inHouse.map { InHouseDocument(field: $0.field, values: $0.values, organization: $0.organization) }
+        forwardOnly = schema.forwardOnly.map { ForwardOnlyDocument(field: $0.field, order: $0.order) }
     }
+}
+
+/// A collection's write rule for members (PROTOCOL.md §6.10): `joint`, or `own` with the
+/// fields that may name the member's organization (`id`: the record's id) and the field
+/// that may name a government body instead.
+struct WriteDocument: Encodable {
+    var member: String
+    var ownOrganizationIn: [String]?
+    var orGovernmentBodyIn: String?
+    var summary: String
+
+    init(_ rule: WriteRule) {
+        summary = rule.summary
+        switch rule.member {
+        case .joint:
+            member = "joint"
+        case .own(let fields, let government):
+            member = "own"
+            ownOrganizationIn = fields
+            orGovernmentBodyIn = government
+        }
+    }
+}
+
+struct InHouseDocument: Encodable {
+    var field: String
+    var values: [String]
+    var organization: String
+}
+
+struct ForwardOnlyDocument: Encodable {
+    var field: String
+    var order: [String]
 }
 
 struct IDRuleDocument: Encodable {

@@ -9,6 +9,9 @@ public enum Catalogue {
         "UNAgency", "IntergovernmentalOrganisation", "INGO", "NGO", "DonorGovernmentOrEmbassy",
         "CentralGovernment", "LocalGovernment", "LawEnforcement", "TradeUnion", "Other",
     ]
+    /// The organisation types that are government bodies: a member may write the positions
+    /// of these (it assesses them), not only its own.
+    public static let governmentTypes = ["CentralGovernment", "LocalGovernment", "LawEnforcement"]
     public static let indicators = [
         "VictimsIdentified", "VictimsAssisted", "VictimsReferred", "Returnees", "HotlineContacts",
         "CasesInvestigated", "CasesProsecuted", "Convictions", "PeopleTrained", "AwarenessSessions", "Other",
@@ -45,7 +48,8 @@ public enum Catalogue {
             FieldSpec("type", .enumeration(organizationTypes), required: true, "What kind of body it is."),
             FieldSpec("country", .country, "Where it is based (ISO code)."),
             FieldSpec("website", .url, "Its web site."),
-        ])
+        ],
+        writeRule: WriteRule(.own(fields: ["id"]), "A member writes its own organization's record (the id is its organization)."))
 
     public static let reports = CollectionSchema(
         name: "reports",
@@ -70,7 +74,10 @@ public enum Catalogue {
             FieldSpec("datasource", .enumeration(dataSources), "Where the figure comes from."),
             FieldSpec("status", .enumeration(reportStatuses), "How far the figure has been checked."),
             FieldSpec("notes", .text, "Anything a reader of the figure should know."),
-        ])
+        ],
+        writeRule: WriteRule(.own(fields: ["org"]), "A member writes the figures of its own organization (org)."),
+        inHouse: InHouseRule(field: "status", values: ["Draft"], organization: "org"),
+        forwardOnly: ForwardOnlyRule(field: "status", order: reportStatuses))
 
     public static let asks = CollectionSchema(
         name: "asks",
@@ -84,7 +91,8 @@ public enum Catalogue {
             FieldSpec("lead", .reference("organizations"), "The member leading on it."),
             FieldSpec("status", .enumeration(askStatuses), "Where the ask stands."),
             FieldSpec("targetDate", .date, "When it should be achieved."),
-        ])
+        ],
+        writeRule: WriteRule(.joint, "Joint: every member writes every ask."))
 
     public static let positions = CollectionSchema(
         name: "positions",
@@ -100,7 +108,10 @@ public enum Catalogue {
             FieldSpec("signOn", .enumeration(signOnStates), "Whether it signed the joint statement."),
             FieldSpec("assessedBy", .reference("organizations"), "The member who made this assessment."),
             FieldSpec("assessedOn", .date, "When the assessment was made."),
-        ])
+        ],
+        writeRule: WriteRule(
+            .own(fields: ["subject"], governmentField: "subject"),
+            "A member writes its own organization's positions (subject) and those of government bodies (a subject whose type is \(governmentTypes.joined(separator: ", ")))."))
 
     public static let meetings = CollectionSchema(
         name: "meetings",
@@ -113,7 +124,8 @@ public enum Catalogue {
             FieldSpec("attendees", .references("organizations"), "Organizations present."),
             FieldSpec("decisions", .text, "What was decided."),
             FieldSpec("minutes", .url, "Where the minutes are."),
-        ])
+        ],
+        writeRule: WriteRule(.joint, "Joint: every member writes every meeting."))
 
     public static let actions = CollectionSchema(
         name: "actions",
@@ -126,7 +138,11 @@ public enum Catalogue {
             FieldSpec("status", .enumeration(actionStatuses), "Where it stands."),
             FieldSpec("meeting", .reference("meetings"), "The meeting it came from."),
             FieldSpec("ask", .reference("asks"), "The ask it serves."),
-        ])
+            FieldSpec("createdBy", .reference("organizations"), "The organization that created it; mufakat fills it in."),
+        ],
+        writeRule: WriteRule(
+            .own(fields: ["owner", "createdBy"]),
+            "A member creates actions, and writes those its own organization owns (owner) or created (createdBy)."))
 
     /// Every collection, in the order help lists them.
     public static let collections: [CollectionSchema] = [organizations, reports, asks, positions, meetings, actions]

@@ -52,13 +52,20 @@ public struct Welcome: Hashable, Sendable, Codable {
     /// switches keys; a replica that checked the current key trusts this one too from now
     /// on. Optional: absent when no switch is planned.
     public var nextKey: String?
+    /// The organisation of the hello's token (an `organizations` id), for the replica's
+    /// offline checks of write rights (§6.10). Absent from hubs before 0.7.
+    public var org: String?
+    /// The token's role: `coordinator`, `member` or `observer`. Absent from hubs before 0.7.
+    public var role: String?
 
     public init(
         version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, through: UInt64 = 0,
         push: String = "", served: UInt64 = 0, recent: [PushMark]? = nil, software: String? = nil, reseed: Bool = false,
-        limits: WireLimits, nextKey: String? = nil
+        limits: WireLimits, nextKey: String? = nil, org: String? = nil, role: String? = nil
     ) {
         self.nextKey = nextKey
+        self.org = org
+        self.role = role
         self.recent = recent
         self.software = software
         self.version = version

@@ -1,0 +1,255 @@
+import Foundation
+import GRDB
+import MufakatCore
+
+/// Which records a reader may receive: everything for a coordinator (or a tool of the
+/// operator's), else published records and those kept in-house by its own organisation.
+public struct Visibility: Hashable, Sendable {
+    /// `nil`: every record.
+    public var org: String?
+
+    public static let everything = Visibility(org: nil)
+
+    public init(org: String?) {
+        self.org = org?.lowercased()
+    }
+
+    public init(_ writer: Writer) {
+        self.init(org: writer.role.seesEveryOrganisation ? nil : writer.org)
+    }
+
+    /// Whether a record kept in-house by `inHouse` (`nil`: published) may be received.
+    public func admits(_ inHouse: String?) -> Bool {
+        guard let org, let inHouse else { return true }
+        return inHouse == org
+    }
+}
+
+/// What `mufakat-hub audit verify` found.
+public struct AuditVerification: Sendable, Hashable {
+    /// Entries checked.
+    public var entries: Int
+    /// The first entry number held (earlier ones were removed by the retention setting).
+    public var first: Int64
+    /// The hash of the last entry: write it down, and a later verify that ends elsewhere
+    /// shows lines removed from the end.
+    public var head: String
+    /// Every break found, in log order; empty when the chain holds.
+    public var problems: [String]
+    /// Entries before `first` were removed by retention, through this time.
+    public var prunedBefore: Int64?
+}
+
+/// What `audit` lists: all when a member is `nil`.
+public struct AuditFilter: Sendable, Hashable {
+    public var org: String?
+    public var since: Int64?
+    public var collection: String?
+    public var id: String?
+    public var limit: Int?
+
+    public init(org: String? = nil, since: Int64? = nil, collection: String? = nil, id: String? = nil, limit: Int? = nil) {
+        self.org = org?.lowercased()
+        self.since = since
+        self.collection = collection
+        self.id = id
+        self.limit = limit
+    }
+}
+
+extension HubStore {
+    /// The token `replica` is bound to, `nil` for one never bound (only tools and tests
+    /// push without a session).
+    static func token(_ db: Database, replica: String) throws -> TokenInfo? {
+        try Row.fetchOne(
+            db, sql: "SELECT t.id, t.org, t.name, t.role, t.created, t.revoked FROM replicas r JOIN tokens t ON t.id = r.token WHERE r.replica = ?",
+            arguments: [replica]
+        ).map(TokenInfo.init)
+    }
+
+    /// The `type` candidates of organisation `id` as the hub holds it.
+    static func organizationTypes(_ db: Database, _ id: String) throws -> [String] {
+        try db.fetchState(collection: "organizations", id: id)?.strings(of: "type") ?? []
+    }
+
+    /// Appends one entry to the audit log, chained to the last.
+    static func appendAudit(
+        _ db: Database, seq: UInt64, token: TokenInfo?, replica: String, collection: String, id: String, inHouse: String?,
+        before: RecordState?, after: RecordState, time: Int64
+    ) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")
+        let prunedThrough = Int64(try meta(db, "auditPrunedThrough") ?? "0") ?? 0
+        let prunedHash = try meta(db, "auditPrunedHash") ?? ""
+        let number = (last?["entry"] as Int64?) ?? prunedThrough
+        let prev = (last?["hash"] as String?) ?? prunedHash
+        let seen = before?.context ?? VersionVector()
+        let dots = Set(after.fields.values.joined().map(\.dot).filter { !seen.contains($0) }).sorted().map(\.description)
+        let entry = AuditEntry(
+            entry: number + 1, seq: seq, time: time, token: token?.id ?? "-", name: token?.name ?? "-", org: token?.org ?? "-",
+            role: token?.role.rawValue ?? "-", replica: replica, collection: collection, id: id, inHouse: inHouse, dots: dots,
+            changes: AuditEntry.changes(from: before, to: after), prev: prev)
+        let changes = String(decoding: try JSONEncoder.sorted.encode(entry.changes), as: UTF8.self)
+        let dotsText = String(decoding: try JSONEncoder.sorted.encode(entry.dots), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO audit_log (entry, seq, time, token, name, org, role, replica, collection, id, inhouse, dots, changes, prev, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                entry.entry, Int64(bitPattern: seq), time, entry.token, entry.name, entry.org, entry.role, replica, collection, id,
+                inHouse, dotsText, changes, entry.prev, entry.hash,
+            ])
+    }
+
+    static func meta(_ db: Database, _ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
+    }
+
+    static func auditEntry(_ row: Row) throws -> AuditEntry {
+        let decoder = JSONDecoder()
+        var entry = AuditEntry(
+            entry: row["entry"], seq: UInt64(bitPattern: row["seq"] as Int64), time: row["time"], token: row["token"],
+            name: row["name"], org: row["org"], role: row["role"], replica: row["replica"], collection: row["collection"],
+            id: row["id"], inHouse: row["inhouse"],
+            dots: (try? decoder.decode([String].self, from: Data((row["dots"] as String).utf8))) ?? ["(unreadable)"],
+            changes: (try? decoder.decode([String: AuditEntry.Change].self, from: Data((row["changes"] as String).utf8)))
+                ?? ["(unreadable)": .init(old: nil, new: nil)],
+            prev: row["prev"])
+        entry.hash = row["hash"]
+        return entry
+    }
+
+    /// Audit entries, oldest first, as `filter` selects.
+    public func auditEntries(_ filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
+        try writer.read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let org = filter.org { conditions.append("org = ?"); arguments.append(org) }
+            if let since = filter.since { conditions.append("time >= ?"); arguments.append(since) }
+            if let collection = filter.collection { conditions.append("collection = ?"); arguments.append(collection) }
+            if let id = filter.id { conditions.append("id = ?"); arguments.append(id) }
+            var sql = "SELECT * FROM audit_log"
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            sql += " ORDER BY entry"
+            if let limit = filter.limit {
+                // The last `limit`, still oldest first.
+                sql = "SELECT * FROM (\(sql.replacingOccurrences(of: "ORDER BY entry", with: "ORDER BY entry DESC")) LIMIT \(limit)) ORDER BY entry"
+            }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.auditEntry)
+        }
+    }
+
+    /// Walks the whole log: each entry's hash must be what its contents give, each `prev`
+    /// the hash before it, numbers without gaps; and every record the hub changed since the
+    /// log began must have an entry at its current sequence (a line deleted from the end
+    /// leaves a record without one).
+    public func verifyAudit() throws -> AuditVerification {
+        try writer.read { db in
+            var problems: [String] = []
+            let prunedThrough = Int64(try Self.meta(db, "auditPrunedThrough") ?? "0") ?? 0
+            var expectedPrev = try Self.meta(db, "auditPrunedHash") ?? ""
+            var expectedNumber = prunedThrough + 1
+            var count = 0
+            var head = expectedPrev
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY entry")
+            while let row = try rows.next() {
+                let entry = try Self.auditEntry(row)
+                count += 1
+                if entry.entry != expectedNumber {
+                    problems.append("entry \(expectedNumber)\(entry.entry > expectedNumber + 1 ? "–\(entry.entry - 1)" : "") is missing (the next held is \(entry.entry))")
+                }
+                if entry.prev != expectedPrev {
+                    problems.append("entry \(entry.entry): its 'prev' is not the hash of the entry before it (a line was removed or inserted)")
+                }
+                if entry.computedHash != entry.hash {
+                    problems.append("entry \(entry.entry): its contents do not give its hash (the line was edited)")
+                }
+                expectedPrev = entry.hash
+                expectedNumber = entry.entry + 1
+                head = entry.hash
+            }
+            let from = Int64(try Self.meta(db, "auditFrom") ?? "1") ?? 1
+            let unlogged = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.collection, r.id, r.seq FROM records r
+                    WHERE r.seq >= ? AND NOT EXISTS (
+                        SELECT 1 FROM audit_log a WHERE a.seq = r.seq AND a.collection = r.collection AND a.id = r.id)
+                    ORDER BY r.seq LIMIT 6
+                    """, arguments: [from])
+            for row in unlogged.prefix(5) {
+                problems.append("\(row["collection"] as String) \(row["id"] as String) changed at hub sequence \(row["seq"] as Int64) and the log has no entry for it (lines were removed)")
+            }
+            if unlogged.count > 5 { problems.append("… and more records without an entry") }
+            let prunedBefore = try Self.meta(db, "auditPrunedBefore").flatMap { Int64($0) }
+            return AuditVerification(entries: count, first: prunedThrough + 1, head: head, problems: problems, prunedBefore: prunedBefore)
+        }
+    }
+
+    /// Removes entries older than `cutoff` (milliseconds since 1970), keeping the chain
+    /// checkable: the hash and number of the last removed entry stay as the log's start.
+    /// Returns how many were removed.
+    @discardableResult
+    public func pruneAudit(before cutoff: Int64) throws -> Int {
+        try writer.write { db in
+            guard let last = try Row.fetchOne(
+                db, sql: "SELECT entry, hash, seq FROM audit_log WHERE time < ? ORDER BY entry DESC LIMIT 1", arguments: [cutoff])
+            else { return 0 }
+            let through: Int64 = last["entry"]
+            let removed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
+            let maxSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
+            try db.execute(sql: "DELETE FROM audit_log WHERE entry <= ?", arguments: [through])
+            let from = max(Int64(try Self.meta(db, "auditFrom") ?? "1") ?? 1, maxSeq + 1)
+            for (key, value) in [
+                ("auditPrunedThrough", String(through)), ("auditPrunedHash", last["hash"] as String),
+                ("auditPrunedBefore", String(cutoff)), ("auditFrom", String(from)),
+            ] {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+            }
+            return removed
+        }
+    }
+
+    /// A record's history for a reader: `nil` when the reader may not receive the record
+    /// (or the hub never held it); else its audit entries, oldest first, leaving out those
+    /// stored while it stayed in-house with another organisation.
+    public func history(collection: String, id: String, for visibility: Visibility, limit: Int = 200) async throws -> [AuditEntry]? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [collection, id]),
+                visibility.admits(row["inhouse"])
+            else { return nil }
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM (SELECT * FROM audit_log WHERE collection = ? AND id = ? ORDER BY entry DESC LIMIT ?) ORDER BY entry",
+                arguments: [collection, id, limit])
+            return try rows.map(Self.auditEntry).filter { visibility.admits($0.inHouse) }
+        }
+    }
+
+    /// The digest of the records `visibility` admits: what a replica of that reader holds
+    /// once in sync.
+    public func digest(for visibility: Visibility) throws -> String {
+        try writer.read { db in
+            guard let org = visibility.org else { return try ReplicaStore.digest(db) }
+            return try ReplicaStore.digest(db, where: "inhouse IS NULL OR inhouse = ?", arguments: [org])
+        }
+    }
+
+    /// The token with id `tokenID`.
+    public func token(id tokenID: String) throws -> TokenInfo {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, org, name, role, created, revoked FROM tokens WHERE id = ?", arguments: [tokenID]) else {
+                throw MufakatError(.notFound, "no token '\(tokenID)'; 'mufakat-hub token list' shows them", value: tokenID)
+            }
+            return try TokenInfo(row)
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
