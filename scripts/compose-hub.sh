@@ -9,7 +9,7 @@ CLIENTS="${CLIENTS:-iom unicef save-the-children}"
 mkdir -p "$DATA" "$SHARED/tokens"
 for who in $CLIENTS; do
   if [ ! -s "$SHARED/tokens/$who" ]; then
-    "$HUB_BIN" token create --data "$DATA" --org "$who" --name "$who" --json |
+    "$HUB_BIN" token create --data "$DATA" --org "$who" --name "$who" --role coordinator --json |
       sed -n 's/.*"token":"\([^"]*\)".*/\1/p' >"$SHARED/tokens/$who.tmp"
     mv "$SHARED/tokens/$who.tmp" "$SHARED/tokens/$who"
   fi

@@ -53,8 +53,9 @@ stop_hub() {
   HUB_PID=""
 }
 
+# new_token ORG NAME [ROLE]: a token's secret; a coordinator's unless ROLE is given.
 new_token() {
-  "$MUFAKAT_HUB" token create --data "$HUB_DATA" --org "$1" --name "$2" --json |
+  "$MUFAKAT_HUB" token create --data "$HUB_DATA" --org "$1" --name "$2" --role "${3:-coordinator}" --json |
     sed -n 's/.*"token":"\([^"]*\)".*/\1/p'
 }
 

@@ -201,6 +201,14 @@ struct HubSession {
                         since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica, form: peer.recordForm)
                     tally.pulled += batch.lines.count
                     try await outbound.write(.changesLines(Changes(through: batch.through, more: batch.more), lines: batch.lines))
+                case .serveHistory(let request, let peer):
+                    // The token's role now, like a pull's: a record kept in-house by another
+                    // organisation is not found.
+                    let visibility = try await Visibility(store.token(id: peer.tokenID).writer)
+                    let entries = try await store.history(
+                        collection: request.collection, id: request.id, for: visibility, limit: request.limit)
+                    try await outbound.write(.recordHistory(
+                        RecordHistory(found: entries != nil, omitted: entries?.omitted ?? 0), entries: entries?.entries ?? []))
                 case .pong(let ping):
                     try await outbound.write(.pong(ping))
                 case .close:

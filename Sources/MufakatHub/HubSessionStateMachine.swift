@@ -39,6 +39,8 @@ public struct HubSessionStateMachine: Sendable {
         case applyPush(Push, [ReplicatedRecord], Peer)
         /// Serve changes; the limit is already capped.
         case servePull(since: UInt64, limit: Int, Peer)
+        /// Answer with the record's audit history, as far as the peer's token may see it.
+        case serveHistory(HistoryRequest, Peer)
         case pong(Ping)
         /// Close without a reply (the peer said `bye`, or sent an `error`).
         case close
@@ -89,6 +91,8 @@ public struct HubSessionStateMachine: Sendable {
                 return fail(.badField, "pull: limit must be from 1 to the records limit announced in welcome (\(recordsLimit))")
             }
             return .servePull(since: pull.since, limit: min(pull.limit, pullLimit), peer)
+        case (.active(let peer), .history(let request)):
+            return .serveHistory(request, peer)
         case (.active, .ping(let ping)):
             return .pong(ping)
         case (.active, _):

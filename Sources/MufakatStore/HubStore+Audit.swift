@@ -1,3 +1,4 @@
+import CSV
 import Foundation
 import GRDB
 import MufakatCore
@@ -213,16 +214,21 @@ extension HubStore {
     /// A record's history for a reader: `nil` when the reader may not receive the record
     /// (or the hub never held it); else its audit entries, oldest first, leaving out those
     /// stored while it stayed in-house with another organisation.
-    public func history(collection: String, id: String, for visibility: Visibility, limit: Int = 200) async throws -> [AuditEntry]? {
+    public func history(
+        collection: String, id: String, for visibility: Visibility, limit: Int = 200
+    ) async throws -> (entries: [AuditEntry], omitted: Int)? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [collection, id]),
                 visibility.admits(row["inhouse"])
             else { return nil }
+            let total = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM audit_log WHERE collection = ? AND id = ?", arguments: [collection, id]) ?? 0
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM (SELECT * FROM audit_log WHERE collection = ? AND id = ? ORDER BY entry DESC LIMIT ?) ORDER BY entry",
                 arguments: [collection, id, limit])
-            return try rows.map(Self.auditEntry).filter { visibility.admits($0.inHouse) }
+            let entries = try rows.map(Self.auditEntry).filter { visibility.admits($0.inHouse) }
+            return (entries, total - entries.count)
         }
     }
 
@@ -237,12 +243,18 @@ extension HubStore {
 
     /// The token with id `tokenID`.
     public func token(id tokenID: String) throws -> TokenInfo {
-        try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, org, name, role, created, revoked FROM tokens WHERE id = ?", arguments: [tokenID]) else {
-                throw MufakatError(.notFound, "no token '\(tokenID)'; 'mufakat-hub token list' shows them", value: tokenID)
-            }
-            return try TokenInfo(row)
+        try writer.read { db in try Self.token(db, id: tokenID) }
+    }
+
+    public func token(id tokenID: String) async throws -> TokenInfo {
+        try await writer.read { db in try Self.token(db, id: tokenID) }
+    }
+
+    static func token(_ db: Database, id tokenID: String) throws -> TokenInfo {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, org, name, role, created, revoked FROM tokens WHERE id = ?", arguments: [tokenID]) else {
+            throw MufakatError(.notFound, "no token '\(tokenID)'; 'mufakat-hub token list' shows them", value: tokenID)
         }
+        return try TokenInfo(row)
     }
 }
 
@@ -251,5 +263,31 @@ extension JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
+    }
+}
+
+extension AuditEntry {
+    /// Entries as CSV, one row per changed field (an entry that changed three fields gives
+    /// three rows with the same `entry`): what an auditor opens in a spreadsheet.
+    public static func csv(_ entries: [AuditEntry]) throws -> String {
+        let stream = OutputStream.toMemory()
+        let writer = try CSVWriter(stream: stream)
+        try writer.write(row: [
+            "entry", "seq", "time", "token", "name", "org", "role", "replica", "collection", "id", "in_house", "dots",
+            "field", "old", "new", "conflict", "hash",
+        ])
+        for entry in entries {
+            let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.time) / 1000))
+            let head = [
+                String(entry.entry), String(entry.seq), time, entry.token, entry.name, entry.org, entry.role, entry.replica,
+                entry.collection, entry.id, entry.inHouse ?? "", entry.dots.joined(separator: " "),
+            ]
+            for (field, change) in entry.changes.sorted(by: { $0.key < $1.key }) {
+                try writer.write(row: head + [field, change.old ?? "", change.new ?? "", change.conflict == true ? "yes" : "", entry.hash])
+            }
+        }
+        stream.close()
+        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

@@ -40,6 +40,13 @@ extension ReplicaStore {
         }
     }
 
+    /// The replicated state of one record, `nil` when this replica does not hold it: every
+    /// write it holds, with author and time (what `history` shows offline).
+    public func state(_ collection: String, id: String) throws -> RecordState? {
+        let schema = try Catalogue.collection(named: collection)
+        return try writer.read { db in try db.fetchState(collection: schema.name, id: id) }
+    }
+
     /// Live records of a collection, ordered by id, optionally filtered.
     ///
     /// Each filter is `field=value` with the value typed as for `put` (so `stance=activesupport`

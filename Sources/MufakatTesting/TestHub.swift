@@ -63,9 +63,10 @@ public final class TestHub: Sendable {
         return TestHub(store: store, port: port, directory: directory, key: identity?.key, group: group, task: task)
     }
 
-    /// A fresh token's secret.
-    public func token(org: String = "iom", name: String = "Andi") throws -> String {
-        try store.createToken(org: org, name: name).secret
+    /// A fresh token's secret: a coordinator's unless told (tests of sync itself write
+    /// every organisation's records).
+    public func token(org: String = "iom", name: String = "Andi", role: Role = .coordinator) throws -> String {
+        try store.createToken(org: org, name: name, role: role).secret
     }
 
     /// A replica in memory set up for this hub: its key pinned, or plain TCP.

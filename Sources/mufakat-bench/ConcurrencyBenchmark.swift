@@ -23,7 +23,7 @@ struct ConcurrencyBenchmark {
         let hubStore = try HubStore.open(directory: directory)
         var stores: [ReplicaStore] = []
         for index in 0..<replicas {
-            let token = try hubStore.createToken(org: "org\(index)", name: "Person \(index)").secret
+            let token = try hubStore.createToken(org: "org\(index)", name: "Person \(index)", role: .coordinator).secret
             let path = (work as NSString).appendingPathComponent("b4-\(index)/replica.sqlite")
             stores.append(try ReplicaStore.create(at: path, hub: "", token: token, name: "Person \(index)", cacheMiB: 2))
         }

@@ -31,7 +31,7 @@ struct SyncBenchmarks {
             if count <= 100_000 { kept += batch }
             index += batch.count
         }
-        return (directory, try store.createToken(org: "bench", name: "Bench").secret, kept)
+        return (directory, try store.createToken(org: "bench", name: "Bench", role: .coordinator).secret, kept)
     }
 
     func newReplica(_ name: String, hub: HubProcess, token: String) throws -> String {

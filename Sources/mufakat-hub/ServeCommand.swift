@@ -43,7 +43,15 @@ struct ServeCommand: AsyncParsableCommand {
         """)
     var reseed = false
 
+    @Option(help: ArgumentHelp(
+        "Remove audit entries older than this many days (checked at start and hourly); by default they are kept for good.",
+        valueName: "days"))
+    var auditRetentionDays: Int?
+
     func validate() throws {
+        if let auditRetentionDays, auditRetentionDays < 1 {
+            throw ValidationError("serve: --audit-retention-days must be at least 1 (leave it out to keep every entry)")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("serve: --port must be 0 to 65535") }
         guard idleTimeout >= 1 else { throw ValidationError("serve: --idle-timeout must be at least 1") }
         guard maxConnections >= 1 else { throw ValidationError("serve: --max-connections must be at least 1") }
@@ -165,7 +173,8 @@ struct ServeCommand: AsyncParsableCommand {
                 try? "\(address.port ?? 0)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
             })
         let group = ServiceGroup(configuration: .init(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [server] + (auditRetentionDays.map { [AuditRetention(store: store, days: $0, logger: logger) as any Service] } ?? []),
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL {
@@ -228,3 +237,25 @@ final class HubLock {
 }
 
 extension HubLogFormat: ExpressibleByArgument {}
+
+/// Removes audit entries older than `days`, at start and then hourly, logging how many.
+struct AuditRetention: Service {
+    let store: HubStore
+    let days: Int
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(days) * 86_400_000
+            do {
+                let removed = try store.pruneAudit(before: cutoff)
+                if removed > 0 {
+                    logger.notice("removed old audit entries", metadata: ["entries": "\(removed)", "olderThanDays": "\(days)"])
+                }
+            } catch {
+                logger.error("could not remove old audit entries; they are kept", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3_600)) }
+        }
+    }
+}

@@ -7,14 +7,38 @@ import MufakatTLS
 
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "digest", abstract: "The SHA-256 digest of the hub's data; equal to a replica's when they hold the same.")
+        commandName: "digest", abstract: "The SHA-256 digest of the hub's data; equal to a replica's when they hold the same.",
+        discussion: "A member's or observer's replica does not receive other organizations' draft figures: compare its digest with --token-id (its token) or --org (its organization).")
 
     @OptionGroup var options: HubOptions
 
+    @Option(name: .customLong("token-id"), help: ArgumentHelp("The digest of what replicas of this token receive.", valueName: "id"))
+    var tokenID: String?
+
+    @Option(help: ArgumentHelp("The digest of what a member of this organization receives.", valueName: "org"))
+    var org: String?
+
+    func validate() throws {
+        if tokenID != nil, org != nil { throw ValidationError("digest: give --token-id or --org, not both") }
+    }
+
     func run() throws {
         try runHubCommand(options) {
-            let digest = try options.openStore().digest()
-            if options.json { printJSON(["digest": digest]) } else { print(digest) }
+            let store = try options.openStore()
+            let visibility: Visibility
+            if let tokenID {
+                visibility = Visibility(try store.token(id: tokenID).writer)
+            } else if let org {
+                visibility = Visibility(org: org)
+            } else {
+                visibility = .everything
+            }
+            let digest = try store.digest(for: visibility)
+            if options.json {
+                printJSON(["digest": digest, "org": visibility.org.map { $0 as Any } ?? NSNull()])
+            } else {
+                print(digest)
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ import MufakatStore
 struct TokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token", abstract: "Issue, list and revoke the tokens people sync with.",
-        subcommands: [Create.self, List.self, Revoke.self])
+        subcommands: [Create.self, List.self, SetRole.self, Revoke.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -13,8 +13,13 @@ struct TokenCommand: ParsableCommand {
 
         @OptionGroup var options: HubOptions
 
-        @Option(help: "The person's organization, e.g. iom.")
+        @Option(help: "The person's organization: its id in organizations, e.g. iom.")
         var org: String
+
+        @Option(help: ArgumentHelp(
+            "coordinator (the lead agency: writes and receives everything), member (writes what the catalogue gives its organization, receives published records and its organization's drafts) or observer (reads what a member receives, writes nothing).",
+            valueName: "role"))
+        var role: Role = .member
 
         @Option(help: "The person's name.")
         var name: String
@@ -47,12 +52,15 @@ struct TokenCommand: ParsableCommand {
                 if let hub { try store.setPublicAddress(hub) }
                 let address = try store.publicAddress()
                 let trust = try ServedTransport.initOption(store: store, folder: options.folder)
-                let (id, secret) = try store.createToken(org: org, name: name)
+                let (id, secret) = try store.createToken(org: org, name: name, role: role)
                 let line = "mufakat init --hub \(address ?? "HOST:PORT") \(trust) --token \(secret) --name=\(shellQuoted(author))"
                 if options.json {
-                    printJSON(["id": id, "token": secret, "org": org, "name": name, "init": address == nil ? NSNull() as Any : line as Any])
+                    printJSON([
+                        "id": id, "token": secret, "org": org.lowercased(), "name": name, "role": role.rawValue,
+                        "init": address == nil ? NSNull() as Any : line as Any,
+                    ])
                 } else {
-                    print("token \(id) for \(name) (\(org)):")
+                    print("token \(id) for \(name) (\(org.lowercased()), \(role.rawValue)):")
                     print("  \(secret)")
                     print("give it to them now: it is not shown again. They run:")
                     print("  \(line)")
@@ -74,7 +82,9 @@ struct TokenCommand: ParsableCommand {
                 let tokens = try options.openStore().tokens()
                 if options.json {
                     printJSON(tokens.map { token -> [String: Any] in
-                        var object: [String: Any] = ["id": token.id, "org": token.org, "name": token.name, "created": token.created]
+                        var object: [String: Any] = [
+                            "id": token.id, "org": token.org, "name": token.name, "role": token.role.rawValue, "created": token.created,
+                        ]
                         object["revoked"] = token.revoked ?? NSNull()
                         object["lastUsed"] = token.lastUsed ?? NSNull()
                         return object
@@ -85,7 +95,34 @@ struct TokenCommand: ParsableCommand {
                 for token in tokens {
                     let state = token.revoked.map { "revoked \(formatTime($0))" } ?? "active"
                     let used = token.lastUsed.map { "last used \(formatTime($0))" } ?? "never used"
-                    print("\(token.id)  \(token.org)  \(token.name)  created \(formatTime(token.created))  \(used)  \(state)")
+                    print("\(token.id)  \(token.org)  \(token.role.rawValue)  \(token.name)  created \(formatTime(token.created))  \(used)  \(state)")
+                }
+            }
+        }
+    }
+
+    struct SetRole: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "role",
+            abstract: "Give a token another role, without issuing a new one: it counts from the token's next push or pull.")
+
+        @OptionGroup var options: HubOptions
+
+        @Argument(help: "The token's id (see 'token list').")
+        var id: String
+
+        @Argument(help: ArgumentHelp("coordinator, member or observer.", valueName: "role"))
+        var role: Role
+
+        func run() throws {
+            try runHubCommand(options) {
+                let before = try options.openStore().setRole(tokenID: id, role)
+                if options.json {
+                    printJSON(["id": id, "role": role.rawValue, "previous": before.role.rawValue])
+                } else if before.role == role {
+                    print("\(id) (\(before.name), \(before.org)) is \(role.rawValue) already")
+                } else {
+                    print("\(id) (\(before.name), \(before.org)): \(before.role.rawValue) → \(role.rawValue)")
                 }
             }
         }
@@ -122,4 +159,12 @@ func validatePublicAddress(_ address: String, _ what: String) throws {
 func shellQuoted(_ text: String) -> String {
     let safe = text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || "0123456789-_.:/@+,".unicodeScalars.contains($0) }
     return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+}
+
+extension Role: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

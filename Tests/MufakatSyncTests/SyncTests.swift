@@ -131,7 +131,7 @@ struct SyncTests {
     @Test("a revoked token is refused and the local data stays as it was")
     func revokedToken() async throws {
         try await withHub { hub in
-            let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi")
+            let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi", role: .coordinator)
             let store = try hub.replica(token: secret)
             try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
             try await TestReplica(store: store).sync()
@@ -154,7 +154,7 @@ struct SyncTests {
     @Test("revoking a token refuses a live session at its next frame")
     func revokedLive() async throws {
         try await withHub { hub in
-            let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi")
+            let (id, secret) = try hub.store.createToken(org: "iom", name: "Andi", role: .coordinator)
             try await RawHubConnection.with(hub) { connection in
                 guard case .welcome = try await connection.hello(replica: "abc123", token: secret) else {
                     Issue.record("no welcome")

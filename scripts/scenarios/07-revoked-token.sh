@@ -5,7 +5,7 @@ set -euo pipefail
 WORK=$(mktemp -d); trap 'stop_hub; rm -rf "$WORK"' EXIT
 start_hub "$WORK/hub"
 A="$WORK/a"
-created=$("$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --json)
+created=$("$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --role coordinator --json)
 token=$(echo "$created" | json_field token)
 token_id=$(echo "$created" | json_field id)
 # shellcheck disable=SC2046

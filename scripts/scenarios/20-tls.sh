@@ -13,7 +13,7 @@ grep -q "tls=\"$KEY\"" <(head -n 1 "$HUB_DATA/hub.log") || fail "serve's first l
 "$MUFAKAT_HUB" health --address "$HUB_ADDR" | grep -q "TLS key $KEY" || fail "health does not show the key"
 
 # The init line from 'token create' pastes as-is and pins the key.
-line=$("$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --hub "$HUB_ADDR" --json | json_field init)
+line=$("$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --role coordinator --hub "$HUB_ADDR" --json | json_field init)
 case "$line" in "mufakat init --hub $HUB_ADDR --hub-key $KEY --token "*) ;; *) fail "init line: $line" ;; esac
 A="$WORK/a" B="$WORK/b"
 eval "\"$MUFAKAT\" ${line#mufakat } --home \"$A\"" >/dev/null
@@ -65,7 +65,7 @@ stop_hub
 "$MUFAKAT_HUB" tls switch --data "$HUB_DATA" >"$WORK/switch.out"
 grep -q "2 replica(s) have not synced since it was announced" "$WORK/switch.out" || fail "switch: $(cat "$WORK/switch.out")"
 # Lines issued between the switch and the restart already carry the new key.
-"$MUFAKAT_HUB" token create --data "$HUB_DATA" --org x --name Xi --hub "$HUB_ADDR" --json | json_field init | grep -q -- "--hub-key $NEXT " ||
+"$MUFAKAT_HUB" token create --data "$HUB_DATA" --org x --name Xi --role coordinator --hub "$HUB_ADDR" --json | json_field init | grep -q -- "--hub-key $NEXT " ||
   fail "init line after the switch does not carry the new key"
 HUB_PORT=$PORT start_hub "$WORK/hub"
 expect_eq "the hub's key after the switch" "$NEXT" "$(hub_key)"

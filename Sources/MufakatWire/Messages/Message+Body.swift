@@ -23,6 +23,8 @@ extension Message {
         case .changes(let value, _), .changesLines(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
         case .ping(let value), .pong(let value): header = try encoder.encode(Tagged(type: type, header: value))
         case .bye: header = try encoder.encode(Tagged(type: type, header: Empty()))
+        case .history(let value): header = try encoder.encode(Tagged(type: type, header: value))
+        case .recordHistory(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
         }
         body.writeBytes(header)
         body.writeInteger(UInt8(ascii: "\n"))
@@ -35,6 +37,12 @@ extension Message {
         for record in records {
             body.writeString(record.line(form))
             body.writeInteger(UInt8(ascii: "\n"))
+        }
+        if case .recordHistory(_, let entries) = self {
+            for entry in entries {
+                body.writeBytes(try encoder.encode(entry))
+                body.writeInteger(UInt8(ascii: "\n"))
+            }
         }
         return body
     }
@@ -55,7 +63,7 @@ extension Message {
         try checkUTF8(headerLine, line: 1)
         try checkHeader(headerLine)
         let type = try probeType(headerLine, decoder: decoder)
-        guard type.carriesRecords || lines.count == 1 else {
+        guard type.carriesLines || lines.count == 1 else {
             throw WireError(.unexpectedMessage, "a \(type.rawValue) message carries no record lines, but \(lines.count - 1) followed")
         }
         func header<H: Decodable>(_: H.Type) throws(WireError) -> H {
@@ -95,6 +103,24 @@ extension Message {
         case .ping: return .ping(try header(Ping.self))
         case .pong: return .pong(try header(Ping.self))
         case .bye: return .bye
+        case .history:
+            let request = try header(HistoryRequest.self)
+            guard (1...1_000).contains(request.limit) else {
+                throw WireError(.badField, "history header: 'limit' is an integer from 1 to 1000")
+            }
+            return .history(request)
+        case .recordHistory:
+            let answer = try header(RecordHistory.self)
+            var entries: [AuditEntry] = []
+            for (index, line) in lines.enumerated().dropFirst() {
+                try checkUTF8(line, line: index + 1)
+                do {
+                    entries.append(try decoder.decode(AuditEntry.self, from: line))
+                } catch {
+                    throw WireError(.badRecord, "line \(index + 1) is not an audit entry (PROTOCOL.md §5.7)")
+                }
+            }
+            return .recordHistory(answer, entries: entries)
         }
     }
 

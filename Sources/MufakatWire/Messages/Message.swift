@@ -17,6 +17,10 @@ public enum Message: Hashable, Sendable {
     /// again. It encodes to exactly the bytes of `.changes` with those records; decoding
     /// gives `.changes`.
     case changesLines(Changes, lines: [String])
+    /// Client to hub: the audit history of one record (§5.7).
+    case history(HistoryRequest)
+    /// Hub to client: the entries of that history, one JSON line each.
+    case recordHistory(RecordHistory, entries: [AuditEntry])
     case ping(Ping)
     case pong(Ping)
     case bye
@@ -31,6 +35,8 @@ public enum Message: Hashable, Sendable {
         case .pushed: return .pushed
         case .pull: return .pull
         case .changes, .changesLines: return .changes
+        case .history: return .history
+        case .recordHistory: return .recordHistory
         case .ping: return .ping
         case .pong: return .pong
         case .bye: return .bye
@@ -47,10 +53,13 @@ public enum Message: Hashable, Sendable {
 
 /// The value of a header's `type`.
 public enum MessageType: String, Hashable, Sendable, CaseIterable {
-    case hello, welcome, error, push, pushed, pull, changes, ping, pong, bye
+    case hello, welcome, error, push, pushed, pull, changes, ping, pong, bye, history
+    case recordHistory = "record-history"
 
     /// Whether record lines may follow a header of this type.
     public var carriesRecords: Bool { self == .push || self == .changes }
+    /// Whether any lines may follow the header: records, or audit entries.
+    public var carriesLines: Bool { carriesRecords || self == .recordHistory }
 }
 
 /// Version constants.
@@ -64,4 +73,33 @@ public enum WireProtocol {
     public static let recordForm = RecordForm(protocolVersion: version)
     /// Most records a sender puts in one `push` or `changes` frame unless told otherwise.
     public static let defaultBatchSize = 1_000
+}
+
+/// Client to hub: asks for the audit history of one record (PROTOCOL.md §5.7). Hubs before
+/// 0.7 answer `unknown-type`.
+public struct HistoryRequest: Hashable, Sendable, Codable {
+    public var collection: String
+    public var id: String
+    /// Most entries wanted: the latest ones, 1 to 1,000.
+    public var limit: Int
+
+    public init(collection: String, id: String, limit: Int = 200) {
+        self.collection = collection
+        self.id = id
+        self.limit = limit
+    }
+}
+
+/// Hub to client: a record's history; one audit entry per line follows, oldest first.
+public struct RecordHistory: Hashable, Sendable, Codable {
+    /// Whether the hub holds the record and the token may receive it. False: no lines.
+    public var found: Bool
+    /// Entries the hub left out: older than the limit, or written while the record stayed
+    /// in-house with another organisation.
+    public var omitted: Int
+
+    public init(found: Bool, omitted: Int = 0) {
+        self.found = found
+        self.omitted = omitted
+    }
 }
