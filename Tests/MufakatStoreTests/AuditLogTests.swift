@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import MufakatCore
+import MufakatSync
+import Testing
+@testable import MufakatStore
+
+/// The hub's audit log: one entry per stored change, chained by hashes, and what
+/// `audit verify` finds when someone edits the file with `sqlite3`.
+@Suite("Audit log: the hash chain and its checks")
+struct AuditLogTests {
+    static let replica = try! ReplicaID("a1a1a1a1a1a1a1a1")
+
+    /// A hub in a fresh folder with three accepted changes by a member of ngo-a.
+    static func hubWithChanges() async throws -> (HubStore, String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
+        let store = try HubStore.open(directory: folder)
+        let (token, _) = try store.createToken(org: "NGO-A", name: "Ana", role: .member)
+        _ = try await store.bind(replica: replica.rawValue, tokenID: token, client: "test")
+        var state = RecordState()
+        var after = ""
+        for counter in UInt64(1)...3 {
+            try state.write(
+                counter == 1 ? ["title": .string("Raise the budget"), "category": .string("BudgetIncrease")] : ["status": .string(counter == 2 ? "Active" : "Achieved")],
+                dot: Dot(replica: replica, counter: counter), now: 1_790_000_000_000 + Int64(counter), author: "Ana (NGO-A)")
+            let push = PushHeader(through: counter, id: "p\(counter)", after: after, counter: counter)
+            guard case .success(let result) = try await store.applyPush(
+                [ReplicatedRecord(collection: "asks", id: "ask-budget", state: state)], header: push, from: replica)
+            else { throw MufakatError(.invalid, "push refused") }
+            #expect(result.accepted == 1)
+            after = push.id
+        }
+        return (store, (folder as NSString).appendingPathComponent(HubStore.fileName))
+    }
+
+    /// Runs SQL on the hub file from another connection, as `sqlite3` would.
+    static func tamper(_ path: String, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: sql) }
+        try queue.close()
+    }
+
+    @Test("every stored change gets an entry: sequence, token, organisation, dots, old and new values; the chain holds")
+    func entries() async throws {
+        let (store, _) = try await Self.hubWithChanges()
+        let entries = try store.auditEntries()
+        #expect(entries.map(\.entry) == [1, 2, 3])
+        #expect(entries.map(\.seq) == [1, 2, 3])
+        #expect(Set(entries.map(\.org)) == ["ngo-a"])
+        #expect(Set(entries.map(\.role)) == ["member"])
+        #expect(Set(entries.map(\.replica)) == [Self.replica.rawValue])
+        #expect(entries[0].changes["title"] == AuditEntry.Change(old: nil, new: "Raise the budget"))
+        #expect(entries[2].changes == ["status": AuditEntry.Change(old: "Active", new: "Achieved")])
+        #expect(entries[2].dots == ["a1a1a1a1a1a1a1a1:3"])
+        let verification = try store.verifyAudit()
+        #expect(verification.problems.isEmpty)
+        #expect(verification.head == entries[2].hash)
+        let rows = try AuditEntry.csv(entries).split(separator: "\n")
+        // A header, then one row per changed field: title and category, then status twice.
+        #expect(rows.count == 5)
+    }
+
+    @Test("verify finds an edited value, an edited value with its hash recomputed, a removed line and a removed last line",
+          arguments: [
+            ("UPDATE audit_log SET changes = replace(changes, 'Active', 'Dropped') WHERE entry = 2", "was edited"),
+            ("UPDATE audit_log SET org = 'lead' WHERE entry = 1", "was edited"),
+            ("DELETE FROM audit_log WHERE entry = 2", "missing"),
+            ("DELETE FROM audit_log WHERE entry = 3", "no entry for it"),
+          ])
+    func tampering(_ sql: String, _ finding: String) async throws {
+        let (store, path) = try await Self.hubWithChanges()
+        try Self.tamper(path, sql)
+        let problems = try store.verifyAudit().problems
+        #expect(problems.contains { $0.contains(finding) }, "\(problems)")
+    }
+
+    @Test("an entry rewritten with a hash that matches its new contents breaks the next entry's link")
+    func rehashed() async throws {
+        let (store, path) = try await Self.hubWithChanges()
+        var second = try store.auditEntries()[1]
+        second.changes["status"]?.new = "Dropped"
+        second.hash = second.computedHash
+        let changes = String(decoding: try JSONEncoder.sorted.encode(second.changes), as: UTF8.self)
+        try Self.tamper(path, "UPDATE audit_log SET changes = '\(changes)', hash = '\(second.hash)' WHERE entry = 2")
+        let problems = try store.verifyAudit().problems
+        #expect(problems.count == 1)
+        #expect(problems.first?.contains("entry 3: its 'prev'") == true)
+    }
+
+    @Test("retention removes old entries and the chain stays checkable from the first one kept")
+    func retention() async throws {
+        let (store, _) = try await Self.hubWithChanges()
+        let cutoff = try store.auditEntries()[1].time + 1
+        #expect(try store.pruneAudit(before: cutoff) == 2)
+        let verification = try store.verifyAudit()
+        #expect(verification.problems.isEmpty, "\(verification.problems)")
+        #expect(verification.first == 3)
+        #expect(verification.entries == 1)
+        #expect(try store.pruneAudit(before: cutoff) == 0)
+    }
+
+    @Test("a hub of 0.5.0 upgrades: its tokens become members, its records stay published, the log starts empty and holds")
+    func upgradeFrom050() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("audit-up-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: MigrationTests.fixtures.appendingPathComponent("hub.sqlite").path,
+            toPath: (folder as NSString).appendingPathComponent(HubStore.fileName))
+        let store = try HubStore.open(directory: folder)
+        let tokens = try store.tokens()
+        #expect(!tokens.isEmpty && tokens.allSatisfy { $0.role == .member })
+        #expect(try store.digest(for: Visibility(org: "nobody")) == store.digest())
+        #expect(try store.verifyAudit().problems.isEmpty)
+        #expect(try store.auditEntries().isEmpty)
+    }
+}
