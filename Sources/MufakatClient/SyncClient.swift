@@ -56,13 +56,15 @@ public struct SyncClient: Sendable {
                     result.summary.olderHub = olderHub
                     return result
                 } catch let error as SyncError where error.code == WireError.Code.versionUnsupported.rawValue {
-                    // The hub refused the hello, so nothing was sent: ask again in the version
-                    // every hub since 0.3 speaks, and say so.
-                    guard version > 2 else {
-                        throw SyncError(.refused, "\(error.message); this mufakat speaks protocol versions \(WireProtocol.versions.sorted().map(String.init).joined(separator: " and ")). Nothing was sent", code: error.code)
+                    // The hub refused the hello, so nothing was sent: ask again in the next older
+                    // version (2 is what every hub since 0.3 speaks), and say so.
+                    guard let older = WireProtocol.versions.filter({ $0 < version }).max() else {
+                        throw SyncError(.refused, "\(error.message); this mufakat speaks protocol versions \(WireProtocol.versions.sorted().map(String.init).joined(separator: ", ")). Nothing was sent", code: error.code)
                     }
-                    version = 2
-                    olderHub = "the hub speaks protocol version 2 only (mufakat-hub before 0.6.0); this sync used it, which sends about three times the bytes. Ask the hub's operator to upgrade the hub"
+                    version = older
+                    olderHub = older >= 3
+                        ? "the hub speaks protocol version \(older) at most (mufakat-hub before 0.7.0); this sync used it. 'mufakat history' needs the hub upgraded; ask its operator"
+                        : "the hub speaks protocol version 2 only (mufakat-hub before 0.6.0); this sync used it, which sends about three times the bytes. Ask the hub's operator to upgrade the hub"
                 }
             }
         }

@@ -92,6 +92,9 @@ public struct HubSessionStateMachine: Sendable {
             }
             return .servePull(since: pull.since, limit: min(pull.limit, pullLimit), peer)
         case (.active(let peer), .history(let request)):
+            guard peer.version >= WireProtocol.historyVersion else {
+                return fail(.unexpectedMessage, "history is a message of protocol version \(WireProtocol.historyVersion); this session speaks \(peer.version)")
+            }
             return .serveHistory(request, peer)
         case (.active, .ping(let ping)):
             return .pong(ping)

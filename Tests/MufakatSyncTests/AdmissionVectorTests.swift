@@ -22,7 +22,16 @@ struct AdmissionVectorTests {
         /// The hub's dot index where the case needs one: `replica:counter` → the record
         /// (`collection/id`) that dot was first stored in (§6.4 rule 5).
         var owners: [String: String]?
+        /// The organisation and role of the pusher's token (§6.10); absent: a coordinator's.
+        var writer: WriterDocument?
+        /// The `type` of organisations the hub holds, where the case needs them (§6.10).
+        var organizations: [String: [String]]?
         var expect: Expectation
+    }
+
+    struct WriterDocument: Codable, Equatable {
+        var org: String
+        var role: String
     }
 
     struct Expectation: Codable, Equatable {
@@ -73,11 +82,14 @@ struct AdmissionVectorTests {
         var cases: [Case] = []
         func add(
             _ name: String, _ description: String, stored: (String, String, RecordState)?, pushed: String, counter: UInt64 = 10,
-            owners: [Dot: RecordKey]? = nil
+            owners: [Dot: RecordKey]? = nil, writer: Writer? = nil, organizations: [String: [String]]? = nil
         ) throws {
             var text = pushed
             let record = try text.withUTF8 { bytes in try ReplicatedRecord.decode(utf8: UnsafeRawBufferPointer(bytes), form: nil) }
-            let admission = rules.admit(record, stored: stored?.2, pusher: pusher, counter: counter, catalogue: true, owner: { owners?[$0] })
+            let admission = rules.admit(
+                record, stored: stored?.2, pusher: pusher, counter: counter, catalogue: true,
+                writer: writer ?? Writer(org: "lead", role: .coordinator), organizationTypes: { organizations?[$0] ?? [] },
+                owner: { owners?[$0] })
             let expect: Expectation
             switch admission {
             case .store(let merged): expect = Expectation(verdict: "store", state: line(record.collection, record.id, merged))
@@ -91,6 +103,7 @@ struct AdmissionVectorTests {
                 name: name, description: description, pusher: pusher.rawValue, counter: counter, reseed: false,
                 stored: stored.map { line($0.0, $0.1, $0.2) }, pushed: pushed,
                 owners: owners.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key.description, "\($0.value.collection)/\($0.value.id)") }) },
+                writer: writer.map { WriterDocument(org: $0.org, role: $0.role.rawValue) }, organizations: organizations,
                 expect: expect))
         }
         let positionLine = { (state: RecordState) in line("positions", "kemnaker:ask-budget", state) }
@@ -150,6 +163,25 @@ struct AdmissionVectorTests {
                 pushed: line("asks", "ask-1", state([(pusher, 1, ["text": .string("More budget.")])])))
         try add("store-legacy-tombstone", "a deleted record whose fields are all null (versions before whole deletes): not checked for id or required fields",
                 stored: nil, pushed: line("reports", reportID, state([(pusher, 1, ["_deleted": .bool(true), "value": .null])])))
+        // Write rights (§6.10): the pusher's token is a member's or an observer's.
+        let unicef = Writer(org: "unicef", role: .member)
+        try add("store-member-own", "a member writes a figure of its own organization", stored: nil,
+                pushed: line("reports", reportID, state([(pusher, 1, report)])), writer: Writer(org: "iom", role: .member))
+        try add("forbidden-member-other", "a member writes a figure of another organization", stored: nil,
+                pushed: line("reports", reportID, state([(pusher, 1, report)])), writer: unicef)
+        try add("store-member-government", "a member writes a government body's position (its organizations record says CentralGovernment)",
+                stored: hub, pushed: positionLine(state([(pusher, 1, ["stance": .string("PassiveSupport")])], base: hubPosition)),
+                writer: unicef, organizations: ["kemnaker": ["CentralGovernment"]])
+        try add("forbidden-member-not-government", "the same write when the hub holds kemnaker as an NGO",
+                stored: hub, pushed: positionLine(state([(pusher, 1, ["stance": .string("PassiveSupport")])], base: hubPosition)),
+                writer: unicef, organizations: ["kemnaker": ["NGO"]])
+        try add("forbidden-observer", "an observer writes a joint ask", stored: nil,
+                pushed: line("asks", "ask-1", state([(pusher, 1, ["title": .string("More budget"), "category": .string("BudgetIncrease")])])),
+                writer: Writer(org: "iom", role: .observer))
+        let submitted = state([(other, 3, report.merging(["status": .string("Submitted")]) { $1 })])
+        try add("backward-status", "a figure's status moved from Submitted back to Draft, even by a coordinator",
+                stored: ("reports", reportID, submitted),
+                pushed: line("reports", reportID, state([(pusher, 1, ["status": .string("Draft")])], base: submitted)))
         return cases
     }
 

@@ -55,7 +55,8 @@ enum Fixtures {
             hub: "b7e9d0c1a2f34455", seq: 1_204, counter: 41, through: 41, push: "5c1e77a0b93d2f48", served: 1_180,
             recent: [PushMark(push: "a41d09c6e2b7f315", through: 38), PushMark(push: "5c1e77a0b93d2f48", through: 41)],
             software: "mufakat-hub 0.4.0",
-            reseed: false, limits: .default, nextKey: "SHA256:tGfM7xTHx1/fH5ysgEw7NjoJ8pRF/f9fbgX0kvrcC00"))),
+            reseed: false, limits: .default, nextKey: "SHA256:tGfM7xTHx1/fH5ysgEw7NjoJ8pRF/f9fbgX0kvrcC00",
+            org: "iom", role: "member"))),
         ("error", .error(ErrorMessage(code: .unauthorized, message: "token is revoked; ask the hub operator for a new one"))),
         ("push", .push(Push(through: 42, id: "0f3a9c21d4e5b687", after: "5c1e77a0b93d2f48", counter: 42), records: [position(), report(1)])),
         ("pushed", .pushed(Pushed(
@@ -68,6 +69,13 @@ enum Fixtures {
         ("pong", .pong(Ping(nonce: 7))),
         ("bye", .bye),
     ]
+
+    /// An audit entry as a hub keeps it (PROTOCOL.md §6.11): a member of iom set a stance.
+    static let auditEntry = AuditEntry(
+        entry: 57, seq: 1_199, time: 1_764_400_000_000, token: "tok-3f9a1c2e", name: "Andi", org: "iom", role: "member",
+        replica: iom.rawValue, collection: "positions", id: "kemnaker:ask-budget", inHouse: nil, dots: ["\(iom.rawValue):7"],
+        changes: ["stance": .init(old: "Neutral", new: "PassiveSupport", conflict: true)],
+        prev: "9b1f5e0c4d2a7b86e3f0a1c5d9e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3f2e1d0c")
 
     static func frameBytes(_ frame: WireFrame) -> ByteBuffer {
         var buffer = ByteBuffer()

@@ -164,6 +164,8 @@ enum VectorFiles {
         invalid("missing-type", "header object without 'type'", Fixtures.rawFrame(#"{"nonce":1}"# + "\n"), .missingType)
         invalid("unknown-type", "type 'subscribe' is not part of version 1", Fixtures.rawFrame(#"{"type":"subscribe"}"# + "\n"), .unknownType)
         invalid("bad-field", "pull whose 'since' is a string", Fixtures.rawFrame(#"{"limit":10,"since":"yesterday","type":"pull"}"# + "\n"), .badField)
+        invalid("bad-field-history-limit", "history whose 'limit' is 0 (1 to 1000)", Fixtures.rawFrame(#"{"collection":"asks","id":"ask-budget","limit":0,"type":"history"}"# + "\n"), .badField)
+        invalid("bad-record-history-entry", "record-history whose line is not an audit entry", Fixtures.rawFrame(#"{"found":true,"omitted":0,"type":"record-history"}"# + "\n" + #"{"entry":"first"}"# + "\n"), .badRecord)
         invalid("bad-field-missing", "hello without 'token'", Fixtures.rawFrame(#"{"client":"x","replica":"r1","type":"hello","version":1}"# + "\n"), .badField)
         invalid(
             "bad-record", "push whose record has an entry whose dot is outside the record's context",
@@ -267,6 +269,18 @@ enum VectorFiles {
             description: "changes in a version 2 session: the hub writes each stored state in the expanded form",
             frame: Fixtures.hex(Fixtures.frameBytes(WireFrame(flags: [], body: oldChangesBody))), version: 2,
             header: JSONValue.parse(oldChangesLines[0]), records: oldChangesLines.dropFirst().map { JSONValue.parse($0) }))
+        // Version 4: a record's history (PROTOCOL.md §4 history, record-history; §6.11).
+        for (number, name, description, message) in [
+            ("15", "history", "history: the audit entries of one record, the latest 200 at most", Message.history(HistoryRequest(collection: "positions", id: "kemnaker:ask-budget", limit: 200))),
+            ("16", "record-history", "record-history: the hub holds the record; one audit entry per line follows, oldest first", Message.recordHistory(RecordHistory(found: true, omitted: 0), entries: [Fixtures.auditEntry])),
+        ] {
+            let body = try message.encodeBody()
+            let lines = String(buffer: body).split(separator: "\n")
+            vectors.append(Vector(
+                name: "\(number)-\(name)", description: description,
+                frame: Fixtures.hex(Fixtures.frameBytes(WireFrame(flags: [], body: body))), version: 4,
+                header: JSONValue.parse(lines[0]), records: lines.dropFirst().map { JSONValue.parse($0) }))
+        }
         return vectors
     }
 

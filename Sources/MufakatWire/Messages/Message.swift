@@ -64,11 +64,14 @@ public enum MessageType: String, Hashable, Sendable, CaseIterable {
 
 /// Version constants.
 public enum WireProtocol {
-    /// The protocol version this build speaks: 3, records in the compact form.
-    public static let version = 3
-    /// Every version this build speaks: a hub serves version 2 clients beside version 3
-    /// ones during an upgrade, and a client falls back to 2 for a hub that speaks no other.
-    public static let versions: Set<Int> = [2, 3]
+    /// The protocol version this build speaks: 4, version 3 (records in the compact form)
+    /// with `history` (PROTOCOL.md §9).
+    public static let version = 4
+    /// Every version this build speaks: a hub serves older clients beside new ones during
+    /// an upgrade, and a client steps down, 4 to 3 to 2, for a hub that speaks no newer one.
+    public static let versions: Set<Int> = [2, 3, 4]
+    /// The first version with `history` and `record-history`.
+    public static let historyVersion = 4
     /// The form of record lines in sessions of ``version``.
     public static let recordForm = RecordForm(protocolVersion: version)
     /// Most records a sender puts in one `push` or `changes` frame unless told otherwise.
