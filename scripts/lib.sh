@@ -8,8 +8,8 @@
 #   hub_trust              print how replicas trust the hub: --hub-key SHA256:… (the key
 #                          it serves over TLS), or --insecure for HUB_FLAGS=--insecure
 #   hub_key                print the hub's key (SHA256:…), or "insecure"
-#   new_token ORG NAME     print a fresh token's secret
-#   new_replica HOME ORG NAME   init a replica in HOME with a fresh token
+#   new_token ORG NAME [ROLE]   print a fresh token's secret (a coordinator's by default)
+#   new_replica HOME ORG NAME [ROLE]   init a replica in HOME with a fresh token
 #   mf HOME ARGS...        run mufakat on that replica
 
 set -euo pipefail
@@ -70,9 +70,9 @@ hub_trust() {
 }
 
 new_replica() {
-  local home="$1" org="$2" name="$3"
+  local home="$1" org="$2" name="$3" role="${4:-coordinator}"
   # shellcheck disable=SC2046 # hub_trust prints an option and its value
-  "$MUFAKAT" init --home "$home" --hub "$HUB_ADDR" $(hub_trust) --token "$(new_token "$org" "$name")" --name "$name" >/dev/null
+  "$MUFAKAT" init --home "$home" --hub "$HUB_ADDR" $(hub_trust) --token "$(new_token "$org" "$name" "$role")" --name "$name" >/dev/null
 }
 
 mf() {

@@ -3,13 +3,15 @@
 
     HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA hostile COLLECTION ID OTHER_REPLICA
     HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA honest COLLECTION ID
+    HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA edit COLLECTION ID FIELD VALUE
 
 connects over TLS and checks the hub presents HUB_KEY (PROTOCOL.md §12), or in plain TCP
 when HUB_KEY is unset or "insecure";
 
 says hello as REPLICA, pulls everything, then sends one push per hostile variant of the
 hub's state of COLLECTION/ID (or, as a control, one legitimate write of REPLICA's own
-setting its `source` field to "raw client") and prints one line per push:
+setting its `source` field to "raw client"; or `edit`: one write of its own setting FIELD to
+VALUE) and prints one line per push:
 NAME CODES FIELDS ACCEPTED REJECTED_COUNT, where CODES and FIELDS are the refusal codes and
 fields of `pushed.rejected` for that record ("-" if none). Any protocol error is printed and
 exits 1.
@@ -148,6 +150,21 @@ def honest(client, collection, record_id):
     report("honest", client.push([state], counter), collection, record_id)
 
 
+def edit(client, collection, record_id, field, value):
+    """One write of the client's own: FIELD set to VALUE (read as JSON when it parses, e.g. 300)."""
+    state = client.pull_all().get((collection, record_id))
+    if state is None:
+        raise SystemExit(f"the hub sent no {collection} {record_id} to this token")
+    try:
+        value = json.loads(value)
+    except ValueError:
+        pass
+    counter = client.welcome["counter"] + 1
+    state["context"][client.replica] = counter
+    state["fields"][field] = [{"author": "Raw client", "dot": [client.replica, counter], "time": 2**41, "value": value}]
+    report("edit", client.push([state], counter), collection, record_id)
+
+
 def hostile(client, collection, record_id, other):
     state = client.pull_all()[(collection, record_id)]
     kept = sorted(state["fields"])[0]
@@ -182,6 +199,8 @@ if __name__ == "__main__":
         hostile(client, *sys.argv[5:8])
     elif command == "honest":
         honest(client, *sys.argv[5:7])
+    elif command == "edit":
+        edit(client, *sys.argv[5:9])
     else:
         raise SystemExit(f"unknown command {command}")
     client.bye()

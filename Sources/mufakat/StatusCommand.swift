@@ -18,6 +18,8 @@ struct StatusCommand: ParsableCommand {
                     "hubKey": metadata.insecure || metadata.hubKey.isEmpty ? .null : .string(metadata.hubKey),
                     "hubNextKey": metadata.hubNextKey.isEmpty ? .null : .string(metadata.hubNextKey),
                     "version": .string(MufakatVersion.current),
+                    "org": metadata.org.isEmpty ? .null : .string(metadata.org),
+                    "role": metadata.role.isEmpty ? .null : .string(metadata.role),
                     "pending": .integer(Int64(status.pendingChanges)), "conflicts": .integer(Int64(status.conflictedRecords)),
                     "lastSync": metadata.lastSync == 0 ? .null : .integer(metadata.lastSync),
                     "counter": .unsigned(metadata.counter),
@@ -31,6 +33,7 @@ struct StatusCommand: ParsableCommand {
             var rows: [[String]] = [
                 ["replica", "\(metadata.replica) (\(metadata.name))"],
                 ["hub", "\(metadata.hub) (\(trustDescription(metadata)))"],
+                ["writes as", metadata.role.isEmpty ? "not known until the first sync (the hub says the token's organization and role)" : "\(metadata.role) of \(metadata.org)"],
                 ["not yet synced", "\(status.pendingChanges) record\(status.pendingChanges == 1 ? "" : "s")"],
                 ["last sync", metadata.lastSync == 0 ? "never" : formatTime(metadata.lastSync)],
                 ["conflicts", status.conflictedRecords == 0 ? "none" : "\(status.conflictedRecords) (see 'mufakat conflicts')"],

@@ -49,7 +49,7 @@ struct SyncTests {
 
     @Test(
         "a replica does not download back what it alone pushed; a no-op sync moves nothing but hello and welcome (and the TLS handshake)",
-        arguments: [(insecure: true, bound: 400), (insecure: false, bound: 400 + 2_500)])
+        arguments: [(insecure: true, bound: 450), (insecure: false, bound: 450 + 2_500)])
     func noEcho(_ transport: (insecure: Bool, bound: Int)) async throws {
         try await withHub(insecure: transport.insecure) { hub in
             let replica = try TestReplica(hub: hub)

@@ -7,9 +7,9 @@ import Testing
 
 /// Protocol versions 2 and 3 side by side (PROTOCOL.md §9): a coalition upgrades its hub
 /// first and its laptops over weeks.
-@Suite("Protocol versions 2 and 3 through one hub")
+@Suite("Protocol versions 2, 3 and 4 through one hub")
 struct VersionInteropTests {
-    @Test("a version 2 client and a version 3 client write, conflict, resolve and converge through one hub")
+    @Test("a version 2 client and a current client write, conflict, resolve and converge through one hub")
     func mixedClients() async throws {
         try await withHub { hub in
             let current = try TestReplica(hub: hub, org: "iom", name: "Andi")
@@ -17,7 +17,7 @@ struct VersionInteropTests {
             older.protocolVersion = 2
             try current.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral"), ("influence", "Low")])
             try older.store.put("asks", id: "ask-1", [("title", "Fund the task forces"), ("category", "BudgetIncrease")])
-            #expect(try await current.sync().protocolVersion == 3)
+            #expect(try await current.sync().protocolVersion == WireProtocol.version)
             let first = try await older.sync()
             #expect(first.protocolVersion == 2 && first.olderHub == nil)
             #expect(first.pulled == 1)
@@ -57,6 +57,24 @@ struct VersionInteropTests {
             let pulled = try await reader.sync()
             #expect(pulled.pulled == 1 && pulled.olderHub != nil)
             #expect(Set(try [writer.digest, reader.digest, hub.store.digest()]).count == 1)
+        }
+    }
+
+    @Test("a hub of 0.6 (versions 2 and 3): the client steps down to 3 and syncs; history says the hub must be upgraded")
+    func hubOfVersion3() async throws {
+        try await withHub(configure: { $0.protocolVersions = [2, 3] }) { hub in
+            let writer = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            try writer.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
+            let pushed = try await writer.sync()
+            #expect(pushed.protocolVersion == 3)
+            #expect(pushed.olderHub?.contains("version 3 at most") == true)
+            #expect(try writer.digest == hub.store.digest())
+            do {
+                _ = try await SyncClient(store: writer.store, timeout: .seconds(20)).history(collection: "positions", id: "kemnaker:ask-1")
+                Issue.record("a hub speaking 3 at most answered history")
+            } catch let error as SyncError {
+                #expect(error.message.contains("before 0.7"), "\(error.message)")
+            }
         }
     }
 

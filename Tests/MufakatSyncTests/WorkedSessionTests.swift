@@ -48,10 +48,13 @@ struct WorkedSessionTests {
     static func prepare(_ hub: TestHub) async throws {
         try await hub.store.writer.write { db in
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'hubID'", arguments: [hubID])
-            for (id, org, name, secret) in [("tok-andi", "iom", "Andi", andiToken), ("tok-sari", "unicef", "Sari", sariToken)] {
+            // Sari coordinates (she entered the ministry); Andi is a member of IOM.
+            for (id, org, name, secret, role) in [
+                ("tok-andi", "iom", "Andi", andiToken, "member"), ("tok-sari", "unicef", "Sari", sariToken, "coordinator"),
+            ] {
                 try db.execute(
-                    sql: "INSERT INTO tokens (id, org, name, hash, created) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [id, org, name, HubStore.hash(secret), 1_764_400_000_000])
+                    sql: "INSERT INTO tokens (id, org, name, hash, created, role) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [id, org, name, HubStore.hash(secret), 1_764_400_000_000, role])
             }
         }
         let time: Int64 = 1_764_390_000_000
@@ -148,10 +151,10 @@ struct WorkedSessionTests {
     }
 
     static let notes: [String] = [
-        "Andi's replica opens the session. `version` 2; `token` is the secret the hub operator issued (the hub stores only its SHA-256).",
-        "The hub has never seen replica `3f9c0a17be2d4410`: `counter`, `through` and `served` are 0 and `push` is empty, so the client's ledger check (§6.6) finds nothing to repair. `seq` is 3: Sari's three records.",
+        "Andi's replica opens the session. `version` \(WireProtocol.version); `token` is the secret the hub operator issued (the hub stores only its SHA-256).",
+        "The hub has never seen replica `3f9c0a17be2d4410`: `counter`, `through` and `served` are 0 and `push` is empty, so the client's ledger check (§6.6) finds nothing to repair. `seq` is 3: Sari's three records. Andi's token is a `member` of `iom` (§6.10): the client judges its writes offline by that from now on.",
         "Two records, each a canonical line (§6.5), written as dots 1 and 2; `after` is empty (the first push of this id) and `counter` 2. The report's id is not the hash of its key fields (§6.8).",
-        "The position is stored: merged with Sari's `Neutral`, `stance` now holds two concurrent entries, a conflict both will see. The report is refused alone with `bad-id`; the client keeps it and shows it (§6.9). The client records push `0f3a9c21d4e5b687` through 2 as acknowledged.",
+        "The position is stored: a member may write a government body's position (the hub holds `kemnaker` as `CentralGovernment`). Merged with Sari's `Neutral`, `stance` now holds two concurrent entries, a conflict both will see. The report is refused alone with `bad-id`; the client keeps it and shows it (§6.9). The client records push `0f3a9c21d4e5b687` through 2 as acknowledged.",
         "The first pull: everything after sequence 0, at most 1,000 records a frame.",
         "Sari's organization and ask, and the position as merged — not as Andi pushed it, so it is not left out (§4). `through` 4 is the client's new checkpoint, stored with the records in one transaction; `more` is false, so it is done.",
         "The client is done; the hub closes the connection.",
