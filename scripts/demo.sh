@@ -17,13 +17,13 @@ say "The lead agency starts a hub (embedded SQLite in $WORK/hub) and issues toke
 start_hub "$WORK/hub"
 echo "hub listening on $HUB_ADDR over TLS; its key, which every laptop pins: $(hub_key)"
 run_hub() { printf '$ %s\n' "mufakat-hub $*"; }
-run_hub "token create --org iom --name Andi    # the line Andi is sent:"
-"$MUFAKAT_HUB" token create --data "$HUB_DATA" --org iom --name Andi --hub "$HUB_ADDR" | sed -n 's/^  \(mufakat init .*\)/  \1/p' |
+run_hub "token create --org unicef --name Sari --role member    # the line Sari is sent:"
+"$MUFAKAT_HUB" token create --data "$HUB_DATA" --org unicef --name Sari --role member --hub "$HUB_ADDR" | sed -n 's/^  \(mufakat init .*\)/  \1/p' |
   sed 's/--token mft_[A-Za-z0-9]*/--token mft_…/'
-new_replica "$IOM" iom "Andi (IOM)"
-new_replica "$UNICEF" unicef "Sari (UNICEF)"
-new_replica "$STC" save-the-children "Budi (Save the Children)"
-echo "three laptops: Andi (IOM), Sari (UNICEF), Budi (Save the Children), each with its own replica"
+new_replica "$IOM" iom "Andi (IOM)" coordinator
+new_replica "$UNICEF" unicef "Sari (UNICEF)" member
+new_replica "$STC" save-the-children "Budi (Save the Children)" member
+echo "three laptops: Andi (IOM, the lead agency: coordinator), Sari (UNICEF) and Budi (Save the Children), members"
 
 say "Andi enters the coalition's organizations, two advocacy asks and first positions — offline"
 for org in "iom name=IOM type=UNAgency country=ID" "unicef name=UNICEF type=UNAgency country=ID" \
@@ -53,9 +53,12 @@ echo "Andi:  deletes BP2MI's position as outdated …"
 mf "$IOM" delete positions bp2mi:ask-bilateral >/dev/null
 echo "Budi:  … while updating its statement (an edit racing a delete)"
 mf "$STC" put positions bp2mi:ask-bilateral "statement=Draft agreement sent to the cabinet" >/dev/null
-echo "Sari and Budi both enter IOM's Q3 figure for East Java (typed differently: one record, not two), with different values"
-mf "$UNICEF" new reports org=iom period=2025-Q3 country=ID "area=East Java" indicator=VictimsIdentified value=42 >/dev/null
-mf "$STC" new reports org=iom period=2025-q3 country=id "area=east java" indicator=victimsidentified value=44 >/dev/null
+echo "Sari and Andi both enter UNICEF's Q3 figure for East Java (typed differently: one record, not two), with different values"
+mf "$UNICEF" new reports org=unicef period=2025-Q3 country=ID "area=East Java" indicator=VictimsIdentified value=42 >/dev/null
+mf "$IOM" new reports org=unicef period=2025-q3 country=id "area=east java" indicator=victimsidentified value=44 >/dev/null
+echo "Budi:  tries to correct UNICEF's figure too — refused at once, offline: a member writes its own organization's figures"
+run "new reports org=unicef period=2025-Q3 country=ID 'area=East Java' indicator=VictimsIdentified value=45"
+mf "$STC" new reports org=unicef period=2025-Q3 country=ID "area=East Java" indicator=VictimsIdentified value=45 2>&1 | sed 's/^/  /' || true
 
 say "They sync in turn"
 for home in "$IOM" "$UNICEF" "$STC" "$IOM" "$UNICEF"; do mf "$home" sync >/dev/null; done
@@ -88,6 +91,9 @@ say "Sync again in turn: every conflict is gone everywhere"
 for home in "$IOM" "$UNICEF" "$STC" "$IOM" "$UNICEF"; do mf "$home" sync >/dev/null; done
 run "conflicts"; mf "$STC" conflicts
 run "get positions kemnaker:ask-budget"; mf "$UNICEF" get positions kemnaker:ask-budget
+
+say "Who changed UNICEF's figure, and how: the hub's audit trail"
+run "history reports $REPORT"; mf "$STC" history reports "$REPORT"
 
 say "Four digests — three laptops and the hub — are equal: identical data"
 D_IOM=$(mf "$IOM" digest); D_UNICEF=$(mf "$UNICEF" digest); D_STC=$(mf "$STC" digest)

@@ -36,15 +36,19 @@ public struct AuditEntry: Hashable, Sendable, Codable {
     public struct Change: Hashable, Sendable, Codable {
         /// The shown value before, as a person types it; `nil`: empty.
         public var old: String?
-        /// The shown value after; `nil`: empty.
+        /// The value the change wrote to the field (when it wrote several candidates, the one
+        /// shown first); for a field it did not write, the shown value after. `nil`: empty.
         public var new: String?
         /// The field holds several candidates after the change (a conflict).
         public var conflict: Bool?
+        /// The field held several candidates before and one after: a conflict settled.
+        public var resolved: Bool?
 
-        public init(old: String?, new: String?, conflict: Bool? = nil) {
+        public init(old: String?, new: String?, conflict: Bool? = nil, resolved: Bool? = nil) {
             self.old = old
             self.new = new
             self.conflict = conflict
+            self.resolved = resolved
         }
     }
 
@@ -103,11 +107,20 @@ public struct AuditEntry: Hashable, Sendable, Codable {
         var changes: [String: Change] = [:]
         for name in Set(after.fields.keys).union(before.map { Array($0.fields.keys) } ?? []) {
             let old = before?.displayValue(of: name)?.text
-            let new = after.displayValue(of: name)?.text
             let entries = after.fields[name] ?? []
-            let written = entries.contains { !seen.contains($0.dot) }
-            guard written || old != new else { continue }
-            changes[name] = Change(old: old, new: new, conflict: entries.count > 1 ? true : nil)
+            let brought = entries.filter { !seen.contains($0.dot) }
+            let new: String?
+            if brought.isEmpty {
+                new = after.displayValue(of: name)?.text
+                guard old != new else { continue }
+            } else {
+                let value = after.displayEntry(of: brought).value
+                new = value.isNull ? nil : value.text
+            }
+            let wasConflicted = (before?.fields[name]?.count ?? 0) > 1
+            changes[name] = Change(
+                old: old, new: new, conflict: entries.count > 1 ? true : nil,
+                resolved: wasConflicted && entries.count == 1 ? true : nil)
         }
         return changes
     }

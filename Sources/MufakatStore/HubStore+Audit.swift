@@ -274,7 +274,7 @@ extension AuditEntry {
         let writer = try CSVWriter(stream: stream)
         try writer.write(row: [
             "entry", "seq", "time", "token", "name", "org", "role", "replica", "collection", "id", "in_house", "dots",
-            "field", "old", "new", "conflict", "hash",
+            "field", "old", "new", "conflict", "resolved", "hash",
         ])
         for entry in entries {
             let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.time) / 1000))
@@ -283,7 +283,10 @@ extension AuditEntry {
                 entry.collection, entry.id, entry.inHouse ?? "", entry.dots.joined(separator: " "),
             ]
             for (field, change) in entry.changes.sorted(by: { $0.key < $1.key }) {
-                try writer.write(row: head + [field, change.old ?? "", change.new ?? "", change.conflict == true ? "yes" : "", entry.hash])
+                try writer.write(row: head + [
+                    field, change.old ?? "", change.new ?? "", change.conflict == true ? "yes" : "", change.resolved == true ? "yes" : "",
+                    entry.hash,
+                ])
             }
         }
         stream.close()

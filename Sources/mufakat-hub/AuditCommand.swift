@@ -101,7 +101,7 @@ extension AuditEntry {
     /// One line for people: when, who, what, and each field's change.
     var summaryLine: String {
         let fields = changes.sorted { $0.key < $1.key }.map { field, change in
-            "\(field): \(change.old.map { "'\($0)'" } ?? "(empty)") → \(change.new.map { "'\($0)'" } ?? "(empty)")\(change.conflict == true ? " (conflict)" : "")"
+            "\(field): \(change.old.map { "'\($0)'" } ?? "(empty)") → \(change.new.map { "'\($0)'" } ?? "(empty)")\(change.conflict == true ? " (conflict)" : change.resolved == true ? " (resolved)" : "")"
         }
         return "#\(entry) \(formatTime(time))  \(name) (\(org), \(role), token \(token))  \(collection) \(id)\(inHouse.map { " [in-house: \($0)]" } ?? "")  "
             + fields.joined(separator: "; ")

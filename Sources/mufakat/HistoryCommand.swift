@@ -72,7 +72,8 @@ struct HistoryCommand: AsyncParsableCommand {
             for (field, change) in entry.changes.sorted(by: { $0.key < $1.key }) {
                 let old = change.old.map { "'\($0)'" } ?? "(empty)"
                 let new = change.new.map { "'\($0)'" } ?? "(empty)"
-                Swift.print("    \(field): \(old) → \(new)\(change.conflict == true ? "  (in conflict)" : "")")
+                let note = change.conflict == true ? "  (in conflict)" : change.resolved == true ? "  (conflict resolved)" : ""
+                Swift.print("    \(field): \(old) → \(new)\(note)")
             }
         }
         if history.omitted > 0 {

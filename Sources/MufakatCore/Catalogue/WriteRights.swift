@@ -123,12 +123,12 @@ public enum WriteRights {
                 reason: "an observer's token reads only; ask the hub operator for a member's token to write")
         case .member:
             if case .own(let fields, let government) = schema.writeRule.member {
-                for (state, moment) in [(before, "is"), (after, "would be")] {
+                for (state, moment) in [(before, "it is not its organization's"), (after, "the write would make it another organization's")] {
                     guard let state else { continue }
                     if !owns(state, writer: writer, id: id, fields: fields, government: government, organizationTypes: organizationTypes) {
                         return WriteRefusal(
                             kind: .forbidden, fields: fields + (government.map { [$0] } ?? []),
-                            reason: "a member of \(writer.org) may not write this record: it \(moment) not its organisation's. \(schema.writeRule.summary)")
+                            reason: "a member of \(writer.org) may not write this record: \(before == nil ? "it is not its organization's" : moment). \(schema.writeRule.summary)")
                     }
                 }
             }
