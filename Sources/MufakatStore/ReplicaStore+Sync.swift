@@ -115,9 +115,16 @@ extension ReplicaStore {
     }
 
     /// Stores the organisation and role the hub gave this replica's token, for the offline
-    /// checks of write rights. When they change, the replica may receive records it did not
-    /// before (another organisation's drafts, for a new coordinator): it pulls from 0 again,
-    /// which merges what it holds as a no-op. Returns a sentence when something changed.
+    /// checks of write rights. When they change, what the replica may receive changes:
+    ///
+    /// - it pulls from 0 again, which merges what it holds as a no-op and brings what it may
+    ///   receive now (another organisation's drafts, for a new coordinator);
+    /// - it drops the records it may no longer receive — drafts kept in-house by another
+    ///   organisation (``InHouseRule``) — that hold nothing of its own still to send; the
+    ///   pull brings back any the hub has published meanwhile.
+    ///
+    /// So its digest stays the hub's digest for its token. Returns a sentence when something
+    /// changed (nothing on the first sync that names them).
     public func noteAccess(_ writer: Writer) async throws -> String? {
         try await self.writer.write { db in
             var metadata = try Self.requireMetadata(db)
@@ -125,12 +132,42 @@ extension ReplicaStore {
             let first = metadata.org.isEmpty && metadata.role.isEmpty
             metadata.org = writer.org
             metadata.role = writer.role.rawValue
-            if !first { metadata.checkpoint = 0 }
+            var dropped = 0
+            if !first {
+                metadata.checkpoint = 0
+                if !writer.role.seesEveryOrganisation {
+                    dropped = try Self.dropOthersInHouse(db, org: writer.org, pushedThrough: metadata.pushedThrough)
+                }
+            }
             try metadata.save(db)
-            return first
-                ? nil
-                : "the hub now gives this replica's token the role \(writer.role.rawValue) for \(writer.org); it pulls everything again to receive what that role may see"
+            guard !first else { return nil }
+            return "the hub now gives this replica's token the role \(writer.role.rawValue) for \(writer.org); it pulls everything again to receive what that role may see"
+                + (dropped > 0 ? ", and removed \(dropped) draft(s) of other organizations it may no longer hold" : "")
         }
+    }
+
+    /// Deletes the records kept in-house by an organisation other than `org` that hold no
+    /// write of this replica still to send; returns how many.
+    static func dropOthersInHouse(_ db: Database, org: String, pushedThrough: UInt64) throws -> Int {
+        var dropped = 0
+        for schema in Catalogue.collections {
+            guard let rule = schema.inHouse else { continue }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, state FROM records r WHERE collection = ? AND seq <= ?
+                    AND NOT EXISTS (SELECT 1 FROM resend s WHERE s.collection = r.collection AND s.id = r.id)
+                    AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.collection = r.collection AND j.id = r.id)
+                    """,
+                arguments: [schema.name, Int64(bitPattern: min(pushedThrough, Counters.maxCounter))])
+            for row in rows {
+                let state = try RecordState(json: row["state"])
+                guard let owner = rule.organization(of: state), owner != org else { continue }
+                try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, row["id"] as String])
+                dropped += 1
+            }
+        }
+        return dropped
     }
 
     /// Takes a new replica id now, as for a replica behind its own id: the hub gave this id

@@ -79,8 +79,10 @@ extension PushRules {
     /// only the fields its schedules write.)
     ///
     /// Between the two, the write rights of `writer` (``WriteRights``), judged on the
-    /// stored state and the merged one, when the push brings writes of the pusher's own
-    /// (in re-seed mode, relayed writes of other replicas were judged when they first came).
+    /// stored state and the merged one, when the push brings writes of the pusher's own —
+    /// or, in re-seed mode, any write new to the hub: a relayer's token must be one that may
+    /// write the record, since a relayed write cannot be told from one made up (the others
+    /// come back from their own organisation's replicas or a coordinator's).
     /// `organizationTypes` gives the `type` candidates of an organisation the hub holds.
     public func admit(
         _ pushed: ReplicatedRecord, stored: RecordState?, pusher: ReplicaID, counter: UInt64, catalogue: Bool,
@@ -91,7 +93,7 @@ extension PushRules {
         guard catalogue, case .store(let merged) = admission else { return admission }
         if let writer, let schema = try? Catalogue.collection(named: pushed.collection) {
             let known = stored?.context ?? VersionVector()
-            let own = merged.fields.values.joined().contains { !known.contains($0.dot) && $0.dot.replica == pusher }
+            let own = merged.fields.values.joined().contains { !known.contains($0.dot) && (relay || $0.dot.replica == pusher) }
             if own, let refusal = WriteRights.refusal(
                 writer: writer, schema: schema, id: pushed.id, before: stored, after: merged, organizationTypes: organizationTypes)
             {

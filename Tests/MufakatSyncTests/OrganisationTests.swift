@@ -145,7 +145,7 @@ struct OrganisationTests {
         }
     }
 
-    @Test("a coordinator's token lowered to member leaves drafts where they are; a member raised to coordinator pulls again and receives every draft")
+    @Test("a member raised to coordinator pulls again and receives every draft; lowered again, it drops them and its digest is the hub's for its token")
     func raisedRolePullsAgain() async throws {
         try await withHub { hub in
             let c = try Coalition(hub)
@@ -158,6 +158,15 @@ struct OrganisationTests {
             try await c.b.sync()
             #expect((try? c.b.store.get("reports", id: Self.reportID(org: "ngo-a"))) != nil)
             #expect(try c.b.digest == hub.store.digest())
+
+            // Its own draft, not yet sent, stays; ngo-a's goes.
+            try c.b.store.put("reports", id: Self.reportID(org: "ngo-b"), Self.report(org: "ngo-b"))
+            try hub.store.setRole(tokenID: budi.id, .member)
+            let lowered = try await c.b.sync()
+            #expect(lowered.access?.contains("removed 1 draft") == true, "\(lowered.access ?? "no note")")
+            #expect((try? c.b.store.get("reports", id: Self.reportID(org: "ngo-a"))) == nil)
+            #expect((try? c.b.store.get("reports", id: Self.reportID(org: "ngo-b"))) != nil)
+            #expect(try c.b.digest == hub.store.digest(for: Visibility(org: "ngo-b")))
         }
     }
 

@@ -156,7 +156,27 @@ struct WriteRightsTests {
         }
     }
 
-    @Test("offline: a member's new action records its organization as creator; delete, restore and resolve are judged too")
+    @Test("re-seed mode: a relayed write is judged by the relayer's token, since it cannot be told from one made up")
+    func relayed() throws {
+        let other = try ReplicaID("b2b2b2b2b2b2b2b2")
+        var state = RecordState()
+        try state.write(Self.report(org: "ngo-b"), dot: Dot(replica: other, counter: 4), now: 1_780_000_000_000, author: "Someone (NGO-B)")
+        let record = ReplicatedRecord(collection: "reports", id: Catalogue.reports.derivedID(for: Self.report(org: "ngo-b"))!, state: state)
+        func verdict(_ writer: Writer) -> String {
+            switch PushRules(relay: true).admit(
+                record, stored: nil, pusher: Self.pusher, counter: 1, catalogue: true, writer: writer, organizationTypes: { _ in [] })
+            {
+            case .store: "ok"
+            case .unchanged: "unchanged"
+            case .reject(let rejection): rejection.code.rawValue
+            }
+        }
+        #expect(verdict(Writer(org: Self.own, role: .member)) == "forbidden")
+        #expect(verdict(Writer(org: "ngo-b", role: .member)) == "ok")
+        #expect(verdict(Writer(org: "lead", role: .coordinator)) == "ok")
+    }
+
+    @Test("offline: a member's new action records its organization as creator; a delete is judged too")
     func offlineOtherWrites() async throws {
         let store = try ReplicaStore.inMemory(name: "Someone (NGO-A)")
         _ = try await store.noteAccess(Writer(org: "lead", role: .coordinator))
