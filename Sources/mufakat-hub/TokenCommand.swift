@@ -44,6 +44,11 @@ struct TokenCommand: ParsableCommand {
                 throw ValidationError("token create: --name and --org must each be one line, and the name shown on the person's changes ('NAME (ORG)') at most 200 bytes")
             }
             if let hub { try validatePublicAddress(hub, "token create: --hub") }
+            // Write rights compare the token's organisation with organizations ids: a slug.
+            let slug = RecordIDs.slug(org)
+            guard org.lowercased() == slug else {
+                throw ValidationError("token create: --org is the organization's id in organizations, a slug of a-z, 0-9 and '-' (got '\(org)'\(slug.isEmpty ? "" : "; did you mean '\(slug)'?"))")
+            }
         }
 
         func run() throws {

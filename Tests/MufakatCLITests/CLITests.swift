@@ -144,6 +144,49 @@ struct CLITests {
         #expect(try hub.run(["health", "--address", "nohost"]).exitCode == 64)
     }
 
+    @Test("roles: token create takes one and an organization id, token role changes it, list shows it; audit and digest refuse bad input")
+    func roles() throws {
+        let hub = CommandRunner(product: "mufakat-hub")
+        let folder = try TemporaryDirectory("mufakat-roles")
+        let data = folder.path("hub")
+        let made = try hub.run(["token", "create", "--data", data, "--org", "NGO-A", "--name", "Ana", "--role", "observer", "--json"])
+        let object = try #require(try made.json() as? [String: Any])
+        #expect(object["role"] as? String == "observer" && object["org"] as? String == "ngo-a")
+        let id = try #require(object["id"] as? String)
+        let wrongOrg = try hub.run(["token", "create", "--data", data, "--org", "Save the Children", "--name", "Budi"])
+        #expect(wrongOrg.exitCode == 64)
+        #expect(wrongOrg.stderr.contains("did you mean 'save-the-children'"))
+        #expect(try hub.run(["token", "create", "--data", data, "--org", "iom", "--name", "X", "--role", "boss"]).exitCode == 64)
+        let changed = try hub.run(["token", "role", "--data", data, id, "member"])
+        #expect(changed.exitCode == 0 && changed.stdout.contains("observer → member"))
+        #expect(try hub.run(["token", "role", "--data", data, "tok-nothing", "member"]).exitCode == 66)
+        let list = try hub.run(["token", "list", "--data", data, "--json"])
+        #expect((try list.json() as? [[String: Any]])?.map { $0["role"] as? String } == ["member"])
+        #expect(try hub.run(["token", "list", "--data", data]).stdout.contains("ngo-a  member  Ana"))
+        #expect(try hub.run(["audit", "--data", data, "--since", "2026-13-01"]).exitCode == 64)
+        #expect(try hub.run(["audit", "--data", data, "--collection", "people"]).exitCode == 64)
+        let verify = try hub.run(["audit", "verify", "--data", data])
+        #expect(verify.exitCode == 0 && verify.stdout.contains("audit log holds: 0 entries"))
+        #expect(try hub.run(["digest", "--data", data, "--token-id", "tok-nothing"]).exitCode == 66)
+        #expect(try hub.run(["digest", "--data", data, "--token-id", id]).stdout == hub.run(["digest", "--data", data]).stdout)
+    }
+
+    @Test("help shows each collection's write rule; history offline says so and shows the writes held here")
+    func rightsHelpAndOfflineHistory() throws {
+        let help = try CLI().run("help", "actions")
+        #expect(help.stdout.contains("write: a coordinator writes every record; an observer none. A member creates actions"))
+        #expect(try CLI().run("help", "reports").stdout.contains("status only moves forward: Draft → Submitted → Validated → Retracted"))
+        let cli = try CLI()
+        #expect(try cli.run("init", "--hub", "127.0.0.1:9", "--insecure", "--token", "t", "--name", "Ana (NGO-A)").exitCode == 0)
+        #expect(try cli.run("put", "asks", "ask-1", "title=Raise the budget", "category=BudgetIncrease").exitCode == 0)
+        let offline = try cli.run("history", "asks", "ask-1", "--timeout", "2")
+        #expect(offline.exitCode == 0)
+        #expect(offline.stderr.contains("offline: the hub's history could not be fetched"))
+        #expect(offline.stdout.contains("Ana (NGO-A)  title = Raise the budget"))
+        #expect(try cli.run("history", "asks", "ask-2", "--timeout", "2").exitCode == 66)
+        #expect(try cli.run("history", "people", "p-1").exitCode == 66)
+    }
+
     @Test("new and put say created or updated, and name the values they replaced")
     func honestWrites() throws {
         let cli = try CLI.initialized()
