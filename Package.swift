@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -113,6 +114,16 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        .target(
+            name: "MufakatViews",
+            dependencies: [
+                "MufakatCore",
+                "MufakatStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
         .executableTarget(
             name: "mufakat",
             dependencies: [
@@ -120,6 +131,7 @@ let package = Package(
                 "MufakatStore",
                 "MufakatClient",
                 "MufakatWire",
+                "MufakatViews",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -167,6 +179,13 @@ let package = Package(
         .testTarget(
             name: "MufakatCLITests",
             dependencies: ["MufakatCore", "MufakatTesting"]
+        ),
+        .testTarget(
+            name: "MufakatViewsTests",
+            dependencies: [
+                "MufakatViews", "MufakatCore", "MufakatStore", "MufakatTesting",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .target(
             name: "MufakatTesting",
