@@ -128,7 +128,7 @@ public struct RecordState: Hashable, Sendable {
     }
 
     /// The entry that shows when a field has several: greatest `(time, replica)`.
-    func displayEntry(of entries: [FieldEntry]) -> FieldEntry {
+    public func displayEntry(of entries: [FieldEntry]) -> FieldEntry {
         entries.dropFirst().reduce(entries[0]) { best, entry in entry.displays(over: best) ? entry : best }
     }
 }

@@ -294,3 +294,16 @@ extension AuditEntry {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 }
+
+extension HubStore {
+    /// Reads the hub's data for a view (the dashboard, its brief), as far as `visibility`
+    /// lets its reader see.
+    public func view<T>(for visibility: Visibility, _ body: (Database, ViewScope) throws -> T) throws -> T {
+        try writer.read { db in
+            let scope = visibility.org.map {
+                ViewScope(condition: "r.inhouse IS NULL OR r.inhouse = ?", arguments: [$0], isHub: true)
+            } ?? ViewScope(isHub: true)
+            return try body(db, scope)
+        }
+    }
+}

@@ -138,6 +138,9 @@ public final class HubStore: Sendable {
                 sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('auditFrom', ?)",
                 arguments: [String((try Self.sequence(db)) + 1)])
         }
+        migrator.registerMigration("hub-v6-stance-history") { db in
+            try StoreSchema.createStanceHistory(db)
+        }
         return migrator
     }
 

@@ -161,3 +161,28 @@ extension ReplicaStore {
         return digest.hexString
     }
 }
+
+/// What a view of the data may read: a store's records, as far as its reader may see them.
+public struct ViewScope: Sendable {
+    /// An SQL condition on `records` (alias `r`), empty for every record.
+    public var condition: String
+    public var arguments: StatementArguments
+    /// Whether the store keeps an audit log and replicas (a hub).
+    public var isHub: Bool
+
+    public init(condition: String = "", arguments: StatementArguments = [], isHub: Bool = false) {
+        self.condition = condition
+        self.arguments = arguments
+        self.isHub = isHub
+    }
+
+    /// `AND (condition)`, or nothing.
+    public var and: String { condition.isEmpty ? "" : " AND (\(condition))" }
+}
+
+extension ReplicaStore {
+    /// Reads the replica's data for a view (the brief, exports): every record it holds.
+    public func view<T>(_ body: (Database, ViewScope) throws -> T) throws -> T {
+        try writer.read { db in try body(db, ViewScope()) }
+    }
+}

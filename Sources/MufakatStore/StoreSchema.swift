@@ -87,7 +87,40 @@ enum StoreSchema {
         migrator.registerMigration("replica-v5-compact-states") { db in
             try compactStates(db)
         }
+        migrator.registerMigration("replica-v6-stance-history") { db in
+            try createStanceHistory(db)
+        }
         return migrator
+    }
+
+    /// `stance_history`: each change of a position's shown stance as this store saw it
+    /// (old and new value, and when it was stored), kept by triggers on `records` so every
+    /// path that stores a state — a local write, a pulled batch, a push at the hub — notes
+    /// it. The monthly brief reads "from" values here; who made a change, and when, come
+    /// from the state's own entry.
+    static func createStanceHistory(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE stance_history (
+                id TEXT NOT NULL,
+                old TEXT,
+                new TEXT,
+                at INTEGER NOT NULL
+            );
+            CREATE INDEX stance_history_id ON stance_history (id, at);
+            CREATE TRIGGER stance_history_insert AFTER INSERT ON records
+            WHEN NEW.collection = 'positions' AND json_extract(NEW.document, '$.stance') IS NOT NULL
+            BEGIN
+                INSERT INTO stance_history (id, old, new, at)
+                VALUES (NEW.id, NULL, json_extract(NEW.document, '$.stance'), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+            END;
+            CREATE TRIGGER stance_history_update AFTER UPDATE OF document ON records
+            WHEN NEW.collection = 'positions'
+                AND json_extract(OLD.document, '$.stance') IS NOT json_extract(NEW.document, '$.stance')
+            BEGIN
+                INSERT INTO stance_history (id, old, new, at)
+                VALUES (NEW.id, json_extract(OLD.document, '$.stance'), json_extract(NEW.document, '$.stance'), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+            END;
+            """)
     }
 
     /// Rewrites every stored state in the compact form (protocol version 3, PROTOCOL.md

@@ -1,0 +1,171 @@
+import Foundation
+import Mustache
+
+/// The Mustache templates of the brief and the dashboard, compiled once. HTML templates
+/// escape every value; the Markdown one is text, its cells escaped by ``markdownCell(_:)``.
+/// No template computes: the view data hands them text, numbers already suppressed.
+enum Templates {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in sources {
+            do {
+                try library.register(text, named: name)
+            } catch {
+                preconditionFailure("template \(name) does not parse: \(error)")
+            }
+        }
+        return library
+    }()
+
+    /// A table cell's text for Markdown: one line, pipes escaped.
+    static func markdownCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+            .split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    static func day(_ milliseconds: Int64) -> String {
+        String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)).prefix(10))
+    }
+
+    static func time(_ milliseconds: Int64) -> String {
+        let text = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ") + " UTC"
+    }
+
+    /// Print-friendly, readable on a meeting-room projector, no web fonts, no scripts.
+    static let css = """
+        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.4}
+        header{background:#1f3b57;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center;flex-wrap:wrap}
+        header a{color:#fff;text-decoration:none;padding:.2rem .4rem;border-radius:3px}
+        header a[aria-current=page]{background:#fff;color:#1f3b57;font-weight:600}
+        header .who{margin-left:auto;font-size:.9rem;opacity:.9}
+        main{padding:1rem 1.2rem;max-width:80rem}
+        h1{font-size:1.5rem;margin:.2rem 0 .8rem}h2{font-size:1.2rem;margin:1.4rem 0 .5rem}
+        table{border-collapse:collapse;margin:.4rem 0 1rem;font-size:.95rem}
+        th,td{border:1px solid #b8b8b8;padding:.3rem .5rem;text-align:left;vertical-align:top}
+        th{background:#eef1f4}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+        td.stance{min-width:9rem}td.stance .meta{display:block;font-size:.78rem;opacity:.85}
+        td.conflicted{outline:3px dashed #000;outline-offset:-4px}
+        .stance-no-position{border-style:dashed}
+        .overdue td{background:#fff1e6}.overdue td:first-child{border-left:6px solid #b35806}
+        .note{font-size:.9rem;color:#444}.legend span{display:inline-block;padding:.15rem .45rem;margin:.1rem;border:1px solid #888}
+        form.filters{display:flex;gap:.8rem;flex-wrap:wrap;align-items:end;margin:.5rem 0 1rem}
+        form.filters label{display:flex;flex-direction:column;font-size:.85rem}
+        .suppressed{font-style:italic}.download{font-size:.9rem}
+        .signin{max-width:28rem}.signin input{width:100%;padding:.4rem;font-size:1rem}.signin button{margin-top:.6rem;padding:.4rem 1rem;font-size:1rem}
+        .error{color:#8a1c1c;font-weight:600}
+        @media print{header{display:none}}
+        """
+
+    static let sources: [String: String] = [
+        "document": """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{title}} — Mufakat</title><style>{{{css}}}</style></head>
+            <body><main>{{{body}}}</main></body></html>
+
+            """,
+        "brief-html": """
+            <section class="brief" id="brief">
+            <h1>Coordination brief, {{month}}</h1>
+            <p class="note">Actions judged on {{asOf}}. Counts below {{threshold}} are shown as &lt;{{threshold}}, and totals that would reveal one as –.</p>
+            <h2>Positions that changed</h2>
+            {{#hasChanges}}<table id="brief-changes"><thead><tr><th>Subject</th><th>Ask</th><th>From</th><th>To</th><th>By</th><th>On</th></tr></thead><tbody>
+            {{#changes}}<tr><td>{{subject}}</td><td>{{ask}}</td><td>{{from}}</td><td class="{{toClass}}">{{to}}</td><td>{{by}}</td><td>{{when}}</td></tr>
+            {{/changes}}</tbody></table>{{/hasChanges}}
+            {{^hasChanges}}<p>No position changed this month.</p>{{/hasChanges}}
+            <h2>Figures for {{periods}}</h2>
+            {{#hasFigures}}<table id="brief-figures"><thead><tr><th>Organization</th>{{#indicators}}<th class="num">{{name}}</th>{{/indicators}}<th class="num">Total</th></tr></thead><tbody>
+            {{#figureRows}}<tr><td>{{label}}</td>{{#cells}}<td class="num">{{text}}</td>{{/cells}}<td class="num">{{total}}</td></tr>
+            {{/figureRows}}<tr><th>Total</th>{{#columnTotals}}<td class="num">{{text}}</td>{{/columnTotals}}<td class="num">{{grandTotal}}</td></tr></tbody></table>{{/hasFigures}}
+            {{^hasFigures}}<p>No submitted figures for these periods.</p>{{/hasFigures}}
+            <h2>Overdue actions</h2>
+            {{#hasOverdue}}<table id="brief-overdue"><thead><tr><th>Action</th><th>Owner</th><th>Due</th><th>Status</th><th>Ask</th></tr></thead><tbody>
+            {{#overdue}}<tr class="overdue"><td>{{title}}</td><td>{{owner}}</td><td>{{due}}</td><td>{{status}}</td><td>{{ask}}</td></tr>
+            {{/overdue}}</tbody></table>{{/hasOverdue}}
+            {{^hasOverdue}}<p>None.</p>{{/hasOverdue}}
+            <h2>Actions due this month</h2>
+            {{#hasDue}}<table id="brief-due"><thead><tr><th>Action</th><th>Owner</th><th>Due</th><th>Status</th><th>Ask</th></tr></thead><tbody>
+            {{#due}}<tr><td>{{title}}</td><td>{{owner}}</td><td>{{due}}</td><td>{{status}}</td><td>{{ask}}</td></tr>
+            {{/due}}</tbody></table>{{/hasDue}}
+            {{^hasDue}}<p>None.</p>{{/hasDue}}
+            <h2>Open conflicts</h2>
+            {{#hasConflicts}}<ul id="brief-conflicts">{{#conflicts}}<li>{{collection}} {{id}}: {{#fields}}{{field}} — {{candidates}}; {{/fields}}</li>
+            {{/conflicts}}</ul>{{/hasConflicts}}
+            {{^hasConflicts}}<p>None: every record agrees.</p>{{/hasConflicts}}
+            </section>
+
+            """,
+        "brief-md": """
+            {{% CONTENT_TYPE: TEXT}}
+            # Coordination brief, {{month}}
+
+            Actions judged on {{asOf}}. Counts below {{threshold}} are shown as <{{threshold}}, and totals that would reveal one as –.
+
+            ## Positions that changed
+
+            {{#hasChanges}}
+            | Subject | Ask | From | To | By | On |
+            |---|---|---|---|---|---|
+            {{#changes}}
+            | {{subject}} | {{ask}} | {{from}} | {{to}} | {{by}} | {{when}} |
+            {{/changes}}
+            {{/hasChanges}}
+            {{^hasChanges}}
+            No position changed this month.
+            {{/hasChanges}}
+
+            ## Figures for {{periods}}
+
+            {{#hasFigures}}
+            | Organization |{{#indicators}} {{name}} |{{/indicators}} Total |
+            |{{markdownRule}}
+            {{#figureRows}}
+            | {{label}} |{{#cells}} {{text}} |{{/cells}} {{total}} |
+            {{/figureRows}}
+            | **Total** |{{#columnTotals}} {{text}} |{{/columnTotals}} {{grandTotal}} |
+            {{/hasFigures}}
+            {{^hasFigures}}
+            No submitted figures for these periods.
+            {{/hasFigures}}
+
+            ## Overdue actions
+
+            {{#hasOverdue}}
+            | Action | Owner | Due | Status | Ask |
+            |---|---|---|---|---|
+            {{#overdue}}
+            | {{title}} | {{owner}} | {{due}} | {{status}} | {{ask}} |
+            {{/overdue}}
+            {{/hasOverdue}}
+            {{^hasOverdue}}
+            None.
+            {{/hasOverdue}}
+
+            ## Actions due this month
+
+            {{#hasDue}}
+            | Action | Owner | Due | Status | Ask |
+            |---|---|---|---|---|
+            {{#due}}
+            | {{title}} | {{owner}} | {{due}} | {{status}} | {{ask}} |
+            {{/due}}
+            {{/hasDue}}
+            {{^hasDue}}
+            None.
+            {{/hasDue}}
+
+            ## Open conflicts
+
+            {{#hasConflicts}}
+            {{#conflicts}}
+            - {{collection}} {{id}}: {{#fields}}{{field}} — {{candidates}}; {{/fields}}
+            {{/conflicts}}
+            {{/hasConflicts}}
+            {{^hasConflicts}}
+            None: every record agrees.
+            {{/hasConflicts}}
+
+            """,
+    ]
+}
