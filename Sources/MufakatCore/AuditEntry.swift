@@ -24,6 +24,16 @@ public struct AuditEntry: Hashable, Sendable, Codable {
     /// The organisation the record stayed with when this change was stored; `nil`:
     /// published.
     public var inHouse: String?
+    /// The organisation the record stayed with before this change (`nil`: published, or
+    /// new): a reader outside it sees no `old` values of this change.
+    public var inHouseBefore: String?
+    /// `nil` for a change; `start` for the entry that opens the log (its `seq` is the first
+    /// hub sequence whose change the log holds), `pruned` for the one that records a
+    /// removal by the retention setting (entries through `through`, the last of which had
+    /// the hash `throughHash`, were removed; `seq` as for `start`).
+    public var kind: String?
+    public var through: Int64?
+    public var throughHash: String?
     /// The dots of the writes the change brought, `replica:counter`, sorted.
     public var dots: [String]
     /// Each field the change wrote or whose shown value it changed.
@@ -54,8 +64,13 @@ public struct AuditEntry: Hashable, Sendable, Codable {
 
     public init(
         entry: Int64, seq: UInt64, time: Int64, token: String, name: String, org: String, role: String, replica: String,
-        collection: String, id: String, inHouse: String?, dots: [String], changes: [String: Change], prev: String
+        collection: String, id: String, inHouse: String?, inHouseBefore: String? = nil, dots: [String], changes: [String: Change],
+        prev: String, kind: String? = nil, through: Int64? = nil, throughHash: String? = nil
     ) {
+        self.inHouseBefore = inHouseBefore
+        self.kind = kind
+        self.through = through
+        self.throughHash = throughHash
         self.entry = entry
         self.seq = seq
         self.time = time
@@ -93,10 +108,12 @@ public struct AuditEntry: Hashable, Sendable, Codable {
 
     private struct Body: Encodable {
         var entry: Int64, seq: UInt64, time: Int64, token: String, name: String, org: String, role: String, replica: String
-        var collection: String, id: String, inHouse: String?, dots: [String], changes: [String: Change]
+        var collection: String, id: String, inHouse: String?, inHouseBefore: String?, dots: [String], changes: [String: Change]
+        var kind: String?, through: Int64?, throughHash: String?
         init(_ e: AuditEntry) {
             (entry, seq, time, token, name, org, role, replica) = (e.entry, e.seq, e.time, e.token, e.name, e.org, e.role, e.replica)
-            (collection, id, inHouse, dots, changes) = (e.collection, e.id, e.inHouse, e.dots, e.changes)
+            (collection, id, inHouse, inHouseBefore, dots, changes) = (e.collection, e.id, e.inHouse, e.inHouseBefore, e.dots, e.changes)
+            (kind, through, throughHash) = (e.kind, e.through, e.throughHash)
         }
     }
 

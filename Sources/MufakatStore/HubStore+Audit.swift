@@ -32,12 +32,12 @@ public struct AuditVerification: Sendable, Hashable {
     public var entries: Int
     /// The first entry number held (earlier ones were removed by the retention setting).
     public var first: Int64
-    /// The hash of the last entry: write it down, and a later verify that ends elsewhere
-    /// shows lines removed from the end.
+    /// The last entry as `number:hash`: note it, and give it to a later verify
+    /// (`--expect`), which then finds the log cut or rewritten after it.
     public var head: String
     /// Every break found, in log order; empty when the chain holds.
     public var problems: [String]
-    /// Entries before `first` were removed by retention, through this time.
+    /// When the retention setting last removed old entries, if ever.
     public var prunedBefore: Int64?
 }
 
@@ -73,37 +73,36 @@ extension HubStore {
         try db.fetchState(collection: "organizations", id: id)?.strings(of: "type") ?? []
     }
 
-    /// Appends one entry to the audit log, chained to the last.
+    /// Appends the audit entry of one stored change, chained to the last entry.
     static func appendAudit(
         _ db: Database, seq: UInt64, token: TokenInfo?, replica: String, collection: String, id: String, inHouse: String?,
-        before: RecordState?, after: RecordState, time: Int64
+        inHouseBefore: String?, before: RecordState?, after: RecordState, time: Int64
     ) throws {
         let last = try Row.fetchOne(db, sql: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")
-        let prunedThrough = Int64(try meta(db, "auditPrunedThrough") ?? "0") ?? 0
-        let prunedHash = try meta(db, "auditPrunedHash") ?? ""
-        let number = (last?["entry"] as Int64?) ?? prunedThrough
-        let prev = (last?["hash"] as String?) ?? prunedHash
         let seen = before?.context ?? VersionVector()
         let dots = Set(after.fields.values.joined().map(\.dot).filter { !seen.contains($0) }).sorted().map(\.description)
-        let entry = AuditEntry(
-            entry: number + 1, seq: seq, time: time, token: token?.id ?? "-", name: token?.name ?? "-", org: token?.org ?? "-",
-            role: token?.role.rawValue ?? "-", replica: replica, collection: collection, id: id, inHouse: inHouse, dots: dots,
-            changes: AuditEntry.changes(from: before, to: after), prev: prev)
+        try appendAudit(db, AuditEntry(
+            entry: ((last?["entry"] as Int64?) ?? 0) + 1, seq: seq, time: time, token: token?.id ?? "-", name: token?.name ?? "-",
+            org: token?.org ?? "-", role: token?.role.rawValue ?? "-", replica: replica, collection: collection, id: id,
+            inHouse: inHouse, inHouseBefore: inHouseBefore, dots: dots, changes: AuditEntry.changes(from: before, to: after),
+            prev: (last?["hash"] as String?) ?? ""))
+    }
+
+    /// Inserts `entry` as it is (its number, `prev` and hash already set).
+    static func appendAudit(_ db: Database, _ entry: AuditEntry) throws {
         let changes = String(decoding: try JSONEncoder.sorted.encode(entry.changes), as: UTF8.self)
         let dotsText = String(decoding: try JSONEncoder.sorted.encode(entry.dots), as: UTF8.self)
         try db.execute(
             sql: """
-                INSERT INTO audit_log (entry, seq, time, token, name, org, role, replica, collection, id, inhouse, dots, changes, prev, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO audit_log (entry, seq, time, token, name, org, role, replica, collection, id, inhouse, inhouse_before,
+                    dots, changes, kind, through, through_hash, prev, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                entry.entry, Int64(bitPattern: seq), time, entry.token, entry.name, entry.org, entry.role, replica, collection, id,
-                inHouse, dotsText, changes, entry.prev, entry.hash,
+                entry.entry, Int64(bitPattern: entry.seq), entry.time, entry.token, entry.name, entry.org, entry.role, entry.replica,
+                entry.collection, entry.id, entry.inHouse, entry.inHouseBefore, dotsText, changes, entry.kind, entry.through,
+                entry.throughHash, entry.prev, entry.hash,
             ])
-    }
-
-    static func meta(_ db: Database, _ key: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
     }
 
     static func auditEntry(_ row: Row) throws -> AuditEntry {
@@ -111,65 +110,83 @@ extension HubStore {
         var entry = AuditEntry(
             entry: row["entry"], seq: UInt64(bitPattern: row["seq"] as Int64), time: row["time"], token: row["token"],
             name: row["name"], org: row["org"], role: row["role"], replica: row["replica"], collection: row["collection"],
-            id: row["id"], inHouse: row["inhouse"],
+            id: row["id"], inHouse: row["inhouse"], inHouseBefore: row["inhouse_before"],
             dots: (try? decoder.decode([String].self, from: Data((row["dots"] as String).utf8))) ?? ["(unreadable)"],
             changes: (try? decoder.decode([String: AuditEntry.Change].self, from: Data((row["changes"] as String).utf8)))
                 ?? ["(unreadable)": .init(old: nil, new: nil)],
-            prev: row["prev"])
+            prev: row["prev"], kind: row["kind"], through: row["through"], throughHash: row["through_hash"])
         entry.hash = row["hash"]
         return entry
     }
 
-    /// Audit entries, oldest first, as `filter` selects.
+    /// Audit entries, oldest first, as `filter` selects (the log's own `start` and
+    /// `pruned` entries too, unless a collection or record is asked for).
     public func auditEntries(_ filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
         try writer.read { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
-            if let org = filter.org { conditions.append("org = ?"); arguments.append(org) }
+            if let org = filter.org { conditions.append("lower(org) = ?"); arguments.append(org) }
             if let since = filter.since { conditions.append("time >= ?"); arguments.append(since) }
             if let collection = filter.collection { conditions.append("collection = ?"); arguments.append(collection) }
             if let id = filter.id { conditions.append("id = ?"); arguments.append(id) }
             var sql = "SELECT * FROM audit_log"
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            sql += " ORDER BY entry"
             if let limit = filter.limit {
                 // The last `limit`, still oldest first.
-                sql = "SELECT * FROM (\(sql.replacingOccurrences(of: "ORDER BY entry", with: "ORDER BY entry DESC")) LIMIT \(limit)) ORDER BY entry"
+                sql = "SELECT * FROM (\(sql) ORDER BY entry DESC LIMIT \(limit)) ORDER BY entry"
+            } else {
+                sql += " ORDER BY entry"
             }
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.auditEntry)
         }
     }
 
     /// Walks the whole log: each entry's hash must be what its contents give, each `prev`
-    /// the hash before it, numbers without gaps; and every record the hub changed since the
-    /// log began must have an entry at its current sequence (a line deleted from the end
-    /// leaves a record without one).
-    public func verifyAudit() throws -> AuditVerification {
+    /// the hash before it, numbers without gaps; the first entry held is the log's `start`,
+    /// or the one after what the latest `pruned` entry says was removed; and every record
+    /// changed since then has an entry at its current sequence (a line deleted from the end
+    /// leaves a record without one). With `expect` (`entry:hash`, as an earlier verify
+    /// printed the head), that entry must still be there with that hash.
+    public func verifyAudit(expect: (entry: Int64, hash: String)? = nil) throws -> AuditVerification {
         try writer.read { db in
             var problems: [String] = []
-            let prunedThrough = Int64(try Self.meta(db, "auditPrunedThrough") ?? "0") ?? 0
-            var expectedPrev = try Self.meta(db, "auditPrunedHash") ?? ""
-            var expectedNumber = prunedThrough + 1
-            var count = 0
-            var head = expectedPrev
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY entry")
-            while let row = try rows.next() {
-                let entry = try Self.auditEntry(row)
-                count += 1
+            let entries = try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY entry").map(Self.auditEntry)
+            let prune = entries.last { $0.kind == "pruned" }
+            let start = entries.first { $0.kind == "start" }
+            var expectedNumber = (prune?.through ?? 0) + 1
+            var expectedPrev = prune?.throughHash ?? ""
+            if entries.isEmpty {
+                problems.append("the log is empty: even its start entry is gone")
+            } else if prune == nil, start?.entry != 1 {
+                problems.append("the log's start entry is missing (entries were removed from its beginning)")
+            }
+            for entry in entries {
                 if entry.entry != expectedNumber {
-                    problems.append("entry \(expectedNumber)\(entry.entry > expectedNumber + 1 ? "–\(entry.entry - 1)" : "") is missing (the next held is \(entry.entry))")
+                    problems.append(entry.entry > expectedNumber
+                        ? "entries \(expectedNumber)–\(entry.entry - 1) are missing (the next held is \(entry.entry))"
+                        : "entry \(entry.entry) is out of order (expected \(expectedNumber))")
                 }
                 if entry.prev != expectedPrev {
-                    problems.append("entry \(entry.entry): its 'prev' is not the hash of the entry before it (a line was removed or inserted)")
+                    problems.append("entry \(entry.entry): its 'prev' is not the hash of the entry before it (a line was removed, inserted or rewritten)")
                 }
                 if entry.computedHash != entry.hash {
                     problems.append("entry \(entry.entry): its contents do not give its hash (the line was edited)")
                 }
                 expectedPrev = entry.hash
                 expectedNumber = entry.entry + 1
-                head = entry.hash
             }
-            let from = Int64(try Self.meta(db, "auditFrom") ?? "1") ?? 1
+            if let expect {
+                if let held = entries.first(where: { $0.entry == expect.entry }) {
+                    if held.hash != expect.hash {
+                        problems.append("entry \(expect.entry) no longer has the hash \(expect.hash) you noted: the log was rewritten")
+                    }
+                } else if expect.entry >= expectedNumber {
+                    problems.append("entry \(expect.entry), which you noted, is gone: the log ends at \(expectedNumber - 1) (lines were removed from its end)")
+                } else if (prune?.through ?? 0) < expect.entry {
+                    problems.append("entry \(expect.entry), which you noted, is missing")
+                }
+            }
+            let from = Int64(bitPattern: prune?.seq ?? start?.seq ?? 1)
             let unlogged = try Row.fetchAll(
                 db,
                 sql: """
@@ -182,31 +199,36 @@ extension HubStore {
                 problems.append("\(row["collection"] as String) \(row["id"] as String) changed at hub sequence \(row["seq"] as Int64) and the log has no entry for it (lines were removed)")
             }
             if unlogged.count > 5 { problems.append("… and more records without an entry") }
-            let prunedBefore = try Self.meta(db, "auditPrunedBefore").flatMap { Int64($0) }
-            return AuditVerification(entries: count, first: prunedThrough + 1, head: head, problems: problems, prunedBefore: prunedBefore)
+            return AuditVerification(
+                entries: entries.count, first: entries.first?.entry ?? 0, head: entries.last.map { "\($0.entry):\($0.hash)" } ?? "",
+                problems: problems, prunedBefore: prune?.time)
         }
     }
 
-    /// Removes entries older than `cutoff` (milliseconds since 1970), keeping the chain
-    /// checkable: the hash and number of the last removed entry stay as the log's start.
-    /// Returns how many were removed.
+    /// Removes change entries older than `cutoff` (milliseconds since 1970), then appends a
+    /// `pruned` entry recording what went — the last removed entry's number and hash, and
+    /// from which hub sequence the log still holds every change — so the chain stays
+    /// checkable from the first entry kept. Returns how many were removed.
     @discardableResult
     public func pruneAudit(before cutoff: Int64) throws -> Int {
-        try writer.write { db in
+        try writer.write { [clock] db in
             guard let last = try Row.fetchOne(
-                db, sql: "SELECT entry, hash, seq FROM audit_log WHERE time < ? ORDER BY entry DESC LIMIT 1", arguments: [cutoff])
+                db, sql: "SELECT entry, hash FROM audit_log WHERE time < ? ORDER BY entry DESC LIMIT 1", arguments: [cutoff])
             else { return 0 }
             let through: Int64 = last["entry"]
             let removed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
             let maxSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
+            let head = try Row.fetchOne(db, sql: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")!
+            let earlier = try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE entry <= ? AND kind IS NOT NULL", arguments: [through])
+                .map(Self.auditEntry)
+            let from = max(
+                UInt64(bitPattern: maxSeq) + 1,
+                earlier.compactMap { $0.kind == nil ? nil : $0.seq }.max() ?? 0)
             try db.execute(sql: "DELETE FROM audit_log WHERE entry <= ?", arguments: [through])
-            let from = max(Int64(try Self.meta(db, "auditFrom") ?? "1") ?? 1, maxSeq + 1)
-            for (key, value) in [
-                ("auditPrunedThrough", String(through)), ("auditPrunedHash", last["hash"] as String),
-                ("auditPrunedBefore", String(cutoff)), ("auditFrom", String(from)),
-            ] {
-                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
-            }
+            try Self.appendAudit(db, AuditEntry(
+                entry: (head["entry"] as Int64) + 1, seq: from, time: clock(), token: "-", name: "-", org: "-", role: "-", replica: "-",
+                collection: "", id: "", inHouse: nil, dots: [], changes: [:], prev: head["hash"], kind: "pruned", through: through,
+                throughHash: last["hash"]))
             return removed
         }
     }
@@ -227,7 +249,14 @@ extension HubStore {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM (SELECT * FROM audit_log WHERE collection = ? AND id = ? ORDER BY entry DESC LIMIT ?) ORDER BY entry",
                 arguments: [collection, id, limit])
-            let entries = try rows.map(Self.auditEntry).filter { visibility.admits($0.inHouse) }
+            // Changes stored while the record stayed with another organisation are left out;
+            // the one that published it shows no values from before.
+            let entries = try rows.map(Self.auditEntry).filter { visibility.admits($0.inHouse) }.map { entry in
+                guard !visibility.admits(entry.inHouseBefore) else { return entry }
+                var published = entry
+                for field in published.changes.keys { published.changes[field]?.old = nil }
+                return published
+            }
             return (entries, total - entries.count)
         }
     }
@@ -282,6 +311,9 @@ extension AuditEntry {
                 String(entry.entry), String(entry.seq), time, entry.token, entry.name, entry.org, entry.role, entry.replica,
                 entry.collection, entry.id, entry.inHouse ?? "", entry.dots.joined(separator: " "),
             ]
+            if entry.changes.isEmpty {
+                try writer.write(row: head + [entry.kind ?? "", "", "", "", "", entry.hash])
+            }
             for (field, change) in entry.changes.sorted(by: { $0.key < $1.key }) {
                 try writer.write(row: head + [
                     field, change.old ?? "", change.new ?? "", change.conflict == true ? "yes" : "", change.resolved == true ? "yes" : "",

@@ -90,12 +90,22 @@ extension HubStore {
             // operator counts from the next push.
             let token = try Self.token(db, replica: replica.rawValue)
             let now = clock()
+            let visibility = token.map { Visibility($0.writer) } ?? .everything
             for record in records {
-                let stored = try db.fetchState(collection: record.collection, id: record.id)
+                var stored = try db.fetchState(collection: record.collection, id: record.id)
+                let inHouseBefore = stored == nil ? nil : try Self.inHouse(db, collection: record.collection, id: record.id)
+                // A record kept in-house by another organisation is, to this pusher, one the hub
+                // does not hold: judged as new, so the answer tells nothing of it. Nobody who may
+                // not receive it may create it either, so it is never stored from such a push.
+                let hidden = stored != nil && !visibility.admits(inHouseBefore)
+                if hidden { stored = nil }
                 let owners = try db.dotOwners(of: record.state, stored: stored)
-                let admission = rules.admit(
+                var admission = rules.admit(
                     record, stored: stored, pusher: replica, counter: header.counter, catalogue: true, writer: token?.writer,
                     organizationTypes: { (try? Self.organizationTypes(db, $0)) ?? [] }, owner: { owners[$0] })
+                if hidden, case .store = admission {
+                    admission = .reject(RecordRejection(.forbidden, "the token's organization may not write this record"))
+                }
                 switch admission {
                 case .reject(let rejection):
                     result.rejected.append(.init(collection: record.collection, id: record.id, rejection: rejection))
@@ -106,10 +116,10 @@ extension HubStore {
                     try db.saveRecord(
                         collection: record.collection, id: record.id, state: merged, seq: sequence,
                         origin: merged == record.state ? replica.rawValue : nil)
-                    let inHouse = try Self.storeInHouse(db, record: record, stored: stored, merged: merged)
+                    let inHouse = try Self.storeInHouse(db, record: record, stored: stored, merged: merged, current: inHouseBefore)
                     try Self.appendAudit(
                         db, seq: sequence, token: token, replica: replica.rawValue, collection: record.collection, id: record.id,
-                        inHouse: inHouse, before: stored, after: merged, time: now)
+                        inHouse: inHouse, inHouseBefore: inHouseBefore, before: stored, after: merged, time: now)
                     // Relayed dots (re-seed mode) enter the index only as far as the hub knew
                     // their replica had written before this push: a relayer cannot claim
                     // another replica's future dots for records of its choosing.
@@ -200,17 +210,20 @@ extension HubStore {
     /// ``InHouseRule``), and returns it: `nil` once published. A record the hub held
     /// published stays published; a new or in-house one is published when its merged state
     /// leaves the rule.
-    static func storeInHouse(_ db: Database, record: ReplicatedRecord, stored: RecordState?, merged: RecordState) throws -> String? {
+    static func storeInHouse(
+        _ db: Database, record: ReplicatedRecord, stored: RecordState?, merged: RecordState, current: String?
+    ) throws -> String? {
         guard let rule = try? Catalogue.collection(named: record.collection).inHouse else { return nil }
-        if stored != nil {
-            let current = try String.fetchOne(
-                db, sql: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
-            if current == nil { return nil }
-        }
+        if stored != nil, current == nil { return nil }
         let inHouse = rule.organization(of: merged)
         try db.execute(
             sql: "UPDATE records SET inhouse = ? WHERE collection = ? AND id = ?", arguments: [inHouse, record.collection, record.id])
         return inHouse
+    }
+
+    /// The organisation a stored record stays with, `nil` when published.
+    static func inHouse(_ db: Database, collection: String, id: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
     }
 
     /// Records, conflicts and sequence for `mufakat-hub status`.

@@ -108,9 +108,10 @@ public final class HubStore: Sendable {
         migrator.registerMigration("hub-v5-organisations") { db in
             // Roles: a token issued before them becomes a member's (the safe side: the
             // operator raises the lead agency's tokens with 'token role ID coordinator').
+            // Token organisations are compared with organizations ids: trimmed, lower case.
             // In-house records: those stored before stay published (every replica already
-            // holds them). The audit log starts now: `auditFrom` is the first hub sequence
-            // whose stored change it holds.
+            // holds them). The audit log starts now, with an entry saying from which hub
+            // sequence it holds every stored change.
             try db.execute(sql: """
                 ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
                 ALTER TABLE records ADD COLUMN inhouse TEXT;
@@ -126,17 +127,22 @@ public final class HubStore: Sendable {
                     collection TEXT NOT NULL,
                     id TEXT NOT NULL,
                     inhouse TEXT,
+                    inhouse_before TEXT,
                     dots TEXT NOT NULL,
                     changes TEXT NOT NULL,
+                    kind TEXT,
+                    through INTEGER,
+                    through_hash TEXT,
                     prev TEXT NOT NULL,
                     hash TEXT NOT NULL
                 );
+                UPDATE tokens SET org = lower(trim(org));
                 CREATE INDEX audit_log_record ON audit_log (collection, id, entry);
                 CREATE INDEX audit_log_time ON audit_log (time);
                 """)
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('auditFrom', ?)",
-                arguments: [String((try Self.sequence(db)) + 1)])
+            try Self.appendAudit(db, AuditEntry(
+                entry: 1, seq: try Self.sequence(db) + 1, time: ReplicaStore.systemClock(), token: "-", name: "-", org: "-", role: "-",
+                replica: "-", collection: "", id: "", inHouse: nil, dots: [], changes: [:], prev: "", kind: "start"))
         }
         migrator.registerMigration("hub-v6-stance-history") { db in
             try StoreSchema.createStanceHistory(db)

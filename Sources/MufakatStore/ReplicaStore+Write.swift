@@ -316,10 +316,21 @@ extension ReplicaStore {
     /// The hub's refusal of this local write by its write rights (``WriteRights``), judged
     /// on what this replica holds, so a person learns at once rather than at the next
     /// sync; `nil` when allowed, or before the first sync told this replica its role.
+    ///
+    /// A record only this replica's id ever wrote, none of it acknowledged, is one the hub
+    /// never stored (written before the first sync, or refused): it is judged as new, as
+    /// the hub will judge it, so a refused record can be corrected.
     static func rightsRefusal(
         _ db: Database, schema: CollectionSchema, id: String, before: RecordState?, after: RecordState
     ) throws -> WriteRefusal? {
-        guard let writer = try requireMetadata(db).writer else { return nil }
+        let metadata = try requireMetadata(db)
+        guard let writer = metadata.writer else { return nil }
+        var before = before
+        if let state = before, Set(state.context.counters.keys) == [metadata.replica],
+            (try Int64.fetchOne(db, sql: "SELECT acked FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) ?? 0) == 0
+        {
+            before = nil
+        }
         return WriteRights.refusal(
             writer: writer, schema: schema, id: id, before: before, after: after,
             organizationTypes: { (try? db.fetchState(collection: "organizations", id: $0)?.strings(of: "type")) ?? [] })

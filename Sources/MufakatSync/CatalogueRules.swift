@@ -93,7 +93,10 @@ extension PushRules {
         guard catalogue, case .store(let merged) = admission else { return admission }
         if let writer, let schema = try? Catalogue.collection(named: pushed.collection) {
             let known = stored?.context ?? VersionVector()
+            // A write of the pusher's own (in re-seed mode, any new write), or a context widened
+            // without one: either changes the stored record, so either needs the right.
             let own = merged.fields.values.joined().contains { !known.contains($0.dot) && (relay || $0.dot.replica == pusher) }
+                || merged.context.counters.contains { $0.value > known[$0.key] && (relay || $0.key == pusher) }
             if own, let refusal = WriteRights.refusal(
                 writer: writer, schema: schema, id: pushed.id, before: stored, after: merged, organizationTypes: organizationTypes)
             {

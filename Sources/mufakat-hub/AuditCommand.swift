@@ -45,8 +45,12 @@ struct AuditCommand: ParsableCommand {
             if csv, options.json { throw ValidationError("audit: give --csv or --json, not both") }
         }
 
+        /// A real calendar day (`2026-02-30` is not one), as milliseconds since 1970.
         static func day(_ text: String) -> Int64? {
-            guard text.count == 10, let date = ISO8601DateFormatter().date(from: text + "T00:00:00Z") else { return nil }
+            let formatter = ISO8601DateFormatter()
+            guard text.count == 10, let date = formatter.date(from: text + "T00:00:00Z"),
+                formatter.string(from: date).hasPrefix(text)
+            else { return nil }
             return Int64(date.timeIntervalSince1970 * 1000)
         }
 
@@ -70,13 +74,32 @@ struct AuditCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the audit log's hash chain; exit 0 when it holds, 65 when an entry was edited, inserted or removed.")
+            abstract: "Check the audit log's hash chain; exit 0 when it holds, 65 when an entry was edited, inserted or removed.",
+            discussion: "Each run prints the log's head (ENTRY:HASH). Keep it outside the hub (the hub's log also records it hourly); given to a later run with --expect, that run also finds a log cut or rewritten after it, which the chain alone cannot show.")
 
         @OptionGroup var options: HubOptions
 
+        @Option(help: ArgumentHelp("A head an earlier verify printed: that entry must still hold that hash.", valueName: "entry:hash"))
+        var expect: String?
+
+        var expected: (entry: Int64, hash: String)? {
+            guard let expect else { return nil }
+            let parts = expect.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let entry = Int64(parts[0]), entry >= 1, parts[1].count == 64,
+                parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+            else { return nil }
+            return (entry, String(parts[1]))
+        }
+
+        func validate() throws {
+            if expect != nil, expected == nil {
+                throw ValidationError("audit verify: --expect takes ENTRY:HASH as verify printed it, e.g. 57:3f0c… (64 lowercase hex digits)")
+            }
+        }
+
         func run() throws {
             try runHubCommand(options) {
-                let result = try options.openStore().verifyAudit()
+                let result = try options.openStore().verifyAudit(expect: expected)
                 if options.json {
                     printJSON([
                         "ok": result.problems.isEmpty, "entries": result.entries, "first": result.first, "head": result.head,
@@ -88,7 +111,7 @@ struct AuditCommand: ParsableCommand {
                     }
                     for problem in result.problems { print("broken: \(problem)") }
                     print(result.problems.isEmpty
-                        ? "audit log holds: \(result.entries) entries, last hash \(result.head.isEmpty ? "(none)" : result.head)"
+                        ? "audit log holds: \(result.entries) entries; head \(result.head) (note it, and check later with --expect)"
                         : "audit log is broken: \(result.problems.count) problem(s) in \(result.entries) entries")
                 }
                 if !result.problems.isEmpty { throw ExitCode(65) }
@@ -100,6 +123,12 @@ struct AuditCommand: ParsableCommand {
 extension AuditEntry {
     /// One line for people: when, who, what, and each field's change.
     var summaryLine: String {
+        switch kind {
+        case "start": return "#\(entry) \(formatTime(time))  the audit log starts: every change from hub sequence \(seq) on"
+        case "pruned":
+            return "#\(entry) \(formatTime(time))  entries through #\(through ?? 0) removed by the retention setting; every change from hub sequence \(seq) on is kept"
+        default: break
+        }
         let fields = changes.sorted { $0.key < $1.key }.map { field, change in
             "\(field): \(change.old.map { "'\($0)'" } ?? "(empty)") → \(change.new.map { "'\($0)'" } ?? "(empty)")\(change.conflict == true ? " (conflict)" : change.resolved == true ? " (resolved)" : "")"
         }

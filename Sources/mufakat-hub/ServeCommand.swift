@@ -49,8 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
     var auditRetentionDays: Int?
 
     func validate() throws {
-        if let auditRetentionDays, auditRetentionDays < 1 {
-            throw ValidationError("serve: --audit-retention-days must be at least 1 (leave it out to keep every entry)")
+        if let auditRetentionDays, !(1...36_500).contains(auditRetentionDays) {
+            throw ValidationError("serve: --audit-retention-days must be 1 to 36500 (leave it out to keep every entry)")
         }
         guard (0...65_535).contains(port) else { throw ValidationError("serve: --port must be 0 to 65535") }
         guard idleTimeout >= 1 else { throw ValidationError("serve: --idle-timeout must be at least 1") }
@@ -173,7 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try? "\(address.port ?? 0)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
             })
         let group = ServiceGroup(configuration: .init(
-            services: [server] + (auditRetentionDays.map { [AuditRetention(store: store, days: $0, logger: logger) as any Service] } ?? []),
+            services: [server, AuditKeeper(store: store, retentionDays: auditRetentionDays, logger: logger)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
@@ -238,24 +238,36 @@ final class HubLock {
 
 extension HubLogFormat: ExpressibleByArgument {}
 
-/// Removes audit entries older than `days`, at start and then hourly, logging how many.
-struct AuditRetention: Service {
+/// At start and then hourly: removes audit entries older than the retention setting, if
+/// one is set, and logs the audit log's head — an anchor outside the database, against
+/// which `audit verify --expect` finds a log cut or rewritten later.
+struct AuditKeeper: Service {
     let store: HubStore
-    let days: Int
+    let retentionDays: Int?
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(days) * 86_400_000
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                let removed = try store.pruneAudit(before: cutoff)
-                if removed > 0 {
-                    logger.notice("removed old audit entries", metadata: ["entries": "\(removed)", "olderThanDays": "\(days)"])
+                if let days = retentionDays {
+                    let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(days) * 86_400_000
+                    let removed = try store.pruneAudit(before: cutoff)
+                    if removed > 0 {
+                        logger.notice("removed old audit entries", metadata: ["entries": "\(removed)", "olderThanDays": "\(days)"])
+                    }
+                }
+                if let head = try store.auditEntries(AuditFilter(limit: 1)).last {
+                    logger.info("audit head", metadata: ["head": "\(head.entry):\(head.hash)"])
                 }
             } catch {
-                logger.error("could not remove old audit entries; they are kept", metadata: ["error": "\(error)"])
+                logger.error("could not keep the audit log (retention or head); nothing was removed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3_600)) }
+            // Shutdown (graceful or not) ends the wait, and with it the loop.
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3_600)) }
+            } catch {
+                return
+            }
         }
     }
 }

@@ -30,6 +30,9 @@ struct DigestCommand: ParsableCommand {
                 visibility = Visibility(try store.token(id: tokenID).writer)
             } else if let org {
                 visibility = Visibility(org: org)
+                if try store.view(for: .everything, { db, _ in try Bool.fetchOne(db, sql: "SELECT 1 FROM records WHERE collection = 'organizations' AND id = ?", arguments: [org.lowercased()]) }) == nil {
+                    FileHandle.standardError.write(Data("mufakat-hub: note: the hub holds no organizations record '\(org.lowercased())'; this is the digest of what a member of it would receive\n".utf8))
+                }
             } else {
                 visibility = .everything
             }

@@ -49,7 +49,7 @@ struct HistoryCommand: AsyncParsableCommand {
                         "history \(schema.name) \(id): the hub holds no such record that this replica's token may see (a draft of another organization stays with it)",
                         value: id)
                 }
-                print(history, schema: schema)
+                print(history, schema: schema, org: try store.metadata().org)
             }
         } catch let error as SyncError where error.kind == .unreachable || error.kind == .connectionLost {
             try runCommand(options) { try printOffline(store: store, schema: schema, reason: error.message) }
@@ -58,7 +58,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }
     }
 
-    private func print(_ history: HubHistory, schema: CollectionSchema) {
+    private func print(_ history: HubHistory, schema: CollectionSchema, org: String) {
         if options.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -69,8 +69,10 @@ struct HistoryCommand: AsyncParsableCommand {
         Swift.print("\(schema.name) \(id): \(history.entries.count) change(s) in the hub's audit trail")
         for entry in history.entries {
             Swift.print("\(formatTime(entry.time))  \(entry.name) (\(entry.org), \(entry.role))  hub seq \(entry.seq)")
+            // A change that published another organization's draft comes without the draft's values.
+            let withheld = entry.inHouseBefore.map { $0 != org } ?? false
             for (field, change) in entry.changes.sorted(by: { $0.key < $1.key }) {
-                let old = change.old.map { "'\($0)'" } ?? "(empty)"
+                let old = change.old.map { "'\($0)'" } ?? (withheld ? "(a draft of \(entry.inHouseBefore!), not shown)" : "(empty)")
                 let new = change.new.map { "'\($0)'" } ?? "(empty)"
                 let note = change.conflict == true ? "  (in conflict)" : change.resolved == true ? "  (conflict resolved)" : ""
                 Swift.print("    \(field): \(old) → \(new)\(note)")

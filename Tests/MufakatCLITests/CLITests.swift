@@ -166,7 +166,10 @@ struct CLITests {
         #expect(try hub.run(["audit", "--data", data, "--since", "2026-13-01"]).exitCode == 64)
         #expect(try hub.run(["audit", "--data", data, "--collection", "people"]).exitCode == 64)
         let verify = try hub.run(["audit", "verify", "--data", data])
-        #expect(verify.exitCode == 0 && verify.stdout.contains("audit log holds: 0 entries"))
+        #expect(verify.exitCode == 0 && verify.stdout.contains("audit log holds: 1 entries"))
+        #expect(try hub.run(["audit", "verify", "--data", data, "--expect", "nonsense"]).exitCode == 64)
+        #expect(try hub.run(["audit", "--data", data, "--since", "2026-02-30"]).exitCode == 64)
+        #expect(try hub.run(["serve", "--data", data, "--audit-retention-days", "200000000000"]).exitCode == 64)
         #expect(try hub.run(["digest", "--data", data, "--token-id", "tok-nothing"]).exitCode == 66)
         #expect(try hub.run(["digest", "--data", data, "--token-id", id]).stdout == hub.run(["digest", "--data", data]).stdout)
     }

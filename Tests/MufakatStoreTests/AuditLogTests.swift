@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import MufakatCore
 import MufakatSync
@@ -14,7 +15,9 @@ struct AuditLogTests {
     /// A hub in a fresh folder with three accepted changes by a member of ngo-a.
     static func hubWithChanges() async throws -> (HubStore, String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
-        let store = try HubStore.open(directory: folder)
+        // A clock after the real one, which stamps the log's start entry: the changes come later.
+        let ticks = Mutex<Int64>(1_900_000_000_000)
+        let store = try HubStore.open(directory: folder, clock: { ticks.withLock { $0 += 1_000; return $0 } })
         let (token, _) = try store.createToken(org: "NGO-A", name: "Ana", role: .member)
         _ = try await store.bind(replica: replica.rawValue, tokenID: token, client: "test")
         var state = RecordState()
@@ -43,8 +46,10 @@ struct AuditLogTests {
     @Test("every stored change gets an entry: sequence, token, organisation, dots, old and new values; the chain holds")
     func entries() async throws {
         let (store, _) = try await Self.hubWithChanges()
-        let entries = try store.auditEntries()
-        #expect(entries.map(\.entry) == [1, 2, 3])
+        let all = try store.auditEntries()
+        #expect(all.first?.kind == "start" && all.first?.seq == 1, "the log opens with its start entry")
+        let entries = all.filter { $0.kind == nil }
+        #expect(entries.map(\.entry) == [2, 3, 4])
         #expect(entries.map(\.seq) == [1, 2, 3])
         #expect(Set(entries.map(\.org)) == ["ngo-a"])
         #expect(Set(entries.map(\.role)) == ["member"])
@@ -54,18 +59,20 @@ struct AuditLogTests {
         #expect(entries[2].dots == ["a1a1a1a1a1a1a1a1:3"])
         let verification = try store.verifyAudit()
         #expect(verification.problems.isEmpty)
-        #expect(verification.head == entries[2].hash)
-        let rows = try AuditEntry.csv(entries).split(separator: "\n")
-        // A header, then one row per changed field: title and category, then status twice.
-        #expect(rows.count == 5)
+        #expect(verification.head == "4:\(entries[2].hash)")
+        let rows = try AuditEntry.csv(all).split(separator: "\n")
+        // A header, the start entry, then one row per changed field: title and category, then status twice.
+        #expect(rows.count == 6)
     }
 
     @Test("verify finds an edited value, an edited value with its hash recomputed, a removed line and a removed last line",
           arguments: [
-            ("UPDATE audit_log SET changes = replace(changes, 'Active', 'Dropped') WHERE entry = 2", "was edited"),
+            ("UPDATE audit_log SET changes = replace(changes, 'Active', 'Dropped') WHERE entry = 3", "was edited"),
             ("UPDATE audit_log SET org = 'lead' WHERE entry = 1", "was edited"),
             ("DELETE FROM audit_log WHERE entry = 2", "missing"),
-            ("DELETE FROM audit_log WHERE entry = 3", "no entry for it"),
+            ("DELETE FROM audit_log WHERE entry = 4", "no entry for it"),
+            ("DELETE FROM audit_log WHERE entry = 1", "start entry is missing"),
+            ("UPDATE meta SET value = '999' WHERE key = 'seq'; DELETE FROM audit_log WHERE entry >= 3", "no entry for it"),
           ])
     func tampering(_ sql: String, _ finding: String) async throws {
         let (store, path) = try await Self.hubWithChanges()
@@ -77,26 +84,43 @@ struct AuditLogTests {
     @Test("an entry rewritten with a hash that matches its new contents breaks the next entry's link")
     func rehashed() async throws {
         let (store, path) = try await Self.hubWithChanges()
-        var second = try store.auditEntries()[1]
+        var second = try store.auditEntries()[2]
         second.changes["status"]?.new = "Dropped"
         second.hash = second.computedHash
         let changes = String(decoding: try JSONEncoder.sorted.encode(second.changes), as: UTF8.self)
-        try Self.tamper(path, "UPDATE audit_log SET changes = '\(changes)', hash = '\(second.hash)' WHERE entry = 2")
+        try Self.tamper(path, "UPDATE audit_log SET changes = '\(changes)', hash = '\(second.hash)' WHERE entry = 3")
         let problems = try store.verifyAudit().problems
         #expect(problems.count == 1)
-        #expect(problems.first?.contains("entry 3: its 'prev'") == true)
+        #expect(problems.first?.contains("entry 4: its 'prev'") == true)
+    }
+
+    @Test("a head noted earlier finds a log cut at its end, even when every record's entry was removed with it")
+    func expectedHead() async throws {
+        let (store, path) = try await Self.hubWithChanges()
+        let noted = try store.verifyAudit().head.split(separator: ":")
+        let head = (entry: Int64(noted[0])!, hash: String(noted[1]))
+        #expect(try store.verifyAudit(expect: head).problems.isEmpty)
+        // The last change undone by hand: its record gone, its entry gone. The chain holds.
+        try Self.tamper(path, "DELETE FROM audit_log WHERE entry = 4; DELETE FROM records")
+        #expect(try store.verifyAudit().problems.isEmpty)
+        let problems = try store.verifyAudit(expect: head).problems
+        #expect(problems.contains { $0.contains("entry 4, which you noted, is gone") }, "\(problems)")
     }
 
     @Test("retention removes old entries and the chain stays checkable from the first one kept")
     func retention() async throws {
         let (store, _) = try await Self.hubWithChanges()
-        let cutoff = try store.auditEntries()[1].time + 1
-        #expect(try store.pruneAudit(before: cutoff) == 2)
+        let cutoff = try store.auditEntries()[2].time + 1
+        #expect(try store.pruneAudit(before: cutoff) == 3, "the start entry and the first two changes")
         let verification = try store.verifyAudit()
         #expect(verification.problems.isEmpty, "\(verification.problems)")
-        #expect(verification.first == 3)
-        #expect(verification.entries == 1)
+        #expect(verification.first == 4)
+        #expect(try store.auditEntries().map(\.kind) == [nil, "pruned"])
         #expect(try store.pruneAudit(before: cutoff) == 0)
+        // Faking a retention run by hand: the first change removed, nothing recorded.
+        let (other, path) = try await Self.hubWithChanges()
+        try Self.tamper(path, "DELETE FROM audit_log WHERE entry <= 2")
+        #expect(try other.verifyAudit().problems.contains { $0.contains("start entry is missing") })
     }
 
     @Test("a hub of 0.5.0 upgrades: its tokens become members, its records stay published, the log starts empty and holds")
@@ -111,6 +135,6 @@ struct AuditLogTests {
         #expect(!tokens.isEmpty && tokens.allSatisfy { $0.role == .member })
         #expect(try store.digest(for: Visibility(org: "nobody")) == store.digest())
         #expect(try store.verifyAudit().problems.isEmpty)
-        #expect(try store.auditEntries().isEmpty)
+        #expect(try store.auditEntries().map(\.kind) == ["start"])
     }
 }

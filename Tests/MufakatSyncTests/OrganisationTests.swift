@@ -181,11 +181,13 @@ struct OrganisationTests {
             try c.a.store.put("positions", id: "ngo-a:ask-budget", [("subject", "ngo-a"), ("ask", "ask-budget"), ("stance", "ActiveSupport")])
             try await c.a.sync()
 
-            let entries = try hub.store.auditEntries()
-            #expect(entries.map(\.entry) == [1, 2, 3])
+            var entries = try hub.store.auditEntries()
+            #expect(entries.map(\.entry) == [1, 2, 3, 4])
+            #expect(entries[0].kind == "start")
+            entries.removeFirst()
             #expect(entries[1].changes["status"] == AuditEntry.Change(old: nil, new: "Active"))
             #expect(entries[1].org == "ngo-a" && entries[1].role == "member" && entries[1].name == "Ana")
-            #expect(entries[0].prev == "" && entries[1].prev == entries[0].hash && entries[2].prev == entries[1].hash)
+            #expect(entries[1].prev == entries[0].hash && entries[2].prev == entries[1].hash)
             #expect(try hub.store.verifyAudit().problems.isEmpty)
             #expect(try hub.store.auditEntries(AuditFilter(org: "lead")).count == 1)
 
@@ -195,6 +197,52 @@ struct OrganisationTests {
             #expect(history.entries.map(\.name) == ["Lia", "Ana"])
             let missing = try await SyncClient(store: c.b.store, timeout: .seconds(20)).history(collection: "asks", id: "ask-nothing")
             #expect(!missing.found)
+        }
+    }
+
+    @Test("history: a draft edited and submitted in one sync shows other organizations none of its draft values")
+    func publishedInOneChange() async throws {
+        try await withHub { hub in
+            let c = try Coalition(hub)
+            let id = Self.reportID(org: "ngo-a")
+            try c.a.store.put("reports", id: id, Self.report(org: "ngo-a") + [("notes", "internal: partner count unverified")])
+            try await c.a.sync()
+            try c.a.store.put("reports", id: id, [("value", "9"), ("notes", "checked")])
+            try c.a.store.put("reports", id: id, [("status", "Submitted")])
+            try await c.a.sync()
+            let seen = try await SyncClient(store: c.b.store, timeout: .seconds(20)).history(collection: "reports", id: id)
+            #expect(seen.entries.count == 1)
+            #expect(seen.entries.allSatisfy { $0.changes.values.allSatisfy { $0.old == nil } }, "\(seen.entries)")
+            #expect(seen.entries.first?.changes["value"]?.new == "9")
+            let own = try await SyncClient(store: c.a.store, timeout: .seconds(20)).history(collection: "reports", id: id)
+            #expect(own.entries.last?.changes["value"] == AuditEntry.Change(old: "7", new: "9"))
+        }
+    }
+
+    @Test("a push at the id of another organization's hidden draft gets the answer a free id gets")
+    func noDraftOracle() async throws {
+        try await withHub { hub in
+            let c = try Coalition(hub)
+            let id = Self.reportID(org: "ngo-a")
+            let token = try hub.token(org: "ngo-b", name: "Mallory", role: .member)
+            func answer() async throws -> String {
+                let replica = ReplicaID.random()
+                var state = RecordState()
+                try state.write(
+                    ["org": .string("ngo-b"), "period": .string("2026-10"), "country": .string("ID"), "indicator": .string("VictimsIdentified"), "value": .integer(1)],
+                    dot: Dot(replica: replica, counter: 1), now: 1_790_000_000_000, author: "Mallory (NGO-B)")
+                return try await RawHubConnection.with(hub) { connection in
+                    guard case .welcome = try await connection.hello(replica: replica.rawValue, token: token) else { return "no welcome" }
+                    try await connection.send(.push(Push(through: 1, id: "probe", after: "", counter: 1), records: [ReplicatedRecord(collection: "reports", id: id, state: state)]))
+                    guard case .pushed(let pushed) = try await connection.receive() else { return "no pushed" }
+                    return pushed.rejected.map { "\($0.code) \($0.fields)" }.joined()
+                }
+            }
+            let free = try await answer()
+            try c.a.store.put("reports", id: id, Self.report(org: "ngo-a"))
+            try await c.a.sync()
+            #expect(try await answer() == free)
+            #expect(free.hasPrefix("bad-id"))
         }
     }
 

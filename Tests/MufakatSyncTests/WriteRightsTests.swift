@@ -102,6 +102,10 @@ struct WriteRightsTests {
              before: action(owner: own, createdBy: "ngo-b"), write: ["owner": .string("ngo-b")], coordinator: "ok", member: "forbidden"),
         Case(name: "an action claimed by taking its ownership", collection: "actions", id: "act-letter",
              before: action(owner: "ngo-b", createdBy: "ngo-b"), write: ["owner": .string(own)], coordinator: "ok", member: "forbidden"),
+        Case(name: "a new action naming another organization as its creator", collection: "actions", id: "act-letter",
+             write: action(owner: own, createdBy: "ngo-b"), coordinator: "ok", member: "forbidden"),
+        Case(name: "an action's creator rewritten by its owner", collection: "actions", id: "act-letter",
+             before: action(owner: own, createdBy: "ngo-b"), write: ["createdBy": .string(own)], coordinator: "ok", member: "forbidden"),
     ]
 
     static let coordinatorReplica = try! ReplicaID("c0c0c0c0c0c0c0c0")
@@ -135,14 +139,21 @@ struct WriteRightsTests {
     @Test("the replica refuses offline exactly what the hub refuses, and writes nothing then", arguments: cases)
     func offline(_ rule: Case) async throws {
         for role in Role.allCases {
+            // What the replica holds came from the hub: a coordinator's writes, pulled.
             let store = try ReplicaStore.inMemory(name: "Someone (NGO-A)")
-            _ = try await store.noteAccess(Writer(org: "lead", role: .coordinator))
-            try store.put("organizations", id: "ministry", [("name", "Ministry"), ("type", "CentralGovernment")])
-            try store.put("organizations", id: "ngo-b", [("name", "NGO B"), ("type", "NGO")])
-            if let before = rule.before {
-                try store.put(rule.collection, id: rule.recordID, before.map { ($0.key, $0.value.text) })
-            }
             _ = try await store.noteAccess(Writer(org: Self.own, role: role))
+            var pulled: [ReplicatedRecord] = []
+            var counter: UInt64 = 0
+            func fromHub(_ collection: String, _ id: String, _ values: [String: FieldValue]) throws {
+                counter += 1
+                var state = RecordState()
+                try state.write(values, dot: Dot(replica: Self.coordinatorReplica, counter: counter), now: 1_780_000_000_000, author: "Coord (LEAD)")
+                pulled.append(ReplicatedRecord(collection: collection, id: id, state: state))
+            }
+            try fromHub("organizations", "ministry", ["name": .string("Ministry"), "type": .string("CentralGovernment")])
+            try fromHub("organizations", "ngo-b", ["name": .string("NGO B"), "type": .string("NGO")])
+            if let before = rule.before { try fromHub(rule.collection, rule.recordID, before) }
+            _ = try await store.applyPulled(pulled, through: counter)
             let digest = try store.digest()
             let verdict: String
             do {
@@ -173,7 +184,40 @@ struct WriteRightsTests {
         }
         #expect(verdict(Writer(org: Self.own, role: .member)) == "forbidden")
         #expect(verdict(Writer(org: "ngo-b", role: .member)) == "ok")
+        #expect(verdict(Writer(org: "ngo-b", role: .observer)) == "forbidden")
         #expect(verdict(Writer(org: "lead", role: .coordinator)) == "ok")
+    }
+
+    @Test("a push that only widens a record's context is a change too: refused to an observer and to a member not owning the record")
+    func contextOnly() throws {
+        var stored = RecordState()
+        try stored.write(Self.report(org: "ngo-b"), dot: Dot(replica: Self.coordinatorReplica, counter: 1), now: 1_780_000_000_000, author: "Coord (LEAD)")
+        let widened = try RecordState(context: stored.context.merging([Self.pusher: 1]), fields: stored.fields)
+        let record = ReplicatedRecord(collection: "reports", id: Catalogue.reports.derivedID(for: Self.report(org: "ngo-b"))!, state: widened)
+        for (writer, expected) in [
+            (Writer(org: "ngo-b", role: .observer), "forbidden"), (Writer(org: Self.own, role: .member), "forbidden"),
+            (Writer(org: "ngo-b", role: .member), "store"),
+        ] {
+            let admission = PushRules().admit(
+                record, stored: stored, pusher: Self.pusher, counter: 1, catalogue: true, writer: writer, organizationTypes: { _ in [] })
+            switch admission {
+            case .reject(let rejection): #expect(rejection.code.rawValue == expected, "\(writer)")
+            case .store: #expect(expected == "store", "\(writer)")
+            case .unchanged: Issue.record("unchanged for \(writer)")
+            }
+        }
+    }
+
+    @Test("offline: a record the hub never stored (written before the first sync, then refused) is judged as new, so it can be corrected")
+    func neverStored() async throws {
+        let store = try ReplicaStore.inMemory(name: "Someone (NGO-A)")
+        // Before the first sync the replica knows no role: the action is written as typed.
+        let created = try store.new("actions", [("title", "Call the ministry"), ("owner", "ministry")])
+        #expect(try store.get("actions", id: created.id).document["createdBy"] == nil)
+        _ = try await store.noteAccess(Writer(org: Self.own, role: .member))
+        // Judged against what it held, the member could never fix it; as new, it can.
+        try store.put("actions", id: created.id, [("createdBy", Self.own)])
+        #expect(try store.get("actions", id: created.id).document["createdBy"] == .string(Self.own))
     }
 
     @Test("offline: a member's new action records its organization as creator; a delete is judged too")

@@ -83,7 +83,8 @@ entries=$("$MUFAKAT_HUB" audit --data "$HUB_DATA" --collection reports --id "$DR
 expect_eq "audit entries of the figure" 2 "$entries"
 "$MUFAKAT_HUB" audit --data "$HUB_DATA" --org ngo-b --csv | head -1 | grep -q '^entry,seq,time,token' || fail "no CSV header"
 mf "$B" history reports "$DRAFT" >"$WORK/history"
-grep -q "status: 'Draft' → 'Submitted'" "$WORK/history" || fail "history lacks the submission: $(cat "$WORK/history")"
+grep -q "status: (a draft of ngo-a, not shown) → 'Submitted'" "$WORK/history" || fail "history lacks the submission: $(cat "$WORK/history")"
+mf "$A" history reports "$DRAFT" | grep -q "status: 'Draft' → 'Submitted'" || fail "ngo-a's own history lacks the draft's status"
 grep -q "(1 earlier or in-house change(s) not shown)" "$WORK/history" || fail "history shows ngo-b the draft-time entry: $(cat "$WORK/history")"
 "$MUFAKAT_HUB" audit verify --data "$HUB_DATA" >/dev/null || fail "audit verify failed on an untouched log"
 stop_hub

@@ -114,10 +114,12 @@ struct WriteDocument: Encodable {
     var member: String
     var ownOrganizationIn: [String]?
     var orGovernmentBodyIn: String?
+    var creatorField: String?
     var summary: String
 
     init(_ rule: WriteRule) {
         summary = rule.summary
+        creatorField = rule.creatorField
         switch rule.member {
         case .joint:
             member = "joint"

@@ -142,7 +142,8 @@ public enum Catalogue {
         ],
         writeRule: WriteRule(
             .own(fields: ["owner", "createdBy"]),
-            "A member creates actions, and writes those its own organization owns (owner) or created (createdBy)."))
+            "A member creates actions, and writes those its own organization owns (owner) or created (createdBy, which only names the creating member's organization and never changes).",
+            creatorField: "createdBy"))
 
     /// Every collection, in the order help lists them.
     public static let collections: [CollectionSchema] = [organizations, reports, asks, positions, meetings, actions]

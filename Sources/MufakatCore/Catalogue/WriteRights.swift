@@ -43,10 +43,15 @@ public struct WriteRule: Hashable, Sendable {
     public var member: Member
     /// The rule in words, for `mufakat help COLLECTION` and the catalogue.
     public var summary: String
+    /// A field naming the organisation that created the record (an action's `createdBy`):
+    /// a member creating a record may only name its own there, and no member changes it
+    /// afterwards — else naming another organisation would hand it rights.
+    public var creatorField: String?
 
-    public init(_ member: Member, _ summary: String) {
+    public init(_ member: Member, _ summary: String, creatorField: String? = nil) {
         self.member = member
         self.summary = summary
+        self.creatorField = creatorField
     }
 }
 
@@ -100,7 +105,8 @@ public struct WriteRefusal: Hashable, Sendable, Error {
 public enum WriteRights {
     /// Checks a write by `writer` that turns `before` (`nil`: a record new to this side)
     /// into `after`; the write's entries are those of `after` under dots `before` has not
-    /// seen. `organizationTypes` gives the `type` candidates of an organisation as this side
+    /// seen, and a write that brings none but widens the context still counts as one.
+    /// `organizationTypes` gives the `type` candidates of an organisation as this side
     /// holds it (none when it holds no such record).
     ///
     /// 1. an observer writes nothing (`forbidden`);
@@ -115,13 +121,23 @@ public enum WriteRights {
     ) -> WriteRefusal? {
         let seen = before?.context ?? VersionVector()
         let written = Set(after.fields.compactMap { name, entries in entries.contains { !seen.contains($0.dot) } ? name : nil })
-        guard !written.isEmpty else { return nil }
+        guard !written.isEmpty || after.context.counters.contains(where: { $0.value > seen[$0.key] }) else { return nil }
         switch writer.role {
         case .observer:
             return WriteRefusal(
                 kind: .forbidden, fields: [],
                 reason: "an observer's token reads only; ask the hub operator for a member's token to write")
         case .member:
+            if let creator = schema.writeRule.creatorField, written.contains(creator) {
+                let named = after.strings(of: creator)
+                if before != nil || !named.allSatisfy({ $0.lowercased() == writer.org }) {
+                    return WriteRefusal(
+                        kind: .forbidden, fields: [creator],
+                        reason: before == nil
+                            ? "a member of \(writer.org) may only name its own organization in \(creator)"
+                            : "\(creator) names who created the record; a member may not change it")
+                }
+            }
             if case .own(let fields, let government) = schema.writeRule.member {
                 for (state, moment) in [(before, "it is not its organization's"), (after, "the write would make it another organization's")] {
                     guard let state else { continue }
