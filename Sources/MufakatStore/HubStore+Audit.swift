@@ -339,3 +339,44 @@ extension HubStore {
         }
     }
 }
+
+extension HubStore {
+    /// A one-time sign-in link code for the dashboard, for `tokenID`, good for `lifetime`
+    /// milliseconds: only its SHA-256 is kept, and the first use spends it.
+    public func createDashboardLink(tokenID: String, lifetime: Int64) throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        let code = String((0..<32).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        try writer.write { [clock] db in
+            let token = try Self.token(db, id: tokenID)
+            guard token.revoked == nil else {
+                throw MufakatError(.invalid, "token \(tokenID) is revoked; a sign-in link needs an active token", value: tokenID)
+            }
+            try db.execute(sql: "DELETE FROM dashboard_links WHERE expires < ?", arguments: [clock()])
+            try db.execute(
+                sql: "INSERT INTO dashboard_links (hash, token, expires) VALUES (?, ?, ?)",
+                arguments: [Self.hash(code), tokenID, clock() + lifetime])
+        }
+        return code
+    }
+
+    /// Spends a sign-in link code: the active token it signs in as, or `nil` when the code is
+    /// unknown, used or expired.
+    public func redeemDashboardLink(_ code: String) async throws -> TokenInfo? {
+        try await writer.write { [clock] db in
+            let hash = Self.hash(code)
+            guard let row = try Row.fetchOne(db, sql: "SELECT token, expires FROM dashboard_links WHERE hash = ?", arguments: [hash]) else {
+                return nil
+            }
+            try db.execute(sql: "DELETE FROM dashboard_links WHERE hash = ?", arguments: [hash])
+            guard (row["expires"] as Int64) >= clock() else { return nil }
+            let token = try Self.token(db, id: row["token"])
+            return token.revoked == nil ? token : nil
+        }
+    }
+
+    /// The hub's sequence now.
+    public func sequence() throws -> UInt64 {
+        try writer.read { db in try Self.sequence(db) }
+    }
+}

@@ -147,6 +147,17 @@ public final class HubStore: Sendable {
         migrator.registerMigration("hub-v6-stance-history") { db in
             try StoreSchema.createStanceHistory(db)
         }
+        migrator.registerMigration("hub-v7-dashboard-links") { db in
+            // One-time sign-in links for the dashboard: the SHA-256 of the code, the token it
+            // signs in as, and when it stops working.
+            try db.execute(sql: """
+                CREATE TABLE dashboard_links (
+                    hash TEXT PRIMARY KEY NOT NULL,
+                    token TEXT NOT NULL REFERENCES tokens(id),
+                    expires INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
@@ -284,6 +295,8 @@ public struct ReplicaInfo: Sendable, Hashable {
     public var counter: UInt64
     public var client: String
     public var lastSeen: Int64
+    /// How far the hub's feed was served to it.
+    public var served: UInt64 = 0
 }
 
 extension HubStore {
@@ -421,13 +434,15 @@ extension HubStore {
     public func replicas() throws -> [ReplicaInfo] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT r.replica, r.token, t.name, t.org, COALESCE(l.counter, 0) AS counter, r.client, r.last_seen
+                SELECT r.replica, r.token, t.name, t.org, COALESCE(l.counter, 0) AS counter, COALESCE(l.served, 0) AS served,
+                       r.client, r.last_seen
                 FROM replicas r JOIN tokens t ON t.id = r.token LEFT JOIN ledger l ON l.replica = r.replica
                 ORDER BY r.last_seen DESC
                 """).map { row in
                 ReplicaInfo(
                     replica: row["replica"], tokenID: row["token"], name: row["name"], org: row["org"],
-                    counter: UInt64(bitPattern: row["counter"] as Int64), client: row["client"], lastSeen: row["last_seen"])
+                    counter: UInt64(bitPattern: row["counter"] as Int64), client: row["client"], lastSeen: row["last_seen"],
+                    served: UInt64(bitPattern: row["served"] as Int64))
             }
         }
     }

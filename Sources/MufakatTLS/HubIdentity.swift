@@ -227,10 +227,15 @@ public struct HubIdentity: Sendable {
 
     /// A TLS 1.2+ server context presenting this identity.
     public func makeServerContext() throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: serverConfiguration)
+    }
+
+    /// The TLS 1.2+ server configuration presenting this identity (the dashboard's too).
+    public var serverConfiguration: TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         configuration.minimumTLSVersion = .tlsv12
-        return try NIOSSLContext(configuration: configuration)
+        return configuration
     }
 
     static func read(_ path: String, what: String) throws -> String {

@@ -65,6 +65,112 @@ enum Templates {
             <body><main>{{{body}}}</main></body></html>
 
             """,
+        "page": """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{title}} — Mufakat</title><style>{{{css}}}</style></head>
+            <body>
+            <header><strong>Mufakat</strong>{{#tabs}}<a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>{{/tabs}}
+            {{#signedIn}}<span class="who">{{who}}</span><form method="post" action="/signout"><button type="submit">Sign out</button></form>{{/signedIn}}</header>
+            <main>{{{body}}}</main>
+            </body></html>
+
+            """,
+        "message": """
+            <h1>{{title}}</h1>
+            <p>{{text}}</p>
+
+            """,
+        "signin": """
+            <section class="signin">
+            <h1>Sign in</h1>
+            <p>Paste the token your hub operator gave you (it starts with <code>mft_</code>), or open the sign-in link they sent.</p>
+            {{#hasError}}<p class="error" id="signin-error">{{error}}</p>{{/hasError}}
+            <form method="post" action="/signin">
+            <input type="hidden" name="next" value="{{next}}">
+            <label>Token <input type="password" name="token" autocomplete="off" required></label>
+            <button type="submit">Sign in</button>
+            </form>
+            </section>
+
+            """,
+        "positions": """
+            <h1>Positions</h1>
+            <p class="note">Each cell: the stance in words and colour, its influence, and the last change. A dashed frame marks a stance in conflict, with every candidate. <a class="download" href="/positions.csv">Download CSV</a></p>
+            <p class="legend">{{#legend}}<span style="{{style}}">{{words}}</span>{{/legend}}</p>
+            {{#hasRows}}
+            <table id="positions"><thead><tr><th>Subject</th>{{#asks}}<th data-ask="{{id}}">{{title}}</th>{{/asks}}</tr></thead><tbody>
+            {{#rows}}<tr data-subject="{{id}}"><th>{{name}}{{#government}} <span class="note">(government)</span>{{/government}}</th>
+            {{#cells}}{{#empty}}<td class="empty">—</td>{{/empty}}{{^empty}}<td class="stance {{class}}{{#conflicted}} conflicted{{/conflicted}}" data-position="{{id}}" style="{{style}}">
+            <strong>{{words}}</strong>{{#conflicted}}<span class="meta">in conflict:</span>{{#candidates}}<span class="meta candidate">{{text}}</span>{{/candidates}}{{/conflicted}}
+            <span class="meta">{{influence}}</span><span class="meta">{{changed}}</span></td>{{/empty}}{{/cells}}</tr>
+            {{/rows}}</tbody></table>
+            {{/hasRows}}
+            {{^hasRows}}<p>No positions yet.</p>{{/hasRows}}
+
+            """,
+        "figures": """
+            <h1>Figures</h1>
+            <form class="filters" method="get" action="/figures">
+            <label>Indicator <select name="indicator">{{#indicators}}<option{{#selected}} selected{{/selected}}>{{value}}</option>{{/indicators}}</select></label>
+            <label>By <select name="by">{{#groupings}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/groupings}}</select></label>
+            <label>Period <select name="period">{{#granularities}}<option{{#selected}} selected{{/selected}}>{{value}}</option>{{/granularities}}</select></label>
+            <label>Country <input name="country" value="{{country}}" size="3" placeholder="all"></label>
+            <label>From <input name="from" value="{{from}}" size="8" placeholder="2025-Q1"></label>
+            <label>To <input name="to" value="{{to}}" size="8"></label>
+            <button type="submit">Show</button>
+            </form>
+            {{#hasError}}<p class="error">{{error}}</p>{{/hasError}}
+            <p class="note">Submitted and validated figures without disaggregation ({{reports}} reports). Counts below {{threshold}} show as &lt;{{threshold}}; a total that would let a reader work one out shows as –. <a class="download" href="{{csv}}">Download CSV</a></p>
+            {{#hasRows}}
+            {{#chart}}{{#hasBars}}<svg id="figures-chart" role="img" aria-label="Totals by period" width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" xmlns="http://www.w3.org/2000/svg">
+            <defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#555" stroke-width="2"/></pattern></defs>
+            <line x1="{{left}}" y1="{{axisY}}" x2="{{axisEnd}}" y2="{{axisY}}" stroke="#333"/>
+            {{#bars}}{{#shown}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" fill="#542788"/>{{/shown}}{{#small}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" fill="url(#hatch)" stroke="#555"/>{{/small}}
+            <text x="{{labelX}}" y="{{textY}}" text-anchor="middle" font-size="12">{{text}}</text><text x="{{labelX}}" y="{{periodY}}" text-anchor="middle" font-size="11">{{period}}</text>
+            {{/bars}}</svg>{{/hasBars}}{{/chart}}
+            <table id="figures"><thead><tr><th>{{byLabel}}</th>{{#periods}}<th class="num">{{name}}</th>{{/periods}}<th class="num">Total</th></tr></thead><tbody>
+            {{#rows}}<tr><td>{{label}}</td>{{#cells}}<td class="num{{#suppressed}} suppressed{{/suppressed}}">{{text}}</td>{{/cells}}<td class="num{{#totalSuppressed}} suppressed{{/totalSuppressed}}">{{total}}</td></tr>
+            {{/rows}}<tr><th>Total</th>{{#columnTotals}}<td class="num{{#suppressed}} suppressed{{/suppressed}}">{{text}}</td>{{/columnTotals}}<td class="num">{{grandTotal}}</td></tr>
+            </tbody></table>
+            {{/hasRows}}
+            {{^hasRows}}<p>No figures match.</p>{{/hasRows}}
+
+            """,
+        "follow-ups": """
+            <h1>Follow-ups</h1>
+            <p class="note">As of {{today}}: {{overdueCount}} overdue, listed first. <a class="download" href="/follow-ups.csv">Download CSV</a></p>
+            <h2>Actions</h2>
+            {{#hasActions}}<table id="actions"><thead><tr><th>Action</th><th>Owner</th><th>Due</th><th>Status</th><th>Meeting</th><th>Ask</th></tr></thead><tbody>
+            {{#actions}}<tr data-action="{{id}}"{{#overdue}} class="overdue"{{/overdue}}><td>{{title}}{{#overdue}} <strong>(overdue)</strong>{{/overdue}}</td><td>{{owner}}</td><td>{{due}}</td><td>{{status}}</td><td>{{meeting}}</td><td>{{ask}}</td></tr>
+            {{/actions}}</tbody></table>{{/hasActions}}
+            {{^hasActions}}<p>No actions yet.</p>{{/hasActions}}
+            <h2>Meetings</h2>
+            {{#hasMeetings}}<table id="meetings"><thead><tr><th>Date</th><th>Meeting</th><th>Host</th><th>Attendees</th><th>Decisions</th></tr></thead><tbody>
+            {{#meetings}}<tr><td>{{date}}</td><td>{{title}}</td><td>{{host}}</td><td>{{attendees}}</td><td>{{decisions}}</td></tr>
+            {{/meetings}}</tbody></table>{{/hasMeetings}}
+            {{^hasMeetings}}<p>No meetings yet.</p>{{/hasMeetings}}
+
+            """,
+        "replicas": """
+            <h1>Replicas and conflicts</h1>
+            {{#showReplicas}}<h2>Replicas</h2>
+            <p class="note">Who synced when, and how many changes of the hub's feed each has not received yet. <a class="download" href="/replicas.csv">Download CSV</a></p>
+            {{#hasReplicas}}<table id="replicas"><thead><tr><th>Replica</th><th>Person</th><th>Organization</th><th>Client</th><th>Last sync</th><th>Behind</th></tr></thead><tbody>
+            {{#replicas}}<tr><td><code>{{replica}}</code></td><td>{{name}}</td><td>{{org}}</td><td>{{client}}</td><td>{{lastSeen}}</td><td>{{behind}}</td></tr>
+            {{/replicas}}</tbody></table>{{/hasReplicas}}
+            {{^hasReplicas}}<p>No replica has synced yet.</p>{{/hasReplicas}}{{/showReplicas}}
+            <h2>Waiting for a person</h2>
+            {{#hasConflicts}}<table id="conflicts"><thead><tr><th>Record</th><th>Field</th><th>Candidates</th></tr></thead><tbody>
+            {{#conflicts}}{{#fields}}<tr><td>{{collection}} <code>{{id}}</code></td><td>{{field}}</td><td>{{#candidates}}<div>{{text}}</div>{{/candidates}}</td></tr>{{/fields}}
+            {{/conflicts}}</tbody></table>{{/hasConflicts}}
+            {{^hasConflicts}}<p>Nothing: every record agrees.</p>{{/hasConflicts}}
+
+            """,
+        "brief-form": """
+            <form class="filters" method="get" action="/brief"><label>Month <input name="month" value="{{month}}" size="7" pattern="[0-9]{4}-[0-9]{2}"></label><button type="submit">Show</button> <a class="download" href="/brief.md?month={{month}}">Download Markdown</a></form>
+
+            """,
         "brief-html": """
             <section class="brief" id="brief">
             <h1>Coordination brief, {{month}}</h1>

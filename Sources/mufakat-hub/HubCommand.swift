@@ -9,7 +9,7 @@ struct HubCommand: AsyncParsableCommand {
         abstract: "The coalition's hub: holds the shared copy and syncs with every replica.",
         discussion: "Exit codes: 0 ok, 64 usage error, 65 invalid input, 66 not found (also: no hub in --data), 69 cannot listen (the port is in use or the address is not this machine's), the hub does not answer, or an older hub serves the folder and must be stopped before this version upgrades it, 70 internal error.",
         version: MufakatVersion.current,
-        subcommands: [ServeCommand.self, TokenCommand.self, DigestCommand.self, AuditCommand.self, StatusCommand.self, HealthCommand.self, BackupCommand.self, TLSCommand.self])
+        subcommands: [ServeCommand.self, TokenCommand.self, DigestCommand.self, AuditCommand.self, DashboardCommand.self, StatusCommand.self, HealthCommand.self, BackupCommand.self, TLSCommand.self])
 }
 
 /// Options every hub command takes.

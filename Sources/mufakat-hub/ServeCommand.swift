@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MufakatCore
+import MufakatDashboard
 import MufakatHub
 import MufakatStore
 import MufakatTLS
@@ -44,11 +45,25 @@ struct ServeCommand: AsyncParsableCommand {
     var reseed = false
 
     @Option(help: ArgumentHelp(
+        "Serve the coordination dashboard on this port too (over TLS when the hub serves TLS; 0 picks a free port and writes it to DIR/http.port).",
+        valueName: "port"))
+    var httpPort: Int?
+
+    @Option(help: ArgumentHelp("Address the dashboard listens on: loopback unless told otherwise.", valueName: "host"))
+    var httpHost = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("Counts below this show as <N on the dashboard and its downloads and brief.", valueName: "N"))
+    var suppressBelow: Int64 = 11
+
+    @Option(help: ArgumentHelp(
         "Remove audit entries older than this many days (checked at start and hourly); by default they are kept for good.",
         valueName: "days"))
     var auditRetentionDays: Int?
 
     func validate() throws {
+        if let httpPort, !(0...65_535).contains(httpPort) { throw ValidationError("serve: --http-port must be 0 to 65535") }
+        if let httpPort, httpPort != 0, httpPort == port { throw ValidationError("serve: --http-port must differ from --port") }
+        guard (2...1_000).contains(suppressBelow) else { throw ValidationError("serve: --suppress-below must be 2 to 1000") }
         if let auditRetentionDays, !(1...36_500).contains(auditRetentionDays) {
             throw ValidationError("serve: --audit-retention-days must be 1 to 36500 (leave it out to keep every entry)")
         }
@@ -172,8 +187,25 @@ struct ServeCommand: AsyncParsableCommand {
             onListening: { address in
                 try? "\(address.port ?? 0)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
             })
+        var dashboard: [any Service] = []
+        let httpPortFile = (directory as NSString).appendingPathComponent("http.port")
+        try? FileManager.default.removeItem(atPath: httpPortFile)
+        if let httpPort {
+            let scheme = identity == nil ? "http" : "https"
+            let host = httpHost
+            try store.setSetting("dashboard.scheme", scheme)
+            dashboard.append(DashboardServer(
+                store: store,
+                configuration: DashboardConfiguration(
+                    host: httpHost, port: httpPort, threshold: suppressBelow, tls: identity?.serverConfiguration,
+                    onListening: { port in
+                        try? "\(port)\n".write(toFile: httpPortFile, atomically: true, encoding: .utf8)
+                        logger.notice("dashboard listening", metadata: ["address": "\(scheme)://\(host):\(port)/"])
+                    }),
+                logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [server, AuditKeeper(store: store, retentionDays: auditRetentionDays, logger: logger)],
+            services: [server, AuditKeeper(store: store, retentionDays: auditRetentionDays, logger: logger)] + dashboard,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
