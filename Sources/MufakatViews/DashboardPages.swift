@@ -141,39 +141,39 @@ public enum DashboardPages {
         return page(title: "Figures: \(query.indicator)", tab: .figures, viewer: viewer, body: body)
     }
 
-    /// Bars of each period's total. A suppressed total is drawn as a hatched bar of a fixed
-    /// height with its `<k` label — never a height that would tell its size — and a hidden
-    /// one as a dash.
+    /// Horizontal bars of the latest period, one per row (area or organisation). A small
+    /// count is drawn as a hatched bar of a fixed length with its `<k` label — never a length
+    /// that would tell its size; a missing figure gets no bar.
     static func chart(_ figures: FigureTable) -> [String: Any] {
         let threshold = figures.table.threshold
-        let totals = figures.table.columnTotals
-        let largest = max(1, totals.compactMap(\.number).max() ?? 1)
-        let (width, height, left, bottom, barWidth) = (max(320, 60 + 56 * totals.count), 220, 48, 30, 36)
-        let plot = Double(height - bottom - 20)
-        let bars = totals.enumerated().map { index, total -> [String: Any] in
-            let x = left + 10 + index * 56
-            var bar: [String: Any] = ["x": x, "labelX": x + barWidth / 2, "period": figures.periods[index], "text": total.text(threshold: threshold)]
-            switch total {
-            case .value(let number):
-                let h = max(1, Int(plot * Double(number) / Double(largest)))
+        guard let last = figures.periods.indices.last else { return ["hasBars": false] }
+        let cells = figures.table.cells.map { $0[last] }
+        let largest = max(1, cells.compactMap { $0?.number }.max() ?? 1)
+        let (labelWidth, plot, rowHeight, top) = (180, 420, 26, 28)
+        let bars = figures.rowLabels.enumerated().map { index, label -> [String: Any] in
+            let y = top + index * rowHeight
+            var bar: [String: Any] = [
+                "label": label.count > 28 ? String(label.prefix(27)) + "…" : label, "labelY": y + 16, "y": y + 4, "h": rowHeight - 8,
+                "x": labelWidth, "text": cells[index]?.text(threshold: threshold) ?? "no figure",
+            ]
+            switch cells[index] {
+            case .value(let number)?:
+                let width = max(1, Int(Double(plot) * Double(number) / Double(largest)))
                 bar["shown"] = true
-                bar["y"] = height - bottom - h
-                bar["h"] = h
-                bar["textY"] = height - bottom - h - 4
-            case .small:
+                bar["w"] = width
+                bar["textX"] = labelWidth + width + 6
+            case .small?, .hidden?:
                 bar["small"] = true
-                bar["y"] = height - bottom - 12
-                bar["h"] = 12
-                bar["textY"] = height - bottom - 16
-            case .hidden:
-                bar["hiddenTotal"] = true
-                bar["textY"] = height - bottom - 4
+                bar["w"] = 18
+                bar["textX"] = labelWidth + 24
+            case nil:
+                bar["textX"] = labelWidth + 6
             }
-            bar["w"] = barWidth
             return bar
         }
+        let height = top + figures.rowLabels.count * rowHeight + 8
         return [
-            "width": width, "height": height, "axisY": height - bottom, "axisEnd": width - 10, "left": left, "periodY": height - bottom + 16,
+            "width": labelWidth + plot + 80, "height": height, "axisX": labelWidth, "axisBottom": height - 4, "period": figures.periods[last],
             "bars": bars, "hasBars": !bars.isEmpty,
         ]
     }

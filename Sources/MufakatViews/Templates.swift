@@ -123,11 +123,11 @@ enum Templates {
             {{#hasError}}<p class="error">{{error}}</p>{{/hasError}}
             <p class="note">Submitted and validated figures without disaggregation ({{reports}} reports). Counts below {{threshold}} show as &lt;{{threshold}}; a total that would let a reader work one out shows as –. <a class="download" href="{{csv}}">Download CSV</a></p>
             {{#hasRows}}
-            {{#chart}}{{#hasBars}}<svg id="figures-chart" role="img" aria-label="Totals by period" width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" xmlns="http://www.w3.org/2000/svg">
+            {{#chart}}{{#hasBars}}<svg id="figures-chart" role="img" aria-label="Figures of {{period}} by row" width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" xmlns="http://www.w3.org/2000/svg">
             <defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#555" stroke-width="2"/></pattern></defs>
-            <line x1="{{left}}" y1="{{axisY}}" x2="{{axisEnd}}" y2="{{axisY}}" stroke="#333"/>
-            {{#bars}}{{#shown}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" fill="#542788"/>{{/shown}}{{#small}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" fill="url(#hatch)" stroke="#555"/>{{/small}}
-            <text x="{{labelX}}" y="{{textY}}" text-anchor="middle" font-size="12">{{text}}</text><text x="{{labelX}}" y="{{periodY}}" text-anchor="middle" font-size="11">{{period}}</text>
+            <text x="0" y="16" font-size="13" font-weight="600">{{period}}</text>
+            <line x1="{{axisX}}" y1="22" x2="{{axisX}}" y2="{{axisBottom}}" stroke="#333"/>
+            {{#bars}}<text x="{{x}}" dx="-6" y="{{labelY}}" text-anchor="end" font-size="12">{{label}}</text>{{#shown}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" fill="#542788"/>{{/shown}}{{#small}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" fill="url(#hatch)" stroke="#555"/>{{/small}}<text x="{{textX}}" y="{{labelY}}" font-size="12">{{text}}</text>
             {{/bars}}</svg>{{/hasBars}}{{/chart}}
             <table id="figures"><thead><tr><th>{{byLabel}}</th>{{#periods}}<th class="num">{{name}}</th>{{/periods}}<th class="num">Total</th></tr></thead><tbody>
             {{#rows}}<tr><td>{{label}}</td>{{#cells}}<td class="num{{#suppressed}} suppressed{{/suppressed}}">{{text}}</td>{{/cells}}<td class="num{{#totalSuppressed}} suppressed{{/totalSuppressed}}">{{total}}</td></tr>
@@ -168,7 +168,7 @@ enum Templates {
 
             """,
         "brief-form": """
-            <form class="filters" method="get" action="/brief"><label>Month <input name="month" value="{{month}}" size="7" pattern="[0-9]{4}-[0-9]{2}"></label><button type="submit">Show</button> <a class="download" href="/brief.md?month={{month}}">Download Markdown</a></form>
+            <form class="filters" method="get" action="/brief"><label>Month <input name="month" value="{{month}}" size="8" pattern="[0-9]{4}-[0-9]{2}"></label><button type="submit">Show</button> <a class="download" href="/brief.md?month={{month}}">Download Markdown</a></form>
 
             """,
         "brief-html": """
