@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := libsqlite3-dev zlib1g-dev sqlite3 openssl
 TEST_LOG := .build/test-output.log
 SCENARIO_LOG := .build/scenario-output.log
 
-.PHONY: all deps build build-products demo test compose-check fuzz bench clean
+.PHONY: all deps browser-deps build build-products demo test compose-check fuzz bench clean
 
 all: build
 
@@ -31,6 +31,15 @@ deps:
 	echo "deps: installing$$missing"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing
 
+# Debian's chromium, for the dashboard's browser tests (scenario 23), installed like deps.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "browser-deps: chromium missing and no apt-get here; install chromium" >&2; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else echo "browser-deps: chromium missing; run 'apt-get install chromium' as root" >&2; exit 1; fi; \
+	echo "browser-deps: installing chromium"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null
+
 build: deps
 	$(SWIFT) build --build-tests
 
@@ -45,7 +54,7 @@ demo: build-products
 
 # Every unit test, then the process-level scenarios, then the compose file check; one
 # closing line counts them all. SCENARIO_SEEDS=N runs more random schedules.
-test: build
+test: build browser-deps
 	@mkdir -p .build
 	@set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee $(TEST_LOG)
 	@count=$$(grep -Eo 'Test run with [0-9]+ tests?' $(TEST_LOG) | tail -1 | grep -Eo '[0-9]+'); \

@@ -14,8 +14,11 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "mufakat $*"; }
 
 say "The lead agency starts a hub (embedded SQLite in $WORK/hub) and issues tokens"
-start_hub "$WORK/hub"
+HUB_FLAGS="--http-port ${DASHBOARD_PORT:-0}" start_hub "$WORK/hub"
+for _ in $(seq 1 100); do [ -s "$HUB_DATA/http.port" ] && break; sleep 0.1; done
+DASHBOARD="https://127.0.0.1:$(cat "$HUB_DATA/http.port")"
 echo "hub listening on $HUB_ADDR over TLS; its key, which every laptop pins: $(hub_key)"
+echo "its dashboard: $DASHBOARD/ (the hub's own certificate: the browser asks once to trust it)"
 run_hub() { printf '$ %s\n' "mufakat-hub $*"; }
 run_hub "token create --org unicef --name Sari --role member    # the line Sari is sent:"
 "$MUFAKAT_HUB" token create --data "$HUB_DATA" --org unicef --name Sari --role member --hub "$HUB_ADDR" | sed -n 's/^  \(mufakat init .*\)/  \1/p' |
@@ -59,6 +62,10 @@ mf "$IOM" new reports org=unicef period=2025-q3 country=id "area=east java" indi
 echo "Budi:  tries to correct UNICEF's figure too — refused at once, offline: a member writes its own organization's figures"
 run "new reports org=unicef period=2025-Q3 country=ID 'area=East Java' indicator=VictimsIdentified value=45"
 mf "$STC" new reports org=unicef period=2025-Q3 country=ID "area=East Java" indicator=VictimsIdentified value=45 2>&1 | sed 's/^/  /' || true
+
+echo "Sari:  enters UNICEF's figures for this month: 8 victims assisted (a small count), 120 hotline contacts"
+mf "$UNICEF" new reports org=unicef period="$(date -u +%Y-%m)" country=ID indicator=VictimsAssisted value=8 status=Submitted >/dev/null
+mf "$UNICEF" new reports org=unicef period="$(date -u +%Y-%m)" country=ID indicator=HotlineContacts value=120 status=Submitted >/dev/null
 
 say "They sync in turn"
 for home in "$IOM" "$UNICEF" "$STC" "$IOM" "$UNICEF"; do mf "$home" sync >/dev/null; done
@@ -104,4 +111,26 @@ if [ "$D_IOM" = "$D_HUB" ] && [ "$D_UNICEF" = "$D_HUB" ] && [ "$D_STC" = "$D_HUB
 else
   echo "digests differ: this is a bug" >&2
   exit 1
+fi
+
+say "The meeting brief, from Sari's laptop, offline (small counts suppressed)"
+run "brief --month $(date -u +%Y-%m)"; mf "$UNICEF" brief --month "$(date -u +%Y-%m)" | sed -n '1,/^## Overdue/p' | sed '$d'
+
+say "The coordination dashboard"
+ANDI=$("$MUFAKAT_HUB" token list --data "$HUB_DATA" --json | python3 -c 'import json, sys; print([t["id"] for t in json.load(sys.stdin) if t["name"] == "Andi (IOM)"][0])')
+echo "  $DASHBOARD/positions, /figures, /follow-ups, /replicas, /brief"
+echo "  sign in as Andi with this one-time link (30 minutes):"
+echo "  $("$MUFAKAT_HUB" dashboard link --data "$HUB_DATA" --token-id "$ANDI" --base "$DASHBOARD")"
+# DEMO_SCREENSHOT=FILE: the positions page as chromium shows it (the README's picture).
+if [ -n "${DEMO_SCREENSHOT:-}" ]; then
+  chromium --headless --no-sandbox --disable-gpu --ignore-certificate-errors --hide-scrollbars --window-size=1200,560 \
+    --user-data-dir="$WORK/chromium" --screenshot="$DEMO_SCREENSHOT" \
+    "$("$MUFAKAT_HUB" dashboard link --data "$HUB_DATA" --token-id "$ANDI" --base "$DASHBOARD")?next=/positions" >/dev/null 2>&1
+  echo "  screenshot of the positions page: $DEMO_SCREENSHOT"
+fi
+if [ -t 0 ] && [ -t 1 ]; then
+  echo
+  echo "The hub and its dashboard keep running; Ctrl-C stops them and removes the demo's folder."
+  trap 'echo; echo "stopping."; stop_hub; rm -rf "$WORK"; exit 0' INT TERM
+  while kill -0 "$HUB_PID" 2>/dev/null; do sleep 1; done
 fi

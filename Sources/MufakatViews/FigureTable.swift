@@ -163,3 +163,38 @@ public struct FigureTable: Sendable {
         return try CSVText.write(lines)
     }
 }
+
+/// Figures fit for people outside the coalition (`mufakat export reports --public`): the
+/// reports that count (as ``FigureTable`` counts them: submitted or validated, without
+/// disaggregation), one row each, every value below the threshold written `<k`. Breakdowns
+/// are left out: beside their total they would let a reader work out a hidden one. No
+/// totals are written, so none can give a hidden value back.
+public enum PublicFigures {
+    public static let columns = ["org", "period", "country", "area", "indicator", "value", "status"]
+
+    public static func csv(_ db: Database, scope: ViewScope, threshold: Int64) throws -> String {
+        var rows = [columns]
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT json_extract(r.document, '$.org') AS org, json_extract(r.document, '$.period') AS period,
+                       json_extract(r.document, '$.country') AS country, COALESCE(json_extract(r.document, '$.area'), '') AS area,
+                       json_extract(r.document, '$.indicator') AS indicator, json_extract(r.document, '$.value') AS value,
+                       COALESCE(json_extract(r.document, '$.status'), '') AS status
+                FROM records r
+                WHERE r.collection = 'reports' AND r.deleted = 0
+                  AND json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
+                  AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
+                  AND COALESCE(json_extract(r.document, '$.status'), 'Submitted') IN ('Submitted', 'Validated')\(scope.and)
+                ORDER BY org, period, country, area, indicator
+                """, arguments: scope.arguments)
+        while let row = try cursor.next() {
+            let value: Int64 = row["value"] ?? 0
+            rows.append([
+                row["org"] ?? "", row["period"] ?? "", row["country"] ?? "", row["area"] ?? "", row["indicator"] ?? "",
+                value < threshold ? "<\(threshold)" : String(value), row["status"] ?? "",
+            ])
+        }
+        return try CSVText.write(rows)
+    }
+}

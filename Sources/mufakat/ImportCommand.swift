@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MufakatStore
+import MufakatViews
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,12 +63,30 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Leave out the byte order mark that tells spreadsheets the CSV is UTF-8 (for scripts).")
     var noBom = false
 
+    @Flag(help: "reports only: figures fit for publication — submitted or validated, without breakdowns, each count below --threshold written <N (CSV).")
+    var `public` = false
+
+    @Option(help: "With --public: counts below this are written <N.")
+    var threshold: Int64 = SuppressedTable.defaultThreshold
+
+    func validate() throws {
+        if `public` {
+            guard collection.lowercased() == "reports" else {
+                throw ValidationError("export --public: only reports hold counts to publish; export \(collection) without --public")
+            }
+            guard format == .csv, filters.isEmpty else { throw ValidationError("export --public: CSV only, and no --where (the whole published set)") }
+            guard (2...1_000).contains(threshold) else { throw ValidationError("export --public: --threshold must be 2 to 1000") }
+        }
+    }
+
     func run() throws {
         let parsed = try parseAssignments(filters, command: "export --where")
         try runCommand(options) {
             let store = try options.openStore()
-            let json = options.json || format == .json
-            var text = json ? try store.exportJSON(collection, where: parsed) : try store.exportCSV(collection, where: parsed)
+            let json = !`public` && (options.json || format == .json)
+            var text = `public`
+                ? try store.view { db, scope in try PublicFigures.csv(db, scope: scope, threshold: threshold) }
+                : json ? try store.exportJSON(collection, where: parsed) : try store.exportCSV(collection, where: parsed)
             // Excel reads a CSV without the mark as the local code page, garbling é and ñ.
             if !json && !noBom { text = "\u{FEFF}" + text }
             if let output, output != "-" {
