@@ -175,6 +175,8 @@ extension HubStore {
                 expectedPrev = entry.hash
                 expectedNumber = entry.entry + 1
             }
+            // A noted entry must still be there: a `pruned` entry is itself only a line anyone
+            // able to write the file could add, so a removal it claims is reported too.
             if let expect {
                 if let held = entries.first(where: { $0.entry == expect.entry }) {
                     if held.hash != expect.hash {
@@ -182,7 +184,9 @@ extension HubStore {
                     }
                 } else if expect.entry >= expectedNumber {
                     problems.append("entry \(expect.entry), which you noted, is gone: the log ends at \(expectedNumber - 1) (lines were removed from its end)")
-                } else if (prune?.through ?? 0) < expect.entry {
+                } else if let prune, expect.entry <= prune.through ?? 0 {
+                    problems.append("entry \(expect.entry), which you noted, is gone: a 'pruned' entry says retention removed entries through \(prune.through ?? 0) on \(Self.day(prune.time)); if the hub runs with --audit-retention-days and that entry was older than that, note a newer head, else the log was cut")
+                } else {
                     problems.append("entry \(expect.entry), which you noted, is missing")
                 }
             }
@@ -212,18 +216,19 @@ extension HubStore {
     @discardableResult
     public func pruneAudit(before cutoff: Int64) throws -> Int {
         try writer.write { [clock] db in
+            // Only when a change entry is old enough: removing the log's own entries alone
+            // would move its start for nothing.
             guard let last = try Row.fetchOne(
-                db, sql: "SELECT entry, hash FROM audit_log WHERE time < ? ORDER BY entry DESC LIMIT 1", arguments: [cutoff])
+                db, sql: "SELECT entry, hash FROM audit_log WHERE time < ? AND kind IS NULL ORDER BY entry DESC LIMIT 1", arguments: [cutoff])
             else { return 0 }
             let through: Int64 = last["entry"]
             let removed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
-            let maxSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
+            let maxSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log WHERE entry <= ? AND kind IS NULL", arguments: [through]) ?? 0
             let head = try Row.fetchOne(db, sql: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")!
+            // The start moves to just after the last change removed, never before an earlier start.
             let earlier = try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE entry <= ? AND kind IS NOT NULL", arguments: [through])
                 .map(Self.auditEntry)
-            let from = max(
-                UInt64(bitPattern: maxSeq) + 1,
-                earlier.compactMap { $0.kind == nil ? nil : $0.seq }.max() ?? 0)
+            let from = max(UInt64(bitPattern: maxSeq) + 1, earlier.map(\.seq).max() ?? 0)
             try db.execute(sql: "DELETE FROM audit_log WHERE entry <= ?", arguments: [through])
             try Self.appendAudit(db, AuditEntry(
                 entry: (head["entry"] as Int64) + 1, seq: from, time: clock(), token: "-", name: "-", org: "-", role: "-", replica: "-",
@@ -251,14 +256,21 @@ extension HubStore {
                 arguments: [collection, id, limit])
             // Changes stored while the record stayed with another organisation are left out;
             // the one that published it shows no values from before.
+            // Its hash too: computed over the withheld values, it would let a reader test guesses.
             let entries = try rows.map(Self.auditEntry).filter { visibility.admits($0.inHouse) }.map { entry in
                 guard !visibility.admits(entry.inHouseBefore) else { return entry }
                 var published = entry
                 for field in published.changes.keys { published.changes[field]?.old = nil }
+                published.prev = ""
+                published.hash = ""
                 return published
             }
             return (entries, total - entries.count)
         }
+    }
+
+    static func day(_ milliseconds: Int64) -> String {
+        String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)).prefix(10))
     }
 
     /// The digest of the records `visibility` admits: what a replica of that reader holds

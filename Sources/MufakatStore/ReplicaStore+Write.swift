@@ -422,3 +422,35 @@ struct InvalidWrite: Error {
     var context: String
     var code: MufakatError.Code = .invalid
 }
+
+extension ReplicaStore {
+    /// Removes a record the hub refused and never stored, with what this replica wrote to
+    /// it — for a refusal nothing on this laptop can settle, such as a figure whose key
+    /// fields name another organisation. Only such a record: it waits in the resend list
+    /// with a hub's refusal, no write of it was ever acknowledged, and it holds no other
+    /// replica's write (so nobody else has it). Returns the values it held, for the person.
+    @discardableResult
+    public func discardRefused(_ collection: String, id: String) throws -> [String: FieldValue] {
+        let schema = try Catalogue.collection(named: collection)
+        return try writer.write { db in
+            let metadata = try Self.requireMetadata(db)
+            guard let state = try db.fetchState(collection: schema.name, id: id) else {
+                throw MufakatError(.notFound, "discard \(schema.name) \(id): no such record on this replica", value: id)
+            }
+            let refusal = try String.fetchOne(db, sql: "SELECT code FROM resend WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            let acked = try Int64.fetchOne(db, sql: "SELECT acked FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) ?? 0
+            guard let refusal, refusal != "hub-lacks", refusal != "unlisted", acked == 0,
+                Set(state.context.counters.keys) == [metadata.replica]
+            else {
+                throw MufakatError(
+                    .invalid,
+                    "discard \(schema.name) \(id): only a record the hub refused and never stored can be discarded (this one \(refusal == nil ? "is not refused" : "holds writes the hub or others have")); nothing was removed",
+                    value: id)
+            }
+            try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            try db.execute(sql: "DELETE FROM resend WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            try db.execute(sql: "DELETE FROM journal WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            return state.document
+        }
+    }
+}

@@ -18,6 +18,6 @@ struct MufakatCommand: AsyncParsableCommand {
             InitCommand.self, PutCommand.self, NewCommand.self, GetCommand.self, ListCommand.self,
             DeleteCommand.self, RestoreCommand.self, ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,
             DigestCommand.self, ImportCommand.self, ExportCommand.self, CollectionsCommand.self, SyncCommand.self,
-            HistoryCommand.self, BriefCommand.self, HubGroupCommand.self, TokenGroupCommand.self,
+            HistoryCommand.self, BriefCommand.self, DiscardCommand.self, HubGroupCommand.self, TokenGroupCommand.self,
         ])
 }

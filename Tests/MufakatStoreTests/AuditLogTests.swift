@@ -107,6 +107,35 @@ struct AuditLogTests {
         #expect(problems.contains { $0.contains("entry 4, which you noted, is gone") }, "\(problems)")
     }
 
+    @Test("a noted head removed by a 'pruned' entry is reported: such an entry is a line anyone able to write the file could add")
+    func fakedRetention() async throws {
+        let (store, path) = try await Self.hubWithChanges()
+        let noted = try store.verifyAudit().head.split(separator: ":")
+        let head = (entry: Int64(noted[0])!, hash: String(noted[1]))
+        // The attacker removes everything through the noted entry and chains a 'pruned' entry.
+        let entries = try store.auditEntries()
+        let fake = AuditEntry(
+            entry: head.entry + 1, seq: 4, time: 1_900_000_100_000, token: "-", name: "-", org: "-", role: "-", replica: "-", collection: "",
+            id: "", inHouse: nil, dots: [], changes: [:], prev: entries.last!.hash, kind: "pruned", through: head.entry, throughHash: entries.last!.hash)
+        try Self.tamper(path, "DELETE FROM audit_log WHERE entry <= \(head.entry); DELETE FROM records")
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try HubStore.appendAudit(db, fake) }
+        try queue.close()
+        #expect(try store.verifyAudit().problems.isEmpty, "the chain alone cannot tell")
+        #expect(try store.verifyAudit(expect: head).problems.contains { $0.contains("a 'pruned' entry says retention removed") })
+    }
+
+    @Test("pruning an idle log (nothing but its own entries old enough) changes nothing, however often")
+    func idlePrune() async throws {
+        let (store, _) = try await Self.hubWithChanges()
+        let cutoff = try store.auditEntries()[3].time + 1
+        #expect(try store.pruneAudit(before: cutoff) == 4)
+        let after = try store.auditEntries()
+        for _ in 0..<3 { #expect(try store.pruneAudit(before: Int64.max) == 0) }
+        #expect(try store.auditEntries() == after)
+        #expect(after.last?.kind == "pruned" && after.last?.seq == 4)
+    }
+
     @Test("retention removes old entries and the chain stays checkable from the first one kept")
     func retention() async throws {
         let (store, _) = try await Self.hubWithChanges()
