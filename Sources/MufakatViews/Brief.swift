@@ -102,7 +102,7 @@ public struct Brief: Sendable {
             db,
             sql: """
                 SELECT json_extract(r.document, '$.org') AS org, json_extract(r.document, '$.indicator') AS indicator,
-                       SUM(json_extract(r.document, '$.value')) AS total
+                       SUM(json_extract(r.document, '$.value')) AS total, MIN(json_extract(r.document, '$.value')) AS smallest
                 FROM records r
                 WHERE r.collection = 'reports' AND r.deleted = 0 AND json_extract(r.document, '$.period') IN (\(marks))
                   AND json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
@@ -111,10 +111,16 @@ public struct Brief: Sendable {
                 GROUP BY org, indicator
                 """, arguments: StatementArguments(periods) + scope.arguments)
         var sums: [String: [String: Int64]] = [:]
-        for row in rows { sums[row["org"] ?? "", default: [:]][row["indicator"] ?? ""] = row["total"] }
+        var smallest: [String: [String: Int64]] = [:]
+        for row in rows {
+            sums[row["org"] ?? "", default: [:]][row["indicator"] ?? ""] = row["total"]
+            smallest[row["org"] ?? "", default: [:]][row["indicator"] ?? ""] = row["smallest"]
+        }
         let organizations = sums.keys.sorted { data.name(of: $0).lowercased() < data.name(of: $1).lowercased() }
         let indicators = Catalogue.indicators.filter { indicator in sums.values.contains { $0[indicator] != nil } }
-        let table = SuppressedTable(cells: organizations.map { org in indicators.map { sums[org]?[$0] } }, threshold: threshold)
+        let table = SuppressedTable(
+            cells: organizations.map { org in indicators.map { sums[org]?[$0] } },
+            smallest: organizations.map { org in indicators.map { smallest[org]?[$0] } }, threshold: threshold)
         return FigureMatrix(periods: periods, organizations: organizations.map(data.name(of:)), indicators: indicators, table: table)
     }
 

@@ -119,6 +119,7 @@ public struct FigureTable: Sendable {
         }
         let group = query.by == .area ? "COALESCE(json_extract(r.document, '$.area'), '')" : "json_extract(r.document, '$.org')"
         var sums: [String: [String: Int64]] = [:]
+        var smallest: [String: [String: Int64]] = [:]
         var periods = Set<String>()
         var count = 0
         let statementArguments = StatementArguments(arguments) + scope.arguments
@@ -126,7 +127,8 @@ public struct FigureTable: Sendable {
             db,
             sql: """
                 SELECT \(group) AS label, json_extract(r.document, '$.period') AS period,
-                       SUM(json_extract(r.document, '$.value')) AS total, COUNT(*) AS n
+                       SUM(json_extract(r.document, '$.value')) AS total, MIN(json_extract(r.document, '$.value')) AS smallest,
+                       COUNT(*) AS n
                 FROM records r WHERE \(conditions.joined(separator: " AND "))\(scope.and)
                 GROUP BY label, period
                 """, arguments: statementArguments)
@@ -137,12 +139,15 @@ public struct FigureTable: Sendable {
             if let to = query.to, period > to { continue }
             let label: String = row["label"] ?? ""
             sums[label, default: [:]][period] = row["total"]
+            smallest[label, default: [:]][period] = row["smallest"]
             periods.insert(period)
             count += row["n"] as Int
         }
         let labels = sums.keys.sorted { (names[$0] ?? $0).lowercased() < (names[$1] ?? $1).lowercased() }
         let columns = periods.sorted()
-        let table = SuppressedTable(cells: labels.map { label in columns.map { sums[label]?[$0] } }, threshold: threshold)
+        let table = SuppressedTable(
+            cells: labels.map { label in columns.map { sums[label]?[$0] } },
+            smallest: labels.map { label in columns.map { smallest[label]?[$0] } }, threshold: threshold)
         return FigureTable(
             query: query, rows: labels,
             rowLabels: labels.map { label in

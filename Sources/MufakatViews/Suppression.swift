@@ -26,23 +26,21 @@ public enum ShownCount: Hashable, Sendable {
 }
 
 /// Small-count suppression for tables shown to others, as CTDC publishes trafficking
-/// figures: every count below `threshold` (default 11) is shown as `<11`, and a total is
-/// hidden where it, with the cells shown beside it, would let a reader compute a hidden
-/// count.
+/// figures. Its invariant: **no number shown includes a figure below the threshold** — so no
+/// combination of shown numbers, from this table or any other view of the same figures
+/// (another grouping, another range of periods), can give one back.
 ///
-/// A table is `cells[row][column]` (a missing figure is `nil`: no count, nothing to hide),
-/// with a total per row, per column, and a grand total. The rules, applied until nothing
-/// changes:
-/// 1. a cell or total below the threshold is `small`;
-/// 2. a total shown beside exactly one hidden member of its line, or beside hidden
-///    members that sum to less than the threshold, is `hidden` — its line being a row's
-///    cells, a column's cells, or (for the grand total) the row totals and the column totals;
-/// 3. a hidden total is a hidden member of the grand total's lines, so the grand total
-///    cannot give it back;
-/// 4. then an exact check: no small cell may be the solution of the equations the shown
-///    totals give (a small cell is determined when its unit vector lies in their span);
-///    while one is, the shown total of its row, else its column, else the grand total, is
-///    hidden too.
+/// A table is `cells[row][column]`, each the sum of one or more figures (a missing one is
+/// `nil`: no count, nothing to hide), with `smallest[row][column]` the least figure in it,
+/// and a total per row, per column, and a grand total:
+/// 1. a cell below the threshold is `small` (shown `<11`);
+/// 2. a cell at or above it that holds a figure below it is `hidden` (shown `–`): beside the
+///    same figures grouped another way it would give that figure back;
+/// 3. a total is shown only when every cell of its line is (the grand total: every cell);
+///    otherwise it is `hidden`;
+/// 4. and, as a check of the above, no small cell may be the solution of the equations the
+///    shown totals give (its unit vector in their span); were one, its row's total, else its
+///    column's, else the grand total would be hidden too.
 public struct SuppressedTable: Hashable, Sendable {
     public var cells: [[ShownCount?]]
     public var rowTotals: [ShownCount]
@@ -52,45 +50,32 @@ public struct SuppressedTable: Hashable, Sendable {
 
     public static let defaultThreshold: Int64 = 11
 
-    public init(cells raw: [[Int64?]], threshold: Int64 = defaultThreshold) {
+    /// `smallest` defaults to the cells themselves: each cell one figure.
+    public init(cells raw: [[Int64?]], smallest rawSmallest: [[Int64?]]? = nil, threshold: Int64 = defaultThreshold) {
         self.threshold = threshold
         let columns = raw.map(\.count).max() ?? 0
-        let grid = raw.map { row in (0..<columns).map { $0 < row.count ? row[$0] : nil } }
+        func square(_ rows: [[Int64?]]) -> [[Int64?]] { rows.map { row in (0..<columns).map { $0 < row.count ? row[$0] : nil } } }
+        let grid = square(raw)
+        let smallest = rawSmallest.map(square) ?? grid
         let rowSums = grid.map { $0.compactMap { $0 }.reduce(0, +) }
         let columnSums = (0..<columns).map { column in grid.compactMap { $0[column] }.reduce(0, +) }
-        let grandSum = rowSums.reduce(0, +)
-        func primary(_ value: Int64) -> ShownCount { value < threshold ? .small : .value(value) }
 
-        let cells = grid.map { $0.map { $0.map(primary) } }
-        var rowTotals = rowSums.map(primary)
-        var columnTotals = columnSums.map(primary)
-        var grandTotal = primary(grandSum)
-
-        // A total must go when its hidden members are one, or sum to less than the threshold.
-        func revealing(_ members: [(shown: ShownCount, value: Int64)]) -> Bool {
-            let hidden = members.filter { $0.shown.number == nil }
-            return hidden.count == 1 || (!hidden.isEmpty && hidden.map(\.value).reduce(0, +) < threshold)
-        }
-        var changed = true
-        while changed {
-            changed = false
-            for row in grid.indices where rowTotals[row].number != nil {
-                let members = grid[row].indices.compactMap { column in grid[row][column].map { (cells[row][column]!, $0) } }
-                if revealing(members) { rowTotals[row] = .hidden; changed = true }
-            }
-            for column in 0..<columns where columnTotals[column].number != nil {
-                let members = grid.indices.compactMap { row in grid[row][column].map { (cells[row][column]!, $0) } }
-                if revealing(members) { columnTotals[column] = .hidden; changed = true }
-            }
-            if grandTotal.number != nil,
-                revealing(Array(zip(rowTotals, rowSums))) || revealing(Array(zip(columnTotals, columnSums)))
-            {
-                grandTotal = .hidden
-                changed = true
+        let cells: [[ShownCount?]] = grid.indices.map { row in
+            grid[row].indices.map { column in
+                grid[row][column].map { value in
+                    value < threshold ? .small : (smallest[row][column] ?? value) < threshold ? .hidden : .value(value)
+                }
             }
         }
-        // The exact check: each shown total is one equation over the small cells of its line.
-        let unknowns = grid.indices.flatMap { row in grid[row].indices.compactMap { column in cells[row][column] == .small ? (row, column) : nil } }
+        func total(_ members: [ShownCount], _ sum: Int64) -> ShownCount {
+            members.allSatisfy { $0.number != nil } ? (sum < threshold ? .small : .value(sum)) : .hidden
+        }
+        var rowTotals = grid.indices.map { row in total(cells[row].compactMap { $0 }, rowSums[row]) }
+        var columnTotals = (0..<columns).map { column in total(grid.indices.compactMap { cells[$0][column] }, columnSums[column]) }
+        var grandTotal = total(cells.joined().compactMap { $0 }, rowSums.reduce(0, +))
+
+        // The check: each shown total is one equation over the hidden cells of its line.
+        let unknowns = grid.indices.flatMap { row in grid[row].indices.compactMap { column in cells[row][column].map { $0.number == nil } == true ? (row, column) : nil } }
         func equations() -> [[Double]] {
             var rows: [[Double]] = []
             for row in grid.indices where rowTotals[row].number != nil {
