@@ -40,12 +40,8 @@ extension SyncClient {
                 let message: Message?
                 do {
                     message = try await messages.next()
-                } catch let error as WireError {
-                    throw SyncError(.protocolError, "the hub sent a malformed frame (\(error.code)): \(error.message)", code: error.code.rawValue)
-                } catch is ReadTimeoutHandler.Timeout {
-                    throw SyncError(.connectionLost, "the hub did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
                 } catch {
-                    throw SyncError(.connectionLost, "the connection broke: \(Self.describe(error))")
+                    throw Self.receiveFailure(error, timeout: timeout, advice: "")
                 }
                 switch message {
                 case .error(let error) where error.code == .unknownType || error.code == .versionUnsupported:

@@ -118,12 +118,8 @@ public struct SyncClient: Sendable {
                     let message: Message?
                     do {
                         message = try await messages.next()
-                    } catch let error as WireError {
-                        throw SyncError(.protocolError, "the hub sent a malformed frame (\(error.code)): \(error.message)", code: error.code.rawValue)
-                    } catch is ReadTimeoutHandler.Timeout {
-                        throw SyncError(.connectionLost, "the hub did not answer within \(timeout.nanoseconds / 1_000_000_000) s; sync again to carry on")
                     } catch {
-                        throw SyncError(.connectionLost, "the connection broke: \(Self.describe(error)); sync again to carry on")
+                        throw Self.receiveFailure(error, timeout: timeout, advice: "; sync again to carry on")
                     }
                     guard let message else {
                         throw SyncError(.connectionLost, "the hub closed the connection; sync again to carry on")
@@ -446,6 +442,19 @@ public struct SyncClient: Sendable {
             case let other:
                 throw SyncError(.protocolError, "the hub at \(hub) answered a ping with \(other.map { $0.type.rawValue } ?? "nothing")")
             }
+        }
+    }
+
+    /// What a failed read from the hub means for a person: a malformed frame, no answer in
+    /// time, or a broken connection; `advice` ends the sentence.
+    static func receiveFailure(_ error: any Error, timeout: TimeAmount, advice: String) -> SyncError {
+        switch error {
+        case let error as WireError:
+            return SyncError(.protocolError, "the hub sent a malformed frame (\(error.code)): \(error.message)", code: error.code.rawValue)
+        case is ReadTimeoutHandler.Timeout:
+            return SyncError(.connectionLost, "the hub did not answer within \(timeout.nanoseconds / 1_000_000_000) s\(advice)")
+        default:
+            return SyncError(.connectionLost, "the connection broke: \(describe(error))\(advice)")
         }
     }
 
