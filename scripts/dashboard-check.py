@@ -123,6 +123,16 @@ def check_http(base, token, month):
     cookie = headers.get("Set-Cookie", "")
     if status != 303 or headers.get("Location") != "/positions":
         fail(f"sign-in answered {status} to {headers.get('Location')} (an outside 'next' must not be followed)")
+    status, headers, _ = get(plain, "/signin", urllib.parse.urlencode({"token": token, "next": "/\t/elsewhere.example/x"}).encode())
+    if headers.get("Location") != "/positions":
+        fail(f"a 'next' with a tab led to {headers.get('Location')} (a browser drops the tab: //elsewhere.example)")
+    try:
+        plain.open(urllib.request.Request(base + "/signin", data=urllib.parse.urlencode({"token": token}).encode(),
+                                          headers={"Origin": "https://elsewhere.example"}))
+        fail("a sign-in posted from another site was accepted (login CSRF)")
+    except urllib.error.HTTPError as error:
+        if error.code != 403:
+            fail(f"a sign-in posted from another site answered {error.code}, not 403")
     for attribute in ["HttpOnly", "SameSite=Strict"] + (["Secure"] if base.startswith("https") else []):
         if attribute not in cookie:
             fail(f"the session cookie lacks {attribute}: {cookie}")

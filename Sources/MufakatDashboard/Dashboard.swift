@@ -83,14 +83,14 @@ public struct DashboardServer: Service {
         }
 
         @Sendable func page(
-            _ request: Request, _ body: @escaping @Sendable (TokenInfo, DashboardPages.Viewer, Visibility) throws -> String
+            _ request: Request, _ body: @escaping @Sendable (TokenInfo, DashboardPages.Viewer, Visibility) async throws -> String
         ) async throws -> Response {
             guard let token = try await viewer(request) else {
                 let next = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
                 return redirect("/signin?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")")
             }
             do {
-                return html(try body(token, DashboardPages.Viewer(name: token.name, org: token.org, role: token.role.rawValue), Visibility(token.writer)))
+                return html(try await body(token, DashboardPages.Viewer(name: token.name, org: token.org, role: token.role.rawValue), Visibility(token.writer)))
             } catch let error as MufakatError {
                 return html(
                     DashboardPages.message(title: "Not shown", text: error.message, viewer: .init(name: token.name, org: token.org, role: token.role.rawValue)),
@@ -100,13 +100,13 @@ public struct DashboardServer: Service {
 
         @Sendable func download(
             _ request: Request, name: String, type: String = "text/csv; charset=utf-8",
-            _ body: @escaping @Sendable (TokenInfo, Visibility) throws -> String
+            _ body: @escaping @Sendable (TokenInfo, Visibility) async throws -> String
         ) async throws -> Response {
             guard let token = try await viewer(request) else {
                 return text("sign in first: open /signin\n", status: .unauthorized)
             }
             do {
-                var response = text(try body(token, Visibility(token.writer)), type: type)
+                var response = text(try await body(token, Visibility(token.writer)), type: type)
                 response.headers[.contentDisposition] = "attachment; filename=\"\(name)\""
                 return response
             } catch let error as MufakatError {
@@ -120,9 +120,15 @@ public struct DashboardServer: Service {
             html(DashboardPages.signIn(next: safeNext(request.uri.queryParameters.get("next")), error: nil))
         }
         router.post("signin") { request, context in
+            guard !crossSite(request) else {
+                return html(DashboardPages.signIn(next: "/positions", error: "A sign-in must come from this dashboard's own page."), status: .forbidden)
+            }
             let form = try await URLEncodedFormDecoder().decode(
                 SignInForm.self, from: String(buffer: try await request.body.collect(upTo: 16 << 10)))
             guard let token = try await store.authenticate(secret: form.token.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                context.logger.notice("dashboard sign-in refused: unknown or revoked token")
+                // A wrong guess costs a second: too slow to try tokens by the thousand.
+                try await Task.sleep(for: .seconds(1))
                 return html(
                     DashboardPages.signIn(next: safeNext(form.next), error: "That token is not known to this hub, or was revoked. Check it, or ask the hub operator."),
                     status: .unauthorized)
@@ -156,12 +162,12 @@ public struct DashboardServer: Service {
 
         router.get("positions") { request, _ in
             try await page(request) { _, viewer, visibility in
-                DashboardPages.positions(try store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }, viewer: viewer)
+                DashboardPages.positions(try await store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }, viewer: viewer)
             }
         }
         router.get("positions.csv") { request, _ in
             try await download(request, name: "positions.csv") { _, visibility in
-                try DashboardPages.positionsCSV(try store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) })
+                try DashboardPages.positionsCSV(try await store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) })
             }
         }
         router.get("figures") { request, _ in
@@ -174,33 +180,34 @@ public struct DashboardServer: Service {
                 } catch let error as MufakatError {
                     (query, problem) = (FigureQuery(), "\(error.message); showing the default view instead")
                 }
-                let table = try figures(store: store, visibility: visibility, query: query, threshold: threshold)
+                let table = try await figures(store: store, visibility: visibility, query: query, threshold: threshold)
                 return DashboardPages.figures(table, viewer: viewer, error: problem)
             }
         }
         router.get("figures.csv") { request, _ in
             let parameters = queryDictionary(request)
             return try await download(request, name: "figures.csv") { _, visibility in
-                try figures(store: store, visibility: visibility, query: try FigureQuery(parameters: parameters), threshold: threshold).csv()
+                try await figures(store: store, visibility: visibility, query: try FigureQuery(parameters: parameters), threshold: threshold).csv()
             }
         }
         router.get("follow-ups") { request, _ in
             try await page(request) { _, viewer, visibility in
                 DashboardPages.followUps(
-                    try store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }, today: Brief.today(), viewer: viewer)
+                    try await store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }, today: Brief.today(), viewer: viewer)
             }
         }
         router.get("follow-ups.csv") { request, _ in
             try await download(request, name: "follow-ups.csv") { _, visibility in
                 try DashboardPages.followUpsCSV(
-                    try store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }, today: Brief.today())
+                    try await store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }, today: Brief.today())
             }
         }
         router.get("replicas") { request, _ in
             try await page(request) { token, viewer, visibility in
-                let conflicts = try store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }.conflicts
+                let conflicts = try await store.view(for: visibility) { db, scope in try CoordinationData.load(db, scope: scope) }.conflicts
                 // Who synced when is the operator's and coordinators' business.
-                return DashboardPages.replicas(token.role == .coordinator ? try replicaRows(store) : nil, conflicts: conflicts, viewer: viewer)
+                return DashboardPages.replicas(
+                    token.role == .coordinator ? try replicaRows(store) : nil, conflicts: conflicts, threshold: threshold, viewer: viewer)
             }
         }
         router.get("replicas.csv") { request, _ in
@@ -214,28 +221,28 @@ public struct DashboardServer: Service {
         router.get("brief") { request, _ in
             let month = request.uri.queryParameters.get("month")
             return try await page(request) { _, viewer, visibility in
-                DashboardPages.brief(try brief(store: store, visibility: visibility, month: month, threshold: threshold), viewer: viewer)
+                DashboardPages.brief(try await brief(store: store, visibility: visibility, month: month, threshold: threshold), viewer: viewer)
             }
         }
         router.get("brief.md") { request, _ in
             let month = request.uri.queryParameters.get("month")
             return try await download(request, name: "brief-\(month ?? "this-month").md", type: "text/markdown; charset=utf-8") { _, visibility in
-                BriefRenderer.render(try brief(store: store, visibility: visibility, month: month, threshold: threshold), format: .md)
+                BriefRenderer.render(try await brief(store: store, visibility: visibility, month: month, threshold: threshold), format: .md)
             }
         }
         return router
     }
 
-    static func figures(store: HubStore, visibility: Visibility, query: FigureQuery, threshold: Int64) throws -> FigureTable {
-        try store.view(for: visibility) { db, scope in
+    static func figures(store: HubStore, visibility: Visibility, query: FigureQuery, threshold: Int64) async throws -> FigureTable {
+        try await store.view(for: visibility) { db, scope in
             let names = try CoordinationData.load(db, scope: scope).organizations.mapValues(\.name)
             return try FigureTable.load(db, scope: scope, query: query, threshold: threshold, names: names)
         }
     }
 
-    static func brief(store: HubStore, visibility: Visibility, month: String?, threshold: Int64) throws -> Brief {
+    static func brief(store: HubStore, visibility: Visibility, month: String?, threshold: Int64) async throws -> Brief {
         let today = Brief.today()
-        return try store.view(for: visibility) { db, scope in
+        return try await store.view(for: visibility) { db, scope in
             try Brief.load(db, scope: scope, month: month.flatMap { $0.isEmpty ? nil : $0 } ?? String(today.prefix(7)), today: today, threshold: threshold)
         }
     }
@@ -255,10 +262,24 @@ public struct DashboardServer: Service {
         return parameters
     }
 
-    /// Only a path of this dashboard: never another site (an open redirect).
+    /// Only a path of this dashboard: never another site (an open redirect). A browser drops
+    /// tabs and line breaks from an address, so `/\t/host` would be `//host`: only plain URL
+    /// characters are let through.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/positions" }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/?=&%+")
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), next.count <= 2_000, next.allSatisfy(allowed.contains) else {
+            return "/positions"
+        }
         return next
+    }
+
+    /// A sign-in posted from another site (login CSRF: signing a person in as someone else)
+    /// is refused: the browser says where the form came from.
+    static func crossSite(_ request: Request) -> Bool {
+        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" { return true }
+        guard let origin = request.headers[.origin], origin != "null" else { return false }
+        guard let host = request.head.authority else { return true }
+        return URL(string: origin).map { url in "\(url.host ?? "")\(url.port.map { ":\($0)" } ?? "")" != host } ?? true
     }
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -303,12 +324,21 @@ public final class Sessions: Sendable {
         self.lifetime = lifetime
     }
 
+    /// Most sessions a token holds at once (its oldest are signed out) and in all.
+    static let perToken = 20
+    static let most = 10_000
+
     func create(tokenID: String) -> String {
         var generator = SystemRandomNumberGenerator()
         let id = (0..<4).map { _ in String(generator.next(), radix: 16) }.joined(separator: "-")
         sessions.withLock { sessions in
             let now = ContinuousClock.now
             sessions = sessions.filter { $0.value.expires > now }
+            let own = sessions.filter { $0.value.token == tokenID }.sorted { $0.value.expires < $1.value.expires }
+            for old in own.prefix(max(0, own.count - Self.perToken + 1)) { sessions.removeValue(forKey: old.key) }
+            if sessions.count >= Self.most, let oldest = sessions.min(by: { $0.value.expires < $1.value.expires }) {
+                sessions.removeValue(forKey: oldest.key)
+            }
             sessions[id] = (tokenID, now + lifetime)
         }
         return id

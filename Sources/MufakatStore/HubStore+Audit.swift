@@ -343,12 +343,17 @@ extension HubStore {
     /// Reads the hub's data for a view (the dashboard, its brief), as far as `visibility`
     /// lets its reader see.
     public func view<T>(for visibility: Visibility, _ body: (Database, ViewScope) throws -> T) throws -> T {
-        try writer.read { db in
-            let scope = visibility.org.map {
-                ViewScope(condition: "r.inhouse IS NULL OR r.inhouse = ?", arguments: [$0], isHub: true)
-            } ?? ViewScope(isHub: true)
-            return try body(db, scope)
-        }
+        try writer.read { db in try body(db, Self.scope(visibility)) }
+    }
+
+    /// The same, without holding a Swift concurrency thread while SQLite works (the
+    /// dashboard's pages: a large figures table must not stall the hub's sessions).
+    public func view<T: Sendable>(for visibility: Visibility, _ body: @escaping @Sendable (Database, ViewScope) throws -> T) async throws -> T {
+        try await writer.read { db in try body(db, Self.scope(visibility)) }
+    }
+
+    static func scope(_ visibility: Visibility) -> ViewScope {
+        visibility.org.map { ViewScope(condition: "r.inhouse IS NULL OR r.inhouse = ?", arguments: [$0], isHub: true) } ?? ViewScope(isHub: true)
     }
 }
 

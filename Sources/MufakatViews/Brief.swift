@@ -16,7 +16,8 @@ public struct Brief: Sendable {
     public var asOf: String
     public var threshold: Int64
     public var positionChanges: [PositionChange]
-    public var figures: FigureMatrix
+    /// One table per period that ends in the month (the month; its quarter; its year).
+    public var figures: [FigureMatrix]
     public var overdue: [CoordinationData.Action]
     public var due: [CoordinationData.Action]
     public var conflicts: [CoordinationData.Conflict]
@@ -36,7 +37,7 @@ public struct Brief: Sendable {
 
     /// Figures of one month's periods: organisations × indicators, suppressed.
     public struct FigureMatrix: Sendable {
-        public var periods: [String]
+        public var period: String
         public var organizations: [String]
         public var indicators: [String]
         public var table: SuppressedTable
@@ -63,16 +64,33 @@ public struct Brief: Sendable {
         let asOf = today < first ? first : today >= nextMonth ? Self.dayBefore(nextMonth) : today
         let (start, end) = (Self.milliseconds(first), Self.milliseconds(nextMonth))
 
+        // From the stance as this store held it when the month began to the one it held when
+        // the month ended (its stance history); who and when from the shown stance's write
+        // when that is the month's last. A store without history for a position (changed
+        // before it kept any) shows a change of the month without its "from".
         var changes: [PositionChange] = []
-        for position in data.positions where position.stanceTime >= start && position.stanceTime < end && !position.stance.isEmpty {
-            let history = try Row.fetchOne(
-                db, sql: "SELECT old FROM stance_history WHERE id = ? AND new = ? ORDER BY at DESC, rowid DESC LIMIT 1",
-                arguments: [position.id, position.stance])
-            let old: String? = history?["old"]
-            if let old, old == position.stance { continue }
-            changes.append(PositionChange(
-                subject: data.name(of: position.subject), ask: data.title(ofAsk: position.ask), from: old,
-                first: history != nil && old == nil, to: position.stance, by: position.stanceAuthor, time: position.stanceTime))
+        for position in data.positions where !position.stance.isEmpty {
+            let history = try Row.fetchAll(
+                db, sql: "SELECT old, new, at FROM stance_history WHERE id = ? ORDER BY at, rowid", arguments: [position.id])
+            let inMonth = history.filter { (start..<end).contains($0["at"] as Int64) }
+            let change: PositionChange
+            if let firstRow = inMonth.first, let lastRow = inMonth.last {
+                let from: String? = firstRow["old"]
+                let to: String? = lastRow["new"]
+                guard let to, from != to else { continue }
+                let isShown = to == position.stance
+                change = PositionChange(
+                    subject: data.name(of: position.subject), ask: data.title(ofAsk: position.ask), from: from,
+                    first: from == nil && history.first.map { ($0["at"] as Int64) >= start } == true, to: to,
+                    by: isShown ? position.stanceAuthor : "—", time: isShown ? position.stanceTime : lastRow["at"])
+            } else if history.isEmpty, (start..<end).contains(position.stanceTime) {
+                change = PositionChange(
+                    subject: data.name(of: position.subject), ask: data.title(ofAsk: position.ask), from: nil, first: false,
+                    to: position.stance, by: position.stanceAuthor, time: position.stanceTime)
+            } else {
+                continue
+            }
+            changes.append(change)
         }
         changes.sort { ($0.subject, $0.ask) < ($1.subject, $1.ask) }
 
@@ -80,8 +98,7 @@ public struct Brief: Sendable {
         let overdue = open.filter { $0.isOverdue(today: asOf) }.sorted { ($0.due, $0.title) < ($1.due, $1.title) }
         let due = open.filter { !$0.isOverdue(today: asOf) && $0.due >= first && $0.due < nextMonth }.sorted { ($0.due, $0.title) < ($1.due, $1.title) }
 
-        let periods = Self.periodsEnding(year: year, month: number)
-        let figures = try Self.figures(db, scope: scope, periods: periods, threshold: threshold, data: data)
+        let figures = try Self.figures(db, scope: scope, year: year, periods: Self.periodsEnding(year: year, month: number), threshold: threshold, data: data)
         return Brief(
             month: month, monthName: Self.monthName(year: year, month: number), asOf: asOf, threshold: threshold,
             positionChanges: changes, figures: figures, overdue: overdue, due: due, conflicts: data.conflicts, data: data)
@@ -96,32 +113,39 @@ public struct Brief: Sendable {
         return periods
     }
 
-    static func figures(_ db: Database, scope: ViewScope, periods: [String], threshold: Int64, data: CoordinationData) throws -> FigureMatrix {
-        let marks = periods.map { _ in "?" }.joined(separator: ", ")
+    /// A table per period: organisations × indicators, each cell's smallest figure taken
+    /// over the periods within it too (a quarter beside its months would give a small month
+    /// back). Periods without figures are left out.
+    static func figures(
+        _ db: Database, scope: ViewScope, year: Int, periods: [String], threshold: Int64, data: CoordinationData
+    ) throws -> [FigureMatrix] {
         let rows = try Row.fetchAll(
             db,
             sql: """
                 SELECT json_extract(r.document, '$.org') AS org, json_extract(r.document, '$.indicator') AS indicator,
+                       json_extract(r.document, '$.period') AS period,
                        SUM(json_extract(r.document, '$.value')) AS total, MIN(json_extract(r.document, '$.value')) AS smallest
                 FROM records r
-                WHERE r.collection = 'reports' AND r.deleted = 0 AND json_extract(r.document, '$.period') IN (\(marks))
-                  AND json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
-                  AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
-                  AND COALESCE(json_extract(r.document, '$.status'), 'Submitted') IN ('Submitted', 'Validated')\(scope.and)
-                GROUP BY org, indicator
-                """, arguments: StatementArguments(periods) + scope.arguments)
-        var sums: [String: [String: Int64]] = [:]
-        var smallest: [String: [String: Int64]] = [:]
-        for row in rows {
-            sums[row["org"] ?? "", default: [:]][row["indicator"] ?? ""] = row["total"]
-            smallest[row["org"] ?? "", default: [:]][row["indicator"] ?? ""] = row["smallest"]
+                WHERE \(Figures.counting) AND substr(json_extract(r.document, '$.period'), 1, 4) = ?\(scope.and)
+                GROUP BY org, indicator, period
+                """, arguments: [String(format: "%04d", year)] + scope.arguments)
+        let groups = rows.map { row -> (org: String, indicator: String, period: String, total: Int64, smallest: Int64) in
+            (row["org"] ?? "", row["indicator"] ?? "", row["period"] ?? "", row["total"] ?? 0, row["smallest"] ?? 0)
         }
-        let organizations = sums.keys.sorted { data.name(of: $0).lowercased() < data.name(of: $1).lowercased() }
-        let indicators = Catalogue.indicators.filter { indicator in sums.values.contains { $0[indicator] != nil } }
-        let table = SuppressedTable(
-            cells: organizations.map { org in indicators.map { sums[org]?[$0] } },
-            smallest: organizations.map { org in indicators.map { smallest[org]?[$0] } }, threshold: threshold)
-        return FigureMatrix(periods: periods, organizations: organizations.map(data.name(of:)), indicators: indicators, table: table)
+        return periods.compactMap { period -> FigureMatrix? in
+            let here = groups.filter { $0.period == period }
+            guard !here.isEmpty else { return nil }
+            let organizations = Set(here.map(\.org)).sorted { data.name(of: $0).lowercased() < data.name(of: $1).lowercased() }
+            let indicators = Catalogue.indicators.filter { indicator in here.contains { $0.indicator == indicator } }
+            let cell = { (org: String, indicator: String) in here.first { $0.org == org && $0.indicator == indicator }?.total }
+            let least = { (org: String, indicator: String) -> Int64? in
+                groups.filter { $0.org == org && $0.indicator == indicator && Figures.period($0.period, isWithin: period) }.map(\.smallest).min()
+            }
+            let table = SuppressedTable(
+                cells: organizations.map { org in indicators.map { cell(org, $0) } },
+                smallest: organizations.map { org in indicators.map { least(org, $0) } }, threshold: threshold)
+            return FigureMatrix(period: period, organizations: organizations.map(data.name(of:)), indicators: indicators, table: table)
+        }
     }
 
     static func milliseconds(_ day: String) -> Int64 {

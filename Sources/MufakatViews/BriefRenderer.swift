@@ -36,12 +36,20 @@ public enum BriefRenderer {
                 "by": cell(change.by), "when": Templates.day(change.time),
             ]
         }
-        let figures = brief.figures
-        let figureRows = figures.organizations.enumerated().map { index, name -> [String: Any] in
+        let figureTables = brief.figures.map { figures -> [String: Any] in
             [
-                "label": cell(name),
-                "cells": figures.table.cells[index].map { ["text": $0?.text(threshold: threshold) ?? ""] },
-                "total": figures.table.rowTotals[index].text(threshold: threshold),
+                "period": figures.period,
+                "indicators": figures.indicators.map { ["name": $0] },
+                "rows": figures.organizations.enumerated().map { index, name -> [String: Any] in
+                    [
+                        "label": cell(name),
+                        "cells": figures.table.cells[index].map { ["text": $0?.text(threshold: threshold) ?? ""] },
+                        "total": figures.table.rowTotals[index].text(threshold: threshold),
+                    ]
+                },
+                "columnTotals": figures.table.columnTotals.map { ["text": $0.text(threshold: threshold)] },
+                "grandTotal": figures.table.grandTotal.text(threshold: threshold),
+                "markdownRule": String(repeating: "---|", count: figures.indicators.count + 2),
             ]
         }
         let action = { (item: CoordinationData.Action) -> [String: Any] in
@@ -56,7 +64,7 @@ public enum BriefRenderer {
                 "fields": conflict.fields.map { field in
                     [
                         "field": field.field,
-                        "candidates": cell(field.candidates.map { "\($0.value) (\($0.author))" }.joined(separator: " / ")),
+                        "candidates": cell(field.candidates.map { "\(conflict.shown($0, field: field.field, threshold: threshold)) (\($0.author))" }.joined(separator: " / ")),
                     ]
                 },
             ]
@@ -64,11 +72,7 @@ public enum BriefRenderer {
         return [
             "month": brief.monthName, "asOf": brief.asOf, "threshold": threshold,
             "changes": changes, "hasChanges": !changes.isEmpty,
-            "periods": figures.periods.joined(separator: ", "),
-            "indicators": figures.indicators.map { ["name": $0] }, "figureRows": figureRows, "hasFigures": !figureRows.isEmpty,
-            "columnTotals": figures.table.columnTotals.map { ["text": $0.text(threshold: threshold)] },
-            "grandTotal": figures.table.grandTotal.text(threshold: threshold),
-            "markdownRule": String(repeating: "---|", count: figures.indicators.count + 2),
+            "figureTables": figureTables, "hasFigures": !figureTables.isEmpty,
             "overdue": brief.overdue.map(action), "hasOverdue": !brief.overdue.isEmpty,
             "due": brief.due.map(action), "hasDue": !brief.due.isEmpty,
             "conflicts": conflicts, "hasConflicts": !conflicts.isEmpty,

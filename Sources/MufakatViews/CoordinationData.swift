@@ -91,6 +91,14 @@ public struct CoordinationData: Sendable {
             hasher.combine(collection)
             hasher.combine(id)
         }
+
+        /// A candidate as shown to others: a report's count below the threshold as `<k`.
+        public func shown(_ candidate: Candidate, field: String, threshold: Int64) -> String {
+            guard collection == "reports", field == "value", let number = Int64(candidate.value), number < threshold else {
+                return candidate.value
+            }
+            return "<\(threshold)"
+        }
     }
 
     /// Reads everything but the figures (those are aggregated: ``FigureTable``).

@@ -248,7 +248,9 @@ public enum DashboardPages {
         }
     }
 
-    public static func replicas(_ replicas: [ReplicaRow]?, conflicts: [CoordinationData.Conflict], viewer: Viewer) -> String {
+    public static func replicas(
+        _ replicas: [ReplicaRow]?, conflicts: [CoordinationData.Conflict], threshold: Int64, viewer: Viewer
+    ) -> String {
         let rows = (replicas ?? []).map { row -> [String: Any] in
             [
                 "replica": row.replica, "name": row.name, "org": row.org, "client": row.client, "lastSeen": Templates.time(row.lastSeen),
@@ -259,7 +261,12 @@ public enum DashboardPages {
             [
                 "collection": conflict.collection, "id": conflict.id,
                 "fields": conflict.fields.map { field in
-                    ["field": field.field, "candidates": field.candidates.map { ["text": "\($0.value) — \($0.author), \(Templates.time($0.time))"] }]
+                    [
+                        "field": field.field,
+                        "candidates": field.candidates.map {
+                            ["text": "\(conflict.shown($0, field: field.field, threshold: threshold)) — \($0.author), \(Templates.time($0.time))"]
+                        },
+                    ]
                 },
             ]
         }

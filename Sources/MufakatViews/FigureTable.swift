@@ -88,8 +88,39 @@ public struct FigureQuery: Hashable, Sendable {
     }
 }
 
+/// Which reports count as figures, and how periods nest.
+public enum Figures {
+    /// Live reports without disaggregation (no gender, age band, type or country of
+    /// exploitation — a breakdown beside its total would count people twice), submitted or
+    /// validated (a Draft is not yet a figure; Retracted no longer is; none before statuses
+    /// counts), and not in conflict (a disputed figure, or a status disputed between Draft
+    /// and Submitted, waits for a person).
+    static let counting = """
+        r.collection = 'reports' AND r.deleted = 0 AND r.conflicted = 0
+        AND json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
+        AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
+        AND COALESCE(json_extract(r.document, '$.status'), 'Submitted') IN ('Submitted', 'Validated')
+        """
+
+    /// Whether period `inner` lies within `outer` (itself included): a month in its quarter
+    /// and year, a quarter in its year.
+    public static func period(_ inner: String, isWithin outer: String) -> Bool {
+        if inner == outer { return true }
+        guard inner.count == 7, inner.hasPrefix(outer.prefix(4)), inner != outer else { return false }
+        switch outer.count {
+        case 4: return true
+        case 7 where outer.contains("-Q") && !inner.contains("-Q"):
+            guard let quarter = Int(outer.suffix(1)), let month = Int(inner.suffix(2)) else { return false }
+            return (month - 1) / 3 + 1 == quarter
+        default: return false
+        }
+    }
+}
+
 /// An indicator's figures as a table: rows (areas or organisations) × periods, summed over
-/// the figures that count, with small counts suppressed (``SuppressedTable``).
+/// the figures that count, with small counts suppressed (``SuppressedTable``). A cell's
+/// smallest figure includes the figures of periods within its own (the months of a
+/// quarter): a quarter shown beside its months would give a small month back.
 ///
 /// Counted: live reports of the indicator without disaggregation (no gender, age band, type
 /// or country of exploitation — a breakdown beside its total would count people twice) and
@@ -105,13 +136,7 @@ public struct FigureTable: Sendable {
     public var reports: Int
 
     public static func load(_ db: Database, scope: ViewScope, query: FigureQuery, threshold: Int64, names: [String: String]) throws -> FigureTable {
-        var conditions = [
-            "r.collection = 'reports'", "r.deleted = 0",
-            "json_extract(r.document, '$.indicator') = ?",
-            "json_extract(r.document, '$.gender') IS NULL", "json_extract(r.document, '$.ageBroad') IS NULL",
-            "json_extract(r.document, '$.typeOfExploitation') IS NULL", "json_extract(r.document, '$.countryOfExploitation') IS NULL",
-            "COALESCE(json_extract(r.document, '$.status'), 'Submitted') IN ('Submitted', 'Validated')",
-        ]
+        var conditions = [Figures.counting, "json_extract(r.document, '$.indicator') = ?"]
         var arguments: [any DatabaseValueConvertible] = [query.indicator]
         if let country = query.country {
             conditions.append("json_extract(r.document, '$.country') = ?")
@@ -132,16 +157,28 @@ public struct FigureTable: Sendable {
                 FROM records r WHERE \(conditions.joined(separator: " AND "))\(scope.and)
                 GROUP BY label, period
                 """, arguments: statementArguments)
+        var finer: [String: [(period: String, smallest: Int64)]] = [:]
         while let row = try rows.next() {
             let period: String = row["period"] ?? ""
+            let label: String = row["label"] ?? ""
+            finer[label, default: []].append((period, row["smallest"] ?? 0))
             guard query.granularity.matches(period) else { continue }
             if let from = query.from, period < from { continue }
             if let to = query.to, period > to { continue }
-            let label: String = row["label"] ?? ""
             sums[label, default: [:]][period] = row["total"]
-            smallest[label, default: [:]][period] = row["smallest"]
             periods.insert(period)
             count += row["n"] as Int
+        }
+        guard sums.count <= maxRows, periods.count <= maxPeriods else {
+            throw MufakatError(
+                .invalid,
+                "\(sums.count) rows and \(periods.count) periods are more than one table shows (\(maxRows) rows, \(maxPeriods) periods): choose a country, a coarser period or a range")
+        }
+        for (label, cells) in sums {
+            for period in cells.keys {
+                smallest[label, default: [:]][period] = finer[label, default: []]
+                    .filter { Figures.period($0.period, isWithin: period) }.map(\.smallest).min()
+            }
         }
         let labels = sums.keys.sorted { (names[$0] ?? $0).lowercased() < (names[$1] ?? $1).lowercased() }
         let columns = periods.sorted()
@@ -155,6 +192,9 @@ public struct FigureTable: Sendable {
             },
             periods: columns, table: table, reports: count)
     }
+
+    public static let maxRows = 400
+    public static let maxPeriods = 150
 
     /// The table as shown, as CSV: a label column, one per period, and the total; every
     /// suppressed count as the page shows it.
@@ -179,27 +219,39 @@ public enum PublicFigures {
 
     public static func csv(_ db: Database, scope: ViewScope, threshold: Int64) throws -> String {
         var rows = [columns]
-        let cursor = try Row.fetchCursor(
+        let all = try Row.fetchAll(
             db,
             sql: """
                 SELECT json_extract(r.document, '$.org') AS org, json_extract(r.document, '$.period') AS period,
                        json_extract(r.document, '$.country') AS country, COALESCE(json_extract(r.document, '$.area'), '') AS area,
                        json_extract(r.document, '$.indicator') AS indicator, json_extract(r.document, '$.value') AS value,
                        COALESCE(json_extract(r.document, '$.status'), '') AS status
-                FROM records r
-                WHERE r.collection = 'reports' AND r.deleted = 0
-                  AND json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
-                  AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
-                  AND COALESCE(json_extract(r.document, '$.status'), 'Submitted') IN ('Submitted', 'Validated')\(scope.and)
+                FROM records r WHERE \(Figures.counting)\(scope.and)
                 ORDER BY org, period, country, area, indicator
                 """, arguments: scope.arguments)
-        while let row = try cursor.next() {
+        // A figure whose period holds a small finer one (a quarter and its months) would give
+        // it back beside them: hidden.
+        var small: [String: [String]] = [:]
+        for row in all where (row["value"] as Int64? ?? 0) < threshold {
+            small[key(row), default: []].append(row["period"] ?? "")
+        }
+        for row in all {
             let value: Int64 = row["value"] ?? 0
+            let period: String = row["period"] ?? ""
+            let holdsSmall = small[key(row), default: []].contains { Figures.period($0, isWithin: period) }
             rows.append([
-                row["org"] ?? "", row["period"] ?? "", row["country"] ?? "", row["area"] ?? "", row["indicator"] ?? "",
-                value < threshold ? "<\(threshold)" : String(value), row["status"] ?? "",
+                row["org"] ?? "", period, row["country"] ?? "", row["area"] ?? "", row["indicator"] ?? "",
+                value < threshold ? "<\(threshold)" : holdsSmall ? "–" : String(value), row["status"] ?? "",
             ])
         }
         return try CSVText.write(rows)
+    }
+
+    static func key(_ row: Row) -> String {
+        let org: String = row["org"] ?? ""
+        let country: String = row["country"] ?? ""
+        let area: String = row["area"] ?? ""
+        let indicator: String = row["indicator"] ?? ""
+        return [org, country, area, indicator].joined(separator: "\u{1}")
     }
 }

@@ -87,7 +87,9 @@ public struct SuppressedTable: Hashable, Sendable {
             if grandTotal.number != nil { rows.append(unknowns.map { _ in 1 }) }
             return rows
         }
-        while let determined = Self.determined(by: equations(), width: unknowns.count).first {
+        // By rule 3 no shown total's line holds a hidden cell, so the check has nothing to
+        // solve; it runs only if a line ever does.
+        while equations().contains(where: { $0.contains(1) }), let determined = Self.determined(by: equations(), width: unknowns.count).first {
             let (row, column) = unknowns[determined]
             if rowTotals[row].number != nil {
                 rowTotals[row] = .hidden

@@ -17,9 +17,11 @@ enum Templates {
         return library
     }()
 
-    /// A table cell's text for Markdown: one line, pipes escaped.
+    /// A table cell's text for Markdown: one line, pipes escaped, and no raw HTML (a
+    /// Markdown viewer would render a `<script>` typed into a title).
     static func markdownCell(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
@@ -180,11 +182,12 @@ enum Templates {
             {{#changes}}<tr><td>{{subject}}</td><td>{{ask}}</td><td>{{from}}</td><td class="{{toClass}}">{{to}}</td><td>{{by}}</td><td>{{when}}</td></tr>
             {{/changes}}</tbody></table>{{/hasChanges}}
             {{^hasChanges}}<p>No position changed this month.</p>{{/hasChanges}}
-            <h2>Figures for {{periods}}</h2>
-            {{#hasFigures}}<table id="brief-figures"><thead><tr><th>Organization</th>{{#indicators}}<th class="num">{{name}}</th>{{/indicators}}<th class="num">Total</th></tr></thead><tbody>
-            {{#figureRows}}<tr><td>{{label}}</td>{{#cells}}<td class="num">{{text}}</td>{{/cells}}<td class="num">{{total}}</td></tr>
-            {{/figureRows}}<tr><th>Total</th>{{#columnTotals}}<td class="num">{{text}}</td>{{/columnTotals}}<td class="num">{{grandTotal}}</td></tr></tbody></table>{{/hasFigures}}
-            {{^hasFigures}}<p>No submitted figures for these periods.</p>{{/hasFigures}}
+            {{#figureTables}}<h2>Figures for {{period}}</h2>
+            <table class="brief-figures"><thead><tr><th>Organization</th>{{#indicators}}<th class="num">{{name}}</th>{{/indicators}}<th class="num">Total</th></tr></thead><tbody>
+            {{#rows}}<tr><td>{{label}}</td>{{#cells}}<td class="num">{{text}}</td>{{/cells}}<td class="num">{{total}}</td></tr>
+            {{/rows}}<tr><th>Total</th>{{#columnTotals}}<td class="num">{{text}}</td>{{/columnTotals}}<td class="num">{{grandTotal}}</td></tr></tbody></table>
+            {{/figureTables}}
+            {{^hasFigures}}<h2>Figures</h2><p>No submitted figures for the periods that end this month.</p>{{/hasFigures}}
             <h2>Overdue actions</h2>
             {{#hasOverdue}}<table id="brief-overdue"><thead><tr><th>Action</th><th>Owner</th><th>Due</th><th>Status</th><th>Ask</th></tr></thead><tbody>
             {{#overdue}}<tr class="overdue"><td>{{title}}</td><td>{{owner}}</td><td>{{due}}</td><td>{{status}}</td><td>{{ask}}</td></tr>
@@ -221,18 +224,22 @@ enum Templates {
             No position changed this month.
             {{/hasChanges}}
 
-            ## Figures for {{periods}}
+            {{#figureTables}}
+            ## Figures for {{period}}
 
-            {{#hasFigures}}
             | Organization |{{#indicators}} {{name}} |{{/indicators}} Total |
             |{{markdownRule}}
-            {{#figureRows}}
+            {{#rows}}
             | {{label}} |{{#cells}} {{text}} |{{/cells}} {{total}} |
-            {{/figureRows}}
+            {{/rows}}
             | **Total** |{{#columnTotals}} {{text}} |{{/columnTotals}} {{grandTotal}} |
-            {{/hasFigures}}
+
+            {{/figureTables}}
             {{^hasFigures}}
-            No submitted figures for these periods.
+            ## Figures
+
+            No submitted figures for the periods that end this month.
+
             {{/hasFigures}}
 
             ## Overdue actions

@@ -8,7 +8,8 @@ import Testing
 /// known data.
 @Suite("Views: brief, figures, public export, pages")
 struct ViewsTests {
-    static let month = "2026-11"
+    /// This month: the stance history notes changes when the store sees them, now.
+    static let month = String(Brief.today().prefix(7))
 
     /// A coordinator's replica: a ministry whose stance moved, figures (7 below the
     /// threshold), one overdue action and one due later this month, a conflict.
@@ -27,28 +28,29 @@ struct ViewsTests {
         }
         try store.new("reports", [("org", "lead"), ("period", month), ("country", "ID"), ("area", "Bali"), ("indicator", "VictimsIdentified"), ("value", "3"), ("status", "Draft")])
         try store.new("reports", [("org", "lead"), ("period", month), ("country", "ID"), ("area", "Bali"), ("indicator", "VictimsIdentified"), ("value", "5"), ("gender", "Female"), ("status", "Submitted")])
-        try store.new("actions", [("title", "Send the letter | today"), ("owner", "lead"), ("due", "2026-11-03")])
-        try store.new("actions", [("title", "Prepare the note"), ("owner", "lead"), ("due", "2026-11-29")])
-        try store.new("actions", [("title", "Done already"), ("owner", "lead"), ("due", "2026-11-01"), ("status", "Done")])
+        try store.new("actions", [("title", "Send the letter | today"), ("owner", "lead"), ("due", "\(month)-03")])
+        try store.new("actions", [("title", "Prepare the note"), ("owner", "lead"), ("due", "\(month)-28")])
+        try store.new("actions", [("title", "Done already"), ("owner", "lead"), ("due", "\(month)-01"), ("status", "Done")])
         return store
     }
 
     @Test("the brief in Markdown and HTML shows the same changes, suppressed figures, overdue and due actions")
     func briefBothFormats() async throws {
         let store = try await Self.replica()
-        let brief = try store.view { db, scope in try Brief.load(db, scope: scope, month: Self.month, today: "2026-11-20", threshold: 11) }
-        #expect(brief.positionChanges.map { "\($0.from ?? "?") → \($0.to)" } == ["Neutral → ActiveSupport"])
+        let brief = try store.view { db, scope in try Brief.load(db, scope: scope, month: Self.month, today: "\(Self.month)-20", threshold: 11) }
+        // Entered this month, changed this month: from nothing (a first assessment) to where it is.
+        #expect(brief.positionChanges.map { "\($0.first ? "first" : $0.from ?? "?") → \($0.to)" } == ["first → ActiveSupport"])
         #expect(brief.overdue.map(\.title) == ["Send the letter | today"])
         #expect(brief.due.map(\.title) == ["Prepare the note"])
         let markdown = BriefRenderer.render(brief, format: .md)
         let html = BriefRenderer.render(brief, format: .html)
-        #expect(markdown.contains("| Ministry of <Manpower> | Raise the shelter budget | Neutral | Active support | Lia (LEAD) |"))
-        #expect(html.contains("<td>Ministry of &lt;Manpower&gt;</td><td>Raise the shelter budget</td><td>Neutral</td>"))
+        #expect(markdown.contains("| Ministry of &lt;Manpower&gt; | Raise the shelter budget | (first assessment) | Active support | Lia (LEAD) |"))
+        #expect(html.contains("<td>Ministry of &lt;Manpower&gt;</td><td>Raise the shelter budget</td><td>(first assessment)</td>"))
         // Draft (3) and breakdown (5) figures do not count; 7 + 40 identified: holding the 7,
         // the sum is hidden, as is the total; 25 assisted shows.
         #expect(markdown.contains("| Lead Agency | – | 25 | – |"), "\(markdown)")
         #expect(!markdown.contains("47") && !markdown.contains("72"))
-        #expect(markdown.contains("| Send the letter \\| today | Lead Agency | 2026-11-03 | Open |"))
+        #expect(markdown.contains("| Send the letter \\| today | Lead Agency | \(Self.month)-03 | Open |"))
         #expect(html.contains("<tr class=\"overdue\"><td>Send the letter | today</td>"))
         #expect(!html.contains("<script"))
         #expect(throws: MufakatError.self) { try Brief.month("2026-13") }
@@ -78,7 +80,7 @@ struct ViewsTests {
         let lines = csv.split(separator: "\n").map(String.init)
         #expect(lines.first == PublicFigures.columns.joined(separator: ","))
         #expect(lines.count == 4, "\(lines)")
-        #expect(lines.contains("lead,2026-11,ID,East Java,VictimsIdentified,<11,Submitted"))
+        #expect(lines.contains("lead,\(Self.month),ID,East Java,VictimsIdentified,<11,Submitted"))
         #expect(!lines.contains { $0.contains("Draft") || $0.contains("Bali") })
     }
 
@@ -91,11 +93,55 @@ struct ViewsTests {
         #expect(positions.contains("Ministry of &lt;Manpower&gt;"))
         #expect(!positions.contains("<Manpower>") && !positions.contains("<script"))
         #expect(positions.contains("stance-active-support"))
-        let followUps = DashboardPages.followUps(data, today: "2026-11-20", viewer: viewer)
+        let followUps = DashboardPages.followUps(data, today: "\(Self.month)-20", viewer: viewer)
         let firstRow = try #require(followUps.range(of: "data-action=")).lowerBound
         #expect(followUps[firstRow...].prefix(200).contains("overdue"))
-        #expect(DashboardPages.orderedActions(data, today: "2026-11-20").map(\.title) == ["Send the letter | today", "Prepare the note", "Done already"])
+        #expect(DashboardPages.orderedActions(data, today: "\(Self.month)-20").map(\.title) == ["Send the letter | today", "Prepare the note", "Done already"])
         let signIn = DashboardPages.signIn(next: "/figures?x=\"><script>", error: nil)
         #expect(!signIn.contains("<script>") && signIn.contains("&quot;&gt;&lt;script&gt;"))
+    }
+}
+
+/// What the second review found: figures recovered across period granularities, disputed
+/// figures counted, text that a spreadsheet or a Markdown viewer would run.
+@Suite("Views: figures across periods, disputed figures, text that runs")
+struct ViewsReviewTests {
+    @Test("a quarter beside its months: the quarter holding a small month is hidden on the page and in the public export")
+    func quarterAndMonths() async throws {
+        let store = try ReplicaStore.inMemory(name: "Lia (LEAD)")
+        let base = [("org", "lead"), ("country", "ID"), ("area", "Aceh"), ("indicator", "Returnees"), ("status", "Submitted")]
+        try store.new("reports", base + [("period", "2026-Q1"), ("value", "30")])
+        for (month, value) in [("2026-01", "12"), ("2026-02", "13"), ("2026-03", "5")] {
+            try store.new("reports", base + [("period", month), ("value", value)])
+        }
+        let quarters = try store.view { db, scope in
+            try FigureTable.load(db, scope: scope, query: FigureQuery(indicator: "Returnees", granularity: .quarter), threshold: 11, names: [:])
+        }
+        #expect(quarters.table.cells == [[.hidden]], "30 − 12 − 13 would give the 5 back")
+        let export = try store.view { db, scope in try PublicFigures.csv(db, scope: scope, threshold: 11) }
+        #expect(export.contains("lead,2026-Q1,ID,Aceh,Returnees,–,Submitted"))
+        #expect(!export.contains(",30,") && export.contains(",<11,"))
+    }
+
+    @Test("a figure in conflict counts nowhere until a person settles it")
+    func conflictedFigure() async throws {
+        let store = try ReplicaStore.inMemory(name: "Lia (LEAD)")
+        let id = try store.new("reports", [
+            ("org", "lead"), ("period", "2026-01"), ("country", "ID"), ("indicator", "Returnees"), ("value", "40"), ("status", "Submitted"),
+        ]).id
+        var other = RecordState()
+        try other.write(["status": .string("Draft")], dot: Dot(replica: try ReplicaID("b0b0b0b0b0b0b0b0"), counter: 1), now: 1_900_000_000_000, author: "Budi (NGO-B)")
+        var state = try #require(try store.state("reports", id: id))
+        try state.merge(try RecordState(context: other.context, fields: other.fields))
+        _ = try await store.applyPulled([ReplicatedRecord(collection: "reports", id: id, state: state)], through: 1)
+        let export = try store.view { db, scope in try PublicFigures.csv(db, scope: scope, threshold: 11) }
+        #expect(export.split(separator: "\n").count == 1, "\(export)")
+    }
+
+    @Test("CSV cells a spreadsheet would run are defused; Markdown cells carry no raw HTML")
+    func textThatRuns() throws {
+        let csv = try CSVText.write([["=HYPERLINK(\"http://evil\")", "-5", "@x", "plain", "12"]])
+        #expect(csv.hasPrefix("\"'=HYPERLINK(\"\"http://evil\"\")\",-5,'@x,plain,12"), "\(csv)")
+        #expect(Templates.markdownCell("<script>alert(1)</script> | x") == "&lt;script&gt;alert(1)&lt;/script&gt; \\| x")
     }
 }

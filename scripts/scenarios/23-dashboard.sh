@@ -51,10 +51,10 @@ python3 "$CHECK" http "$BASE" "$LIA" "$MONTH"
 # The brief, both formats, from the laptop and from the hub: the same data, the same brief.
 mf "$LEAD" brief --month "$MONTH" > "$WORK/brief.md"
 mf "$LEAD" brief --month "$MONTH" --format html > "$WORK/brief.html"
-for needle in "Ministry of Manpower | Raise the shelter budget | Neutral | Active support | Lia (LEAD)" "| NGO A | 40 | <11 | – |" "| Send the letter to the minister | NGO A | $OVERDUE | Open |"; do
+for needle in "Ministry of Manpower | Raise the shelter budget | (first assessment) | Active support | Lia (LEAD)" "| NGO A | 40 | <11 | – |" "| Send the letter to the minister | NGO A | $OVERDUE | Open |"; do
   grep -qF "$needle" "$WORK/brief.md" || fail "the Markdown brief lacks '$needle': $(cat "$WORK/brief.md")"
 done
-for needle in "<td>Ministry of Manpower</td><td>Raise the shelter budget</td><td>Neutral</td>" "<td>NGO A</td><td class=\"num\">40</td><td class=\"num\">&lt;11</td><td class=\"num\">–</td>" "<tr class=\"overdue\"><td>Send the letter to the minister</td>"; do
+for needle in "<td>Ministry of Manpower</td><td>Raise the shelter budget</td><td>(first assessment)</td>" "<td>NGO A</td><td class=\"num\">40</td><td class=\"num\">&lt;11</td><td class=\"num\">–</td>" "<tr class=\"overdue\"><td>Send the letter to the minister</td>"; do
   grep -qF "$needle" "$WORK/brief.html" || fail "the HTML brief lacks '$needle'"
 done
 grep -q '>7<\| 7 |' "$WORK/brief.md" "$WORK/brief.html" && fail "a brief shows the suppressed count 7"
