@@ -47,6 +47,31 @@ mf "$LEAD" put positions ngo-a:ask-budget stance=Neutral >/dev/null
 for home in "$OTHER" "$LEAD" "$OTHER"; do mf "$home" sync >/dev/null; done
 
 python3 "$CHECK" http "$BASE" "$LIA" "$MONTH"
+# A member sees what its role allows: no replicas list, and no draft of another organization.
+mf "$LEAD" new reports org=lead period="$MONTH" country=ID area="Bali" indicator=Convictions value=500 status=Draft >/dev/null
+mf "$LEAD" sync >/dev/null
+python3 - "$BASE" "$(new_token ngo-a "Nia" member)" "$LIA" <<'PY' || fail "a member saw more than its role allows"
+import http.cookiejar, ssl, sys, urllib.error, urllib.parse, urllib.request
+base, member, coordinator = sys.argv[1:4]
+context = ssl.create_default_context(); context.check_hostname = False; context.verify_mode = ssl.CERT_NONE
+def session(token):
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    opener.open(base + "/signin", urllib.parse.urlencode({"token": token, "next": "/positions"}).encode()).read()
+    return opener
+def get(opener, path):
+    try:
+        return opener.open(base + path).read().decode()
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code}"
+nia, lia = session(member), session(coordinator)
+assert 'id="replicas"' not in get(nia, "/replicas") and get(nia, "/replicas.csv") == "HTTP 400", "the replicas list reached a member"
+assert 'id="replicas"' in get(lia, "/replicas"), "the coordinator lacks the replicas list"
+# The lead's draft: Convictions in Bali. Counted nowhere (a draft is not a figure), and not
+# even its area appears to a member.
+for path in ["/figures?indicator=Convictions&by=area&period=month", "/figures.csv?indicator=Convictions&by=area&period=month"]:
+    assert "Bali" not in get(nia, path) and "500" not in get(nia, path), f"{path} shows the draft"
+print("ok: a member sees no replicas list and no other organization's draft")
+PY
 
 # The brief, both formats, from the laptop and from the hub: the same data, the same brief.
 mf "$LEAD" brief --month "$MONTH" > "$WORK/brief.md"
