@@ -235,8 +235,8 @@ public struct DashboardServer: Service {
 
     static func figures(store: HubStore, visibility: Visibility, query: FigureQuery, threshold: Int64) async throws -> FigureTable {
         try await store.view(for: visibility) { db, scope in
-            let names = try CoordinationData.load(db, scope: scope).organizations.mapValues(\.name)
-            return try FigureTable.load(db, scope: scope, query: query, threshold: threshold, names: names)
+            try FigureTable.load(
+                db, scope: scope, query: query, threshold: threshold, names: try CoordinationData.organizationNames(db, scope: scope))
         }
     }
 

@@ -353,7 +353,7 @@ extension HubStore {
     }
 
     static func scope(_ visibility: Visibility) -> ViewScope {
-        visibility.org.map { ViewScope(condition: "r.inhouse IS NULL OR r.inhouse = ?", arguments: [$0], isHub: true) } ?? ViewScope(isHub: true)
+        visibility.org.map { ViewScope(condition: "r.inhouse IS NULL OR r.inhouse = ?", arguments: [$0]) } ?? ViewScope()
     }
 }
 

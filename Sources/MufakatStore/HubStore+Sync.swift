@@ -93,7 +93,9 @@ extension HubStore {
             let visibility = token.map { Visibility($0.writer) } ?? .everything
             for record in records {
                 var stored = try db.fetchState(collection: record.collection, id: record.id)
-                let inHouseBefore = stored == nil ? nil : try Self.inHouse(db, collection: record.collection, id: record.id)
+                // Only collections with an in-house rule keep records in-house: no lookup for the rest.
+                let keepsInHouse = (try? Catalogue.collection(named: record.collection).inHouse) != nil
+                let inHouseBefore = stored == nil || !keepsInHouse ? nil : try Self.inHouse(db, collection: record.collection, id: record.id)
                 // A record kept in-house by another organisation is, to this pusher, one the hub
                 // does not hold: judged as new, so the answer tells nothing of it. Nobody who may
                 // not receive it may create it either, so it is never stored from such a push.
@@ -216,8 +218,11 @@ extension HubStore {
         guard let rule = try? Catalogue.collection(named: record.collection).inHouse else { return nil }
         if stored != nil, current == nil { return nil }
         let inHouse = rule.organization(of: merged)
-        try db.execute(
-            sql: "UPDATE records SET inhouse = ? WHERE collection = ? AND id = ?", arguments: [inHouse, record.collection, record.id])
+        // A new record is stored published (NULL): written again only when that changes.
+        if inHouse != current {
+            try db.execute(
+                sql: "UPDATE records SET inhouse = ? WHERE collection = ? AND id = ?", arguments: [inHouse, record.collection, record.id])
+        }
         return inHouse
     }
 

@@ -382,11 +382,9 @@ extension HubStore {
     @discardableResult
     public func setRole(tokenID: String, _ role: Role) throws -> TokenInfo {
         try writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, org, name, role, created, revoked FROM tokens WHERE id = ?", arguments: [tokenID]) else {
-                throw MufakatError(.notFound, "no token '\(tokenID)'; 'mufakat-hub token list' shows them", value: tokenID)
-            }
+            let token = try Self.token(db, id: tokenID)
             try db.execute(sql: "UPDATE tokens SET role = ? WHERE id = ?", arguments: [role.rawValue, tokenID])
-            return try TokenInfo(row)
+            return token
         }
     }
 

@@ -167,13 +167,10 @@ public struct ViewScope: Sendable {
     /// An SQL condition on `records` (alias `r`), empty for every record.
     public var condition: String
     public var arguments: StatementArguments
-    /// Whether the store keeps an audit log and replicas (a hub).
-    public var isHub: Bool
 
-    public init(condition: String = "", arguments: StatementArguments = [], isHub: Bool = false) {
+    public init(condition: String = "", arguments: StatementArguments = []) {
         self.condition = condition
         self.arguments = arguments
-        self.isHub = isHub
     }
 
     /// `AND (condition)`, or nothing.

@@ -158,6 +158,20 @@ public struct CoordinationData: Sendable {
         return data
     }
 
+    /// Organisation ids → names, from the display documents alone (no state decoded): what
+    /// a figures table needs to label its rows.
+    public static func organizationNames(_ db: Database, scope: ViewScope) throws -> [String: String] {
+        var names: [String: String] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT r.id, json_extract(r.document, '$.name') AS name FROM records r WHERE r.collection = 'organizations' AND r.deleted = 0\(scope.and)",
+            arguments: scope.arguments)
+        while let row = try rows.next() {
+            if let name: String = row["name"], !name.isEmpty { names[row["id"]] = name }
+        }
+        return names
+    }
+
     static func candidate(_ entry: FieldEntry) -> Candidate {
         Candidate(value: entry.value.isNull ? "(cleared)" : entry.value.text, author: entry.author, time: entry.time)
     }
