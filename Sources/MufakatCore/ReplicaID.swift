@@ -25,7 +25,7 @@ public struct ReplicaID: Hashable, Comparable, Sendable, CustomStringConvertible
         self.rawValue = rawValue
     }
 
-    private init(unchecked rawValue: String) { self.rawValue = rawValue }
+    init(unchecked rawValue: String) { self.rawValue = rawValue }
 
     /// A fresh random id of 16 hexadecimal digits.
     public static func random() -> ReplicaID {
