@@ -158,6 +158,37 @@ public final class HubStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("hub-v8-write-naming") { db in
+            // Protocol 5 (docs/write-naming.md): the hub names every write. `incarnations`:
+            // one row per hub start, the actor its dots name, the sequence it began after and
+            // the last counter it issued. `writes`: write id → the dot it was named with and
+            // its record (`entered_at` NULL for an id reserved as seen before it arrived), the
+            // pushing token, the hub's stamp, and the laptop's clock and typed name, kept for
+            // display only; `digest` is the SHA-256 of its values, to refuse an id reused for
+            // other values.
+            try db.execute(sql: """
+                CREATE TABLE incarnations (
+                    actor TEXT PRIMARY KEY NOT NULL,
+                    from_seq INTEGER NOT NULL,
+                    counter INTEGER NOT NULL DEFAULT 0,
+                    started INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE writes (
+                    wid TEXT PRIMARY KEY NOT NULL,
+                    actor TEXT NOT NULL,
+                    counter INTEGER NOT NULL,
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    token TEXT NOT NULL,
+                    author TEXT NOT NULL,
+                    time INTEGER NOT NULL,
+                    entered_at INTEGER,
+                    entered_by TEXT,
+                    digest TEXT
+                ) WITHOUT ROWID;
+                CREATE UNIQUE INDEX writes_dot ON writes (actor, counter);
+                """)
+        }
         return migrator
     }
 

@@ -1,0 +1,304 @@
+import Crypto
+import Foundation
+import GRDB
+import MufakatCore
+import MufakatSync
+
+/// One run of the hub (protocol 5): the actor whose dots it issues.
+///
+/// Every hub start takes a new one, so a hub restored from any backup — with or without its
+/// write-ahead log — never issues a dot it issued before: the lost future's dots belong to an
+/// actor the restored file never heard of.
+public struct HubIncarnation: Sendable, Hashable {
+    public var actor: ReplicaID
+    /// The hub sequence when it began: the changes it numbers come after it.
+    public var fromSequence: UInt64
+    /// The last counter it issued (0: none yet).
+    public var counter: UInt64
+    public var started: Int64
+}
+
+/// A pending write as a push carries it: its record and the write.
+public struct PushedWrite: Sendable, Hashable {
+    public var collection: String
+    public var id: String
+    public var write: PendingWrite
+
+    public init(collection: String, id: String, write: PendingWrite) {
+        self.collection = collection
+        self.id = id
+        self.write = write
+    }
+
+    public var key: RecordKey { RecordKey(collection: collection, id: id) }
+}
+
+/// The name the hub gave a pushed write.
+public struct WriteName: Sendable, Hashable {
+    public var dot: Dot
+    /// The hub's clock when it named the write.
+    public var time: Int64
+    /// Who wrote it, as the hub stamps it from the token: `name (organization)`.
+    public var author: String
+    /// The dots the write was applied over for its `after` writes (named before, or reserved
+    /// as seen now), in the order of `after`. Empty for a write named earlier.
+    public var over: [Dot]
+    /// Named by an earlier push, or reserved as seen by a later write: nothing changed now.
+    public var earlier: Bool
+    /// The pusher's named state of the record was the hub's just before this write: it may
+    /// apply the write itself (``RecordState/applyingNamed(_:seen:over:dot:time:author:)``)
+    /// and holds the hub's state, so the feed need not send the record back.
+    public var exact: Bool
+}
+
+/// What the hub did with one pushed write.
+public enum NamingResult: Sendable, Hashable {
+    case named(WriteName)
+    case refused(RecordRejection)
+}
+
+extension HubStore {
+    /// Starts a new incarnation: call once at every hub start, before naming any write.
+    @discardableResult
+    public func startIncarnation() throws -> HubIncarnation {
+        try writer.write { [clock] db in
+            var actor = ReplicaID.random()
+            while try Self.knownCounter(db, actor) != nil { actor = ReplicaID.random() }
+            let incarnation = HubIncarnation(actor: actor, fromSequence: try Self.sequence(db), counter: 0, started: clock())
+            try db.execute(
+                sql: "INSERT INTO incarnations (actor, from_seq, counter, started) VALUES (?, ?, 0, ?)",
+                arguments: [actor.rawValue, Int64(bitPattern: incarnation.fromSequence), incarnation.started])
+            return incarnation
+        }
+    }
+
+    /// Every incarnation this hub file remembers, oldest first.
+    public func incarnations() throws -> [HubIncarnation] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT actor, from_seq, counter, started FROM incarnations ORDER BY from_seq, started, actor").map { row in
+                HubIncarnation(
+                    actor: try ReplicaID(row["actor"]), fromSequence: UInt64(bitPattern: row["from_seq"]),
+                    counter: UInt64(bitPattern: row["counter"]), started: row["started"])
+            }
+        }
+    }
+
+    /// The highest counter this hub holds for `actor`: an incarnation's last issued counter,
+    /// or, for a laptop's id from before 0.8, the highest counter of it the hub accepted.
+    /// `nil` for an actor it never heard of.
+    static func knownCounter(_ db: Database, _ actor: ReplicaID) throws -> UInt64? {
+        if let counter = try Int64.fetchOne(db, sql: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]) {
+            return UInt64(bitPattern: counter)
+        }
+        return try Int64.fetchOne(db, sql: "SELECT counter FROM ledger WHERE replica = ?", arguments: [actor.rawValue]).map {
+            UInt64(bitPattern: $0)
+        }
+    }
+
+    /// Names pushed writes, in order, in one transaction synced to disk before it returns
+    /// (docs/write-naming.md §3). `incarnation` is the actor this process started with;
+    /// `replica` the pushing session's replica id (its token decides the rights and the
+    /// stamp); `push` the push's id, remembered as the origin of records the pusher holds
+    /// exactly.
+    ///
+    /// A refused write changes nothing and does not stop the rest. A write id named before
+    /// is answered with the same dot and changes nothing — so a write pushed twice, by
+    /// whatever copy, is stored once.
+    public func nameWrites(
+        _ writes: [PushedWrite], incarnation actor: ReplicaID, replica: String, push: String
+    ) async throws -> [NamingResult] {
+        try await writer.write { [clock] db in
+            guard let issued = try Int64.fetchOne(db, sql: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]) else {
+                throw MufakatError(.invalid, "hub incarnation \(actor) is not in this hub file; a hub names writes only under the incarnation it started with")
+            }
+            var naming = Naming(
+                db: db, actor: actor, counter: UInt64(bitPattern: issued), sequence: try Self.sequence(db),
+                token: try Self.token(db, replica: replica), replica: replica, origin: "push:" + push, now: clock())
+            var results: [NamingResult] = []
+            for pushed in writes { results.append(try naming.name(pushed)) }
+            try db.execute(
+                sql: "UPDATE incarnations SET counter = ? WHERE actor = ?", arguments: [Int64(bitPattern: naming.counter), actor.rawValue])
+            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(naming.sequence)])
+            try db.execute(sql: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [naming.now, replica])
+            return results
+        }
+    }
+
+    /// The dot a write id was named with, and its record; `nil` when the hub never saw it.
+    public func writeName(_ id: WriteID) throws -> (dot: Dot, key: RecordKey, reserved: Bool)? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT actor, counter, collection, id, entered_at FROM writes WHERE wid = ?", arguments: [id.rawValue]
+            ).map { row in
+                (Dot(replica: try ReplicaID(row["actor"]), counter: UInt64(bitPattern: row["counter"])),
+                 RecordKey(collection: row["collection"], id: row["id"]), (row["entered_at"] as Int64?) == nil)
+            }
+        }
+    }
+}
+
+/// One push being named, inside its transaction.
+private struct Naming {
+    let db: Database
+    let actor: ReplicaID
+    var counter: UInt64
+    var sequence: UInt64
+    let token: TokenInfo?
+    let replica: String
+    let origin: String
+    let now: Int64
+    /// Per record, the context the pusher's named state has reached if every write of it in
+    /// this push so far was exact; a record missing here has had none yet.
+    var followed: [RecordKey: VersionVector?] = [:]
+
+    init(db: Database, actor: ReplicaID, counter: UInt64, sequence: UInt64, token: TokenInfo?, replica: String, origin: String, now: Int64) {
+        self.db = db
+        self.actor = actor
+        self.counter = counter
+        self.sequence = sequence
+        self.token = token
+        self.replica = replica
+        self.origin = origin
+        self.now = now
+    }
+
+    var author: String { token.map { "\($0.name) (\($0.org))" } ?? "hub" }
+
+    mutating func name(_ pushed: PushedWrite) throws -> NamingResult {
+        let write = pushed.write
+        guard let schema = try? Catalogue.collection(named: pushed.collection), schema.name == pushed.collection else {
+            return .refused(RecordRejection(
+                .invalid, "unknown collection; the collections are \(Catalogue.collectionNames.joined(separator: ", "))"))
+        }
+        if RecordIDs.problem(with: pushed.id) != nil {
+            return .refused(RecordRejection(.invalid, "the id is not valid: 1 to \(RecordIDs.maxLength) letters, digits and - _ . : + @"))
+        }
+        guard !write.values.isEmpty else {
+            return .refused(RecordRejection(.invalid, "the write names no field; a write writes at least one"))
+        }
+        guard (1...PushRules.maxAuthorBytes).contains(write.author.utf8.count) else {
+            return .refused(RecordRejection(.invalid, "the typed author is empty or longer than \(PushRules.maxAuthorBytes) bytes"))
+        }
+        // A context names only writes the hub issued: claiming more would hide them as seen
+        // the day they arrive (relayed to a restored hub, or issued later).
+        for (claimed, count) in write.context.counters where count > (try HubStore.knownCounter(db, claimed) ?? 0) {
+            return .refused(RecordRejection(
+                .counterBeyond, "the context names writes of \(claimed) up to \(count), beyond what this hub issued or holds"))
+        }
+        let digest = Self.digest(write.values)
+        if let earlier = try Row.fetchOne(
+            db, sql: "SELECT actor, counter, collection, id, time, author, digest FROM writes WHERE wid = ?", arguments: [write.id.rawValue])
+        {
+            guard earlier["collection"] as String == pushed.collection, earlier["id"] as String == pushed.id else {
+                return .refused(RecordRejection(.corruption, "the write id names a write of another record"))
+            }
+            if let known: String = earlier["digest"], known != digest {
+                return .refused(RecordRejection(.corruption, "the write id names a write with other values"))
+            }
+            return .named(WriteName(
+                dot: Dot(replica: try ReplicaID(earlier["actor"]), counter: UInt64(bitPattern: earlier["counter"])),
+                time: earlier["time"], author: earlier["author"], over: [], earlier: true, exact: false))
+        }
+
+        // The write's `after`: each id the dot it was named with, or a dot reserved now.
+        var over: [Dot] = []
+        var reserve: [(WriteID, Dot)] = []
+        var next = counter
+        for earlier in write.after {
+            guard earlier != write.id else {
+                return .refused(RecordRejection(.invalid, "the write names itself among the writes it follows"))
+            }
+            if let row = try Row.fetchOne(db, sql: "SELECT actor, counter, collection, id FROM writes WHERE wid = ?", arguments: [earlier.rawValue]) {
+                guard row["collection"] as String == pushed.collection, row["id"] as String == pushed.id else {
+                    return .refused(RecordRejection(.corruption, "the write follows a write id that names a write of another record"))
+                }
+                over.append(Dot(replica: try ReplicaID(row["actor"]), counter: UInt64(bitPattern: row["counter"])))
+            } else if let reserved = reserve.first(where: { $0.0 == earlier }) {
+                over.append(reserved.1)
+            } else {
+                next += 1
+                let dot = Dot(replica: actor, counter: next)
+                reserve.append((earlier, dot))
+                over.append(dot)
+            }
+        }
+        next += 1
+        let dot = Dot(replica: actor, counter: next)
+
+        var stored = try db.fetchState(collection: pushed.collection, id: pushed.id)
+        let keepsInHouse = schema.inHouse != nil
+        let inHouseBefore = stored == nil || !keepsInHouse ? nil : try HubStore.inHouse(db, collection: pushed.collection, id: pushed.id)
+        // A record kept in-house by another organisation is, to this pusher, one the hub does
+        // not hold: judged as new, and never written from here.
+        let visibility = token.map { Visibility($0.writer) } ?? .everything
+        let hidden = stored != nil && !visibility.admits(inHouseBefore)
+        if hidden { stored = nil }
+        let state = try (stored ?? RecordState()).applyingNamed(
+            write.values, seen: write.context, over: Set(over), dot: dot, time: now, author: author)
+        if let refusal = refusal(schema: schema, pushed: pushed, stored: stored, state: state, hidden: hidden) {
+            return .refused(refusal)
+        }
+
+        // Stored: the counter moves on, reservations and the write are remembered.
+        counter = next
+        let key = pushed.key
+        let before = followed[key] ?? write.context
+        let exact = !hidden && before != nil && (stored?.context ?? VersionVector()) == before
+        followed[key] = exact ? state.context : .some(nil)
+        sequence += 1
+        try db.saveRecord(collection: pushed.collection, id: pushed.id, state: state, seq: sequence, origin: exact ? origin : nil)
+        let record = ReplicatedRecord(collection: pushed.collection, id: pushed.id, state: state)
+        let inHouse = try HubStore.storeInHouse(db, record: record, stored: stored, merged: state, current: inHouseBefore)
+        try HubStore.appendAudit(
+            db, seq: sequence, token: token, replica: replica, collection: pushed.collection, id: pushed.id, inHouse: inHouse,
+            inHouseBefore: inHouseBefore, before: stored, after: state, time: now)
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO writes (wid, actor, counter, collection, id, token, author, time, entered_at, entered_by, digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (id, reserved) in reserve {
+            try insert.execute(arguments: [
+                id.rawValue, actor.rawValue, Int64(bitPattern: reserved.counter), pushed.collection, pushed.id, token?.id ?? "",
+                author, now, nil, nil, nil,
+            ])
+        }
+        try insert.execute(arguments: [
+            write.id.rawValue, actor.rawValue, Int64(bitPattern: dot.counter), pushed.collection, pushed.id, token?.id ?? "", author,
+            now, write.enteredAt, write.author, digest,
+        ])
+        return .named(WriteName(dot: dot, time: now, author: author, over: over, earlier: false, exact: exact))
+    }
+
+    /// Why the hub refuses to store `state`, the record after the write; `nil` when it may.
+    func refusal(schema: CollectionSchema, pushed: PushedWrite, stored: RecordState?, state: RecordState, hidden: Bool) -> RecordRejection? {
+        // Values are checked where the write brings them; the rest was checked when it came.
+        let problems = schema.problems(in: state, newerThan: stored?.context ?? VersionVector())
+        if !problems.isEmpty {
+            let rules = Set(problems.map { $0.rule }).sorted().joined(separator: "; ")
+            return RecordRejection(
+                .invalid, fields: Array(Set(problems.compactMap(\.field))),
+                "values the catalogue does not accept: \(rules) (see 'mufakat help \(schema.name)')")
+        }
+        if let token, let refusal = WriteRights.refusal(
+            writer: token.writer, schema: schema, id: pushed.id, before: stored, after: state,
+            organizationTypes: { (try? HubStore.organizationTypes(db, $0)) ?? [] })
+        {
+            return RecordRejection(refusal.kind == .forbidden ? .forbidden : .backwardStatus, fields: refusal.fields, refusal.reason)
+        }
+        if hidden { return RecordRejection(.forbidden, "the token's organization may not write this record") }
+        if let rejection = CatalogueRules.check(
+            ReplicatedRecord(collection: pushed.collection, id: pushed.id, state: state), stored: stored, merged: state)
+        {
+            return rejection
+        }
+        guard state.canonicalJSON.utf8.count <= PushRules.maxRecordBytes else {
+            return RecordRejection(.invalid, "the record would grow past \(PushRules.maxRecordBytes) bytes; resolve its conflicts first")
+        }
+        return nil
+    }
+
+    /// SHA-256 of the write's values in canonical JSON: one write id, one set of values.
+    static func digest(_ values: [String: FieldValue]) -> String {
+        SHA256.hash(data: Array(CanonicalJSON.document(values).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
