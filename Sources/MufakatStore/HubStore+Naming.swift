@@ -162,6 +162,10 @@ private struct Naming {
         self.now = now
     }
 
+    /// Most earlier writes one write may follow: each may cost a reservation, and a laptop
+    /// that syncs at all never holds this many pending writes of one record.
+    static let maxAfter = 1_000
+
     var author: String { token.map { "\($0.name) (\($0.org))" } ?? "hub" }
 
     mutating func name(_ pushed: PushedWrite) throws -> NamingResult {
@@ -175,6 +179,10 @@ private struct Naming {
         }
         guard !write.values.isEmpty else {
             return .refused(RecordRejection(.invalid, "the write names no field; a write writes at least one"))
+        }
+        guard write.after.count <= Self.maxAfter else {
+            return .refused(RecordRejection(
+                .invalid, "the write follows \(write.after.count) earlier writes; at most \(Self.maxAfter) (sync more often)"))
         }
         guard (1...PushRules.maxAuthorBytes).contains(write.author.utf8.count) else {
             return .refused(RecordRejection(.invalid, "the typed author is empty or longer than \(PushRules.maxAuthorBytes) bytes"))

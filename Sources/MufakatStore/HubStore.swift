@@ -188,6 +188,11 @@ public final class HubStore: Sendable {
                 ) WITHOUT ROWID;
                 CREATE UNIQUE INDEX writes_dot ON writes (actor, counter);
                 """)
+            // The key of the hub's vouchers (HubStore+Vouchers): in the hub file, so every
+            // backup carries it and only a hub rebuilt empty lacks it.
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('voucherKey', ?)",
+                arguments: [Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()])
         }
         return migrator
     }

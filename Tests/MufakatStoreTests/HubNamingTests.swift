@@ -166,6 +166,11 @@ struct HubNamingTests {
             Self.write(["title": .string("T"), "date": .string("5 March")], ids: &ids),
             Self.write([:], ids: &ids),
         ])
+        // One write may not follow more than 1,000 others (each could cost a reservation).
+        let many = (0..<1_001).map { _ in ids.next() }
+        guard case .refused(let long) = try await Self.name(f.store, f.actor, [Self.write(Self.created, after: many, ids: &ids)])[0]
+        else { Issue.record("accepted"); return }
+        #expect(long.code == .invalid && long.reason.contains("at most 1000"))
         let codes = results.map { result -> RecordRejection.Code? in if case .refused(let r) = result { return r.code } else { return nil } }
         #expect(codes == [.missingField, .invalid, .invalid])
         #expect(try Self.state(f.store) == nil)
@@ -239,5 +244,38 @@ struct HubNamingTests {
         }
         #expect(Set(issued).isDisjoint(with: lost))
         #expect(issued.allSatisfy { $0.replica == incarnation.actor })
+    }
+}
+
+@Suite("Hub store: vouchers")
+struct VoucherTests {
+    @Test("a voucher is the hub's word for one record state: any other state, record or hub fails it")
+    func vouchers() async throws {
+        let f = try await HubNamingTests.fixture()
+        var ids = WriteIDSource()
+        _ = try await HubNamingTests.name(f.store, f.actor, [HubNamingTests.write(HubNamingTests.created, ids: &ids)])
+        let state = try #require(try HubNamingTests.state(f.store))
+        let voucher = try f.store.voucher(collection: "meetings", id: HubNamingTests.meeting, state: state)
+        #expect(voucher.utf8.count == 16 && voucher.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        #expect(try f.store.verifyVoucher(voucher, collection: "meetings", id: HubNamingTests.meeting, state: state))
+        // Another value, another record, another collection, a changed or cut voucher.
+        var fields = state.fields
+        fields["title"] = fields["title"]!.map { FieldEntry(dot: $0.dot, value: .string("Forged"), time: $0.time, author: $0.author) }
+        let changed = try RecordState(context: state.context, fields: fields)
+        #expect(try !f.store.verifyVoucher(voucher, collection: "meetings", id: HubNamingTests.meeting, state: changed))
+        #expect(try !f.store.verifyVoucher(voucher, collection: "meetings", id: "mtg-april", state: state))
+        #expect(try !f.store.verifyVoucher(voucher, collection: "asks", id: HubNamingTests.meeting, state: state))
+        let flipped = String(voucher.dropLast()) + (voucher.last == "A" ? "B" : "A")
+        #expect(try !f.store.verifyVoucher(flipped, collection: "meetings", id: HubNamingTests.meeting, state: state))
+        #expect(try !f.store.verifyVoucher(String(voucher.dropLast()), collection: "meetings", id: HubNamingTests.meeting, state: state))
+        #expect(try !f.store.verifyVoucher("", collection: "meetings", id: HubNamingTests.meeting, state: state))
+        // The key lives in the hub file: a reopened hub and a restored backup vouch alike; a
+        // hub rebuilt empty does not.
+        let backup = f.folder + "-backup"
+        _ = try f.store.backup(to: (backup as NSString).appendingPathComponent(HubStore.fileName))
+        #expect(try HubStore.open(directory: f.folder).verifyVoucher(voucher, collection: "meetings", id: HubNamingTests.meeting, state: state))
+        #expect(try HubStore.open(directory: backup).verifyVoucher(voucher, collection: "meetings", id: HubNamingTests.meeting, state: state))
+        let rebuilt = try await HubNamingTests.fixture()
+        #expect(try !rebuilt.store.verifyVoucher(voucher, collection: "meetings", id: HubNamingTests.meeting, state: state))
     }
 }

@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+import GRDB
+import MufakatCore
+
+/// Vouchers: the hub's word that it once held a record state (protocol 5,
+/// docs/write-naming.md §6).
+///
+/// A hub restored from a backup lacks the writes it named after that backup, and the laptops
+/// that pulled them hold them. A laptop sends such a record back as it received it, with the
+/// voucher that came with it; the hub merges it only if the voucher is its own. So a restored
+/// hub takes back its lost writes from any laptop without trusting the laptop: a relayer
+/// cannot make up a write, change a value or claim another author's name.
+///
+/// A voucher is HMAC-SHA256 over the record's collection, id and compact state text, under a
+/// key kept in the hub file (so every backup carries it), cut to ``voucherBytes`` bytes and
+/// written in unpadded base64url.
+extension HubStore {
+    /// Bytes of a voucher: 96 bits; a forger must guess them online, one push at a time.
+    public static let voucherBytes = 12
+
+    static func voucherKey(_ db: Database) throws -> SymmetricKey {
+        guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'voucherKey'"),
+            let bytes = Data(base64Encoded: text), bytes.count == 32
+        else {
+            throw MufakatError(.corruption, "the hub file holds no readable voucher key; restore it from a backup, or run the hub in re-seed mode")
+        }
+        return SymmetricKey(data: bytes)
+    }
+
+    /// The voucher of `stateJSON` (a state's compact text) for one record, under `key`.
+    static func voucher(key: SymmetricKey, collection: String, id: String, stateJSON: String) -> String {
+        var message = Array("mufakat-voucher-1\n".utf8)
+        message += Array(collection.utf8) + [0x0A] + Array(id.utf8) + [0x0A] + Array(stateJSON.utf8)
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: message, using: key)).prefix(voucherBytes)
+        return Data(mac).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The voucher of one record state, as the feed sends it beside the record.
+    public func voucher(collection: String, id: String, state: RecordState) throws -> String {
+        let key = try writer.read { db in try Self.voucherKey(db) }
+        return Self.voucher(key: key, collection: collection, id: id, stateJSON: state.compactJSON)
+    }
+
+    /// Whether `voucher` is this hub's for that record state. Compares in constant time.
+    public func verifyVoucher(_ voucher: String, collection: String, id: String, state: RecordState) throws -> Bool {
+        let expected = Array(try self.voucher(collection: collection, id: id, state: state).utf8)
+        let given = Array(voucher.utf8)
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
