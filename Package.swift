@@ -201,6 +201,7 @@ let package = Package(
             name: "MufakatViewsTests",
             dependencies: [
                 "MufakatViews", "MufakatCore", "MufakatStore", "MufakatTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

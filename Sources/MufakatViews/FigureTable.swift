@@ -93,13 +93,16 @@ public enum Figures {
     /// Live reports without disaggregation (no gender, age band, type or country of
     /// exploitation — a breakdown beside its total would count people twice), submitted or
     /// validated (a Draft is not yet a figure; Retracted no longer is; none before statuses
-    /// counts), and not in conflict (a disputed figure, or a status disputed between Draft
-    /// and Submitted, waits for a person).
+    /// counts), not in conflict (a disputed figure, or a status disputed between Draft
+    /// and Submitted, waits for a person), and holding a count the catalogue accepts (one
+    /// stored before counts were bounded, or by a broken peer, is no figure: summed, it could
+    /// overflow).
     static let counting = """
         r.collection = 'reports' AND r.deleted = 0 AND r.conflicted = 0
         AND json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
         AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
         AND COALESCE(json_extract(r.document, '$.status'), 'Submitted') IN ('Submitted', 'Validated')
+        AND json_extract(r.document, '$.value') BETWEEN 0 AND \(FieldType.maxCount)
         """
 
     /// Whether period `inner` lies within `outer` (itself included): a month in its quarter

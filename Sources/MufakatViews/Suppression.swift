@@ -55,8 +55,8 @@ public struct SuppressedTable: Hashable, Sendable {
         func square(_ rows: [[Int64?]]) -> [[Int64?]] { rows.map { row in (0..<columns).map { $0 < row.count ? row[$0] : nil } } }
         let grid = square(raw)
         let smallest = rawSmallest.map(square) ?? grid
-        let rowSums = grid.map { $0.compactMap { $0 }.reduce(0, +) }
-        let columnSums = (0..<columns).map { column in grid.compactMap { $0[column] }.reduce(0, +) }
+        let rowSums = grid.map { Self.sum($0.compactMap { $0 }) }
+        let columnSums = (0..<columns).map { column in Self.sum(grid.compactMap { $0[column] }) }
 
         let cells: [[ShownCount?]] = grid.indices.map { row in
             grid[row].indices.map { column in
@@ -65,17 +65,31 @@ public struct SuppressedTable: Hashable, Sendable {
                 }
             }
         }
-        func total(_ members: [ShownCount], _ sum: Int64) -> ShownCount {
-            members.allSatisfy { $0.number != nil } ? (sum < threshold ? .small : .value(sum)) : .hidden
+        // A total past 64 bits (counts the catalogue bounds never get there) is hidden, never
+        // a crash.
+        func total(_ members: [ShownCount], _ sum: Int64?) -> ShownCount {
+            guard let sum, members.allSatisfy({ $0.number != nil }) else { return .hidden }
+            return sum < threshold ? .small : .value(sum)
         }
         let rowTotals = grid.indices.map { row in total(cells[row].compactMap { $0 }, rowSums[row]) }
         let columnTotals = (0..<columns).map { column in total(grid.indices.compactMap { cells[$0][column] }, columnSums[column]) }
-        let grandTotal = total(cells.joined().compactMap { $0 }, rowSums.reduce(0, +))
+        let grandTotal = total(cells.joined().compactMap { $0 }, rowSums.contains(nil) ? nil : Self.sum(rowSums.compactMap { $0 }))
 
         self.cells = cells
         self.rowTotals = rowTotals
         self.columnTotals = columnTotals
         self.grandTotal = grandTotal
+    }
+
+    /// The sum of `numbers`, `nil` when it passes 64 bits.
+    static func sum(_ numbers: [Int64]) -> Int64? {
+        var total: Int64 = 0
+        for number in numbers {
+            let (next, overflow) = total.addingReportingOverflow(number)
+            if overflow { return nil }
+            total = next
+        }
+        return total
     }
 
     /// Every number a reader can see in the table, for tests: none is a suppressed one.

@@ -31,7 +31,10 @@ struct CatalogueTests {
         .bad(.integer, "12x", "is not a whole number"),
         .bad(.integer, "1.5", "is not a whole number"),
         .bad(.integer, "-3", "below 0"),
-        .bad(.integer, "99999999999999999999", "too large"),
+        .bad(.integer, "99999999999999999999", "larger than 1000000000, the most a count may be"),
+        .bad(.integer, "9223372036854775000", "larger than 1000000000"),
+        .bad(.integer, "1000000001", "larger than 1000000000"),
+        .good(.integer, "1000000000", .integer(1_000_000_000)),
         .good(.date, "2024-02-29", .string("2024-02-29")),
         .bad(.date, "2023-02-29", "is not a date"),
         .bad(.date, "2025-13-01", "is not a date"),
@@ -200,5 +203,22 @@ struct CatalogueTests {
         #expect(legacy != reports.derivedID(for: document))
         #expect(reports.problems(withID: legacy, document: document).isEmpty)
         #expect(!reports.problems(withID: "r-00000000000000000000", document: document).isEmpty)
+    }
+}
+
+@Suite("Counts are bounded")
+struct CountBoundTests {
+    /// A hub checks pushed values in their stored form: a count past the bound is refused
+    /// there too, whatever a laptop in another language let through.
+    @Test("a stored count from 0 to 1,000,000,000 is accepted; past it, or below 0, refused with the rule")
+    func storedCounts() throws {
+        #expect(FieldType.integer.storedFormProblem(.integer(1_000_000_000)) == nil)
+        #expect(FieldType.integer.storedFormProblem(.integer(0)) == nil)
+        #expect(FieldType.integer.storedFormProblem(.integer(9_223_372_036_854_775_000))?.contains("the most a count may be") == true)
+        #expect(FieldType.integer.storedFormProblem(.integer(-1))?.contains("below 0") == true)
+        let schema = try Catalogue.collection(named: "reports")
+        var state = RecordState()
+        try state.write(["value": .integer(9_223_372_036_854_775_000)], dot: Dot(replica: try ReplicaID("r1"), counter: 1), now: 1, author: "A")
+        #expect(schema.problems(in: state).map(\.field) == ["value"])
     }
 }

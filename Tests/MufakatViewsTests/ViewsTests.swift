@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MufakatCore
 import MufakatStore
 import Testing
@@ -37,7 +38,7 @@ struct ViewsTests {
     @Test("the brief in Markdown and HTML shows the same changes, suppressed figures, overdue and due actions")
     func briefBothFormats() async throws {
         let store = try await Self.replica()
-        let brief = try store.view { db, scope in try Brief.load(db, scope: scope, month: Self.month, today: "\(Self.month)-20", threshold: 11) }
+        let brief = try store.view { db, scope in try Brief.load(db, scope: scope, month: ViewsTests.month, today: "\(ViewsTests.month)-20", threshold: 11) }
         // Entered this month, changed this month: from nothing (a first assessment) to where it is.
         #expect(brief.positionChanges.map { "\($0.first ? "first" : $0.from ?? "?") → \($0.to)" } == ["first → ActiveSupport"])
         #expect(brief.overdue.map(\.title) == ["Send the letter | today"])
@@ -50,7 +51,7 @@ struct ViewsTests {
         // the sum is hidden, as is the total; 25 assisted shows.
         #expect(markdown.contains("| Lead Agency | – | 25 | – |"), "\(markdown)")
         #expect(!markdown.contains("47") && !markdown.contains("72"))
-        #expect(markdown.contains("| Send the letter \\| today | Lead Agency | \(Self.month)-03 | Open |"))
+        #expect(markdown.contains("| Send the letter \\| today | Lead Agency | \(ViewsTests.month)-03 | Open |"))
         #expect(html.contains("<tr class=\"overdue\"><td>Send the letter | today</td>"))
         #expect(!html.contains("<script"))
         #expect(throws: MufakatError.self) { try Brief.month("2026-13") }
@@ -80,7 +81,7 @@ struct ViewsTests {
         let lines = csv.split(separator: "\n").map(String.init)
         #expect(lines.first == PublicFigures.columns.joined(separator: ","))
         #expect(lines.count == 4, "\(lines)")
-        #expect(lines.contains("lead,\(Self.month),ID,East Java,VictimsIdentified,<11,Submitted"))
+        #expect(lines.contains("lead,\(ViewsTests.month),ID,East Java,VictimsIdentified,<11,Submitted"))
         #expect(!lines.contains { $0.contains("Draft") || $0.contains("Bali") })
     }
 
@@ -93,10 +94,10 @@ struct ViewsTests {
         #expect(positions.contains("Ministry of &lt;Manpower&gt;"))
         #expect(!positions.contains("<Manpower>") && !positions.contains("<script"))
         #expect(positions.contains("stance-active-support"))
-        let followUps = DashboardPages.followUps(data, today: "\(Self.month)-20", viewer: viewer)
+        let followUps = DashboardPages.followUps(data, today: "\(ViewsTests.month)-20", viewer: viewer)
         let firstRow = try #require(followUps.range(of: "data-action=")).lowerBound
         #expect(followUps[firstRow...].prefix(200).contains("overdue"))
-        #expect(DashboardPages.orderedActions(data, today: "\(Self.month)-20").map(\.title) == ["Send the letter | today", "Prepare the note", "Done already"])
+        #expect(DashboardPages.orderedActions(data, today: "\(ViewsTests.month)-20").map(\.title) == ["Send the letter | today", "Prepare the note", "Done already"])
         let signIn = DashboardPages.signIn(next: "/figures?x=\"><script>", error: nil)
         #expect(!signIn.contains("<script>") && signIn.contains("&quot;&gt;&lt;script&gt;"))
     }
@@ -143,5 +144,51 @@ struct ViewsReviewTests {
         let csv = try CSVText.write([["=HYPERLINK(\"http://evil\")", "-5", "@x", "plain", "12"]])
         #expect(csv.hasPrefix("\"'=HYPERLINK(\"\"http://evil\"\")\",-5,'@x,plain,12"), "\(csv)")
         #expect(Templates.markdownCell("<script>alert(1)</script> | x") == "&lt;script&gt;alert(1)&lt;/script&gt; \\| x")
+    }
+
+    /// Issue 28: two figures of 9,223,372,036,854,775,000 overflowed the figures page's sum
+    /// and crashed the hub; the brief crashed every laptop. A replica holding such counts
+    /// (stored before counts were bounded) is made here by editing its file, as an older
+    /// hub's data would arrive.
+    @Test("counts past the catalogue's bound crash no page, CSV or brief: they are no figures, and totals past 64 bits are hidden")
+    func hugeCounts() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString)").path
+        let path = (folder as NSString).appendingPathComponent(ReplicaStore.fileName)
+        let store = try ReplicaStore.create(at: path, hub: "localhost:7420", token: "t", name: "Lia (LEAD)")
+        _ = try await store.noteAccess(Writer(org: "lead", role: .coordinator))
+        for org in ["lead", "iom"] {
+            try store.new("reports", [
+                ("org", org), ("period", ViewsTests.month), ("country", "ID"), ("area", "East Java"), ("indicator", "VictimsIdentified"),
+                ("value", "40"), ("status", "Submitted"),
+            ])
+        }
+        try store.new("reports", [
+            ("org", "lead"), ("period", ViewsTests.month), ("country", "ID"), ("area", "Bali"), ("indicator", "VictimsIdentified"),
+            ("value", "30"), ("status", "Submitted"),
+        ])
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: """
+                UPDATE records SET document = json_set(document, '$.value', 9223372036854775000)
+                WHERE collection = 'reports' AND json_extract(document, '$.area') = 'East Java'
+                """)
+        }
+        try queue.close()
+        for by in [FigureQuery.Grouping.area, .org] {
+            let table = try store.view { db, scope in
+                try FigureTable.load(db, scope: scope, query: FigureQuery(by: by, granularity: .month), threshold: 11, names: [:])
+            }
+            #expect(table.reports == 1, "only Bali's 30 counts")
+            #expect(table.rowLabels == [by == .area ? "Bali" : "lead"])
+            #expect(try !table.csv().contains("9223372036854775"))
+        }
+        let brief = try store.view { db, scope in try Brief.load(db, scope: scope, month: ViewsTests.month, today: "\(ViewsTests.month)-20", threshold: 11) }
+        #expect(!BriefRenderer.render(brief, format: .md).contains("9223372036854775"))
+        let export = try store.view { db, scope in try PublicFigures.csv(db, scope: scope, threshold: 11) }
+        #expect(!export.contains("9223372036854775") && export.contains("30"))
+        // Whatever reaches a table, a total past 64 bits is hidden, not a trap.
+        let table = SuppressedTable(cells: [[Int64.max, 20], [Int64.max, 30]], threshold: 11)
+        #expect(table.rowTotals == [.hidden, .hidden] && table.grandTotal == .hidden)
+        #expect(table.columnTotals == [.hidden, .value(50)])
     }
 }

@@ -52,7 +52,7 @@ struct CatalogueDocument: Encodable {
         var idCharacters = "a-z A-Z 0-9 - _ . : + @"
         var fieldNameBytes = 64
         var slugCharacters = 60
-        var integerMax = Int64.max
+        var integerMax = FieldType.maxCount
     }
 }
 

@@ -40,7 +40,9 @@ extension FieldType {
                 }
                 return .failure("is not a whole number")
             }
-            guard let number = Int64(input) else { return .failure("is too large") }
+            guard let number = Int64(input), number <= Self.maxCount else {
+                return .failure("is larger than \(Self.maxCount), the most a count may be")
+            }
             return .success(.integer(number))
         case .date:
             guard let date = Self.parseDate(input) else {
@@ -94,7 +96,7 @@ extension FieldType {
     public func isCanonical(_ value: FieldValue) -> Bool {
         switch (self, value) {
         case (_, .null): return true
-        case (.integer, .integer(let number)): return number >= 0
+        case (.integer, .integer(let number)): return (0...Self.maxCount).contains(number)
         case (.references, .list(let ids)):
             return !ids.isEmpty && (try? parse(ids.joined(separator: ";")).get()) == value
         case (.integer, _), (.references, _), (_, .list), (_, .integer), (_, .bool): return false
@@ -111,9 +113,10 @@ extension FieldType {
         case (_, .null):
             return nil
         case (.integer, .integer(let number)):
-            return number >= 0 ? nil : "is below 0; counts are whole numbers, 0 or more"
+            if number < 0 { return "is below 0; counts are whole numbers, 0 or more" }
+            return number <= Self.maxCount ? nil : "is larger than \(Self.maxCount), the most a count may be"
         case (.integer, _):
-            return "is not a whole number; this field holds an integer from 0 to 2^63 − 1"
+            return "is not a whole number; this field holds an integer from 0 to \(Self.maxCount)"
         case (.references, .list(let ids)):
             if ids.isEmpty { return "is an empty list; a cleared list is null" }
             if Set(ids).count != ids.count { return "names one id twice; a list holds each id once, in the order written" }

@@ -22,6 +22,9 @@ public enum FieldType: Hashable, Sendable {
     case url
 
     public static let maxStringLength = 200
+    /// The largest count an integer field holds: a billion people, sessions or cases is no
+    /// figure a coalition reports, and sums of such counts stay far inside 64 bits.
+    public static let maxCount: Int64 = 1_000_000_000
     public static let maxTextLength = 10_000
     /// Bytes a value may take in UTF-8 whatever its character count: a character can carry
     /// any number of combining marks, and a record must stay well under the wire's line limit.
@@ -49,7 +52,7 @@ public enum FieldType: Hashable, Sendable {
         switch self {
         case .string: return "one line of text, up to \(Self.maxStringLength) characters (\(Self.maxStringBytes) bytes)"
         case .text: return "text, up to \(Self.maxTextLength) characters (\(Self.maxTextBytes) bytes)"
-        case .integer: return "a whole number, 0 or more"
+        case .integer: return "a whole number from 0 to \(Self.maxCount)"
         case .date: return "a date as YYYY-MM-DD"
         case .period: return "YYYY, YYYY-Qn (quarter 1–4) or YYYY-MM"
         case .country: return "a two-letter ISO country code such as ID, MY or TH"
