@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "MufakatViewsTests",
             dependencies: [
-                "MufakatViews", "MufakatCore", "MufakatStore", "MufakatTesting",
+                "MufakatViews", "MufakatCore", "MufakatStore", "MufakatTesting", "MufakatDashboard",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

@@ -21,6 +21,8 @@ import html.parser
 import http.cookiejar
 import re
 import ssl
+import time
+import threading
 import sys
 import urllib.error
 import urllib.parse
@@ -119,6 +121,19 @@ def check_http(base, token, month):
     status, _, body = get(plain, "/signin", urllib.parse.urlencode({"token": "mft_wrong", "next": "/positions"}).encode())
     if status != 401 or "not known to this hub" not in body:
         fail(f"a wrong token answered {status}")
+    # Wrong sign-ins sent at once from one address are checked one a second, not all at once.
+    started = time.monotonic()
+    finished = []
+    def wrong():
+        get(plain, "/signin", urllib.parse.urlencode({"token": "mft_wrong_too", "next": "/positions"}).encode())
+        finished.append(time.monotonic() - started)
+    threads = [threading.Thread(target=wrong) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if len(finished) != 3 or max(finished) < 2.5:
+        fail(f"three wrong sign-ins at once all answered within {max(finished or [0]):.1f} s: the penalty must hold per address")
     status, headers, _ = get(signed, "/signin", urllib.parse.urlencode({"token": token, "next": "https://elsewhere.example/x"}).encode())
     cookie = headers.get("Set-Cookie", "")
     if status != 303 or headers.get("Location") != "/positions":

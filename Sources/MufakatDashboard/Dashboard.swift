@@ -67,8 +67,10 @@ public struct DashboardServer: Service {
 
     /// Every route. Pages answer a visitor not signed in with the sign-in page's address;
     /// downloads with 401.
-    public static func router(store: HubStore, configuration: DashboardConfiguration, sessions: Sessions) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(
+        store: HubStore, configuration: DashboardConfiguration, sessions: Sessions, gate: SignInGate = SignInGate()
+    ) -> Router<DashboardContext> {
+        let router = Router(context: DashboardContext.self)
         let threshold = configuration.threshold
         let secure = configuration.tls != nil
 
@@ -125,6 +127,14 @@ public struct DashboardServer: Service {
             }
             let form = try await URLEncodedFormDecoder().decode(
                 SignInForm.self, from: String(buffer: try await request.body.collect(upTo: 16 << 10)))
+            // One attempt per second and address, however many arrive at once.
+            guard let wait = gate.reserve(context.clientAddress, now: .now) else {
+                context.logger.notice("dashboard sign-in refused: too many attempts queued from \(context.clientAddress)")
+                return html(
+                    DashboardPages.signIn(next: safeNext(form.next), error: "Too many sign-ins from this address; wait a minute and try again."),
+                    status: .tooManyRequests)
+            }
+            try await Task.sleep(for: wait)
             guard let token = try await store.authenticate(secret: form.token.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 context.logger.notice("dashboard sign-in refused: unknown or revoked token")
                 // A wrong guess costs a second: too slow to try tokens by the thousand.
@@ -138,6 +148,12 @@ public struct DashboardServer: Service {
         // A one-time link the operator sends ('mufakat-hub dashboard link'): spent at once.
         router.get("signin/:code") { request, context in
             let code = context.parameters.get("code") ?? ""
+            guard let wait = gate.reserve(context.clientAddress, now: .now) else {
+                return html(
+                    DashboardPages.signIn(next: "/positions", error: "Too many sign-ins from this address; wait a minute and try again."),
+                    status: .tooManyRequests)
+            }
+            try await Task.sleep(for: wait)
             guard let token = try await store.redeemDashboardLink(code) else {
                 return html(
                     DashboardPages.signIn(next: "/positions", error: "That sign-in link was used already, has expired, or is not this hub's. Ask the hub operator for a new one."),

@@ -323,14 +323,15 @@ extension AuditEntry {
                 String(entry.entry), String(entry.seq), time, entry.token, entry.name, entry.org, entry.role, entry.replica,
                 entry.collection, entry.id, entry.inHouse ?? "", entry.dots.joined(separator: " "),
             ]
+            // Values typed by members may start like formulas: defused (``CSVCell``).
             if entry.changes.isEmpty {
-                try writer.write(row: head + [entry.kind ?? "", "", "", "", "", entry.hash])
+                try writer.write(row: (head + [entry.kind ?? "", "", "", "", "", entry.hash]).map(CSVCell.defused))
             }
             for (field, change) in entry.changes.sorted(by: { $0.key < $1.key }) {
-                try writer.write(row: head + [
+                try writer.write(row: (head + [
                     field, change.old ?? "", change.new ?? "", change.conflict == true ? "yes" : "", change.resolved == true ? "yes" : "",
                     entry.hash,
-                ])
+                ]).map(CSVCell.defused))
             }
         }
         stream.close()

@@ -98,6 +98,7 @@ extension ReplicaStore {
                             disputed = Set(cell.split(whereSeparator: \.isWhitespace).map { $0.lowercased() })
                             continue
                         }
+                        let cell = CSVCell.undefused(cell)
                         if let column { assignments.append((column, cell)) } else { id = cell.trimmingCharacters(in: .whitespaces) }
                     }
                     if id.isEmpty {
@@ -296,8 +297,9 @@ extension ReplicaStore {
         let writer = try CSVWriter(stream: stream)
         try writer.write(row: ["id"] + schema.fieldNames + [Self.conflictsColumn])
         for record in records {
+            // Cells a spreadsheet would run as formulas go out defused; import takes it off.
             try writer.write(
-                row: [record.id] + schema.fieldNames.map { record.document[$0]?.text ?? "" }
+                row: ([record.id] + schema.fieldNames.map { record.document[$0]?.text ?? "" }).map(CSVCell.defused)
                     + [record.conflicts.map(\.field).joined(separator: " ")])
         }
         stream.close()

@@ -17,12 +17,24 @@ enum Templates {
         return library
     }()
 
-    /// A table cell's text for Markdown: one line, pipes escaped, and no raw HTML (a
-    /// Markdown viewer would render a `<script>` typed into a title).
+    /// A table cell's text for Markdown: one line, no raw HTML (a Markdown viewer would
+    /// render a `<script>` typed into a title), and no Markdown of its own — a title typed as
+    /// `[minutes](http://…)` or `![](http://…/pixel.png)` would become a hidden link or an
+    /// image fetched by whoever opens the brief. Pipes, brackets, `!`, emphasis and code
+    /// marks are escaped with a backslash; the text reads the same.
     static func markdownCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
-            .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .split(whereSeparator: \.isNewline).joined(separator: " ")
+        var cell = ""
+        for character in text {
+            switch character {
+            case "&": cell += "&amp;"
+            case "<": cell += "&lt;"
+            case ">": cell += "&gt;"
+            case "\\", "|", "[", "]", "!", "*", "_", "`", "~": cell += "\\" + String(character)
+            case _ where character.isNewline: cell += " "
+            default: cell.append(character)
+            }
+        }
+        return cell
     }
 
     static func day(_ milliseconds: Int64) -> String {

@@ -1,3 +1,4 @@
+import PropertyBased
 import Testing
 @testable import MufakatCore
 
@@ -220,5 +221,26 @@ struct CountBoundTests {
         var state = RecordState()
         try state.write(["value": .integer(9_223_372_036_854_775_000)], dot: Dot(replica: try ReplicaID("r1"), counter: 1), now: 1, author: "A")
         #expect(schema.problems(in: state).map(\.field) == ["value"])
+    }
+}
+
+@Suite("CSV cells a spreadsheet would run")
+struct CSVCellTests {
+    @Test("formula starts are defused, numbers and text are not", arguments: [
+        ("=1+1", "'=1+1"), ("+31 6", "'+31 6"), ("-x", "'-x"), ("@A1", "'@A1"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+        ("-3", "-3"), ("+7", "+7"), ("plain", "plain"), ("", ""), ("'=x", "''=x"), ("'plain", "'plain"), ("''", "''"),
+    ])
+    func defused(_ value: String, _ cell: String) {
+        #expect(CSVCell.defused(value) == cell)
+        #expect(CSVCell.undefused(cell) == value)
+    }
+
+    @Test("undefused(defused(v)) is v for every mix of quotes, formula marks, digits and text — 1,000 cases")
+    func roundTrip() async {
+        let parts = ["'", "=", "+", "-", "@", "\t", "1", "a", " "]
+        await propertyCheck(count: 1_000, input: Gen.int(in: 0...(parts.count - 1)).array(of: 0...6)) { picks in
+            let value = picks.map { parts[$0] }.joined()
+            #expect(CSVCell.undefused(CSVCell.defused(value)) == value)
+        }
     }
 }

@@ -166,4 +166,17 @@ struct AuditLogTests {
         #expect(try store.verifyAudit().problems.isEmpty)
         #expect(try store.auditEntries().map(\.kind) == ["start"])
     }
+
+    /// Issue 28: `=HYPERLINK(…)` passed raw into `mufakat-hub audit --csv`.
+    @Test("the audit CSV defuses values a spreadsheet would run as formulas")
+    func csvDefused() throws {
+        let entry = AuditEntry(
+            entry: 2, seq: 1, time: 1_900_000_000_000, token: "tok-1", name: "=cmd|' /C calc'!A0", org: "ngo-a", role: "member",
+            replica: "a1a1a1a1a1a1a1a1", collection: "asks", id: "ask-1", inHouse: nil, dots: ["a1a1a1a1a1a1a1a1:1"],
+            changes: ["title": .init(old: "-3", new: "=HYPERLINK(\"http://evil.example\")")], prev: "")
+        let csv = try AuditEntry.csv([entry])
+        #expect(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""))
+        #expect(csv.contains("'=cmd|"))
+        #expect(csv.contains(",-3,"), "a plain number stays a number")
+    }
 }

@@ -75,6 +75,29 @@ struct CSVTests {
         }
     }
 
+    /// Issue 28: `=HYPERLINK(…)` typed into a title passed raw into `mufakat export`.
+    @Test("export defuses cells a spreadsheet would run as formulas; import gives back every value exactly")
+    func formulasDefused() throws {
+        let source = try ReplicaStore.inMemory()
+        let titles = [
+            "=HYPERLINK(\"http://evil.example\",\"minutes\")", "+cmd", "-2 people", "@SUM(A1)", "'=quoted", "''+twice", "'plain",
+            "=", "-3",
+        ]
+        for (index, title) in titles.enumerated() {
+            try source.put("asks", id: "ask-\(index)", [("title", title), ("category", "Training")])
+        }
+        let exported = try source.exportCSV("asks")
+        #expect(exported.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"minutes\"\")\""))
+        #expect(exported.contains("'+cmd") && exported.contains("'@SUM(A1)") && exported.contains(",''=quoted,") && exported.contains(",'''+twice,"))
+        #expect(exported.contains(",-3,"))
+        let fresh = try ReplicaStore.inMemory()
+        _ = try fresh.importCSV("asks", data: Data(exported.utf8))
+        for (index, title) in titles.enumerated() {
+            #expect(try fresh.get("asks", id: "ask-\(index)").document["title"] == .string(title))
+        }
+        #expect(try fresh.exportCSV("asks") == exported)
+    }
+
     @Test("export marks disputed values (_conflicts, and every candidate in JSON); importing the file leaves them disputed")
     func exportMarksConflicts() async throws {
         let clock = TestClock()

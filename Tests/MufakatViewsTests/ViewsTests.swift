@@ -191,4 +191,20 @@ struct ViewsReviewTests {
         #expect(table.rowTotals == [.hidden, .hidden] && table.grandTotal == .hidden)
         #expect(table.columnTotals == [.hidden, .value(50)])
     }
+
+    /// Issue 28: Markdown links and images typed into titles passed into brief.md.
+    @Test("the brief's Markdown carries no link, image or emphasis typed into a title; the HTML shows the text as typed")
+    func markdownDefused() async throws {
+        let store = try await ViewsTests.replica()
+        let title = "[minutes](http://evil.example) ![x](http://evil.example/p.png) *big* `code` ~x~ <b>"
+        try store.new("actions", [("title", title), ("owner", "lead"), ("due", "\(ViewsTests.month)-02")])
+        let brief = try store.view { db, scope in try Brief.load(db, scope: scope, month: ViewsTests.month, today: "\(ViewsTests.month)-20", threshold: 11) }
+        let markdown = BriefRenderer.render(brief, format: .md)
+        #expect(markdown.contains("\\[minutes\\](http://evil.example) \\!\\[x\\](http://evil.example/p.png) \\*big\\* \\`code\\` \\~x\\~ &lt;b&gt;"), "\(markdown)")
+        #expect(!markdown.contains("[minutes]("))
+        #expect(!markdown.contains("![x]("))
+        let html = BriefRenderer.render(brief, format: .html)
+        #expect(html.contains("[minutes](http://evil.example) ![x](http://evil.example/p.png) *big*"))
+        #expect(!html.contains("<b>"))
+    }
 }
