@@ -115,11 +115,15 @@ struct WriteDocument: Encodable {
     var ownOrganizationIn: [String]?
     var orGovernmentBodyIn: String?
     var creatorField: String?
+    var writerField: String?
+    var coordinatorValues: [String: [String]]?
     var summary: String
 
     init(_ rule: WriteRule) {
         summary = rule.summary
         creatorField = rule.creatorField
+        writerField = rule.writerField
+        coordinatorValues = rule.coordinatorValues.isEmpty ? nil : rule.coordinatorValues
         switch rule.member {
         case .joint:
             member = "joint"

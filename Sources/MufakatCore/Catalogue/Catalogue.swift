@@ -75,7 +75,10 @@ public enum Catalogue {
             FieldSpec("status", .enumeration(reportStatuses), "How far the figure has been checked."),
             FieldSpec("notes", .text, "Anything a reader of the figure should know."),
         ],
-        writeRule: WriteRule(.own(fields: ["org"]), "A member writes the figures of its own organization (org)."),
+        writeRule: WriteRule(
+            .own(fields: ["org"]),
+            "A member writes the figures of its own organization (org); only a coordinator sets a figure's status to Validated.",
+            coordinatorValues: ["status": ["Validated"]]),
         inHouse: InHouseRule(field: "status", values: ["Draft"], organization: "org"),
         forwardOnly: ForwardOnlyRule(field: "status", order: reportStatuses))
 
@@ -111,7 +114,8 @@ public enum Catalogue {
         ],
         writeRule: WriteRule(
             .own(fields: ["subject"], governmentField: "subject"),
-            "A member writes its own organization's positions (subject) and those of government bodies (a subject whose type is \(governmentTypes.joined(separator: ", ")))."))
+            "A member writes its own organization's positions (subject) and those of government bodies (a subject whose type is \(governmentTypes.joined(separator: ", "))); assessedBy names only the writing member's organization.",
+            writerField: "assessedBy"))
 
     public static let meetings = CollectionSchema(
         name: "meetings",

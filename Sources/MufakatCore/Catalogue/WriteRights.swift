@@ -47,11 +47,23 @@ public struct WriteRule: Hashable, Sendable {
     /// a member creating a record may only name its own there, and no member changes it
     /// afterwards — else naming another organisation would hand it rights.
     public var creatorField: String?
+    /// A field naming the organisation that wrote the value (a position's `assessedBy`): a
+    /// member writing it may only name its own, so no member can put another's name to an
+    /// assessment.
+    public var writerField: String?
+    /// Values of a field only a coordinator writes (a report's status `Validated`: the lead
+    /// agency checks figures, a member does not validate its own).
+    public var coordinatorValues: [String: [String]]
 
-    public init(_ member: Member, _ summary: String, creatorField: String? = nil) {
+    public init(
+        _ member: Member, _ summary: String, creatorField: String? = nil, writerField: String? = nil,
+        coordinatorValues: [String: [String]] = [:]
+    ) {
         self.member = member
         self.summary = summary
         self.creatorField = creatorField
+        self.writerField = writerField
+        self.coordinatorValues = coordinatorValues
     }
 }
 
@@ -113,6 +125,9 @@ public enum WriteRights {
     /// 2. a member writes a record its collection's ``WriteRule`` gives its organisation,
     ///    as it was and as it becomes (`forbidden`): a member cannot take another's record,
     ///    nor hand its own to another;
+    ///    A member's write of the rule's ``WriteRule/writerField`` names only its own
+    ///    organisation, and brings none of the rule's ``WriteRule/coordinatorValues``
+    ///    (`forbidden`);
     /// 3. for every role, a ``ForwardOnlyRule`` field written anew holds a value at least as
     ///    far along as every value it had (`backward-status`).
     public static func refusal(
@@ -138,6 +153,28 @@ public enum WriteRights {
                             : "\(creator) names who created the record; a member may not change it")
                 }
             }
+            if let field = schema.writeRule.writerField, written.contains(field) {
+                let named = brought(after, field, seen).compactMap { entry -> String? in
+                    if case .string(let text) = entry.value { return text }
+                    return nil
+                }
+                if !named.allSatisfy({ $0.lowercased() == writer.org }) {
+                    return WriteRefusal(
+                        kind: .forbidden, fields: [field],
+                        reason: "\(field) names who made the assessment; a member of \(writer.org) may only name its own organization there")
+                }
+            }
+            for (field, values) in schema.writeRule.coordinatorValues.sorted(by: { $0.key < $1.key }) where written.contains(field) {
+                let reserved = brought(after, field, seen).contains { entry in
+                    if case .string(let text) = entry.value { return values.contains(text) }
+                    return false
+                }
+                if reserved {
+                    return WriteRefusal(
+                        kind: .forbidden, fields: [field],
+                        reason: "only a coordinator sets \(field) to \(values.joined(separator: " or ")); ask the lead agency to check the figure")
+                }
+            }
             if case .own(let fields, let government) = schema.writeRule.member {
                 for (state, moment) in [(before, "it is not its organization's"), (after, "the write would make it another organization's")] {
                     guard let state else { continue }
@@ -157,14 +194,18 @@ public enum WriteRights {
                 return -1
             }
             let highest = (before?.fields[rule.field] ?? []).map { rank($0.value) }.max() ?? -1
-            let brought = (after.fields[rule.field] ?? []).filter { !seen.contains($0.dot) }
-            if brought.contains(where: { rank($0.value) < highest }) {
+            if brought(after, rule.field, seen).contains(where: { rank($0.value) < highest }) {
                 return WriteRefusal(
                     kind: .backwardStatus, fields: [rule.field],
                     reason: "\(rule.field) only moves forward: \(rule.order.joined(separator: " → ")); it may not move back or be cleared")
             }
         }
         return nil
+    }
+
+    /// The entries of `field` a write brings: those whose dots the state before had not seen.
+    static func brought(_ after: RecordState, _ field: String, _ seen: VersionVector) -> [FieldEntry] {
+        (after.fields[field] ?? []).filter { !seen.contains($0.dot) }
     }
 
     static func owns(
