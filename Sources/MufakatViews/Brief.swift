@@ -114,32 +114,27 @@ public struct Brief: Sendable {
     }
 
     /// A table per period: organisations × indicators, each cell's smallest figure taken
-    /// over the periods within it too (a quarter beside its months would give a small month
-    /// back). Periods without figures are left out.
+    /// over every figure under it — the periods within it (a quarter beside its months would
+    /// give a small month back), its areas, in any state. Periods without figures are left
+    /// out.
     static func figures(
         _ db: Database, scope: ViewScope, year: Int, periods: [String], threshold: Int64, data: CoordinationData
     ) throws -> [FigureMatrix] {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT json_extract(r.document, '$.org') AS org, json_extract(r.document, '$.indicator') AS indicator,
-                       json_extract(r.document, '$.period') AS period,
-                       SUM(json_extract(r.document, '$.value')) AS total, MIN(json_extract(r.document, '$.value')) AS smallest
-                FROM records r
-                WHERE \(Figures.counting) AND substr(json_extract(r.document, '$.period'), 1, 4) = ?\(scope.and)
-                GROUP BY org, indicator, period
-                """, arguments: [String(format: "%04d", year)] + scope.arguments)
-        let groups = rows.map { row -> (org: String, indicator: String, period: String, total: Int64, smallest: Int64) in
-            (row["org"] ?? "", row["indicator"] ?? "", row["period"] ?? "", row["total"] ?? 0, row["smallest"] ?? 0)
-        }
+        let set = try FigureSet.load(db, scope: scope, indicators: nil, country: nil, year: String(format: "%04d", year))
+        // Each organisation's places counted once: a country's own total stands for its areas.
+        let counted = FigureSet.countedOnce(set.counted)
         return periods.compactMap { period -> FigureMatrix? in
-            let here = groups.filter { $0.period == period }
+            let here = counted.filter { $0.period == period }
             guard !here.isEmpty else { return nil }
             let organizations = Set(here.map(\.org)).sorted { data.name(of: $0).lowercased() < data.name(of: $1).lowercased() }
             let indicators = Catalogue.indicators.filter { indicator in here.contains { $0.indicator == indicator } }
-            let cell = { (org: String, indicator: String) in here.first { $0.org == org && $0.indicator == indicator }?.total }
+            let cell = { (org: String, indicator: String) -> Int64? in
+                let values = here.filter { $0.org == org && $0.indicator == indicator }.map(\.value)
+                return values.isEmpty ? nil : SuppressedTable.sum(values) ?? Int64.max
+            }
+            // Every figure under a cell, in any state and whoever may see it (``FigureSet``).
             let least = { (org: String, indicator: String) -> Int64? in
-                groups.filter { $0.org == org && $0.indicator == indicator && Figures.period($0.period, isWithin: period) }.map(\.smallest).min()
+                set.smallest(within: period) { $0.org == org && $0.indicator == indicator }
             }
             let table = SuppressedTable(
                 cells: organizations.map { org in indicators.map { cell(org, $0) } },

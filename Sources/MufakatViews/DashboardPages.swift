@@ -123,6 +123,15 @@ public enum DashboardPages {
                 "totalSuppressed": figures.table.rowTotals[index].number == nil,
             ]
         }
+        // A country's own totals, below the totals: they are not added to the areas.
+        let country = figures.country.map { line -> [String: Any] in
+            [
+                "cells": line.cells[0].map { cell -> [String: Any] in
+                    ["text": cell?.text(threshold: threshold) ?? "", "suppressed": cell != nil && cell?.number == nil]
+                },
+                "total": line.rowTotals[0].text(threshold: threshold), "totalSuppressed": line.rowTotals[0].number == nil,
+            ]
+        }
         let options = { (values: [String], selected: String) in values.map { ["value": $0, "selected": $0 == selected] } }
         let body = Templates.library.render(
             [
@@ -132,7 +141,8 @@ public enum DashboardPages {
                 "granularities": options(FigureQuery.Granularity.allCases.map(\.rawValue), query.granularity.rawValue),
                 "country": query.country ?? "", "from": query.from ?? "", "to": query.to ?? "",
                 "byLabel": query.by == .area ? "Area" : "Organization",
-                "periods": figures.periods.map { ["name": $0] }, "rows": rows, "hasRows": !rows.isEmpty,
+                "periods": figures.periods.map { ["name": $0] }, "rows": rows, "hasRows": !rows.isEmpty || country != nil,
+                "countryLine": country.map { [$0] } ?? [],
                 "columnTotals": figures.table.columnTotals.map { ["text": $0.text(threshold: threshold), "suppressed": $0.number == nil] },
                 "grandTotal": figures.table.grandTotal.text(threshold: threshold),
                 "threshold": threshold, "reports": figures.reports, "csv": "/figures.csv?\(query.queryString)",

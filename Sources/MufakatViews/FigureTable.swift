@@ -98,11 +98,15 @@ public enum Figures {
     /// stored before counts were bounded, or by a broken peer, is no figure: summed, it could
     /// overflow).
     static let counting = """
-        r.collection = 'reports' AND r.deleted = 0 AND r.conflicted = 0
-        AND json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
-        AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
+        r.collection = 'reports' AND r.deleted = 0 AND r.conflicted = 0 AND \(whole)
         AND COALESCE(json_extract(r.document, '$.status'), 'Submitted') IN ('Submitted', 'Validated')
         AND json_extract(r.document, '$.value') BETWEEN 0 AND \(FieldType.maxCount)
+        """
+
+    /// A report without a breakdown: no gender, age band, type or country of exploitation.
+    static let whole = """
+        json_extract(r.document, '$.gender') IS NULL AND json_extract(r.document, '$.ageBroad') IS NULL
+        AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
         """
 
     /// Whether period `inner` lies within `outer` (itself included): a month in its quarter
@@ -135,66 +139,71 @@ public struct FigureTable: Sendable {
     public var rowLabels: [String]
     public var periods: [String]
     public var table: SuppressedTable
-    /// How many reports were summed.
+    /// By area: the countries' own totals (reports without an area), one line below the
+    /// totals — never an area beside its parts; `nil` when there are none.
+    public var country: SuppressedTable?
+    /// How many reports the table reads.
     public var reports: Int
 
     public static func load(_ db: Database, scope: ViewScope, query: FigureQuery, threshold: Int64, names: [String: String]) throws -> FigureTable {
-        var conditions = [Figures.counting, "json_extract(r.document, '$.indicator') = ?"]
-        var arguments: [any DatabaseValueConvertible] = [query.indicator]
-        if let country = query.country {
-            conditions.append("json_extract(r.document, '$.country') = ?")
-            arguments.append(country)
+        let set = try FigureSet.load(db, scope: scope, indicators: [query.indicator], country: query.country)
+        let inRange = { (period: String) -> Bool in
+            query.granularity.matches(period) && query.from.map { period >= $0 } ?? true && query.to.map { period <= $0 } ?? true
         }
-        let group = query.by == .area ? "COALESCE(json_extract(r.document, '$.area'), '')" : "json_extract(r.document, '$.org')"
+        let shown = set.counted.filter { inRange($0.period) }
+        let columns = Set(shown.map(\.period)).sorted()
+        // By area, a country's own total is no area beside its parts: it gets a line of its
+        // own, below the totals. By organisation, each place counts once (``FigureSet``).
+        let lines = query.by == .area ? shown.filter { !$0.area.isEmpty } : FigureSet.countedOnce(shown)
+        let label = { (figure: FigureSet.Figure) in query.by == .area ? figure.area : figure.org }
         var sums: [String: [String: Int64]] = [:]
-        var smallest: [String: [String: Int64]] = [:]
-        var periods = Set<String>()
-        var count = 0
-        let statementArguments = StatementArguments(arguments) + scope.arguments
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT \(group) AS label, json_extract(r.document, '$.period') AS period,
-                       SUM(json_extract(r.document, '$.value')) AS total, MIN(json_extract(r.document, '$.value')) AS smallest,
-                       COUNT(*) AS n
-                FROM records r WHERE \(conditions.joined(separator: " AND "))\(scope.and)
-                GROUP BY label, period
-                """, arguments: statementArguments)
-        var finer: [String: [(period: String, smallest: Int64)]] = [:]
-        while let row = try rows.next() {
-            let period: String = row["period"] ?? ""
-            let label: String = row["label"] ?? ""
-            finer[label, default: []].append((period, row["smallest"] ?? 0))
-            guard query.granularity.matches(period) else { continue }
-            if let from = query.from, period < from { continue }
-            if let to = query.to, period > to { continue }
-            sums[label, default: [:]][period] = row["total"]
-            periods.insert(period)
-            count += row["n"] as Int
+        for figure in lines {
+            let (sum, overflow) = (sums[label(figure)]?[figure.period] ?? 0).addingReportingOverflow(figure.value)
+            sums[label(figure), default: [:]][figure.period] = overflow ? Int64.max : sum
         }
-        guard sums.count <= maxRows, periods.count <= maxPeriods else {
+        guard sums.count <= maxRows, columns.count <= maxPeriods else {
             throw MufakatError(
                 .invalid,
-                "\(sums.count) rows and \(periods.count) periods are more than one table shows (\(maxRows) rows, \(maxPeriods) periods): choose a country, a coarser period or a range")
-        }
-        for (label, cells) in sums {
-            for period in cells.keys {
-                smallest[label, default: [:]][period] = finer[label, default: []]
-                    .filter { Figures.period($0.period, isWithin: period) }.map(\.smallest).min()
-            }
+                "\(sums.count) rows and \(columns.count) periods are more than one table shows (\(maxRows) rows, \(maxPeriods) periods): choose a country, a coarser period or a range")
         }
         let labels = sums.keys.sorted { (names[$0] ?? $0).lowercased() < (names[$1] ?? $1).lowercased() }
-        let columns = periods.sorted()
+        // A cell's smallest figure: every figure that exists under it (any state, whoever
+        // may see it), in its periods and — by area — its districts.
+        let places = Dictionary(grouping: set.existing) { query.by == .area ? $0.area : $0.org }
+        let smallest = labels.map { row -> [Int64?] in
+            let under = query.by == .org
+                ? places[row] ?? []
+                : places.filter { !$0.key.isEmpty && FigureSet.area($0.key, isWithin: row) }.flatMap(\.value)
+            return columns.map { period in under.filter { Figures.period($0.period, isWithin: period) }.map(\.value).min() }
+        }
+        // A district is shown on its own line but added into the totals only where its
+        // province has none (the province's figure holds it).
+        let provinces = Set(labels.filter { FigureSet.province(of: $0) == nil })
+        let totalled = labels.map { query.by == .org || FigureSet.province(of: $0).map { !provinces.contains($0) } ?? true }
         let table = SuppressedTable(
-            cells: labels.map { label in columns.map { sums[label]?[$0] } },
-            smallest: labels.map { label in columns.map { smallest[label]?[$0] } }, threshold: threshold)
+            cells: labels.map { row in columns.map { sums[row]?[$0] } }, smallest: smallest, totalled: totalled, columns: columns.count,
+            threshold: threshold)
+        var country: SuppressedTable?
+        if query.by == .area {
+            let whole = shown.filter { $0.area.isEmpty }
+            if !whole.isEmpty {
+                let cells = columns.map { period -> Int64? in
+                    let values = whole.filter { $0.period == period }.map(\.value)
+                    return values.isEmpty ? nil : SuppressedTable.sum(values) ?? Int64.max
+                }
+                // The country holds every area: hidden while any figure in it is small.
+                country = SuppressedTable(
+                    cells: [cells], smallest: [columns.map { period in set.smallest(within: period) { _ in true } }], threshold: threshold)
+            }
+        }
         return FigureTable(
             query: query, rows: labels,
-            rowLabels: labels.map { label in
-                query.by == .area ? (label.isEmpty ? "(whole country)" : label) : (names[label] ?? label)
-            },
-            periods: columns, table: table, reports: count)
+            rowLabels: labels.map { query.by == .area ? $0 : (names[$0] ?? $0) },
+            periods: columns, table: table, country: country, reports: shown.count)
     }
+
+    /// The label of the countries' own totals.
+    public static let countryLabel = "whole country, as reported"
 
     public static let maxRows = 400
     public static let maxPeriods = 150
@@ -208,6 +217,9 @@ public struct FigureTable: Sendable {
             lines.append([label] + table.cells[index].map { $0?.text(threshold: threshold) ?? "" } + [table.rowTotals[index].text(threshold: threshold)])
         }
         lines.append(["total"] + table.columnTotals.map { $0.text(threshold: threshold) } + [table.grandTotal.text(threshold: threshold)])
+        if let country {
+            lines.append([Self.countryLabel] + country.cells[0].map { $0?.text(threshold: threshold) ?? "" } + [country.rowTotals[0].text(threshold: threshold)])
+        }
         return try CSVText.write(lines)
     }
 }
@@ -221,40 +233,26 @@ public enum PublicFigures {
     public static let columns = ["org", "period", "country", "area", "indicator", "value", "status"]
 
     public static func csv(_ db: Database, scope: ViewScope, threshold: Int64) throws -> String {
+        let set = try FigureSet.load(db, scope: scope, indicators: nil, country: nil)
+        struct Group: Hashable { var org, country, indicator: String }
+        let existing = Dictionary(grouping: set.existing) { Group(org: $0.org, country: $0.country, indicator: $0.indicator) }
         var rows = [columns]
-        let all = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT json_extract(r.document, '$.org') AS org, json_extract(r.document, '$.period') AS period,
-                       json_extract(r.document, '$.country') AS country, COALESCE(json_extract(r.document, '$.area'), '') AS area,
-                       json_extract(r.document, '$.indicator') AS indicator, json_extract(r.document, '$.value') AS value,
-                       COALESCE(json_extract(r.document, '$.status'), '') AS status
-                FROM records r WHERE \(Figures.counting)\(scope.and)
-                ORDER BY org, period, country, area, indicator
-                """, arguments: scope.arguments)
-        // A figure whose period holds a small finer one (a quarter and its months) would give
-        // it back beside them: hidden.
-        var small: [String: [String]] = [:]
-        for row in all where (row["value"] as Int64? ?? 0) < threshold {
-            small[key(row), default: []].append(row["period"] ?? "")
+        let sorted = set.counted.sorted {
+            ($0.org, $0.period, $0.country, $0.area, $0.indicator) < ($1.org, $1.period, $1.country, $1.area, $1.indicator)
         }
-        for row in all {
-            let value: Int64 = row["value"] ?? 0
-            let period: String = row["period"] ?? ""
-            let holdsSmall = small[key(row), default: []].contains { Figures.period($0, isWithin: period) }
+        for figure in sorted {
+            // A figure holding a small one — a finer period, an area of the country it totals,
+            // a district of its province; any state, whoever may see it — is hidden: beside
+            // it, it would give that figure back.
+            let holdsSmall = existing[Group(org: figure.org, country: figure.country, indicator: figure.indicator), default: []].contains { other in
+                other.value < threshold && Figures.period(other.period, isWithin: figure.period)
+                    && FigureSet.area(other.area, isWithin: figure.area) && !(other.period == figure.period && other.area == figure.area)
+            }
             rows.append([
-                row["org"] ?? "", period, row["country"] ?? "", row["area"] ?? "", row["indicator"] ?? "",
-                value < threshold ? "<\(threshold)" : holdsSmall ? "–" : String(value), row["status"] ?? "",
+                figure.org, figure.period, figure.country, figure.area, figure.indicator,
+                figure.value < threshold ? "<\(threshold)" : holdsSmall ? "–" : String(figure.value), figure.status,
             ])
         }
         return try CSVText.write(rows)
-    }
-
-    static func key(_ row: Row) -> String {
-        let org: String = row["org"] ?? ""
-        let country: String = row["country"] ?? ""
-        let area: String = row["area"] ?? ""
-        let indicator: String = row["indicator"] ?? ""
-        return [org, country, area, indicator].joined(separator: "\u{1}")
     }
 }

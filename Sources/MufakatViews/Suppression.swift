@@ -48,15 +48,21 @@ public struct SuppressedTable: Hashable, Sendable {
 
     public static let defaultThreshold: Int64 = 11
 
-    /// `smallest` defaults to the cells themselves: each cell one figure.
-    public init(cells raw: [[Int64?]], smallest rawSmallest: [[Int64?]]? = nil, threshold: Int64 = defaultThreshold) {
+    /// `smallest` defaults to the cells themselves: each cell one figure. `totalled` says
+    /// which rows the column and grand totals sum (all by default): a row that is part of
+    /// another (a district beside its province) is shown but not added twice.
+    public init(
+        cells raw: [[Int64?]], smallest rawSmallest: [[Int64?]]? = nil, totalled: [Bool]? = nil, columns width: Int? = nil,
+        threshold: Int64 = defaultThreshold
+    ) {
         self.threshold = threshold
-        let columns = raw.map(\.count).max() ?? 0
+        let columns = max(width ?? 0, raw.map(\.count).max() ?? 0)
         func square(_ rows: [[Int64?]]) -> [[Int64?]] { rows.map { row in (0..<columns).map { $0 < row.count ? row[$0] : nil } } }
         let grid = square(raw)
         let smallest = rawSmallest.map(square) ?? grid
         let rowSums = grid.map { Self.sum($0.compactMap { $0 }) }
-        let columnSums = (0..<columns).map { column in Self.sum(grid.compactMap { $0[column] }) }
+        let counted = grid.indices.filter { totalled?[$0] ?? true }
+        let columnSums = (0..<columns).map { column in Self.sum(counted.compactMap { grid[$0][column] }) }
 
         let cells: [[ShownCount?]] = grid.indices.map { row in
             grid[row].indices.map { column in
@@ -72,8 +78,10 @@ public struct SuppressedTable: Hashable, Sendable {
             return sum < threshold ? .small : .value(sum)
         }
         let rowTotals = grid.indices.map { row in total(cells[row].compactMap { $0 }, rowSums[row]) }
-        let columnTotals = (0..<columns).map { column in total(grid.indices.compactMap { cells[$0][column] }, columnSums[column]) }
-        let grandTotal = total(cells.joined().compactMap { $0 }, rowSums.contains(nil) ? nil : Self.sum(rowSums.compactMap { $0 }))
+        let columnTotals = (0..<columns).map { column in total(counted.compactMap { cells[$0][column] }, columnSums[column]) }
+        let countedSums = counted.map { rowSums[$0] }
+        let grandTotal = total(
+            counted.flatMap { cells[$0] }.compactMap { $0 }, countedSums.contains(nil) ? nil : Self.sum(countedSums.compactMap { $0 }))
 
         self.cells = cells
         self.rowTotals = rowTotals

@@ -146,7 +146,8 @@ enum Templates {
             <table id="figures"><thead><tr><th>{{byLabel}}</th>{{#periods}}<th class="num">{{name}}</th>{{/periods}}<th class="num">Total</th></tr></thead><tbody>
             {{#rows}}<tr><td>{{label}}</td>{{#cells}}<td class="num{{#suppressed}} suppressed{{/suppressed}}">{{text}}</td>{{/cells}}<td class="num{{#totalSuppressed}} suppressed{{/totalSuppressed}}">{{total}}</td></tr>
             {{/rows}}<tr><th>Total</th>{{#columnTotals}}<td class="num{{#suppressed}} suppressed{{/suppressed}}">{{text}}</td>{{/columnTotals}}<td class="num">{{grandTotal}}</td></tr>
-            </tbody></table>
+            {{#countryLine}}<tr class="country"><th>Whole country, as reported</th>{{#cells}}<td class="num{{#suppressed}} suppressed{{/suppressed}}">{{text}}</td>{{/cells}}<td class="num{{#totalSuppressed}} suppressed{{/totalSuppressed}}">{{total}}</td></tr>
+            {{/countryLine}}</tbody></table>
             {{/hasRows}}
             {{^hasRows}}<p>No figures match.</p>{{/hasRows}}
 
