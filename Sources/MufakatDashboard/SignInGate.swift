@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -52,7 +53,25 @@ public struct DashboardContext: RequestContext, RemoteAddressRequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The address sign-ins are counted against: the IP address alone (a new port per
-    /// request must not make a new address).
-    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// What sign-ins are counted against: not one IP address but the block a client can
+    /// easily take many addresses from — an IPv4 /24, an IPv6 /64 (an IPv4 address mapped
+    /// into IPv6 as IPv4), and the whole loopback range as one.
+    var clientAddress: String { Self.block(of: remoteAddress) }
+
+    static func block(of address: SocketAddress?) -> String {
+        switch address {
+        case .v4(let v4)?:
+            let bytes = withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
+            return bytes[0] == 127 ? "loopback" : "\(bytes[0]).\(bytes[1]).\(bytes[2]).0/24"
+        case .v6(let v6)?:
+            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+                return bytes[12] == 127 ? "loopback" : "\(bytes[12]).\(bytes[13]).\(bytes[14]).0/24"
+            }
+            if bytes[0..<15].allSatisfy({ $0 == 0 }), bytes[15] == 1 { return "loopback" }
+            return bytes[0..<8].map { String(format: "%02x", $0) }.joined() + "/64"
+        default:
+            return "unknown"
+        }
+    }
 }

@@ -95,6 +95,14 @@ extension ReplicaStore {
             values[Self.createdByField] = .string(org)
         }
 
+        // Who made an assessment (a position's assessedBy): a member's write names its own
+        // organisation there, as the hub requires of it.
+        if let field = schema.writeRule.writerField, values[field] == nil,
+            values.keys.contains(where: { $0 != field && $0 != RecordState.deletedField && !schema.idRule.keyFields.contains($0) }),
+            let writer = try Self.requireMetadata(db).writer, writer.role == .member
+        {
+            values[field] = .string(writer.org)
+        }
         var document = state.document
         for (name, entries) in pending?.entries ?? [:] where document[name] == nil && name != RecordState.deletedField {
             if let value = entries.first?.value, !value.isNull { document[name] = value }

@@ -126,6 +126,8 @@ public struct Brief: Sendable {
         return periods.compactMap { period -> FigureMatrix? in
             let here = counted.filter { $0.period == period }
             guard !here.isEmpty else { return nil }
+            let within = Set(Figures.periods(within: period))
+            let existing = set.existing.filter { within.contains($0.period) }
             let organizations = Set(here.map(\.org)).sorted { data.name(of: $0).lowercased() < data.name(of: $1).lowercased() }
             let indicators = Catalogue.indicators.filter { indicator in here.contains { $0.indicator == indicator } }
             let cell = { (org: String, indicator: String) -> Int64? in
@@ -134,7 +136,7 @@ public struct Brief: Sendable {
             }
             // Every figure under a cell, in any state and whoever may see it (``FigureSet``).
             let least = { (org: String, indicator: String) -> Int64? in
-                set.smallest(within: period) { $0.org == org && $0.indicator == indicator }
+                existing.filter { $0.org == org && $0.indicator == indicator }.map(\.value).min()
             }
             let table = SuppressedTable(
                 cells: organizations.map { org in indicators.map { cell(org, $0) } },

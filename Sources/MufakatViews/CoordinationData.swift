@@ -92,12 +92,14 @@ public struct CoordinationData: Sendable {
             hasher.combine(id)
         }
 
-        /// A candidate as shown to others: a report's count below the threshold as `<k`.
+        /// A candidate as shown to others. A report's disputed count is never shown, only who
+        /// entered each candidate (`–`): a candidate is a figure like any other, and beside
+        /// the figures shown it could give back one they hide (a quarter's candidate minus its
+        /// months). The person settling it sees the values on their replica
+        /// (`mufakat conflicts`).
         public func shown(_ candidate: Candidate, field: String, threshold: Int64) -> String {
-            guard collection == "reports", field == "value", let number = Int64(candidate.value), number < threshold else {
-                return candidate.value
-            }
-            return "<\(threshold)"
+            guard collection == "reports", field == "value", Int64(candidate.value) != nil else { return candidate.value }
+            return "–"
         }
     }
 

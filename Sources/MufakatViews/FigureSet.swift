@@ -16,8 +16,10 @@ import MufakatStore
 ///   reaches them.) A disputed figure counts with its smallest candidate.
 ///
 /// **Places nest.** A report without an area is its country's own total: the figures of
-/// every area of that country lie within it. An area written `Province / District` lies
-/// within `Province`; any other two area texts are two places.
+/// every area of that country lie within it. An area is a path split at `/`, each part
+/// compared as record keys compare text (case, spacing and Unicode form aside): `East Java /
+/// Surabaya` lies within `east java`, and so does `East Java/Surabaya/Kota`. Two areas
+/// neither of which lies within the other are two places.
 struct FigureSet {
     struct Figure: Hashable {
         var org: String
@@ -28,6 +30,18 @@ struct FigureSet {
         var indicator: String
         var value: Int64
         var status: String
+        /// The area's parts, folded as record keys fold text; empty for the whole country.
+        var path: [String]
+    }
+
+    /// An area's parts: split at `/`, each folded as record keys fold text.
+    static func path(_ area: String) -> [String] {
+        area.split(separator: "/").map { RecordIDs.keyText(.string(String($0))).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Whether `inner` lies within `outer` (itself included): `outer`'s path begins `inner`'s.
+    static func path(_ inner: [String], isWithin outer: [String]) -> Bool {
+        inner.count >= outer.count && Array(inner.prefix(outer.count)) == outer
     }
 
     var counted: [Figure]
@@ -59,9 +73,10 @@ struct FigureSet {
             COALESCE(json_extract(r.document, '$.status'), '') AS status
             """
         func figure(_ row: Row, value: Int64? = nil) -> Figure {
-            Figure(
-                org: row["org"] ?? "", country: row["country"] ?? "", area: row["area"] ?? "", period: row["period"] ?? "",
-                indicator: row["indicator"] ?? "", value: value ?? row["value"] ?? 0, status: row["status"] ?? "")
+            let area: String = row["area"] ?? ""
+            return Figure(
+                org: row["org"] ?? "", country: row["country"] ?? "", area: area, period: row["period"] ?? "",
+                indicator: row["indicator"] ?? "", value: value ?? row["value"] ?? 0, status: row["status"] ?? "", path: path(area))
         }
         let counted = try Row.fetchAll(
             db, sql: "SELECT \(columns) FROM records r WHERE \(conditions.joined(separator: " AND ")) AND \(Figures.counting)\(scope.and)",
@@ -86,36 +101,21 @@ struct FigureSet {
         return FigureSet(counted: counted, existing: existing)
     }
 
-    /// Whether area `inner` lies within `outer`: the same, a district of it, or anywhere in
-    /// the country when `outer` is the whole country.
-    static func area(_ inner: String, isWithin outer: String) -> Bool {
-        outer.isEmpty || inner == outer || inner.hasPrefix(outer + " / ")
-    }
-
-    /// The province a district lies in (`nil` for a province, or the whole country).
-    static func province(of area: String) -> String? {
-        guard let range = area.range(of: " / ") else { return nil }
-        return String(area[..<range.lowerBound])
-    }
-
-    /// The smallest existing figure within a cell: `matches` picks its figures by organisation,
-    /// place and indicator; periods within `period` count (a month in its quarter and year).
-    func smallest(within period: String, _ matches: (Figure) -> Bool) -> Int64? {
-        existing.filter { Figures.period($0.period, isWithin: period) && matches($0) }.map(\.value).min()
-    }
-
-    /// The counted figures of one organisation's line, each place counted once: where the
-    /// organisation reported its country's own total for a period and indicator, that total
-    /// stands for the country (its areas are parts of it); otherwise its provinces, and the
-    /// districts of provinces it gave no figure for.
-    static func countedOnce(_ figures: [Figure]) -> [Figure] {
+    /// The figures of `figures` that count once each: of one organisation's figures for a
+    /// country, period and indicator, those no other figure of them lies within — where it
+    /// reported its country's own total, that total stands for the country; otherwise each
+    /// province's figure for the province, and the parts of provinces it gave none for.
+    /// `places` leaves the country's own totals out first (tables by area give them a line
+    /// of their own).
+    static func countedOnce(_ figures: [Figure], places: Bool = false) -> [Figure] {
         struct Key: Hashable { var org, country, period, indicator: String }
-        return Dictionary(grouping: figures) { Key(org: $0.org, country: $0.country, period: $0.period, indicator: $0.indicator) }
+        let considered = places ? figures.filter { !$0.path.isEmpty } : figures
+        return Dictionary(grouping: considered) { Key(org: $0.org, country: $0.country, period: $0.period, indicator: $0.indicator) }
             .values.flatMap { group -> [Figure] in
-                let whole = group.filter { $0.area.isEmpty }
-                if !whole.isEmpty { return whole }
-                let provinces = Set(group.filter { province(of: $0.area) == nil }.map(\.area))
-                return group.filter { province(of: $0.area).map { !provinces.contains($0) } ?? true }
+                let paths = Set(group.map(\.path))
+                return group.filter { figure in
+                    !(0..<figure.path.count).contains { paths.contains(Array(figure.path.prefix($0))) }
+                }
             }
     }
 }

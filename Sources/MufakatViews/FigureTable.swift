@@ -109,6 +109,18 @@ public enum Figures {
         AND json_extract(r.document, '$.typeOfExploitation') IS NULL AND json_extract(r.document, '$.countryOfExploitation') IS NULL
         """
 
+    /// Every period within `outer`, itself included: a year's quarters and months, a
+    /// quarter's months.
+    static func periods(within outer: String) -> [String] {
+        switch outer.count {
+        case 4: return [outer] + (1...4).map { "\(outer)-Q\($0)" } + (1...12).map { String(format: "%@-%02d", outer, $0) }
+        case 7 where outer.contains("-Q"):
+            guard let quarter = Int(outer.suffix(1)), let year = outer.split(separator: "-").first else { return [outer] }
+            return [outer] + (1...3).map { String(format: "%@-%02d", String(year), (quarter - 1) * 3 + $0) }
+        default: return [outer]
+        }
+    }
+
     /// Whether period `inner` lies within `outer` (itself included): a month in its quarter
     /// and year, a quarter in its year.
     public static func period(_ inner: String, isWithin outer: String) -> Bool {
@@ -152,10 +164,18 @@ public struct FigureTable: Sendable {
         }
         let shown = set.counted.filter { inRange($0.period) }
         let columns = Set(shown.map(\.period)).sorted()
-        // By area, a country's own total is no area beside its parts: it gets a line of its
-        // own, below the totals. By organisation, each place counts once (``FigureSet``).
-        let lines = query.by == .area ? shown.filter { !$0.area.isEmpty } : FigureSet.countedOnce(shown)
-        let label = { (figure: FigureSet.Figure) in query.by == .area ? figure.area : figure.org }
+        // Each organisation's places count once (``FigureSet/countedOnce(_:places:)``). By
+        // area, a row is a province, holding the parts of it that count; a country's own
+        // total is no area beside its parts: it gets a line of its own, below the totals.
+        let lines = FigureSet.countedOnce(shown, places: query.by == .area)
+        var spelling: [String: String] = [:]
+        for figure in lines where query.by == .area {
+            let key = figure.path[0]
+            if figure.path.count == 1 || spelling[key] == nil {
+                spelling[key] = figure.path.count == 1 ? figure.area : String(figure.area.split(separator: "/")[0]).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        let label = { (figure: FigureSet.Figure) in query.by == .area ? figure.path[0] : figure.org }
         var sums: [String: [String: Int64]] = [:]
         for figure in lines {
             let (sum, overflow) = (sums[label(figure)]?[figure.period] ?? 0).addingReportingOverflow(figure.value)
@@ -166,39 +186,38 @@ public struct FigureTable: Sendable {
                 .invalid,
                 "\(sums.count) rows and \(columns.count) periods are more than one table shows (\(maxRows) rows, \(maxPeriods) periods): choose a country, a coarser period or a range")
         }
-        let labels = sums.keys.sorted { (names[$0] ?? $0).lowercased() < (names[$1] ?? $1).lowercased() }
+        let display = { (row: String) in query.by == .area ? spelling[row] ?? row : names[row] ?? row }
+        let labels = sums.keys.sorted { display($0).lowercased() < display($1).lowercased() }
         // A cell's smallest figure: every figure that exists under it (any state, whoever
-        // may see it), in its periods and — by area — its districts.
-        let places = Dictionary(grouping: set.existing) { query.by == .area ? $0.area : $0.org }
-        let smallest = labels.map { row -> [Int64?] in
-            let under = query.by == .org
-                ? places[row] ?? []
-                : places.filter { !$0.key.isEmpty && FigureSet.area($0.key, isWithin: row) }.flatMap(\.value)
-            return columns.map { period in under.filter { Figures.period($0.period, isWithin: period) }.map(\.value).min() }
+        // may see it), in its periods and its province's parts.
+        let places = Dictionary(grouping: set.existing.filter { query.by == .org || !$0.path.isEmpty }) {
+            query.by == .area ? $0.path[0] : $0.org
         }
-        // A district is shown on its own line but added into the totals only where its
-        // province has none (the province's figure holds it).
-        let provinces = Set(labels.filter { FigureSet.province(of: $0) == nil })
-        let totalled = labels.map { query.by == .org || FigureSet.province(of: $0).map { !provinces.contains($0) } ?? true }
+        let smallest = labels.map { row -> [Int64?] in
+            let under = Dictionary(grouping: places[row] ?? [], by: \.period)
+            return columns.map { period in Figures.periods(within: period).compactMap { under[$0]?.map(\.value).min() }.min() }
+        }
         let table = SuppressedTable(
-            cells: labels.map { row in columns.map { sums[row]?[$0] } }, smallest: smallest, totalled: totalled, columns: columns.count,
-            threshold: threshold)
+            cells: labels.map { row in columns.map { sums[row]?[$0] } }, smallest: smallest, columns: columns.count, threshold: threshold)
         var country: SuppressedTable?
         if query.by == .area {
-            let whole = shown.filter { $0.area.isEmpty }
+            let whole = shown.filter { $0.path.isEmpty }
             if !whole.isEmpty {
                 let cells = columns.map { period -> Int64? in
                     let values = whole.filter { $0.period == period }.map(\.value)
                     return values.isEmpty ? nil : SuppressedTable.sum(values) ?? Int64.max
                 }
                 // The country holds every area: hidden while any figure in it is small.
+                let byPeriod = Dictionary(grouping: set.existing, by: \.period)
                 country = SuppressedTable(
-                    cells: [cells], smallest: [columns.map { period in set.smallest(within: period) { _ in true } }], threshold: threshold)
+                    cells: [cells],
+                    smallest: [columns.map { period in Figures.periods(within: period).compactMap { byPeriod[$0]?.map(\.value).min() }.min() }],
+                    threshold: threshold)
             }
         }
         return FigureTable(
             query: query, rows: labels,
-            rowLabels: labels.map { query.by == .area ? $0 : (names[$0] ?? $0) },
+            rowLabels: labels.map(display),
             periods: columns, table: table, country: country, reports: shown.count)
     }
 
@@ -234,19 +253,22 @@ public enum PublicFigures {
 
     public static func csv(_ db: Database, scope: ViewScope, threshold: Int64) throws -> String {
         let set = try FigureSet.load(db, scope: scope, indicators: nil, country: nil)
-        struct Group: Hashable { var org, country, indicator: String }
-        let existing = Dictionary(grouping: set.existing) { Group(org: $0.org, country: $0.country, indicator: $0.indicator) }
+        struct Cell: Hashable { var org, country, indicator, period: String }
+        let small = Dictionary(grouping: set.existing.filter { $0.value < threshold }) {
+            Cell(org: $0.org, country: $0.country, indicator: $0.indicator, period: $0.period)
+        }
         var rows = [columns]
         let sorted = set.counted.sorted {
             ($0.org, $0.period, $0.country, $0.area, $0.indicator) < ($1.org, $1.period, $1.country, $1.area, $1.indicator)
         }
         for figure in sorted {
             // A figure holding a small one — a finer period, an area of the country it totals,
-            // a district of its province; any state, whoever may see it — is hidden: beside
-            // it, it would give that figure back.
-            let holdsSmall = existing[Group(org: figure.org, country: figure.country, indicator: figure.indicator), default: []].contains { other in
-                other.value < threshold && Figures.period(other.period, isWithin: figure.period)
-                    && FigureSet.area(other.area, isWithin: figure.area) && !(other.period == figure.period && other.area == figure.area)
+            // a part of its province; any state, whoever may see it — is hidden: beside it, it
+            // would give that figure back.
+            let holdsSmall = Figures.periods(within: figure.period).contains { period in
+                (small[Cell(org: figure.org, country: figure.country, indicator: figure.indicator, period: period)] ?? []).contains { other in
+                    FigureSet.path(other.path, isWithin: figure.path) && !(other.period == figure.period && other.path == figure.path)
+                }
             }
             rows.append([
                 figure.org, figure.period, figure.country, figure.area, figure.indicator,

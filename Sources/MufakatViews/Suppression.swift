@@ -74,7 +74,8 @@ public struct SuppressedTable: Hashable, Sendable {
         // A total past 64 bits (counts the catalogue bounds never get there) is hidden, never
         // a crash.
         func total(_ members: [ShownCount], _ sum: Int64?) -> ShownCount {
-            guard let sum, members.allSatisfy({ $0.number != nil }) else { return .hidden }
+            // A line with no count at all shows none (not a small one).
+            guard let sum, !members.isEmpty, members.allSatisfy({ $0.number != nil }) else { return .hidden }
             return sum < threshold ? .small : .value(sum)
         }
         let rowTotals = grid.indices.map { row in total(cells[row].compactMap { $0 }, rowSums[row]) }

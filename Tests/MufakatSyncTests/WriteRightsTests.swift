@@ -246,4 +246,53 @@ struct WriteRightsTests {
         }
         #expect(try store.get("reports", id: other).deleted == false)
     }
+
+    /// A review found a member unable to delete its own validated figure (a delete writes
+    /// every value again), and a member's words left under another organisation's assessedBy.
+    @Test("offline and at the hub: rewriting a value a record held is no new claim; a member's assessment carries its own name")
+    func valuesHeldAndAssessments() async throws {
+        // What the replica holds came from the hub: a coordinator's writes, pulled.
+        let store = try ReplicaStore.inMemory(name: "Someone (NGO-A)")
+        _ = try await store.noteAccess(Writer(org: Self.own, role: .member))
+        let figure = Catalogue.reports.derivedID(for: Self.report(org: Self.own))!
+        var pulled: [ReplicatedRecord] = []
+        for (collection, id, values) in [
+            ("organizations", "ministry", ["name": FieldValue.string("Ministry"), "type": .string("CentralGovernment")]),
+            ("asks", "ask-budget", ["title": .string("Raise the budget"), "category": .string("BudgetIncrease")]),
+            ("reports", figure, Self.report(org: Self.own, status: "Validated")),
+            ("positions", "ministry:ask-budget", Self.position("ministry").merging(["assessedBy": .string("lead")]) { $1 }),
+        ] {
+            var state = RecordState()
+            try state.write(values, dot: Dot(replica: Self.coordinatorReplica, counter: UInt64(pulled.count + 1)), now: 1_780_000_000_000, author: "Coord (LEAD)")
+            pulled.append(ReplicatedRecord(collection: collection, id: id, state: state))
+        }
+        _ = try await store.applyPulled(pulled, through: UInt64(pulled.count))
+        // Its own validated figure: deleted and restored by the member, Validated kept.
+        #expect(try store.delete("reports", id: figure).action == "deleted")
+        #expect(try store.restore("reports", id: figure).action == "restored")
+        #expect(throws: MufakatError.self) { try store.put("reports", id: figure, [("status", "Submitted"), ("value", "41")]) }
+        // A member's stance on the ministry's position is its assessment: mufakat names it.
+        try store.put("positions", id: "ministry:ask-budget", [("stance", "ActiveOpposition"), ("statement", "Minister refuses")])
+        #expect(try store.get("positions", id: "ministry:ask-budget").document["assessedBy"] == .string(Self.own))
+        // Clearing it is refused.
+        #expect(throws: MufakatError.self) { try store.put("positions", id: "ministry:ask-budget", [("assessedBy", "")]) }
+
+        // At the hub, a crafted push that changes the stance and leaves lead's name standing.
+        var stored = RecordState()
+        try stored.write(
+            Self.position("ministry").merging(["assessedBy": .string("lead")]) { $1 }, dot: Dot(replica: Self.coordinatorReplica, counter: 1),
+            now: 1_780_000_000_000, author: "Coord (LEAD)")
+        var pushed = stored
+        try pushed.write(["stance": .string("ActiveOpposition")], dot: Dot(replica: Self.pusher, counter: 1), now: 1_780_000_100_000, author: "Member (NGO-A)")
+        let refusal = WriteRights.refusal(
+            writer: Writer(org: Self.own, role: .member), schema: Catalogue.positions, id: "ministry:ask-budget", before: stored, after: pushed,
+            organizationTypes: { Self.organizationTypes[$0] ?? [] })
+        #expect(refusal?.fields == ["assessedBy"])
+        // Deleting it rewrites lead's name as it stood: allowed.
+        var deleted = stored
+        try deleted.delete(dot: Dot(replica: Self.pusher, counter: 2), now: 1_780_000_200_000, author: "Member (NGO-A)")
+        #expect(WriteRights.refusal(
+            writer: Writer(org: Self.own, role: .member), schema: Catalogue.positions, id: "ministry:ask-budget", before: stored, after: deleted,
+            organizationTypes: { Self.organizationTypes[$0] ?? [] }) == nil)
+    }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 @testable import MufakatDashboard
 
@@ -23,5 +24,17 @@ struct SignInGateTests {
         for index in 0..<100 { _ = gate.reserve("10.0.0.\(index)", now: now + .milliseconds(index)) }
         #expect(gate.count <= 8)
         #expect(gate.reserve("10.0.0.99", now: now + .milliseconds(100)) == .milliseconds(999), "the newest address is still remembered")
+    }
+
+    @Test("attempts are counted per address block: an IPv4 /24, an IPv6 /64, all of loopback")
+    func blocks() throws {
+        func block(_ ip: String) throws -> String { DashboardContext.block(of: try SocketAddress(ipAddress: ip, port: 1)) }
+        #expect(try block("203.0.113.7") == "203.0.113.0/24")
+        #expect(try block("203.0.113.200") == block("203.0.113.7"))
+        #expect(try block("203.0.114.7") != block("203.0.113.7"))
+        #expect(try block("127.0.0.1") == "loopback" && block("127.0.0.31") == "loopback" && block("::1") == "loopback")
+        #expect(try block("2001:db8:1:2:aaaa::1") == block("2001:db8:1:2:bbbb::9"))
+        #expect(try block("2001:db8:1:3::1") != block("2001:db8:1:2::1"))
+        #expect(try block("::ffff:203.0.113.9") == block("203.0.113.7"))
     }
 }

@@ -153,19 +153,28 @@ public enum WriteRights {
                             : "\(creator) names who created the record; a member may not change it")
                 }
             }
-            if let field = schema.writeRule.writerField, written.contains(field) {
-                let named = brought(after, field, seen).compactMap { entry -> String? in
+            if let field = schema.writeRule.writerField {
+                // A value the field held already (a delete or restore writes every value
+                // again) is no new claim; anything else a member brings names its own
+                // organisation — not another, not none.
+                let named = changed(after, field, before, seen).map { entry -> String in
                     if case .string(let text) = entry.value { return text }
-                    return nil
+                    return ""
                 }
-                if !named.allSatisfy({ $0.lowercased() == writer.org }) {
+                // Nor may a member change what the record says and leave it assessed by
+                // another organisation: the words would be put in its name.
+                let edits = written.contains { other in
+                    other != field && other != RecordState.deletedField && !changed(after, other, before, seen).isEmpty
+                }
+                let standing = after.strings(of: field).filter { $0.lowercased() != writer.org }
+                if !named.allSatisfy({ $0.lowercased() == writer.org }) || (edits && !standing.isEmpty && after.isDeleted == false) {
                     return WriteRefusal(
                         kind: .forbidden, fields: [field],
-                        reason: "\(field) names who made the assessment; a member of \(writer.org) may only name its own organization there")
+                        reason: "\(field) names who made the assessment; a member of \(writer.org) may only name its own organization there (mufakat fills it in)")
                 }
             }
             for (field, values) in schema.writeRule.coordinatorValues.sorted(by: { $0.key < $1.key }) where written.contains(field) {
-                let reserved = brought(after, field, seen).contains { entry in
+                let reserved = changed(after, field, before, seen).contains { entry in
                     if case .string(let text) = entry.value { return values.contains(text) }
                     return false
                 }
@@ -206,6 +215,12 @@ public enum WriteRights {
     /// The entries of `field` a write brings: those whose dots the state before had not seen.
     static func brought(_ after: RecordState, _ field: String, _ seen: VersionVector) -> [FieldEntry] {
         (after.fields[field] ?? []).filter { !seen.contains($0.dot) }
+    }
+
+    /// The entries of `field` a write brings with a value the field did not hold before.
+    static func changed(_ after: RecordState, _ field: String, _ before: RecordState?, _ seen: VersionVector) -> [FieldEntry] {
+        let held = Set((before?.fields[field] ?? []).map(\.value))
+        return brought(after, field, seen).filter { !held.contains($0.value) }
     }
 
     static func owns(
