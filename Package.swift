@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(
             name: "MufakatCoreTests",
             dependencies: [
-                "MufakatCore",
+                "MufakatCore", "MufakatTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

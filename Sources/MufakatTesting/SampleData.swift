@@ -101,4 +101,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// A number from 0 to `n` − 1 (`n` > 0), for schedules that pick among a few choices.
+    public mutating func next(below n: Int) -> Int { Int(next() % UInt64(n)) }
 }

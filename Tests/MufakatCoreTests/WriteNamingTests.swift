@@ -1,3 +1,4 @@
+import MufakatTesting
 import PropertyBased
 import Testing
 @testable import MufakatCore
@@ -38,8 +39,8 @@ struct WriteIDTests {
         #expect(first.rawValue.prefix(32) == second.rawValue.prefix(32))
         #expect(b.next().rawValue.prefix(32) != first.rawValue.prefix(32))
         // Seeded sources repeat (for reproducible tests); the system's never does here.
-        var g1 = TestRandom(seed: 7)
-        var g2 = TestRandom(seed: 7)
+        var g1 = SplitMix64(seed: 7)
+        var g2 = SplitMix64(seed: 7)
         var s1 = WriteIDSource(using: &g1)
         var s2 = WriteIDSource(using: &g2)
         #expect(s1.next() == s2.next())
@@ -54,20 +55,6 @@ struct WriteIDTests {
         #expect(WriteID(localDot: Dot(replica: try ReplicaID("3f9c0a17be2d4410"), counter: 1)) == nil)
         #expect(WriteID(localDot: Dot(replica: try ReplicaID("w-nothex"), counter: 1)) == nil)
     }
-}
-
-/// SplitMix64, for reproducible schedules.
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
 /// The hub's half of naming in memory: what the hub store does for each pushed write, in
@@ -375,32 +362,32 @@ struct WriteNamingScheduleTests {
 
     /// One schedule; returns what went wrong (empty when nothing did).
     static func run(seed: UInt64, counts: inout Counts) throws -> [String] {
-        var random = TestRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var hub = NamingHub()
         var laptops = (0..<3).map { NamingLaptop(name: "L\($0)", clock: Int64($0) * 86_400_000 * 365) }
         var backups: [[NamingLaptop]] = laptops.map { [$0] }
         var entered: [Entered] = []
         var problems: [String] = []
         for _ in 0..<40 {
-            let l = random.below(laptops.count)
-            let key = keys[random.below(keys.count)]
-            switch random.below(12) {
+            let l = random.next(below: laptops.count)
+            let key = keys[random.next(below: keys.count)]
+            switch random.next(below: 12) {
             case 0...4:
                 var ids = WriteIDSource(using: &random)
                 let shown = laptops[l].shown(key)
                 var values: [String: FieldValue] = [:]
-                switch random.below(6) {
+                switch random.next(below: 6) {
                 case 0 where !shown.fields.isEmpty:
                     values = shown.deletionValues
                 case 1:
                     if let conflict = shown.conflicts.first {
-                        let pick = conflict.candidates[random.below(conflict.candidates.count)]
+                        let pick = conflict.candidates[random.next(below: conflict.candidates.count)]
                         values = shown.resolutionValues(field: conflict.field, value: pick.value, deleting: pick.isDeletion)
                     }
                 default:
-                    for field in fields where random.below(2) == 0 { values[field] = Self.values[random.below(Self.values.count)] }
+                    for field in fields where random.next(below: 2) == 0 { values[field] = Self.values[random.next(below: Self.values.count)] }
                 }
-                if values.isEmpty { values["title"] = Self.values[random.below(Self.values.count)] }
+                if values.isEmpty { values["title"] = Self.values[random.next(below: Self.values.count)] }
                 let write = laptops[l].write(key, values, ids: &ids)
                 entered.append(Entered(key: key, fields: Array(values.keys), id: write.id))
                 counts.writes += 1
@@ -422,13 +409,13 @@ struct WriteNamingScheduleTests {
                 counts.syncs += 1
             case 7:
                 // Cut: some writes reach the hub, the last answer is lost, nothing is pulled.
-                let limit = random.below(laptops[l].pending.count + 1)
-                try laptops[l].push(to: &hub, limit: limit, answerLost: random.below(2) == 0)
+                let limit = random.next(below: laptops[l].pending.count + 1)
+                try laptops[l].push(to: &hub, limit: limit, answerLost: random.next(below: 2) == 0)
                 counts.cuts += 1
             case 8:
                 backups[l].append(laptops[l])
             case 9:
-                laptops[l] = backups[l][random.below(backups[l].count)]
+                laptops[l] = backups[l][random.next(below: backups[l].count)]
                 counts.restores += 1
             case 10 where laptops.count < 5:
                 laptops.append(laptops[l])

@@ -1,6 +1,7 @@
 import Foundation
 import MufakatCore
 import MufakatStore
+import MufakatTesting
 import Testing
 @testable import MufakatViews
 
@@ -325,7 +326,7 @@ struct DifferencingTests {
         var checkedSmall = 0
         var equations = 0
         for seed in UInt64(1)...200 {
-            var random = SplitMix(seed: seed)
+            var random = SplitMix64(seed: seed)
             let store = try ReplicaStore.inMemory(name: "Lia (LEAD)")
             _ = try await store.noteAccess(Writer(org: "lead", role: .coordinator))
             // The true counts, per organisation, place and month; every report sums them, so
@@ -333,7 +334,7 @@ struct DifferencingTests {
             var base: [String: Int64] = [:]
             for org in Self.orgs {
                 for leaf in Self.leaves {
-                    for month in Self.months(of: "2026-Q3") { base["\(org)|\(leaf)|\(month)"] = Int64(random.below(16)) }
+                    for month in Self.months(of: "2026-Q3") { base["\(org)|\(leaf)|\(month)"] = Int64(random.next(below: 16)) }
                 }
             }
             let value = { (org: String, area: String, period: String) -> Int64 in
@@ -344,14 +345,14 @@ struct DifferencingTests {
             func create(_ org: String, _ area: String, _ period: String) throws {
                 reader.values.append(value(org, area, period))
                 var report = Report(org: org, area: area, period: period, variable: reader.values.count - 1)
-                report.status = random.below(4) == 0 ? "Draft" : "Submitted"
+                report.status = random.next(below: 4) == 0 ? "Draft" : "Submitted"
                 report.id = try store.new("reports", Self.assignments(report, value: reader.values[report.variable])).id
                 reports.append(report)
             }
             for org in Self.orgs {
                 for area in Self.areas {
                     for period in ["2026-07", "2026-08", "2026-09", "2026-Q3"] {
-                        if random.below(2) == 0 { try create(org, area, period) }
+                        if random.next(below: 2) == 0 { try create(org, area, period) }
                     }
                 }
             }
@@ -359,9 +360,9 @@ struct DifferencingTests {
             try Self.read(store, reports, into: &reader)
             var colleague: UInt64 = 0
             for _ in 0..<8 {
-                let index = random.below(reports.count)
+                let index = random.next(below: reports.count)
                 var report = reports[index]
-                switch random.below(5) {
+                switch random.next(below: 5) {
                 case 0 where !report.deleted && !report.conflicted && report.status != "Retracted":
                     report.status = "Retracted"
                     try store.put("reports", id: report.id, [("status", "Retracted")])
@@ -379,7 +380,7 @@ struct DifferencingTests {
                     colleague += 1
                     var theirs = RecordState()
                     try theirs.write(
-                        ["value": .integer(Int64(random.below(40)))], dot: Dot(replica: try ReplicaID("b0b0b0b0b0b0b0b0"), counter: colleague),
+                        ["value": .integer(Int64(random.next(below: 40)))], dot: Dot(replica: try ReplicaID("b0b0b0b0b0b0b0b0"), counter: colleague),
                         now: 1, author: "Other")
                     _ = try await store.applyPulled([ReplicatedRecord(collection: "reports", id: report.id, state: theirs)], through: 0)
                     report.conflicted = !(try store.get("reports", id: report.id).conflicts.isEmpty)
@@ -427,17 +428,4 @@ struct Rational: Equatable {
     static func - (l: Rational, r: Rational) -> Rational {
         Rational(l.numerator * r.denominator - r.numerator * l.denominator, l.denominator * r.denominator)
     }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
