@@ -281,17 +281,12 @@ private struct Naming {
     func refusal(schema: CollectionSchema, pushed: PushedWrite, stored: RecordState?, state: RecordState, hidden: Bool) -> RecordRejection? {
         // Values are checked where the write brings them; the rest was checked when it came.
         let problems = schema.problems(in: state, newerThan: stored?.context ?? VersionVector())
-        if !problems.isEmpty {
-            let rules = Set(problems.map { $0.rule }).sorted().joined(separator: "; ")
-            return RecordRejection(
-                .invalid, fields: Array(Set(problems.compactMap(\.field))),
-                "values the catalogue does not accept: \(rules) (see 'mufakat help \(schema.name)')")
-        }
+        if !problems.isEmpty { return RecordRejection(values: problems, collection: schema.name) }
         if let token, let refusal = WriteRights.refusal(
             writer: token.writer, schema: schema, id: pushed.id, before: stored, after: state,
             organizationTypes: { (try? HubStore.organizationTypes(db, $0)) ?? [] })
         {
-            return RecordRejection(refusal.kind == .forbidden ? .forbidden : .backwardStatus, fields: refusal.fields, refusal.reason)
+            return RecordRejection(refusal)
         }
         if hidden { return RecordRejection(.forbidden, "the token's organization may not write this record") }
         if let rejection = CatalogueRules.check(

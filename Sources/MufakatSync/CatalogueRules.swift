@@ -100,7 +100,7 @@ extension PushRules {
             if own, let refusal = WriteRights.refusal(
                 writer: writer, schema: schema, id: pushed.id, before: stored, after: merged, organizationTypes: organizationTypes)
             {
-                return .reject(RecordRejection(refusal.kind == .forbidden ? .forbidden : .backwardStatus, fields: refusal.fields, refusal.reason))
+                return .reject(RecordRejection(refusal))
             }
         }
         if let rejection = CatalogueRules.check(pushed, stored: stored, merged: merged) {

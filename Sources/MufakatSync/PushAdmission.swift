@@ -44,6 +44,20 @@ public struct RecordRejection: Hashable, Sendable {
         self.dots = Array(Set(dots).sorted().prefix(Self.maxDots))
         self.reason = reason
     }
+
+    /// `invalid` for values the catalogue refuses: the rule each breaks, never the value (the
+    /// log keeps no refused data).
+    public init(values problems: [ValidationProblem], collection: String) {
+        let rules = Set(problems.map { $0.rule }).sorted().joined(separator: "; ")
+        self.init(
+            .invalid, fields: Array(Set(problems.compactMap(\.field))),
+            "values the catalogue does not accept: \(rules) (see 'mufakat help \(collection)')")
+    }
+
+    /// The refusal of a write the token's rights do not give (``WriteRights``).
+    public init(_ refusal: WriteRefusal) {
+        self.init(refusal.kind == .forbidden ? .forbidden : .backwardStatus, fields: refusal.fields, refusal.reason)
+    }
 }
 
 /// What the hub does with one pushed record.
@@ -116,13 +130,7 @@ public struct PushRules: Hashable, Sendable {
         // was checked when it came.
         let known = stored?.context ?? VersionVector()
         let problems = schema.problems(in: state, newerThan: known)
-        guard problems.isEmpty else {
-            // The rule each value breaks, never the value (the log keeps no refused data).
-            let rules = Set(problems.map { $0.rule }).sorted().joined(separator: "; ")
-            return .reject(RecordRejection(
-                .invalid, fields: Array(Set(problems.compactMap(\.field))),
-                "values the catalogue does not accept: \(rules) (see 'mufakat help \(schema.name)')"))
-        }
+        guard problems.isEmpty else { return .reject(RecordRejection(values: problems, collection: schema.name)) }
         let implausible = Array(state.fields.filter { $0.value.contains { !Self.plausible($0) } }.keys)
         if !implausible.isEmpty {
             return .reject(RecordRejection(

@@ -120,20 +120,6 @@ public enum Figures {
         default: return [outer]
         }
     }
-
-    /// Whether period `inner` lies within `outer` (itself included): a month in its quarter
-    /// and year, a quarter in its year.
-    public static func period(_ inner: String, isWithin outer: String) -> Bool {
-        if inner == outer { return true }
-        guard inner.count == 7, inner.hasPrefix(outer.prefix(4)), inner != outer else { return false }
-        switch outer.count {
-        case 4: return true
-        case 7 where outer.contains("-Q") && !inner.contains("-Q"):
-            guard let quarter = Int(outer.suffix(1)), let month = Int(inner.suffix(2)) else { return false }
-            return (month - 1) / 3 + 1 == quarter
-        default: return false
-        }
-    }
 }
 
 /// An indicator's figures as a table: rows (areas or organisations) × periods, summed over
