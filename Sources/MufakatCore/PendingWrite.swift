@@ -103,3 +103,66 @@ extension RecordState {
         if context[dot.replica] < dot.counter { context[dot.replica] = dot.counter }
     }
 }
+
+/// A pending write as a `write` message carries it (protocol 5, PROTOCOL.md §13): its
+/// record and the write.
+///
+/// One line of JSON, keys sorted:
+///
+/// ```json
+/// {"after":[],"author":"Andi","collection":"meetings","context":{"h-6f1c":4},"entered":1764390000000,"id":"m-1","values":{"decisions":"X1"},"write":"6f1c…e2a9-1"}
+/// ```
+public struct PushedWrite: Sendable, Hashable {
+    public var collection: String
+    public var id: String
+    public var write: PendingWrite
+
+    public init(collection: String, id: String, write: PendingWrite) {
+        self.collection = collection
+        self.id = id
+        self.write = write
+    }
+
+    /// The write's line (no trailing newline).
+    public var line: String {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        CanonicalJSON.appendLiteral("{\"after\":[", to: &output)
+        for (index, earlier) in write.after.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            CanonicalJSON.appendString(earlier.rawValue, to: &output)
+        }
+        CanonicalJSON.appendLiteral("],\"author\":", to: &output)
+        CanonicalJSON.appendString(write.author, to: &output)
+        CanonicalJSON.appendLiteral(",\"collection\":", to: &output)
+        CanonicalJSON.appendString(collection, to: &output)
+        CanonicalJSON.appendLiteral(",\"context\":{", to: &output)
+        for (index, item) in write.context.sorted.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            CanonicalJSON.appendString(item.replica.rawValue, to: &output)
+            output.append(UInt8(ascii: ":"))
+            CanonicalJSON.appendNumber(item.counter, to: &output)
+        }
+        CanonicalJSON.appendLiteral("},\"entered\":", to: &output)
+        CanonicalJSON.appendNumber(write.enteredAt, to: &output)
+        CanonicalJSON.appendLiteral(",\"id\":", to: &output)
+        CanonicalJSON.appendString(id, to: &output)
+        CanonicalJSON.appendLiteral(",\"values\":{", to: &output)
+        for (index, name) in write.values.keys.sorted(by: { $0.utf8Precedes($1) }).enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            CanonicalJSON.appendString(name, to: &output)
+            output.append(UInt8(ascii: ":"))
+            CanonicalJSON.appendValue(write.values[name]!, to: &output)
+        }
+        CanonicalJSON.appendLiteral("},\"write\":", to: &output)
+        CanonicalJSON.appendString(write.id.rawValue, to: &output)
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes a write line from UTF-8 bytes. Members may come in any order; unknown ones
+    /// are skipped; a number out of its range or a malformed write id is a structure error.
+    public static func decode(utf8 bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> PushedWrite {
+        try RecordJSONParser.parseWrite(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+}

@@ -61,7 +61,86 @@ struct RecordJSONParser {
         let record = try parser.record(requireLocation: true, form: form)
         try parser.end()
         return ReplicatedRecord(
-            collection: record.collection ?? "", id: record.id ?? "", state: record.state, refusal: parser.refusal)
+            collection: record.collection ?? "", id: record.id ?? "", state: record.state, refusal: parser.refusal,
+            voucher: record.voucher)
+    }
+
+    /// A write line of protocol 5 (``PushedWrite``).
+    static func parseWrite(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> PushedWrite {
+        var parser = RecordJSONParser(bytes)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw RecordDecodingError(kind: .line, message: "the line starts with a byte-order mark (EF BB BF); lines are plain UTF-8 without one")
+        }
+        parser.skipSpace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { throw parser.syntax("the text is not a JSON object") }
+        var collection: String?
+        var id: String?
+        var writeID: WriteID?
+        var values: [String: FieldValue]?
+        var context: VersionVector?
+        var after: [WriteID]?
+        var entered: Int64?
+        var author: String?
+        var others = Set<String>()
+        func writeIDs(_ text: String, _ parser: RecordJSONParser, at path: String) throws(RecordDecodingError) -> WriteID {
+            guard WriteID.isValid(text) else {
+                throw parser.structure("'\(text.prefix(80))' at '\(path)' is not a write id: 32 lowercase hexadecimal digits, '-', and a number from 1")
+            }
+            return WriteID(unchecked: text)
+        }
+        try parser.object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
+            switch key {
+            case "collection":
+                try parser.once(collection == nil, key)
+                collection = try parser.string(at: key)
+            case "id":
+                try parser.once(id == nil, key)
+                id = try parser.string(at: key)
+            case "write":
+                try parser.once(writeID == nil, key)
+                writeID = try writeIDs(try parser.string(at: key), parser, at: key)
+            case "values":
+                try parser.once(values == nil, key)
+                var read: [String: FieldValue] = [:]
+                try parser.object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
+                    guard !name.isEmpty, name.utf8.count <= 64 else { throw parser.structure("field names are 1 to 64 characters long at 'values'") }
+                    try parser.once(read[name] == nil, name)
+                    read[name] = try parser.value(field: name)
+                }
+                values = read
+            case "context":
+                try parser.once(context == nil, key)
+                context = try parser.context()
+            case "after":
+                try parser.once(after == nil, key)
+                var read: [WriteID] = []
+                try parser.array(at: key) { (parser: inout RecordJSONParser) throws(RecordDecodingError) in
+                    read.append(try writeIDs(try parser.string(at: key), parser, at: key))
+                }
+                after = read
+            case "entered":
+                try parser.once(entered == nil, key)
+                guard case .value(false, let number) = try parser.integer(at: key), number <= UInt64(Int64.max) else {
+                    throw parser.structure("'entered' is milliseconds since 1970, an integer from 0 to 2^63 − 1")
+                }
+                entered = Int64(number)
+            case "author":
+                try parser.once(author == nil, key)
+                author = try parser.string(at: key)
+            default:
+                try parser.once(others.insert(key).inserted, key)
+                try parser.skipValue(depth: 1)
+            }
+        }
+        try parser.end()
+        if let refusal = parser.refusal { throw parser.structure(refusal.description) }
+        for (name, value) in [("collection", collection as Any?), ("id", id), ("write", writeID), ("values", values), ("context", context),
+                              ("after", after), ("entered", entered), ("author", author)] where value == nil {
+            throw parser.structure("missing '\(name)' at the top level of a write line")
+        }
+        return PushedWrite(
+            collection: collection!, id: id!,
+            write: PendingWrite(id: writeID!, values: values!, context: context!, after: after!, enteredAt: entered!, author: author!))
     }
 
     static func parseState(_ bytes: UnsafeBufferPointer<UInt8>) throws(RecordDecodingError) -> RecordState {
@@ -76,7 +155,9 @@ struct RecordJSONParser {
 
     /// A record object; `form` is the form it must be in, `nil` for either. The form is the
     /// record's own: a `dots` member makes it compact, and then every entry is `[index, value]`.
-    private mutating func record(requireLocation: Bool, form: RecordForm?) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState) {
+    private mutating func record(
+        requireLocation: Bool, form: RecordForm?
+    ) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState, voucher: String?) {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw RecordDecodingError(kind: .line, message: "the line starts with a byte-order mark (EF BB BF); lines are plain UTF-8 without one")
         }
@@ -87,6 +168,7 @@ struct RecordJSONParser {
         var context: VersionVector?
         var parsedFields: [String: [ParsedEntry]]?
         var stamps: [WriteStamp]?
+        var voucher: String?
         var others = Set<String>()
         try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
             switch key {
@@ -105,6 +187,12 @@ struct RecordJSONParser {
             case "dots":
                 try parser.once(stamps == nil, key)
                 stamps = try parser.stamps()
+            case "voucher" where requireLocation:
+                try parser.once(voucher == nil, key)
+                voucher = try parser.string(at: key)
+                guard ReplicatedRecord.isVoucher(voucher!) else {
+                    throw parser.structure("'voucher' is \(ReplicatedRecord.voucherCharacters) base64url characters (PROTOCOL.md §13)")
+                }
             default:
                 try parser.once(others.insert(key).inserted, key)
                 try parser.skipValue(depth: 1)
@@ -120,9 +208,9 @@ struct RecordJSONParser {
         for name in fields.keys where name.isEmpty || name.utf8.count > 64 {
             throw structure("field names are 1 to 64 characters long at 'fields'")
         }
-        if refusal != nil { return (collection, id, RecordState()) }
+        if refusal != nil { return (collection, id, RecordState(), voucher) }
         do {
-            return (collection, id, try RecordState(context: context, fields: fields))
+            return (collection, id, try RecordState(context: context, fields: fields), voucher)
         } catch {
             throw structure(error.message)
         }

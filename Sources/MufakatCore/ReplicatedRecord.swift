@@ -19,17 +19,38 @@ public struct ReplicatedRecord: Hashable, Sendable {
     /// Set when the line held a number out of its range: the state is then empty, and a hub
     /// refuses this record alone (`invalid`) rather than ending the session.
     public var refusal: RecordRefusal?
+    /// The hub's voucher for this state (protocol 5, PROTOCOL.md §13): on every record a hub
+    /// of version 5 serves, and on every record a laptop relays back to it. Not part of the
+    /// state: the digest and the stores ignore it.
+    public var voucher: String?
 
-    public init(collection: String, id: String, state: RecordState, refusal: RecordRefusal? = nil) {
+    public init(collection: String, id: String, state: RecordState, refusal: RecordRefusal? = nil, voucher: String? = nil) {
         self.collection = collection
         self.id = id
         self.state = state
         self.refusal = refusal
+        self.voucher = voucher
+    }
+
+    /// Characters of a voucher: 96 bits in unpadded base64url.
+    public static let voucherCharacters = 16
+
+    /// Whether `text` has a voucher's shape: ``voucherCharacters`` characters of A–Z, a–z,
+    /// 0–9, `-` and `_`.
+    public static func isVoucher(_ text: String) -> Bool {
+        text.utf8.count == voucherCharacters && text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
     }
 
     /// The canonical line of this record in the expanded form (no trailing newline): what
     /// the digest hashes.
-    public var canonicalJSON: String { line(.expanded) }
+    public var canonicalJSON: String {
+        var bare = self
+        bare.voucher = nil
+        return bare.line(.expanded)
+    }
 
     /// This record's line in `form` (no trailing newline).
     public func line(_ form: RecordForm) -> String {
@@ -41,13 +62,17 @@ public struct ReplicatedRecord: Hashable, Sendable {
         CanonicalJSON.appendStateMembers(state, form: form, to: &output)
         CanonicalJSON.appendLiteral(",\"id\":", to: &output)
         CanonicalJSON.appendString(id, to: &output)
+        if let voucher {
+            CanonicalJSON.appendLiteral(",\"voucher\":", to: &output)
+            CanonicalJSON.appendString(voucher, to: &output)
+        }
         output.append(UInt8(ascii: "}"))
         return String(decoding: output, as: UTF8.self)
     }
 
     /// The line built from a state's text in either form (``RecordState/json(_:)``), as a
     /// store holds it: the line is in the same form, with no decoding and encoding again.
-    public static func line(collection: String, id: String, stateJSON: String) -> String {
+    public static func line(collection: String, id: String, stateJSON: String, voucher: String? = nil) -> String {
         // String appends copy whole runs of UTF-8 (a hub serving a pull spends its time here).
         var output = "{\"collection\":"
         output.reserveCapacity(stateJSON.utf8.count + collection.utf8.count + id.utf8.count + 32)
@@ -58,6 +83,10 @@ public struct ReplicatedRecord: Hashable, Sendable {
         if utf8.count >= 2 { output.append(contentsOf: stateJSON[utf8.index(after: utf8.startIndex)..<utf8.index(before: utf8.endIndex)]) }
         output.append(",\"id\":")
         CanonicalJSON.appendString(id, to: &output)
+        if let voucher {
+            output.append(",\"voucher\":")
+            CanonicalJSON.appendString(voucher, to: &output)
+        }
         output.append("}")
         return output
     }

@@ -36,7 +36,7 @@ public struct HubConfiguration: Sendable {
     /// others wait with theirs compressed (``WorkGate``).
     public var concurrentPushes = 4
     /// The protocol versions sessions may speak (PROTOCOL.md §9): both during an upgrade.
-    public var protocolVersions: Set<Int> = WireProtocol.versions
+    public var protocolVersions: Set<Int> = WireProtocol.hubVersions
 
     public init(
         host: String = "0.0.0.0", port: Int = 7420, limits: WireLimits = .default,

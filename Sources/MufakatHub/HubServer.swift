@@ -56,6 +56,9 @@ public final class HubServer: Service, Sendable {
     }
 
     public func run() async throws {
+        // Every start is a new run of the hub, naming writes under an actor of its own
+        // (PROTOCOL.md §13.2): a hub restored from any backup never issues a dot twice.
+        let incarnation = try store.startIncarnation().actor
         let limits = configuration.limits
         let connections = ConnectionLimiter(maximum: configuration.maxConnections)
         let helloThrottle = HelloThrottle.Shared(policy: configuration.helloThrottle)
@@ -133,7 +136,7 @@ public final class HubServer: Service, Sendable {
                         guard case .admitted(let connection, let counts, let limits, let peer) = accepted else { continue }
                         group.addTask {
                             await HubSession(
-                                store: self.store, configuration: self.configuration, logger: self.logger,
+                                store: self.store, configuration: self.configuration, incarnation: incarnation, logger: self.logger,
                                 connection: connection, counts: counts, limits: limits, helloThrottle: helloThrottle, workGate: workGate,
                                 peerAddress: peer
                             ).run()

@@ -13,6 +13,8 @@ import Synchronization
 struct HubSession {
     let store: HubStore
     let configuration: HubConfiguration
+    /// The actor this hub run names writes under (protocol 5).
+    let incarnation: ReplicaID
     let logger: Logger
     /// Frames, not messages: they are inflated and parsed in ``serve``, off the event loop.
     let connection: NIOAsyncChannel<WireFrame, Message>
@@ -157,11 +159,23 @@ struct HubSession {
                     tally.token = token.id
                     activity.touch(greeted: true)
                     let identity = try await store.identity()
-                    try await outbound.write(.welcome(Welcome(
-                        version: hello.version, hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
-                        push: ledger.push, served: ledger.served, recent: ledger.recent,
-                        software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits,
-                        nextKey: configuration.announcedKey?.description, org: token.org, role: token.role.rawValue)))
+                    if hello.version >= WireProtocol.namingVersion {
+                        // Protocol 5 keeps no ledger of replica ids: the hub's runs and what it
+                        // holds of every actor tell a replica all it needs (§13.2).
+                        let view = try await store.namingView()
+                        try await outbound.write(.welcome(Welcome(
+                            version: hello.version, hub: identity.hubID, seq: identity.sequence, counter: 0,
+                            software: "mufakat-hub \(MufakatVersion.current)", reseed: false, limits: configuration.limits,
+                            nextKey: configuration.announcedKey?.description, org: token.org, role: token.role.rawValue,
+                            incarnations: view.incarnations.map { IncarnationInfo(actor: $0.actor.rawValue, from: $0.fromSequence) },
+                            held: view.held)))
+                    } else {
+                        try await outbound.write(.welcome(Welcome(
+                            version: hello.version, hub: identity.hubID, seq: identity.sequence, counter: ledger.counter, through: ledger.through,
+                            push: ledger.push, served: ledger.served, recent: ledger.recent,
+                            software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits,
+                            nextKey: configuration.announcedKey?.description, org: token.org, role: token.role.rawValue)))
+                    }
                 case .applyPush(let push, let records, let peer):
                     switch try await store.applyPush(records, header: push, from: peer.replica, rules: PushRules(relay: configuration.reseed)) {
                     case .failure(let refusal):
@@ -196,9 +210,45 @@ struct HubSession {
                             },
                             rejectedCount: result.rejected.count, seq: result.sequence)))
                     }
-                case .servePull(let since, let limit, let peer):
+                case .nameWrites(let batch, let writes, let peer):
+                    let results = try await store.nameWrites(writes, incarnation: incarnation, replica: peer.replica.rawValue, push: batch.id)
+                    var lines: [NamedLine] = []
+                    lines.reserveCapacity(results.count)
+                    for (pushed, result) in zip(writes, results) {
+                        switch result {
+                        case .named(let name):
+                            tally.pushed += name.earlier ? 0 : 1
+                            tally.unchanged += name.earlier ? 1 : 0
+                            lines.append(NamedLine(
+                                write: pushed.write.id.rawValue, dot: WireDot(name.dot), time: name.time, author: name.author,
+                                over: name.over.map(WireDot.init), earlier: name.earlier, exact: name.exact, voucher: name.voucher))
+                        case .refused(let rejection):
+                            tally.rejected += 1
+                            if tally.rejected <= 5 {
+                                logger.notice("refused write", metadata: [
+                                    "replica": "\(peer.replica)", "collection": "\(pushed.collection.prefix(40))",
+                                    "id": "\(pushed.id.prefix(RecordIDs.maxLength))", "code": "\(rejection.code.rawValue)",
+                                    "reason": "\(rejection.reason)",
+                                ])
+                            }
+                            lines.append(NamedLine(
+                                write: pushed.write.id.rawValue,
+                                refused: Self.rejection(collection: pushed.collection, id: pushed.id, rejection)))
+                        }
+                    }
+                    try await outbound.write(.named(Named(id: batch.id, seq: try await store.identity().sequence), lines: lines))
+                case .relay(let relay, let records, let peer):
+                    let result = try await store.relay(records, from: peer.replica)
+                    tally.relayed += result.merged
+                    tally.rejected += result.rejected.count
+                    try await outbound.write(.relayed(Relayed(
+                        id: relay.id, merged: result.merged, unchanged: result.unchanged,
+                        rejected: result.rejected.map { Self.rejection(collection: $0.collection, id: $0.id, $0.rejection) },
+                        seq: result.sequence)))
+                case .servePull(let since, let limit, let peer, let skip):
                     let batch = try await store.changes(
-                        since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica, form: peer.recordForm)
+                        since: since, limit: limit, maxBytes: configuration.pullBatchBytes, for: peer.replica, form: peer.recordForm,
+                        vouchers: peer.version >= WireProtocol.namingVersion, skip: Set(skip))
                     tally.pulled += batch.lines.count
                     try await outbound.write(.changesLines(Changes(through: batch.through, more: batch.more), lines: batch.lines))
                 case .serveHistory(let request, let peer):
@@ -235,6 +285,13 @@ struct HubSession {
             tally.end = "failed: \(error)"
             try? await outbound.write(.error(ErrorMessage(code: .internalError, message: "the hub failed to handle the message; nothing of it was applied")))
         }
+    }
+
+    /// A refusal as a reply lists it: location cut to size, fields and reason, no values.
+    static func rejection(collection: String, id: String, _ rejection: RecordRejection) -> Pushed.Rejection {
+        Pushed.Rejection(
+            collection: String(collection.prefix(40)), id: String(id.prefix(RecordIDs.maxLength)), code: rejection.code.rawValue,
+            fields: rejection.fields.prefix(8).map { String($0.prefix(64)) }, reason: rejection.reason, dots: rejection.dots.map(\.description))
     }
 
     private func fail(_ error: WireError, _ outbound: NIOAsyncChannelOutboundWriter<Message>, _ tally: inout Tally) async throws {

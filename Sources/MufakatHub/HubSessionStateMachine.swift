@@ -4,7 +4,8 @@ import MufakatWire
 /// The rules of a hub session, with no I/O: each received message gives the action the
 /// session must take.
 ///
-/// `hello` first (a `ping` may come before it); then `push`, `pull` and `ping` in any order; `bye` ends it. Anything else
+/// `hello` first (a `ping` may come before it); then `push` (protocol 2–4) or `write` and
+/// `relay` (protocol 5), `pull`, `history` and `ping` in any order; `bye` ends it. Anything else
 /// is a protocol error answered with an `error` frame, after which the session closes.
 public struct HubSessionStateMachine: Sendable {
     /// Who a session speaks for, once the token is checked.
@@ -37,8 +38,13 @@ public struct HubSessionStateMachine: Sendable {
         /// `welcome`, or ``fail(_:)`` with `unauthorized`.
         case authenticate(Hello, ReplicaID)
         case applyPush(Push, [ReplicatedRecord], Peer)
-        /// Serve changes; the limit is already capped.
-        case servePull(since: UInt64, limit: Int, Peer)
+        /// Serve changes; the limit is already capped. `skip`: the pull's write batches
+        /// (protocol 5) whose exact records the peer holds.
+        case servePull(since: UInt64, limit: Int, Peer, skip: [String] = [])
+        /// Protocol 5: name the batch's writes and answer `named`.
+        case nameWrites(WriteBatch, [PushedWrite], Peer)
+        /// Protocol 5: take back vouched states and answer `relayed`.
+        case relay(Relay, [ReplicatedRecord], Peer)
         /// Answer with the record's audit history, as far as the peer's token may see it.
         case serveHistory(HistoryRequest, Peer)
         case pong(Ping)
@@ -55,7 +61,7 @@ public struct HubSessionStateMachine: Sendable {
     /// The records limit announced in `welcome`: a `pull.limit` above it is refused (§4).
     let recordsLimit: Int
 
-    public init(supportedVersions: Set<Int> = WireProtocol.versions, pullLimit: Int = 1_000, recordsLimit: Int = WireLimits.default.records) {
+    public init(supportedVersions: Set<Int> = WireProtocol.hubVersions, pullLimit: Int = 1_000, recordsLimit: Int = WireLimits.default.records) {
         self.supportedVersions = supportedVersions
         self.pullLimit = min(pullLimit, recordsLimit)
         self.recordsLimit = recordsLimit
@@ -85,12 +91,26 @@ public struct HubSessionStateMachine: Sendable {
         case (.active, .hello):
             return fail(.unexpectedMessage, "hello was already received in this session")
         case (.active(let peer), .push(let push, let records)):
+            guard peer.version < WireProtocol.namingVersion else {
+                return fail(.unexpectedMessage, "push carries states named by replicas (protocol 4 and older); in protocol \(peer.version) the hub names writes: send write (PROTOCOL.md §13.3)")
+            }
             return .applyPush(push, records, peer)
+        case (.active(let peer), .write(let batch, let writes)):
+            guard peer.version >= WireProtocol.namingVersion else {
+                return fail(.unexpectedMessage, "write is a message of protocol version \(WireProtocol.namingVersion); this session speaks \(peer.version)")
+            }
+            return .nameWrites(batch, writes, peer)
+        case (.active(let peer), .relay(let relay, let records)):
+            guard peer.version >= WireProtocol.namingVersion else {
+                return fail(.unexpectedMessage, "relay is a message of protocol version \(WireProtocol.namingVersion); this session speaks \(peer.version)")
+            }
+            return .relay(relay, records, peer)
         case (.active(let peer), .pull(let pull)):
             guard (1...recordsLimit).contains(pull.limit) else {
                 return fail(.badField, "pull: limit must be from 1 to the records limit announced in welcome (\(recordsLimit))")
             }
-            return .servePull(since: pull.since, limit: min(pull.limit, pullLimit), peer)
+            let skip = peer.version >= WireProtocol.namingVersion ? pull.skip ?? [] : []
+            return .servePull(since: pull.since, limit: min(pull.limit, pullLimit), peer, skip: skip)
         case (.active(let peer), .history(let request)):
             guard peer.version >= WireProtocol.historyVersion else {
                 return fail(.unexpectedMessage, "history is a message of protocol version \(WireProtocol.historyVersion); this session speaks \(peer.version)")

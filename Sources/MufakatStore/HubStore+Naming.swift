@@ -18,18 +18,7 @@ public struct HubIncarnation: Sendable, Hashable {
     public var started: Int64
 }
 
-/// A pending write as a push carries it: its record and the write.
-public struct PushedWrite: Sendable, Hashable {
-    public var collection: String
-    public var id: String
-    public var write: PendingWrite
-
-    public init(collection: String, id: String, write: PendingWrite) {
-        self.collection = collection
-        self.id = id
-        self.write = write
-    }
-
+extension PushedWrite {
     public var key: RecordKey { RecordKey(collection: collection, id: id) }
 }
 
@@ -49,6 +38,9 @@ public struct WriteName: Sendable, Hashable {
     /// apply the write itself (``RecordState/applyingNamed(_:seen:over:dot:time:author:)``)
     /// and holds the hub's state, so the feed need not send the record back.
     public var exact: Bool
+    /// When ``exact``: the hub's voucher for the state after this write, which the pusher
+    /// now holds (docs/write-naming.md §6).
+    public var voucher: String? = nil
 }
 
 /// What the hub did with one pushed write.
@@ -87,12 +79,46 @@ extension HubStore {
     /// or, for a laptop's id from before 0.8, the highest counter of it the hub accepted.
     /// `nil` for an actor it never heard of.
     static func knownCounter(_ db: Database, _ actor: ReplicaID) throws -> UInt64? {
-        if let counter = try Int64.fetchOne(db, sql: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]) {
-            return UInt64(bitPattern: counter)
+        // A run's own counter, what relays brought back of it or of a run this file lost,
+        // and a pre-0.8 laptop id's ledger counter: the most any of them says.
+        let counters = try Int64.fetchAll(db, sql: """
+            SELECT counter FROM incarnations WHERE actor = ?1
+            UNION ALL SELECT counter FROM held WHERE actor = ?1
+            UNION ALL SELECT counter FROM ledger WHERE replica = ?1
+            """, arguments: [actor.rawValue])
+        return counters.map { UInt64(bitPattern: $0) }.max()
+    }
+
+    /// Notes that the hub now holds dots up to the counters of `context` (a relayed
+    /// state's), for actors it did not issue them under in this file — a run the file was
+    /// restored past: what ``knownCounter(_:_:)`` and `welcome` report.
+    static func noteHeld(_ db: Database, _ context: VersionVector) throws {
+        for (actor, counter) in context.counters where counter > (try knownCounter(db, actor) ?? 0) {
+            try db.execute(
+                sql: "INSERT INTO held (actor, counter) VALUES (?, ?) ON CONFLICT (actor) DO UPDATE SET counter = max(counter, excluded.counter)",
+                arguments: [actor.rawValue, Int64(bitPattern: min(counter, Counters.maxCounter))])
         }
-        return try Int64.fetchOne(db, sql: "SELECT counter FROM ledger WHERE replica = ?", arguments: [actor.rawValue]).map {
-            UInt64(bitPattern: $0)
+    }
+
+    /// What `welcome` tells a protocol 5 replica (§13.2): every run of this hub file,
+    /// oldest first, and the highest counter held for every actor — runs, actors taken back
+    /// by relay, and replica ids from before protocol 5.
+    public func namingView() async throws -> (incarnations: [HubIncarnation], held: [String: UInt64]) {
+        let incarnations = try incarnations()
+        let held = try await writer.read { db in
+            var held: [String: UInt64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT replica AS actor, counter FROM ledger UNION ALL SELECT actor, counter FROM held") {
+                let counter = UInt64(bitPattern: row["counter"] as Int64)
+                guard counter > 0 else { continue }
+                held[row["actor"], default: 0] = max(held[row["actor"], default: 0], counter)
+            }
+            return held
         }
+        var all = held
+        for incarnation in incarnations {
+            all[incarnation.actor.rawValue] = max(all[incarnation.actor.rawValue] ?? 0, incarnation.counter)
+        }
+        return (incarnations, all)
     }
 
     /// Names pushed writes, in order, in one transaction synced to disk before it returns
@@ -112,7 +138,7 @@ extension HubStore {
                 throw MufakatError(.invalid, "hub incarnation \(actor) is not in this hub file; a hub names writes only under the incarnation it started with")
             }
             var naming = Naming(
-                db: db, actor: actor, counter: UInt64(bitPattern: issued), sequence: try Self.sequence(db),
+                db: db, voucherKey: try Self.voucherKey(db), actor: actor, counter: UInt64(bitPattern: issued), sequence: try Self.sequence(db),
                 token: try Self.token(db, replica: replica), replica: replica, origin: "push:" + push, now: clock())
             var results: [NamingResult] = []
             for pushed in writes { results.append(try naming.name(pushed)) }
@@ -140,6 +166,7 @@ extension HubStore {
 /// One push being named, inside its transaction.
 private struct Naming {
     let db: Database
+    let voucherKey: SymmetricKey
     let actor: ReplicaID
     var counter: UInt64
     var sequence: UInt64
@@ -151,8 +178,12 @@ private struct Naming {
     /// this push so far was exact; a record missing here has had none yet.
     var followed: [RecordKey: VersionVector?] = [:]
 
-    init(db: Database, actor: ReplicaID, counter: UInt64, sequence: UInt64, token: TokenInfo?, replica: String, origin: String, now: Int64) {
+    init(
+        db: Database, voucherKey: SymmetricKey, actor: ReplicaID, counter: UInt64, sequence: UInt64, token: TokenInfo?, replica: String,
+        origin: String, now: Int64
+    ) {
         self.db = db
+        self.voucherKey = voucherKey
         self.actor = actor
         self.counter = counter
         self.sequence = sequence
@@ -274,7 +305,9 @@ private struct Naming {
             write.id.rawValue, actor.rawValue, Int64(bitPattern: dot.counter), pushed.collection, pushed.id, token?.id ?? "", author,
             now, write.enteredAt, write.author, digest,
         ])
-        return .named(WriteName(dot: dot, time: now, author: author, over: over, earlier: false, exact: exact))
+        let voucher = exact
+            ? HubStore.voucher(key: voucherKey, collection: pushed.collection, id: pushed.id, stateJSON: state.compactJSON) : nil
+        return .named(WriteName(dot: dot, time: now, author: author, over: over, earlier: false, exact: exact, voucher: voucher))
     }
 
     /// Why the hub refuses to store `state`, the record after the write; `nil` when it may.

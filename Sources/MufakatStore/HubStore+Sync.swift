@@ -162,10 +162,17 @@ extension HubStore {
     ///
     /// Lines are in `form`: the compact form the hub stores is served as stored, without
     /// decoding; a version 2 session gets the expanded text copied out of it.
+    ///
+    /// With `vouchers` (protocol 5) each line carries the hub's voucher for its state, and
+    /// records whose last change was one of the `skip` write batches, every write of it
+    /// answered `exact`, are left out: the replica holds them already.
     public func changes(
-        since: UInt64, limit: Int, maxBytes: Int = 4 << 20, for replica: ReplicaID, form: RecordForm = .compact
+        since: UInt64, limit: Int, maxBytes: Int = 4 << 20, for replica: ReplicaID, form: RecordForm = .compact,
+        vouchers: Bool = false, skip: Set<String> = []
     ) async throws -> ChangeBatch {
+        let skippedOrigins = Set(skip.map { "push:" + $0 })
         let batch = try await writer.read { db in
+            let key = vouchers ? try Self.voucherKey(db) : nil
             // Records kept in-house by another organisation are passed over like the
             // replica's own: the checkpoint moves past them, and the record comes with its
             // next change once published.
@@ -178,7 +185,9 @@ extension HubStore {
             var bytes = 0
             while let row = try rows.next() {
                 through = UInt64(bitPattern: row["seq"] as Int64)
-                if (row["origin"] as String?) == replica.rawValue || !visibility.admits(row["inhouse"]) { continue }
+                let origin: String? = row["origin"]
+                if origin == replica.rawValue || !visibility.admits(row["inhouse"]) { continue }
+                if let origin, skippedOrigins.contains(origin) { continue }
                 // The hub stores states in canonical compact form (it wrote them): served as
                 // they are to a version 3 session. A state an older hub wrote into this file
                 // after it was upgraded (a hub rolled back for a while) is written again.
@@ -188,7 +197,10 @@ extension HubStore {
                 } else if !RecordForm.isCompact(stateJSON: json) {
                     json = try RecordState(json: json).compactJSON
                 }
-                lines.append(ReplicatedRecord.line(collection: row["collection"], id: row["id"], stateJSON: json))
+                let collection: String = row["collection"]
+                let id: String = row["id"]
+                let voucher = key.map { Self.voucher(key: $0, collection: collection, id: id, stateJSON: json) }
+                lines.append(ReplicatedRecord.line(collection: collection, id: id, stateJSON: json, voucher: voucher))
                 bytes += json.utf8.count
                 if bytes >= maxBytes { break }
             }

@@ -46,9 +46,6 @@ extension HubStore {
 
     /// Whether `voucher` is this hub's for that record state. Compares in constant time.
     public func verifyVoucher(_ voucher: String, collection: String, id: String, state: RecordState) throws -> Bool {
-        let expected = Array(try self.voucher(collection: collection, id: id, state: state).utf8)
-        let given = Array(voucher.utf8)
-        guard given.count == expected.count else { return false }
-        return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        Self.constantTimeEqual(voucher, try self.voucher(collection: collection, id: id, state: state))
     }
 }

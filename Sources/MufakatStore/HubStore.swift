@@ -194,6 +194,17 @@ public final class HubStore: Sendable {
                 sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('voucherKey', ?)",
                 arguments: [Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()])
         }
+        migrator.registerMigration("hub-v9-held-actors") { db in
+            // Actors this file holds dots of without having issued them: runs of a hub whose
+            // file was restored past them, whose records came back by relay (§13.4). With
+            // `incarnations` and the ledger, what `welcome` reports as held.
+            try db.execute(sql: """
+                CREATE TABLE held (
+                    actor TEXT PRIMARY KEY NOT NULL,
+                    counter INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -36,6 +36,8 @@ public struct RecordRejection: Hashable, Sendable {
         case forbidden
         /// Moves a forward-only field (a report's status) back, or clears it.
         case backwardStatus = "backward-status"
+        /// A relayed state (protocol 5) whose voucher is not this hub's for that state.
+        case unvouched
     }
 
     public init(_ code: Code, fields: [String] = [], dots: [Dot] = [], _ reason: String) {

@@ -202,6 +202,7 @@ struct AdmissionVectorTests {
             #expect(file == live, "\(live.name)")
         }
         let codes = Set(generated.compactMap(\.expect.code))
-        #expect(codes == Set(RecordRejection.Code.allCases.map(\.rawValue)), "one case per refusal code at least")
+        // `unvouched` is a relay's refusal (protocol 5), not a pushed record's: RelayTests covers it.
+        #expect(codes == Set(RecordRejection.Code.allCases.map(\.rawValue)).subtracting(["unvouched"]), "one case per refusal code at least")
     }
 }

@@ -70,6 +70,34 @@ enum Fixtures {
         ("bye", .bye),
     ]
 
+    /// A hub run's actor (protocol 5): the dots it names writes with.
+    static let hubRun = try! ReplicaID("5d2e8f0a9b1c3d47")
+
+    /// Two writes of one laptop transaction to one meeting (protocol 5): the second follows
+    /// the first, both made on the named state the hub served at counter 12.
+    static let writes: [PushedWrite] = {
+        let first = try! WriteID("6f1c0b7e2d9a4c3b8e5f1a0d7c6b2e9a-1")
+        let second = try! WriteID("6f1c0b7e2d9a4c3b8e5f1a0d7c6b2e9a-2")
+        let context = VersionVector([hubRun: 12])
+        return [
+            PushedWrite(collection: "meetings", id: "m-2026-11", write: PendingWrite(
+                id: first, values: ["decisions": .string("Joint letter to Kemnaker by 15 December")], context: context,
+                enteredAt: 1_764_400_000_000, author: "Andi")),
+            PushedWrite(collection: "meetings", id: "m-2026-11", write: PendingWrite(
+                id: second, values: ["decisions": .string("Joint letter to Kemnaker by 20 December"), "attendees": .list(["iom", "unicef"])],
+                context: context, after: [first], enteredAt: 1_764_400_060_000, author: "Andi")),
+        ]
+    }()
+
+    /// A record state as a protocol 5 hub serves it: named by the hub's run, with its voucher.
+    static func vouched() -> ReplicatedRecord {
+        var state = RecordState()
+        try! state.write(
+            ["subject": .string("kemnaker"), "ask": .string("ask-budget"), "stance": .string("ActiveSupport"), "assessedBy": .string("iom")],
+            dot: Dot(replica: hubRun, counter: 13), now: 1_764_400_001_000, author: "Andi (iom)")
+        return ReplicatedRecord(collection: "positions", id: "kemnaker:ask-budget", state: state, voucher: "q3X0vN8-cWm1Zb_4")
+    }
+
     /// An audit entry as a hub keeps it (PROTOCOL.md §6.11): a member of iom set a stance.
     static let auditEntry = AuditEntry(
         entry: 57, seq: 1_199, time: 1_764_400_000_000, token: "tok-3f9a1c2e", name: "Andi", org: "iom", role: "member",

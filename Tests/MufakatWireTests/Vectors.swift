@@ -165,6 +165,10 @@ enum VectorFiles {
         invalid("unknown-type", "type 'subscribe' is not part of version 1", Fixtures.rawFrame(#"{"type":"subscribe"}"# + "\n"), .unknownType)
         invalid("bad-field", "pull whose 'since' is a string", Fixtures.rawFrame(#"{"limit":10,"since":"yesterday","type":"pull"}"# + "\n"), .badField)
         invalid("bad-field-history-limit", "history whose 'limit' is 0 (1 to 1000)", Fixtures.rawFrame(#"{"collection":"asks","id":"ask-budget","limit":0,"type":"history"}"# + "\n"), .badField)
+        invalid("bad-record-write-id", "write whose line has a write id that is not 32 lowercase hex digits, '-' and a number", Fixtures.rawFrame(#"{"id":"c41e9a07d2b85f36","type":"write"}"# + "\n" + #"{"after":[],"author":"Andi","collection":"meetings","context":{},"entered":1764400000000,"id":"m-1","values":{"decisions":"x"},"write":"6F1C-1"}"# + "\n"), .badRecord)
+        invalid("bad-record-write-missing", "write whose line has no 'context'", Fixtures.rawFrame(#"{"id":"c41e9a07d2b85f36","type":"write"}"# + "\n" + #"{"after":[],"author":"Andi","collection":"meetings","entered":1764400000000,"id":"m-1","values":{"decisions":"x"},"write":"6f1c0b7e2d9a4c3b8e5f1a0d7c6b2e9a-1"}"# + "\n"), .badRecord)
+        invalid("bad-field-write-batch-id", "write whose batch 'id' is empty (1 to 64 characters)", Fixtures.rawFrame(#"{"id":"","type":"write"}"# + "\n"), .badField)
+        invalid("bad-record-voucher", "relay whose record's 'voucher' is not 16 base64url characters", Fixtures.rawFrame(#"{"id":"e6307b29f4da7158","type":"relay"}"# + "\n" + #"{"collection":"asks","context":{"5d2e8f0a9b1c3d47":1},"dots":[["5d2e8f0a9b1c3d47",1,1764400000000,"Sari (unicef)"]],"fields":{"title":[[0,"Budget"]]},"id":"ask-budget","voucher":"not a voucher"}"# + "\n"), .badRecord)
         invalid("bad-record-history-entry", "record-history whose line is not an audit entry", Fixtures.rawFrame(#"{"found":true,"omitted":0,"type":"record-history"}"# + "\n" + #"{"entry":"first"}"# + "\n"), .badRecord)
         invalid("bad-field-missing", "hello without 'token'", Fixtures.rawFrame(#"{"client":"x","replica":"r1","type":"hello","version":1}"# + "\n"), .badField)
         invalid(
@@ -279,6 +283,37 @@ enum VectorFiles {
             vectors.append(Vector(
                 name: "\(number)-\(name)", description: description,
                 frame: Fixtures.hex(Fixtures.frameBytes(WireFrame(flags: [], body: body))), version: 4,
+                header: JSONValue.parse(lines[0]), records: lines.dropFirst().map { JSONValue.parse($0) }))
+        }
+        // Version 5: the hub names every write (PROTOCOL.md §13).
+        let named = Fixtures.writes.enumerated().map { index, pushed in
+            NamedLine(
+                write: pushed.write.id.rawValue, dot: WireDot(Dot(replica: Fixtures.hubRun, counter: UInt64(14 + index))),
+                time: 1_764_400_100_000, author: "Andi (iom)",
+                over: index == 0 ? [] : [WireDot(Dot(replica: Fixtures.hubRun, counter: 14))], earlier: false, exact: true,
+                voucher: index == 0 ? "Yk2pL0sQ7vT1wX9z" : "Hd4rN6uB2eJ8mC0f")
+        }
+        for (number, name, description, message) in [
+            ("17", "welcome-version-5", "welcome in a version 5 session: no ledger of replica ids; the hub's runs (incarnations) with the sequence each began after, and the counter held for every actor", Message.welcome(Welcome(
+                version: 5, hub: "b7e9d0c1a2f34455", seq: 1_204, counter: 0, software: "mufakat-hub 0.8.0", limits: .default,
+                org: "iom", role: "member",
+                incarnations: [IncarnationInfo(actor: "a7c3e1f05b2d9846", from: 0), IncarnationInfo(actor: Fixtures.hubRun.rawValue, from: 1_180)],
+                held: ["a7c3e1f05b2d9846": 2_311, Fixtures.hubRun.rawValue: 13, Fixtures.iom.rawValue: 41]))),
+            ("18", "write", "write: two pending writes of one laptop transaction, the second following the first (after), both made on the state named up to counter 12", Message.write(WriteBatch(id: "c41e9a07d2b85f36"), writes: Fixtures.writes)),
+            ("19", "named", "named: the hub's dot, time and name for each write in order; exact, so the laptop applies them itself and keeps the voucher", Message.named(Named(id: "c41e9a07d2b85f36", seq: 1_207), lines: named)),
+            ("20", "named-refused", "named: a write refused (nothing of it stored); the batch goes on", Message.named(Named(id: "d52fab18e3c96047", seq: 1_207), lines: [NamedLine(
+                write: "0a1b2c3d4e5f60718293a4b5c6d7e8f9-1",
+                refused: .init(collection: "reports", id: "r-0123456789abcdef0123", code: "forbidden", fields: [], reason: "a member writes only its own organisation's figures"))])),
+            ("21", "pull-skip", "pull in a version 5 session, leaving out the records of a write batch answered exact", Message.pull(Pull(since: 1_204, limit: 1_000, skip: ["c41e9a07d2b85f36"]))),
+            ("22", "changes-vouchers", "changes in a version 5 session: each record with the hub's voucher for its state", Message.changes(Changes(through: 1_207, more: false), records: [Fixtures.vouched()])),
+            ("23", "relay", "relay: a state the hub served, with its voucher, sent back to a hub restored from a backup", Message.relay(Relay(id: "e6307b29f4da7158"), records: [Fixtures.vouched()])),
+            ("24", "relayed", "relayed: merged, already held, and refused (a voucher that is not the hub's)", Message.relayed(Relayed(id: "e6307b29f4da7158", merged: 1, unchanged: 0, rejected: [.init(collection: "positions", id: "kemnaker:ask-staff", code: "unvouched", fields: [], reason: "the record's voucher is not this hub's for that state")], seq: 1_208))),
+        ] {
+            let body = try message.encodeBody()
+            let lines = String(buffer: body).split(separator: "\n")
+            vectors.append(Vector(
+                name: "\(number)-\(name)", description: description,
+                frame: Fixtures.hex(Fixtures.frameBytes(WireFrame(flags: [], body: body))), version: 5,
                 header: JSONValue.parse(lines[0]), records: lines.dropFirst().map { JSONValue.parse($0) }))
         }
         return vectors

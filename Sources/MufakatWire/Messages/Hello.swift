@@ -57,12 +57,22 @@ public struct Welcome: Hashable, Sendable, Codable {
     public var org: String?
     /// The token's role: `coordinator`, `member` or `observer`. Absent from hubs before 0.7.
     public var role: String?
+    /// Protocol 5: every run of the hub this file remembers, oldest first (§13.2); the last
+    /// is the one answering.
+    public var incarnations: [IncarnationInfo]?
+    /// Protocol 5: the highest counter the hub holds for each actor it knows — its runs,
+    /// actors it took back by relay, and replica ids from before protocol 5. A replica
+    /// whose records hold more relays them (§13.4).
+    public var held: [String: UInt64]?
 
     public init(
         version: Int = WireProtocol.version, hub: String, seq: UInt64, counter: UInt64, through: UInt64 = 0,
         push: String = "", served: UInt64 = 0, recent: [PushMark]? = nil, software: String? = nil, reseed: Bool = false,
-        limits: WireLimits, nextKey: String? = nil, org: String? = nil, role: String? = nil
+        limits: WireLimits, nextKey: String? = nil, org: String? = nil, role: String? = nil,
+        incarnations: [IncarnationInfo]? = nil, held: [String: UInt64]? = nil
     ) {
+        self.incarnations = incarnations
+        self.held = held
         self.nextKey = nextKey
         self.org = org
         self.role = role

@@ -25,6 +25,10 @@ extension Message {
         case .bye: header = try encoder.encode(Tagged(type: type, header: Empty()))
         case .history(let value): header = try encoder.encode(Tagged(type: type, header: value))
         case .recordHistory(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
+        case .write(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
+        case .named(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
+        case .relay(let value, _): header = try encoder.encode(Tagged(type: type, header: value))
+        case .relayed(let value): header = try encoder.encode(Tagged(type: type, header: value))
         }
         body.writeBytes(header)
         body.writeInteger(UInt8(ascii: "\n"))
@@ -41,6 +45,18 @@ extension Message {
         if case .recordHistory(_, let entries) = self {
             for entry in entries {
                 body.writeBytes(try encoder.encode(entry))
+                body.writeInteger(UInt8(ascii: "\n"))
+            }
+        }
+        if case .write(_, let writes) = self {
+            for write in writes {
+                body.writeString(write.line)
+                body.writeInteger(UInt8(ascii: "\n"))
+            }
+        }
+        if case .named(_, let lines) = self {
+            for line in lines {
+                body.writeBytes(try encoder.encode(line))
                 body.writeInteger(UInt8(ascii: "\n"))
             }
         }
@@ -90,7 +106,15 @@ extension Message {
             }
             return .push(push, records: try records(lines, form: form))
         case .pushed: return .pushed(try header(Pushed.self))
-        case .pull: return .pull(try header(Pull.self))
+        case .pull:
+            let pull = try header(Pull.self)
+            if let skip = pull.skip {
+                guard skip.count <= Pull.maxSkip else {
+                    throw WireError(.badField, "pull header: 'skip' lists at most \(Pull.maxSkip) batch ids")
+                }
+                for id in skip { try checkBatchID(id, type) }
+            }
+            return .pull(pull)
         case .changes:
             let changes = try header(Changes.self)
             let records = try records(lines, form: form)
@@ -121,6 +145,52 @@ extension Message {
                 }
             }
             return .recordHistory(answer, entries: entries)
+        case .write:
+            let batch = try header(WriteBatch.self)
+            try checkBatchID(batch.id, type)
+            var writes: [PushedWrite] = []
+            writes.reserveCapacity(lines.count - 1)
+            for (index, line) in lines.enumerated().dropFirst() {
+                try checkUTF8(line, line: index + 1)
+                let result = line.withUnsafeReadableBytes { bytes in
+                    Result { () throws(RecordDecodingError) in try PushedWrite.decode(utf8: bytes) }
+                }
+                switch result {
+                case .success(let write): writes.append(write)
+                case .failure(let error) where error.kind == .syntax:
+                    throw WireError(.badJSON, "line \(index + 1) is not a JSON object: \(error.message)")
+                case .failure(let error) where error.kind == .line:
+                    throw WireError(.badLine, "line \(index + 1): \(error.message)")
+                case .failure(let error):
+                    throw WireError(.badRecord, "line \(index + 1): write is not valid: \(error.message) (PROTOCOL.md §13.3)")
+                }
+            }
+            return .write(batch, writes: writes)
+        case .named:
+            let named = try header(Named.self)
+            var answers: [NamedLine] = []
+            for (index, line) in lines.enumerated().dropFirst() {
+                try checkUTF8(line, line: index + 1)
+                do {
+                    answers.append(try decoder.decode(NamedLine.self, from: line))
+                } catch {
+                    throw WireError(.badRecord, "line \(index + 1) is not a named line (PROTOCOL.md §13.3)")
+                }
+            }
+            return .named(named, lines: answers)
+        case .relay:
+            let relay = try header(Relay.self)
+            try checkBatchID(relay.id, type)
+            return .relay(relay, records: try records(lines, form: form))
+        case .relayed:
+            return .relayed(try header(Relayed.self))
+        }
+    }
+
+    /// A batch id: 1 to ``WriteBatch/maxIDLength`` characters.
+    private static func checkBatchID(_ id: String, _ type: MessageType) throws(WireError) {
+        guard (1...WriteBatch.maxIDLength).contains(id.utf8.count) else {
+            throw WireError(.badField, "\(type.rawValue) header: 'id' is 1 to \(WriteBatch.maxIDLength) characters")
         }
     }
 

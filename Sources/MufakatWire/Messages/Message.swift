@@ -24,6 +24,14 @@ public enum Message: Hashable, Sendable {
     case ping(Ping)
     case pong(Ping)
     case bye
+    /// Protocol 5, client to hub: pending writes for the hub to name (§13.3).
+    case write(WriteBatch, writes: [PushedWrite])
+    /// Protocol 5, hub to client: one line per write of the batch.
+    case named(Named, lines: [NamedLine])
+    /// Protocol 5, client to hub: vouched states sent back to a hub that lost them (§13.4).
+    case relay(Relay, records: [ReplicatedRecord])
+    /// Protocol 5, hub to client: what the relay did.
+    case relayed(Relayed)
 
     /// The header's `type`.
     public var type: MessageType {
@@ -40,12 +48,16 @@ public enum Message: Hashable, Sendable {
         case .ping: return .ping
         case .pong: return .pong
         case .bye: return .bye
+        case .write: return .write
+        case .named: return .named
+        case .relay: return .relay
+        case .relayed: return .relayed
         }
     }
 
     public var records: [ReplicatedRecord] {
         switch self {
-        case .push(_, let records), .changes(_, let records): return records
+        case .push(_, let records), .changes(_, let records), .relay(_, let records): return records
         default: return []
         }
     }
@@ -55,11 +67,20 @@ public enum Message: Hashable, Sendable {
 public enum MessageType: String, Hashable, Sendable, CaseIterable {
     case hello, welcome, error, push, pushed, pull, changes, ping, pong, bye, history
     case recordHistory = "record-history"
+    case write, named, relay, relayed
 
     /// Whether record lines may follow a header of this type.
-    public var carriesRecords: Bool { self == .push || self == .changes }
-    /// Whether any lines may follow the header: records, or audit entries.
-    public var carriesLines: Bool { carriesRecords || self == .recordHistory }
+    public var carriesRecords: Bool { self == .push || self == .changes || self == .relay }
+    /// Whether any lines may follow the header: records, writes, names or audit entries.
+    public var carriesLines: Bool { carriesRecords || self == .recordHistory || self == .write || self == .named }
+    /// The first protocol version with this message.
+    public var sinceVersion: Int {
+        switch self {
+        case .history, .recordHistory: return WireProtocol.historyVersion
+        case .write, .named, .relay, .relayed: return WireProtocol.namingVersion
+        default: return 2
+        }
+    }
 }
 
 /// Version constants.
@@ -70,8 +91,13 @@ public enum WireProtocol {
     /// Every version this build speaks: a hub serves older clients beside new ones during
     /// an upgrade, and a client steps down, 4 to 3 to 2, for a hub that speaks no newer one.
     public static let versions: Set<Int> = [2, 3, 4]
+    /// Every version a hub of this build serves: ``versions`` and 5, in which the hub names
+    /// every write (`write`, `named`, `relay`, `relayed`; PROTOCOL.md §13).
+    public static let hubVersions: Set<Int> = versions.union([namingVersion])
     /// The first version with `history` and `record-history`.
     public static let historyVersion = 4
+    /// The version in which the hub names writes and serves vouchers (PROTOCOL.md §13).
+    public static let namingVersion = 5
     /// The form of record lines in sessions of ``version``.
     public static let recordForm = RecordForm(protocolVersion: version)
     /// Most records a sender puts in one `push` or `changes` frame unless told otherwise.

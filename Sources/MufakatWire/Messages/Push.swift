@@ -82,10 +82,17 @@ public struct Pull: Hashable, Sendable, Codable {
     public var since: UInt64
     /// Most records the client wants in one `changes` frame.
     public var limit: Int
+    /// Protocol 5: ids of this session's `write` batches whose records the client holds
+    /// exactly as the hub does (every write of them answered `exact`); the feed leaves
+    /// those records out while their last change is that batch's. At most ``maxSkip``.
+    public var skip: [String]?
 
-    public init(since: UInt64, limit: Int) {
+    public static let maxSkip = 1_000
+
+    public init(since: UInt64, limit: Int, skip: [String]? = nil) {
         self.since = since
         self.limit = limit
+        self.skip = skip
     }
 }
 
