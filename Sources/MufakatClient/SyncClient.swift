@@ -29,9 +29,11 @@ public struct SyncClient: Sendable {
     /// that throws stops the sync there, as a killed process would.
     public var afterPushBatch: @Sendable (Int) throws -> Void = { _ in }
     public var afterPullBatch: @Sendable (Int) throws -> Void = { _ in }
-    /// The protocol version to say hello with. A hub that does not speak it (a hub before
-    /// 0.6.0 speaks 2 only) is asked again with version 2, the older of ``WireProtocol/versions``.
-    public var protocolVersion = WireProtocol.version
+    /// The newest protocol version to speak. A replica whose writes the hub names speaks 5
+    /// (``WireProtocol/namingVersion``); a replica of 0.7 says hello with at most 4 and, to a
+    /// hub that does not speak it (a hub before 0.6.0 speaks 2 only), asks again in the
+    /// next older of ``WireProtocol/versions``. Below 5, a replica of 0.7 stays one.
+    public var protocolVersion = WireProtocol.namingVersion
 
     public init(
         store: ReplicaStore, batchSize: Int = WireProtocol.defaultBatchSize, timeout: TimeAmount = .seconds(60),
@@ -45,9 +47,52 @@ public struct SyncClient: Sendable {
     }
 
     public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+        if try store.namesWrites() {
+            guard protocolVersion >= WireProtocol.namingVersion else {
+                throw SyncError(
+                    .refused,
+                    "this replica's writes are named by the hub (protocol \(WireProtocol.namingVersion)); it cannot speak protocol \(protocolVersion). Nothing was sent")
+            }
+            do {
+                return try await namedSession(progress: progress, previous: nil)
+            } catch let error as SyncError where error.code == WireError.Code.replicaTaken.rawValue {
+                // Another token holds this replica id here (a hub rebuilt empty, where the
+                // first to use an id keeps it): never fight over it. The id only names the
+                // session; the writes keep their write ids.
+                let ids = try await store.takeNewSessionID()
+                var summary = SyncSummary()
+                summary.newIdentity = "the hub gives replica \(ids.old) to another token; this replica now syncs as \(ids.new), its changes kept as they were"
+                return try await namedSession(progress: progress, previous: summary)
+            } catch let error as SyncError where error.code == WireError.Code.versionUnsupported.rawValue {
+                throw SyncError(
+                    .refused,
+                    "the hub at \(try store.metadata().hub) does not speak protocol \(WireProtocol.namingVersion) (mufakat-hub before 0.8.0), in which the hub names every write; this replica needs it. Ask the hub's operator to upgrade the hub; nothing was sent",
+                    code: error.code)
+            }
+        }
+        // A replica of 0.7 syncs as 0.7 did until nothing is left to send; then, with a hub
+        // that names writes, it switches for good and syncs again in protocol 5.
+        let legacy = try await legacySync(progress: progress)
+        guard protocolVersion >= WireProtocol.namingVersion, Self.namesWrites(software: legacy.hubSoftware),
+            try await store.legacyClean()
+        else { return legacy }
+        try await store.startNaming()
+        return try await namedSession(progress: progress, previous: legacy)
+    }
+
+    /// Whether a hub's `welcome.software` (`mufakat-hub 0.8.0`) is a release that names writes.
+    static func namesWrites(software: String) -> Bool {
+        guard software.hasPrefix("mufakat-hub ") else { return false }
+        let numbers = software.dropFirst("mufakat-hub ".count).split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        guard numbers.count == 2 else { return false }
+        return numbers[0] > 0 || numbers[1] >= 8
+    }
+
+    /// A sync of a replica of 0.7 (its own counter names its writes), in protocol 4 or older.
+    func legacySync(progress: @escaping @Sendable (SyncProgress) -> Void) async throws -> SyncSummary {
         // A replica that takes a new id ends its session — a session speaks for the id it
         // said hello with — and the sync goes on in a new session under the new id.
-        var version = protocolVersion
+        var version = min(protocolVersion, WireProtocol.version)
         var olderHub: String?
         func session(previous: SyncSummary?) async throws -> (summary: SyncSummary, reconnect: Bool) {
             while true {

@@ -165,7 +165,7 @@ struct HubSession {
                         let view = try await store.namingView()
                         try await outbound.write(.welcome(Welcome(
                             version: hello.version, hub: identity.hubID, seq: identity.sequence, counter: 0,
-                            software: "mufakat-hub \(MufakatVersion.current)", reseed: false, limits: configuration.limits,
+                            software: "mufakat-hub \(MufakatVersion.current)", reseed: configuration.reseed, limits: configuration.limits,
                             nextKey: configuration.announcedKey?.description, org: token.org, role: token.role.rawValue,
                             incarnations: view.incarnations.map { IncarnationInfo(actor: $0.actor.rawValue, from: $0.fromSequence) },
                             held: view.held)))
@@ -238,7 +238,7 @@ struct HubSession {
                     }
                     try await outbound.write(.named(Named(id: batch.id, seq: try await store.identity().sequence), lines: lines))
                 case .relay(let relay, let records, let peer):
-                    let result = try await store.relay(records, from: peer.replica)
+                    let result = try await store.relay(records, from: peer.replica, reseed: configuration.reseed)
                     tally.relayed += result.merged
                     tally.rejected += result.rejected.count
                     try await outbound.write(.relayed(Relayed(

@@ -81,10 +81,20 @@ extension HubStore {
         let last = try Row.fetchOne(db, sql: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")
         let seen = before?.context ?? VersionVector()
         let dots = Set(after.fields.values.joined().map(\.dot).filter { !seen.contains($0) }).sorted().map(\.description)
+        var changes = AuditEntry.changes(from: before, to: after)
+        if inHouseBefore != nil, inHouse == nil, let before {
+            // The change that publishes a draft lists every field, those it left as they were
+            // too (old = new): a reader of another organisation sees the record as published,
+            // never the draft's values before it (see `history`).
+            for name in after.fields.keys where changes[name] == nil && name != RecordState.deletedField {
+                guard let value = after.displayValue(of: name)?.text, before.displayValue(of: name)?.text == value else { continue }
+                changes[name] = AuditEntry.Change(old: value, new: value)
+            }
+        }
         try appendAudit(db, AuditEntry(
             entry: ((last?["entry"] as Int64?) ?? 0) + 1, seq: seq, time: time, token: token?.id ?? "-", name: token?.name ?? "-",
             org: token?.org ?? "-", role: token?.role.rawValue ?? "-", replica: replica, collection: collection, id: id,
-            inHouse: inHouse, inHouseBefore: inHouseBefore, dots: dots, changes: AuditEntry.changes(from: before, to: after),
+            inHouse: inHouse, inHouseBefore: inHouseBefore, dots: dots, changes: changes,
             prev: (last?["hash"] as String?) ?? ""))
     }
 

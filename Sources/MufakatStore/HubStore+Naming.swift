@@ -197,7 +197,13 @@ private struct Naming {
     /// that syncs at all never holds this many pending writes of one record.
     static let maxAfter = 1_000
 
-    var author: String { token.map { "\($0.name) (\($0.org))" } ?? "hub" }
+    /// `name (organisation)`, or the token's name alone when it ends with its organisation
+    /// in brackets already ("Sari (UNICEF)" for unicef).
+    var author: String {
+        guard let token else { return "hub" }
+        let suffix = "(\(token.org))"
+        return token.name.lowercased().hasSuffix(suffix.lowercased()) ? token.name : "\(token.name) \(suffix)"
+    }
 
     mutating func name(_ pushed: PushedWrite) throws -> NamingResult {
         let write = pushed.write

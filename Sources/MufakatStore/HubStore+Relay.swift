@@ -21,7 +21,11 @@ extension HubStore {
     /// One transaction, synced to disk before it returns. Actors of the merged contexts the
     /// hub did not issue in this file (its runs lost with the restore) are noted as held, so
     /// writes made on top of them are named, not refused as `counter-beyond`.
-    public func relay(_ records: [ReplicatedRecord], from replica: ReplicaID) async throws -> RelayResult {
+    ///
+    /// In re-seed mode (`reseed`: a hub rebuilt without its key, so no voucher can be
+    /// checked) a state without a valid voucher is taken on the relayer's word, within its
+    /// token's write rights and the catalogue's rules, as a push would be.
+    public func relay(_ records: [ReplicatedRecord], from replica: ReplicaID, reseed: Bool = false) async throws -> RelayResult {
         try await writer.write { [clock] db in
             let key = try Self.voucherKey(db)
             var sequence = try Self.sequence(db)
@@ -41,7 +45,8 @@ extension HubStore {
                     continue
                 }
                 let expected = Self.voucher(key: key, collection: record.collection, id: record.id, stateJSON: record.state.compactJSON)
-                guard let voucher = record.voucher, Self.constantTimeEqual(voucher, expected) else {
+                let vouched = record.voucher.map { Self.constantTimeEqual($0, expected) } ?? false
+                guard vouched || reseed else {
                     refuse(record, RecordRejection(
                         .unvouched, "the record's voucher is not this hub's for that state; a relay sends back states exactly as this hub served them"))
                     continue
@@ -54,6 +59,12 @@ extension HubStore {
                 }
                 let keepsInHouse = schema.inHouse != nil
                 let inHouseBefore = stored == nil || !keepsInHouse ? nil : try Self.inHouse(db, collection: record.collection, id: record.id)
+                if !vouched, let rejection = Self.reseedRefusal(
+                    db, record: record, schema: schema, stored: stored, merged: merged, token: token, inHouse: inHouseBefore)
+                {
+                    refuse(record, rejection)
+                    continue
+                }
                 sequence += 1
                 try db.saveRecord(collection: record.collection, id: record.id, state: merged, seq: sequence, origin: nil)
                 let inHouse = try Self.storeInHouse(db, record: record, stored: stored, merged: merged, current: inHouseBefore)
@@ -68,6 +79,31 @@ extension HubStore {
             result.sequence = sequence
             return result
         }
+    }
+
+    /// Why re-seed mode refuses an unvouched relayed state: values the catalogue refuses,
+    /// the relayer's write rights, the record rules; `nil` when it may be stored.
+    static func reseedRefusal(
+        _ db: Database, record: ReplicatedRecord, schema: CollectionSchema, stored: RecordState?, merged: RecordState, token: TokenInfo?,
+        inHouse: String?
+    ) -> RecordRejection? {
+        if RecordIDs.problem(with: record.id) != nil {
+            return RecordRejection(.invalid, "the id is not valid: 1 to \(RecordIDs.maxLength) letters, digits and - _ . : + @")
+        }
+        let problems = schema.problems(in: merged, newerThan: stored?.context ?? VersionVector())
+        if !problems.isEmpty { return RecordRejection(values: problems, collection: schema.name) }
+        if let token {
+            if !Visibility(token.writer).admits(inHouse) {
+                return RecordRejection(.forbidden, "the token's organization may not write this record")
+            }
+            if let refusal = WriteRights.refusal(
+                writer: token.writer, schema: schema, id: record.id, before: stored, after: merged,
+                organizationTypes: { (try? HubStore.organizationTypes(db, $0)) ?? [] })
+            {
+                return RecordRejection(refusal)
+            }
+        }
+        return CatalogueRules.check(record, stored: stored, merged: merged)
     }
 
     static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {

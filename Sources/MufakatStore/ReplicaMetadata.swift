@@ -43,11 +43,17 @@ public struct ReplicaMetadata: Sendable, Hashable {
     /// `welcome` ("" before the first sync with a hub that says them).
     public var org: String = ""
     public var role: String = ""
+    /// Whether the hub names this replica's writes (protocol 5): every replica made by 0.8,
+    /// and one of 0.7 after its first clean sync with a hub that speaks 5. `false`: writes
+    /// are named by the replica's own counter and sync in protocol 4.
+    public var naming = false
+    /// The hub run (its actor) that served ``checkpoint`` (protocol 5, PROTOCOL.md §13.2).
+    public var checkpointActor: String = ""
 
     enum Key: String, CaseIterable {
         case replica, name, hub, token, counter, pushedThrough, checkpoint, lastSync, hubID
         case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor, dotReused, pushHistory
-        case hubKey, hubNextKey, insecure, org, role
+        case hubKey, hubNextKey, insecure, org, role, naming, checkpointActor
     }
 
     /// Who this replica writes as, once a hub said it; `nil` before.
@@ -83,7 +89,9 @@ public struct ReplicaMetadata: Sendable, Hashable {
             hubNextKey: values[Key.hubNextKey.rawValue] ?? "",
             insecure: values[Key.insecure.rawValue] == "1",
             org: values[Key.org.rawValue] ?? "",
-            role: values[Key.role.rawValue] ?? "")
+            role: values[Key.role.rawValue] ?? "",
+            naming: values[Key.naming.rawValue] == "1",
+            checkpointActor: values[Key.checkpointActor.rawValue] ?? "")
     }
 
     func save(_ db: Database) throws {
@@ -95,6 +103,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
             .relayCursor: String(relayCursor), .dotReused: dotReused ? "1" : "0",
             .pushHistory: pushHistory.joined(separator: ","),
             .hubKey: hubKey, .hubNextKey: hubNextKey, .insecure: insecure ? "1" : "0", .org: org, .role: role,
+            .naming: naming ? "1" : "0", .checkpointActor: checkpointActor,
         ]
         for (key, value) in values {
             try db.execute(

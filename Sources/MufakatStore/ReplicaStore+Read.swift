@@ -128,7 +128,7 @@ extension ReplicaStore {
         try writer.read { db in
             let metadata = try Self.requireMetadata(db)
             let rejections = try Self.pendingRejections(db)
-            let pending = try Self.pendingCount(db, after: metadata.pushedThrough) + rejections.count
+            let pending = try Self.totalPending(db)
             let conflicted = try Self.conflictCount(db)
             // Served from the records_live index.
             var counts: [String: Int] = [:]

@@ -136,7 +136,7 @@ extension ReplicaStore {
             if !first {
                 metadata.checkpoint = 0
                 if !writer.role.seesEveryOrganisation {
-                    dropped = try Self.dropOthersInHouse(db, org: writer.org, pushedThrough: metadata.pushedThrough)
+                    dropped = try Self.dropOthersInHouse(db, org: writer.org, pushedThrough: metadata.pushedThrough, naming: metadata.naming)
                 }
             }
             try metadata.save(db)
@@ -148,18 +148,23 @@ extension ReplicaStore {
 
     /// Deletes the records kept in-house by an organisation other than `org` that hold no
     /// write of this replica still to send; returns how many.
-    static func dropOthersInHouse(_ db: Database, org: String, pushedThrough: UInt64) throws -> Int {
+    static func dropOthersInHouse(_ db: Database, org: String, pushedThrough: UInt64, naming: Bool = false) throws -> Int {
         var dropped = 0
         for schema in Catalogue.collections {
             guard let rule = schema.inHouse else { continue }
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT id, state FROM records r WHERE collection = ? AND seq <= ?
-                    AND NOT EXISTS (SELECT 1 FROM resend s WHERE s.collection = r.collection AND s.id = r.id)
-                    AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.collection = r.collection AND j.id = r.id)
-                    """,
-                arguments: [schema.name, Int64(bitPattern: min(pushedThrough, Counters.maxCounter))])
+                sql: naming
+                    ? """
+                        SELECT id, state FROM records r WHERE collection = ?
+                        AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.collection = r.collection AND p.id = r.id AND p.absorbed = 0)
+                        """
+                    : """
+                        SELECT id, state FROM records r WHERE collection = ? AND seq <= ?
+                        AND NOT EXISTS (SELECT 1 FROM resend s WHERE s.collection = r.collection AND s.id = r.id)
+                        AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.collection = r.collection AND j.id = r.id)
+                        """,
+                arguments: naming ? [schema.name] : [schema.name, Int64(bitPattern: min(pushedThrough, Counters.maxCounter))])
             for row in rows {
                 let state = try RecordState(json: row["state"])
                 guard let owner = rule.organization(of: state), owner != org else { continue }
@@ -484,7 +489,7 @@ extension ReplicaStore {
             PendingRejection(
                 collection: row["collection"], id: row["id"], code: row["code"],
                 fields: (row["fields"] as String).split(separator: ",").map(String.init), reason: row["reason"], at: row["at"])
-        }
+        } + refusedWrites(db)
     }
 
     /// Local changes not yet acknowledged by the hub, and records waiting to be sent again.
@@ -500,7 +505,11 @@ extension ReplicaStore {
     /// holds more than the hub sent (the hub lost something this replica has) joins the
     /// resend list.
     public func applyPulled(_ records: [ReplicatedRecord], through: UInt64) async throws -> PullOutcome {
-        try await writer.write { [clock] db in
+        if try namesWrites() {
+            // The hub names this replica's writes: pulled states are named states.
+            return try await applyNamedPull(records, through: through, actor: try metadata().checkpointActor)
+        }
+        return try await writer.write { [clock] db in
             var outcome = PullOutcome(changed: 0, newConflicts: 0)
             var metadata = try Self.requireMetadata(db)
             let lookup = try db.cachedStatement(sql: "SELECT state, seq, conflicted FROM records WHERE collection = ? AND id = ?")
@@ -591,10 +600,12 @@ extension ReplicaStore {
         try await writer.read { db in try Self.pendingRejections(db) }
     }
 
-    /// Local changes not yet acknowledged, plus records waiting to be sent again.
+    /// Local changes not yet acknowledged, plus records waiting to be sent again; in a
+    /// replica whose writes the hub names, the writes it has not named.
     static func totalPending(_ db: Database) throws -> Int {
         try pendingCount(db, after: requireMetadata(db).pushedThrough)
             + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0)
+            + unnamedCount(db)
     }
 
     /// The keys of the resend list, oldest first.

@@ -139,7 +139,7 @@ extension ReplicaStore {
                 problems: [ValidationProblem(field: nil, refusal.reason)], context: "\(verb) \(schema.name) \(id): nothing was written",
                 code: refusal.kind == .forbidden ? .forbidden : .invalid)
         }
-        try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+        try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
         let action = existing == nil ? "created" : existing?.isDeleted == true ? "restored" : "updated"
         return WriteOutcome(collection: schema.name, id: id, action: action, warnings: warnings, replaced: replaced)
     }
@@ -177,7 +177,7 @@ extension ReplicaStore {
             let dot = try dots.next(after: state)
             try state.delete(dot: dot, now: clock(), author: dots.author)
             try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "delete")
-            try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "deleted", warnings: warnings)
         }
@@ -204,7 +204,7 @@ extension ReplicaStore {
             let dot = try dots.next(after: state)
             try state.write(values, dot: dot, now: clock(), author: dots.author)
             try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "restore")
-            try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "restored", warnings: [])
         }
@@ -313,7 +313,7 @@ extension ReplicaStore {
             let dot = try dots.next(after: state)
             try state.write(values, dot: dot, now: clock(), author: dots.author)
             try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "resolve")
-            try db.saveRecord(collection: schema.name, id: id, state: state, seq: dot.counter)
+            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: warnings)
         }
@@ -334,7 +334,14 @@ extension ReplicaStore {
         let metadata = try requireMetadata(db)
         guard let writer = metadata.writer else { return nil }
         var before = before
-        if let state = before, Set(state.context.counters.keys) == [metadata.replica],
+        if metadata.naming {
+            // The hub judges a record it never named as new.
+            if before != nil,
+                try String.fetchOne(db, sql: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) == nil
+            {
+                before = nil
+            }
+        } else if let state = before, Set(state.context.counters.keys) == [metadata.replica],
             (try Int64.fetchOne(db, sql: "SELECT acked FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) ?? 0) == 0
         {
             before = nil
@@ -380,10 +387,17 @@ final class DotAllocator {
     let author: String
     private(set) var counter: UInt64
     private let initial: UInt64
+    /// The write ids of this transaction, in a replica whose writes the hub names.
+    private var writeIDs: WriteIDSource?
 
     init(_ db: Database) throws {
         var metadata = try ReplicaStore.requireMetadata(db)
-        if metadata.counter >= Counters.maxCounter {
+        if metadata.naming {
+            // The hub names this replica's writes (protocol 5): each write gets a write id
+            // of this transaction, and its entries the id's local dot until named.
+            writeIDs = WriteIDSource()
+        }
+        if !metadata.naming, metadata.counter >= Counters.maxCounter {
             // No counter left under this id (2^63 − 1 operations, or a counter raised by
             // hand): take a new id and write this replica's unacknowledged writes again
             // under it, as a restored replica does — never wrap around, never reuse a dot.
@@ -403,6 +417,7 @@ final class DotAllocator {
     /// id: the counter moves past them so this write is not mistaken for one already seen,
     /// and the next sync gives this replica a new id (see `Incarnation`).
     func next(after state: RecordState) throws -> Dot {
+        if writeIDs != nil { return writeIDs!.next().localDot }
         counter = max(counter, min(state.context[replica], Counters.maxCounter))
         return try next()
     }
@@ -442,6 +457,18 @@ extension ReplicaStore {
         let schema = try Catalogue.collection(named: collection)
         return try writer.write { db in
             let metadata = try Self.requireMetadata(db)
+            if metadata.naming {
+                guard try db.fetchState(collection: schema.name, id: id) != nil else {
+                    throw MufakatError(.notFound, "discard \(schema.name) \(id): no such record on this replica", value: id)
+                }
+                guard let values = try Self.discardRefusedWrites(db, collection: schema.name, id: id) else {
+                    throw MufakatError(
+                        .invalid,
+                        "discard \(schema.name) \(id): the hub refused none of this replica's writes to it; nothing was removed",
+                        value: id)
+                }
+                return values
+            }
             guard let state = try db.fetchState(collection: schema.name, id: id) else {
                 throw MufakatError(.notFound, "discard \(schema.name) \(id): no such record on this replica", value: id)
             }

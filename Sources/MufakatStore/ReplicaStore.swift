@@ -54,7 +54,7 @@ public final class ReplicaStore: Sendable {
     /// - Throws: when a replica already exists there: its id must never be reused or lost.
     public static func create(
         at path: String, hub: String, token: String, name: String, hubKey: String = "", insecure: Bool = false,
-        cacheMiB: Int = defaultCacheMiB,
+        cacheMiB: Int = defaultCacheMiB, naming: Bool = true,
         clock: @escaping @Sendable () -> Int64 = systemClock
     ) throws -> ReplicaStore {
         if FileManager.default.fileExists(atPath: path) {
@@ -64,7 +64,7 @@ public final class ReplicaStore: Sendable {
                     .invalid,
                     "a replica already exists at \(path) (replica \(metadata.replica), hub \(metadata.hub)); use another --home, or remove that folder only if you are sure its changes are synced")
             }
-            try existing.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure)
+            try existing.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure, naming: naming)
             return existing
         }
         let directory = (path as NSString).deletingLastPathComponent
@@ -74,7 +74,7 @@ public final class ReplicaStore: Sendable {
         // folder made here is the owner's only too; an existing one is left as it is.
         if newFolder { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory) }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        try store.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure)
+        try store.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure, naming: naming)
         return store
     }
 
@@ -118,20 +118,21 @@ public final class ReplicaStore: Sendable {
     /// A replica that lives in memory only, for tests.
     public static func inMemory(
         hub: String = "localhost:7420", token: String = "test", name: String = "Test", hubKey: String = "", insecure: Bool = false,
-        clock: @escaping @Sendable () -> Int64 = systemClock
+        naming: Bool = true, clock: @escaping @Sendable () -> Int64 = systemClock
     ) throws -> ReplicaStore {
         let store = try ReplicaStore(writer: DatabaseQueue(configuration: configuration()), clock: clock)
-        try store.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure)
+        try store.initialize(hub: hub, token: token, name: name, hubKey: hubKey, insecure: insecure, naming: naming)
         return store
     }
 
-    private func initialize(hub: String, token: String, name: String, hubKey: String, insecure: Bool) throws {
+    private func initialize(hub: String, token: String, name: String, hubKey: String, insecure: Bool, naming: Bool = true) throws {
         try writer.write { db in
             var metadata = ReplicaMetadata(
                 replica: ReplicaID.random(), name: name, hub: hub, token: token, counter: 0, pushedThrough: 0,
                 checkpoint: 0, lastSync: 0, hubID: "")
             metadata.hubKey = hubKey
             metadata.insecure = insecure
+            metadata.naming = naming
             try metadata.save(db)
         }
     }

@@ -90,6 +90,40 @@ enum StoreSchema {
         migrator.registerMigration("replica-v6-stance-history") { db in
             try createStanceHistory(db)
         }
+        migrator.registerMigration("replica-v7-pending-writes") { db in
+            // Protocol 5 (PROTOCOL.md §13): `records.named` is the state as the hub named it
+            // (NULL: the hub named nothing of the record yet) and `voucher` the hub's voucher
+            // for it; `records.state` stays what a person sees, the named state with the
+            // record's pending writes laid over it. `pending`: each write the hub has not
+            // named into the named state yet, in local order, as its write line; `actor` and
+            // `counter` once the hub named it, `absorbed` once the named state holds it (kept
+            // while a later write of the record names it in `after`), `refused` with the hub's
+            // code while refused. `actors`: the highest counter of each actor in any named
+            // state, to see at `welcome` whether the hub lost writes this replica holds.
+            try db.execute(sql: """
+                ALTER TABLE records ADD COLUMN named TEXT;
+                ALTER TABLE records ADD COLUMN voucher TEXT;
+                CREATE TABLE pending (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    wid TEXT NOT NULL UNIQUE,
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    line TEXT NOT NULL,
+                    actor TEXT,
+                    counter INTEGER,
+                    absorbed INTEGER NOT NULL DEFAULT 0,
+                    refused TEXT,
+                    reason TEXT NOT NULL DEFAULT '',
+                    fields TEXT NOT NULL DEFAULT '',
+                    refused_at INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX pending_record ON pending (collection, id, seq);
+                CREATE TABLE actors (
+                    actor TEXT PRIMARY KEY NOT NULL,
+                    counter INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -70,8 +70,10 @@ public final class TestHub: Sendable {
     }
 
     /// A replica in memory set up for this hub: its key pinned, or plain TCP.
-    public func replica(token: String, name: String = "Andi") throws -> ReplicaStore {
-        try ReplicaStore.inMemory(hub: address, token: token, name: name, hubKey: key?.description ?? "", insecure: key == nil)
+    /// `naming` false: a replica as 0.7 made them (its own counter names its writes).
+    public func replica(token: String, name: String = "Andi", naming: Bool = true) throws -> ReplicaStore {
+        try ReplicaStore.inMemory(
+            hub: address, token: token, name: name, hubKey: key?.description ?? "", insecure: key == nil, naming: naming)
     }
 
     /// Graceful shutdown, as on SIGTERM; waits until the server has stopped.

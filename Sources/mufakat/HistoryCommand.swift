@@ -72,6 +72,11 @@ struct HistoryCommand: AsyncParsableCommand {
             // A change that published another organization's draft comes without the draft's values.
             let withheld = entry.inHouseBefore.map { $0 != org } ?? false
             for (field, change) in entry.changes.sorted(by: { $0.key < $1.key }) {
+                // A change that published a draft lists the fields it left as they were too.
+                if change.old != nil, change.old == change.new {
+                    Swift.print("    \(field): '\(change.new!)' (as published)")
+                    continue
+                }
                 let old = change.old.map { "'\($0)'" } ?? (withheld ? "(a draft of \(entry.inHouseBefore!), not shown)" : "(empty)")
                 let new = change.new.map { "'\($0)'" } ?? "(empty)"
                 let note = change.conflict == true ? "  (in conflict)" : change.resolved == true ? "  (conflict resolved)" : ""

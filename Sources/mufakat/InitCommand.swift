@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import MufakatCore
 import MufakatStore
+import MufakatWire
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,7 @@ struct InitCommand: ParsableCommand {
             let store = try ReplicaStore.create(
                 at: options.databasePath, hub: hub, token: token.trimmingCharacters(in: .whitespacesAndNewlines),
                 name: name.trimmingCharacters(in: .whitespacesAndNewlines), hubKey: trust.key?.description ?? "",
-                insecure: trust.insecure)
+                insecure: trust.insecure, naming: try SyncCommand.protocolVersion() >= WireProtocol.namingVersion)
             let metadata = try store.metadata()
             if options.json {
                 print(JSON.object([

@@ -26,12 +26,15 @@ struct SyncCommand: AsyncParsableCommand {
         guard timeout >= 1 else { throw ValidationError("sync: --timeout must be at least 1 second") }
     }
 
-    /// `MUFAKAT_PROTOCOL=2` makes the sync speak protocol version 2, as clients before 0.6.0
-    /// do: for an operator checking that a hub still serves them during an upgrade.
+    /// `MUFAKAT_PROTOCOL=2` (3, 4) makes `init` make a replica as clients of 0.7 and older
+    /// did (its own counter names its writes) and `sync` speak that version, as clients
+    /// before 0.6.0 do with 2: for an operator checking that a hub still serves them during
+    /// an upgrade. Unset, a replica speaks 5, in which the hub names every write.
     static func protocolVersion() throws -> Int {
-        guard let text = ProcessInfo.processInfo.environment["MUFAKAT_PROTOCOL"], !text.isEmpty else { return WireProtocol.version }
-        guard let version = Int(text), WireProtocol.versions.contains(version) else {
-            throw ValidationError("MUFAKAT_PROTOCOL is '\(text)'; this mufakat speaks protocol versions \(WireProtocol.versions.sorted().map(String.init).joined(separator: " and ")), or leave it unset for \(WireProtocol.version)")
+        guard let text = ProcessInfo.processInfo.environment["MUFAKAT_PROTOCOL"], !text.isEmpty else { return WireProtocol.namingVersion }
+        let spoken = WireProtocol.versions.union([WireProtocol.namingVersion])
+        guard let version = Int(text), spoken.contains(version) else {
+            throw ValidationError("MUFAKAT_PROTOCOL is '\(text)'; this mufakat speaks protocol versions \(spoken.sorted().map(String.init).joined(separator: ", ")), or leave it unset for \(WireProtocol.namingVersion)")
         }
         return version
     }

@@ -6,6 +6,8 @@ import MufakatTesting
 import Testing
 @testable import MufakatStore
 
+/// Counters at their edge are a replica of 0.7's (its own counter names its writes); a
+/// replica whose writes the hub names has no counter to run out.
 @Suite("Durability and counters at the edge")
 struct DurabilityAndCounterTests {
     @Test("the hub's and the replica's writer connections sync every commit to disk (synchronous = FULL)")
@@ -102,7 +104,7 @@ struct DurabilityAndCounterTests {
         Counters.maxCounter - 1, Counters.maxCounter, Counters.maxCounter + 1, UInt64.max,
     ])
     func counters(_ counter: UInt64) async throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
         // Acknowledge it, as a sync would.
         let batch = try #require(try await store.nextPendingPush(limit: 10))
@@ -135,7 +137,7 @@ struct DurabilityAndCounterTests {
 
     @Test("a sync with the counter above 2^63 − 1 and no new write takes a new id at welcome")
     func exhaustedAtWelcome() async throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
         try await store.writer.write { db in
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'counter'", arguments: [String(UInt64.max)])
@@ -153,7 +155,7 @@ struct DurabilityAndCounterTests {
 struct PendingJournalTests {
     @Test("a sync cut after taking a new id: a put counts the waiting values, and replaces them without a conflict")
     func putDuringJournal() async throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         try store.put("positions", id: "gov:budget", [("stance", "Neutral"), ("statement", "v1")])
         // The hub says it holds more of this id than this copy: a restored backup.
         let start = try await store.beginSync(HubView(hubID: "h", sequence: 0, ledger: LedgerEntry(counter: 9, through: 9, push: "p9")))

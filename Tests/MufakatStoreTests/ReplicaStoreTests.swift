@@ -14,14 +14,17 @@ final class TestClock: Sendable {
     func set(_ value: Int64) { now.withLock { $0 = value } }
 }
 
+/// The store's local rules — writes, deletes, resolves, merges, the views — on replicas made
+/// by 0.7, whose own counters name their writes, so states pass between two stores without a
+/// hub. ReplicaNamingTests covers the same writes in a replica whose writes the hub names.
 @Suite("Replica store")
 struct ReplicaStoreTests {
     /// The same tests against a temporary file and an in-memory database.
     static func stores() throws -> [(String, ReplicaStore, TemporaryDirectory?)] {
         let directory = try TemporaryDirectory()
         return [
-            ("file", try ReplicaStore.create(at: directory.path("replica.sqlite"), hub: "h:1", token: "t", name: "Andi (IOM)"), directory),
-            ("memory", try ReplicaStore.inMemory(name: "Andi (IOM)"), nil),
+            ("file", try ReplicaStore.create(at: directory.path("replica.sqlite"), hub: "h:1", token: "t", name: "Andi (IOM)", naming: false), directory),
+            ("memory", try ReplicaStore.inMemory(name: "Andi (IOM)", naming: false), nil),
         ]
     }
 
@@ -105,7 +108,7 @@ struct ReplicaStoreTests {
 
     @Test("new derives report ids from the natural key and generates the others")
     func new() throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         let report = try store.new("reports", [
             ("org", "iom"), ("period", "2025-Q3"), ("country", "ID"), ("indicator", "VictimsIdentified"), ("value", "12"),
         ])
@@ -147,7 +150,7 @@ struct ReplicaStoreTests {
 
     @Test("list filters by typed values, list membership and conflicts")
     func listFilters() throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         try store.put("positions", id: "a:ask-1", [("stance", "Neutral")])
         try store.put("positions", id: "b:ask-1", [("stance", "ActiveSupport")])
         try store.put("meetings", id: "mtg-1", [("date", "2025-11-03"), ("title", "November"), ("attendees", "iom;unicef")])
@@ -160,7 +163,7 @@ struct ReplicaStoreTests {
 
     @Test("one report however its key text was typed: precomposed, combining accent, capitals, spacing")
     func naturalKeysNormalised() throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         try store.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
         var ids: Set<String> = []
         for area in ["Caf\u{E9} Street", "Cafe\u{301} street", "CAF\u{C9}  STREET", "caf\u{E9} street"] {
@@ -186,7 +189,7 @@ struct ReplicaStoreTests {
 
     @Test("a deleted record keeps its values; restore brings it back; restoring a live one changes nothing")
     func restoreDeleted() throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         try store.put("positions", id: "gov:budget", [("stance", "Neutral"), ("statement", "old evidence")])
         try store.delete("positions", id: "gov:budget")
         let deleted = try store.get("positions", id: "gov:budget")
@@ -213,7 +216,7 @@ struct ReplicaStoreTests {
         var edit = state
         try state.write(["_deleted": .bool(true), "subject": .null, "ask": .null, "stance": .null], dot: Dot(replica: a, counter: 2), now: 1_764_400_001_000, author: "A")
         try edit.write(["statement": .string("new")], dot: Dot(replica: b, counter: 1), now: 1_764_400_002_000, author: "B")
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         _ = try await store.applyPulled([ReplicatedRecord(collection: "positions", id: "gov:budget", state: try state.merging(edit))], through: 1)
         let record = try store.get("positions", id: "gov:budget")
         #expect(record.deleted && !record.conflicts.isEmpty)
@@ -233,8 +236,8 @@ struct ReplicaStoreTests {
     @Test("resolve is a write like put: key fields never change, required fields stay filled; a conflicted record is not deleted before someone chooses")
     func resolveAndDeleteRules() async throws {
         let clock = TestClock()
-        let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", clock: clock.read)
-        let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", clock: clock.read)
+        let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", naming: false, clock: clock.read)
+        let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", naming: false, clock: clock.read)
         try mine.put("organizations", id: "iom", [("name", "IOM"), ("type", "UNAgency")])
         let figure = [("org", "iom"), ("period", "2025-Q4"), ("country", "ID"), ("indicator", "VictimsIdentified"), ("value", "3")]
         let report = try mine.new("reports", figure + [("area", "Caf\u{E9} Street")]).id
@@ -270,8 +273,8 @@ struct ReplicaStoreTests {
     @Test("conflicts arrive by merge, are listed, and resolve by pick or value")
     func conflictsAndResolve() async throws {
         let clock = TestClock()
-        let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", clock: clock.read)
-        let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", clock: clock.read)
+        let mine = try ReplicaStore.inMemory(name: "Andi (IOM)", naming: false, clock: clock.read)
+        let theirs = try ReplicaStore.inMemory(name: "Sari (UNICEF)", naming: false, clock: clock.read)
         try mine.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
         _ = try await theirs.applyPulled(try await mine.nextPendingPush(limit: 100)!.records, through: 1)
         try mine.put("positions", id: "kemnaker:ask-1", [("stance", "ActiveSupport")])
@@ -300,7 +303,7 @@ struct ReplicaStoreTests {
 
     @Test("taking a new id while another replica's write waits in the journal keeps it: back in its record, beside this replica's own later write")
     func newIdentityKeepsWaitingJournal() async throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         try store.put("positions", id: "gov:ask-2", [("stance", "Neutral")])
         let twin = try ReplicaID("cccc")
         let key = RecordKey(collection: "positions", id: "gov:ask-2")
@@ -327,7 +330,7 @@ struct ReplicaStoreTests {
 
     @Test("sync bookkeeping: pending pushes in order, in flight, acknowledgement, refusals kept, checkpoint")
     func syncBookkeeping() async throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         for index in 1...5 {
             try store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
         }
@@ -367,7 +370,7 @@ struct ReplicaStoreTests {
 
     @Test("a hub that listed fewer refusals than it counted: every unlisted record is sent again")
     func unlistedRefusals() async throws {
-        let store = try ReplicaStore.inMemory()
+        let store = try ReplicaStore.inMemory(naming: false)
         for index in 1...3 {
             try store.put("organizations", id: "org-\(index)", [("name", "Org \(index)"), ("type", "NGO")])
         }
@@ -380,7 +383,7 @@ struct ReplicaStoreTests {
     @Test("a clock set back a year still shows the newest write")
     func clockSetBack() throws {
         let clock = TestClock()
-        let store = try ReplicaStore.inMemory(clock: clock.read)
+        let store = try ReplicaStore.inMemory(naming: false, clock: clock.read)
         try store.put("positions", id: "a:ask-1", [("stance", "Neutral")])
         clock.set(1_764_400_000_000 - 365 * 86_400_000)
         try store.put("positions", id: "a:ask-1", [("stance", "ActiveSupport")])

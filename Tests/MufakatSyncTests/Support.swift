@@ -10,11 +10,15 @@ import MufakatWire
 struct TestReplica {
     let store: ReplicaStore
     var batchSize = 1_000
-    /// The protocol version the replica says hello with (2 as clients before 0.6.0).
-    var protocolVersion = WireProtocol.version
+    /// The newest protocol version the replica speaks (2 as clients before 0.6.0; below 5,
+    /// a replica of 0.7 stays one).
+    var protocolVersion = WireProtocol.namingVersion
 
-    init(hub: TestHub, org: String = "iom", name: String = "Andi") throws {
-        store = try hub.replica(token: try hub.token(org: org, name: name), name: "\(name) (\(org.uppercased()))")
+    /// A replica of this release (the hub names its writes), or with `naming` false one made
+    /// by 0.7, whose own counter names them, speaking `protocolVersion` at most.
+    init(hub: TestHub, org: String = "iom", name: String = "Andi", naming: Bool = true) throws {
+        store = try hub.replica(token: try hub.token(org: org, name: name), name: "\(name) (\(org.uppercased()))", naming: naming)
+        if !naming { protocolVersion = WireProtocol.version }
     }
 
     init(store: ReplicaStore) {

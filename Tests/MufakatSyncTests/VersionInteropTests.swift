@@ -5,19 +5,19 @@ import MufakatTesting
 import MufakatWire
 import Testing
 
-/// Protocol versions 2 and 3 side by side (PROTOCOL.md §9): a coalition upgrades its hub
+/// Protocol versions 2 to 5 side by side (PROTOCOL.md §9): a coalition upgrades its hub
 /// first and its laptops over weeks.
-@Suite("Protocol versions 2, 3 and 4 through one hub")
+@Suite("Protocol versions 2, 3, 4 and 5 through one hub")
 struct VersionInteropTests {
-    @Test("a version 2 client and a current client write, conflict, resolve and converge through one hub")
+    @Test("a version 2 client of 0.5 and a current client whose writes the hub names write, conflict, resolve and converge through one hub")
     func mixedClients() async throws {
         try await withHub { hub in
             let current = try TestReplica(hub: hub, org: "iom", name: "Andi")
-            var older = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            var older = try TestReplica(hub: hub, org: "unicef", name: "Sari", naming: false)
             older.protocolVersion = 2
             try current.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral"), ("influence", "Low")])
             try older.store.put("asks", id: "ask-1", [("title", "Fund the task forces"), ("category", "BudgetIncrease")])
-            #expect(try await current.sync().protocolVersion == WireProtocol.version)
+            #expect(try await current.sync().protocolVersion == WireProtocol.namingVersion)
             let first = try await older.sync()
             #expect(first.protocolVersion == 2 && first.olderHub == nil)
             #expect(first.pulled == 1)
@@ -44,11 +44,11 @@ struct VersionInteropTests {
         }
     }
 
-    @Test("a hub that speaks version 2 only: the client asks again in version 2, says so, and syncs")
+    @Test("a hub that speaks version 2 only: a client of 0.7 asks again in version 2, says so, and syncs")
     func olderHub() async throws {
         try await withHub(configure: { $0.protocolVersions = [2] }) { hub in
-            let writer = try TestReplica(hub: hub, org: "iom", name: "Andi")
-            let reader = try TestReplica(hub: hub, org: "unicef", name: "Sari")
+            let writer = try TestReplica(hub: hub, org: "iom", name: "Andi", naming: false)
+            let reader = try TestReplica(hub: hub, org: "unicef", name: "Sari", naming: false)
             try writer.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
             let pushed = try await writer.sync()
             #expect(pushed.protocolVersion == 2)
@@ -60,10 +60,10 @@ struct VersionInteropTests {
         }
     }
 
-    @Test("a hub of 0.6 (versions 2 and 3): the client steps down to 3 and syncs; history says the hub must be upgraded")
+    @Test("a hub of 0.6 (versions 2 and 3): a client of 0.7 steps down to 3 and syncs; history says the hub must be upgraded")
     func hubOfVersion3() async throws {
         try await withHub(configure: { $0.protocolVersions = [2, 3] }) { hub in
-            let writer = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            let writer = try TestReplica(hub: hub, org: "iom", name: "Andi", naming: false)
             try writer.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
             let pushed = try await writer.sync()
             #expect(pushed.protocolVersion == 3)
@@ -81,7 +81,7 @@ struct VersionInteropTests {
     @Test("a hub that no longer speaks version 2 refuses a version 2 client, saying which versions it speaks")
     func newerHub() async throws {
         try await withHub(configure: { $0.protocolVersions = [3] }) { hub in
-            var older = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            var older = try TestReplica(hub: hub, org: "iom", name: "Andi", naming: false)
             older.protocolVersion = 2
             try older.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
             do {
@@ -92,6 +92,45 @@ struct VersionInteropTests {
                 #expect(error.message.contains("this hub speaks 3"), "\(error.message)")
             }
             #expect(try hub.store.summary().records == 0)
+        }
+    }
+
+    @Test("a replica whose writes the hub names meets a hub of 0.7: told to have the hub upgraded, nothing sent")
+    func hubBeforeNaming() async throws {
+        try await withHub(configure: { $0.protocolVersions = [2, 3, 4] }) { hub in
+            let replica = try TestReplica(hub: hub, org: "iom", name: "Andi")
+            try replica.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
+            do {
+                try await replica.sync()
+                Issue.record("a replica naming its writes by the hub synced with a hub that does not name them")
+            } catch let error as SyncError {
+                #expect(error.message.contains("upgrade the hub") && error.message.contains("nothing was sent"), "\(error.message)")
+            }
+            #expect(try hub.store.summary().records == 0)
+            #expect(try replica.store.pendingCount() == 1)
+        }
+    }
+
+    @Test("a replica of 0.7 sends what it holds in protocol 4, then switches for good: the hub names its next writes")
+    func upgradeInPlace() async throws {
+        try await withHub { hub in
+            var laptop = try TestReplica(hub: hub, org: "iom", name: "Andi", naming: false)
+            try laptop.store.put("positions", id: "kemnaker:ask-1", [("stance", "Neutral")])
+            try await laptop.sync()
+            #expect(try !laptop.store.namesWrites(), "a client told to speak 4 at most stays a replica of 0.7")
+            // The laptop is upgraded with a change not yet sent.
+            try laptop.store.put("positions", id: "kemnaker:ask-1", [("influence", "High")])
+            laptop.protocolVersion = WireProtocol.namingVersion
+            let summary = try await laptop.sync()
+            #expect(summary.protocolVersion == WireProtocol.namingVersion)
+            #expect(try laptop.store.namesWrites())
+            try laptop.store.put("positions", id: "kemnaker:ask-1", [("stance", "ActiveSupport")])
+            try await laptop.sync()
+            let onHub = try #require(try hub.store.records().first).state
+            #expect(onHub.document["influence"] == .string("High") && onHub.document["stance"] == .string("ActiveSupport"))
+            let run = try #require(try hub.store.incarnations().last).actor
+            #expect(onHub.fields["stance"]?.map(\.dot.replica) == [run], "the last write is named by the hub's run")
+            #expect(try laptop.digest == hub.store.digest())
         }
     }
 }

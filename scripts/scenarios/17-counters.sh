@@ -3,7 +3,10 @@
 # or 2^64-1, a 'put' succeeds, the replica takes a new id when no counter is left under its
 # id (at or above 2^63-1), no write is lost (an unsynced one is written again under the new
 # id) and the values reach a second replica. A counter raised by hand must not stop 'sync'.
+# Counters name writes in replicas of 0.7 only (the hub names them from 0.8 on):
+# MUFAKAT_PROTOCOL=4 makes these replicas, and keeps them syncing, as 0.7 did.
 set -euo pipefail
+export MUFAKAT_PROTOCOL=4
 . "$(dirname "$0")/../lib.sh"
 WORK=$(mktemp -d); trap 'stop_hub; rm -rf "$WORK"' EXIT
 start_hub "$WORK/hub"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # An upgraded hub serves a laptop still on 0.5 (protocol 2) beside an upgraded one
-# (protocol 4): they write, conflict, resolve and end with equal data.
+# (protocol 5, the hub naming its writes): they write, conflict, resolve and end with
+# equal data.
 #
 # OLD_BIN=<folder with mufakat and mufakat-hub 0.5.x> runs the real older release, and then
 # also an upgraded laptop against a 0.5 hub (it falls back to version 2 and says so).
 # Without OLD_BIN the older laptop is this mufakat told to speak version 2
-# (MUFAKAT_PROTOCOL=2): the frames 0.5 sends (protocol/vectors/13-push-version-2.json).
+# (MUFAKAT_PROTOCOL=2, which makes 'init' make a replica whose own counter names its
+# writes, as 0.5 did): the frames 0.5 sends (protocol/vectors/13-push-version-2.json).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 WORK=${KEEP_WORK:-$(mktemp -d)}; trap 'stop_hub; rm -rf "$WORK"' EXIT
@@ -24,11 +26,11 @@ mf "$NEW" put organizations kemnaker name="Kementerian Ketenagakerjaan" type=Cen
 mf "$NEW" put positions kemnaker:ask-budget subject=kemnaker ask=ask-budget stance=Neutral influence=Low >/dev/null 2>&1
 old "$OLD" put asks ask-budget "title=Fund the task forces" category=BudgetIncrease >/dev/null 2>&1
 old "$OLD" new reports org=unicef period=2025-Q3 country=ID indicator=VictimsAssisted value=14 >/dev/null 2>&1
-expect_eq "new laptop's protocol" 4 "$(mf "$NEW" sync --json | json_field protocolVersion)"
+expect_eq "new laptop's protocol" 5 "$(mf "$NEW" sync --json | json_field protocolVersion)"
 old "$OLD" sync >/dev/null
 mf "$NEW" sync >/dev/null
 grep -q 'version="2"' "$HUB_DATA/hub.log" || fail "the hub's log shows no version 2 session"
-grep -q 'version="4"' "$HUB_DATA/hub.log" || fail "the hub's log shows no version 4 session"
+grep -q 'version="5"' "$HUB_DATA/hub.log" || fail "the hub's log shows no version 5 session"
 
 # The same field on both: a conflict each side sees; different fields merge.
 mf "$NEW" put positions kemnaker:ask-budget stance=ActiveSupport >/dev/null
@@ -63,5 +65,5 @@ if [ -n "${OLD_BIN:-}" ]; then
   if sqlite3 "$HUB_DATA/hub.sqlite" "SELECT identifier FROM grdb_migrations" | grep -q compact; then fail "the served folder was upgraded"; fi
   echo "ok: 0.5 and $("$MUFAKAT" --version) laptops converged through one hub, and an upgraded laptop synced with a 0.5 hub"
 else
-  echo "ok: a version 2 and a version 4 laptop converged through one hub (set OLD_BIN to run the real 0.5 release)"
+  echo "ok: a version 2 and a version 5 laptop converged through one hub (set OLD_BIN to run the real 0.5 release)"
 fi

@@ -76,7 +76,7 @@ PY
 # The brief, both formats, from the laptop and from the hub: the same data, the same brief.
 mf "$LEAD" brief --month "$MONTH" > "$WORK/brief.md"
 mf "$LEAD" brief --month "$MONTH" --format html > "$WORK/brief.html"
-for needle in "Ministry of Manpower | Raise the shelter budget | (first assessment) | Active support | Lia (LEAD)" "| NGO A | 40 | <11 | – |" "| Send the letter to the minister | NGO A | $OVERDUE | Open |"; do
+for needle in "Ministry of Manpower | Raise the shelter budget | (first assessment) | Active support | Lia (lead)" "| NGO A | 40 | <11 | – |" "| Send the letter to the minister | NGO A | $OVERDUE | Open |"; do
   grep -qF "$needle" "$WORK/brief.md" || fail "the Markdown brief lacks '$needle': $(cat "$WORK/brief.md")"
 done
 for needle in "<td>Ministry of Manpower</td><td>Raise the shelter budget</td><td>(first assessment)</td>" "<td>NGO A</td><td class=\"num\">40</td><td class=\"num\">&lt;11</td><td class=\"num\">–</td>" "<tr class=\"overdue\"><td>Send the letter to the minister</td>"; do
