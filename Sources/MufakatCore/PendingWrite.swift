@@ -88,6 +88,16 @@ extension RecordState {
         return state
     }
 
+    /// This state without the entries written under `dot`; the context keeps it (seen).
+    public func droppingEntries(of dot: Dot) throws(MufakatError) -> RecordState {
+        var fields = self.fields
+        for (name, entries) in fields {
+            let kept = entries.filter { $0.dot != dot }
+            fields[name] = kept.isEmpty ? nil : kept
+        }
+        return try RecordState(context: context, fields: fields)
+    }
+
     /// Writes `values` as one write named `dot`: in each field, the entries `seen` says the
     /// write had seen are replaced by its entry; the others stay beside it.
     mutating func replace(

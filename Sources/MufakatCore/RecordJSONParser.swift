@@ -62,7 +62,7 @@ struct RecordJSONParser {
         try parser.end()
         return ReplicatedRecord(
             collection: record.collection ?? "", id: record.id ?? "", state: record.state, refusal: parser.refusal,
-            voucher: record.voucher)
+            voucher: record.voucher, tags: record.tags)
     }
 
     /// A write line of protocol 5 (``PushedWrite``).
@@ -157,7 +157,7 @@ struct RecordJSONParser {
     /// record's own: a `dots` member makes it compact, and then every entry is `[index, value]`.
     private mutating func record(
         requireLocation: Bool, form: RecordForm?
-    ) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState, voucher: String?) {
+    ) throws(RecordDecodingError) -> (collection: String?, id: String?, state: RecordState, voucher: String?, tags: [Dot: String]?) {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw RecordDecodingError(kind: .line, message: "the line starts with a byte-order mark (EF BB BF); lines are plain UTF-8 without one")
         }
@@ -169,6 +169,7 @@ struct RecordJSONParser {
         var parsedFields: [String: [ParsedEntry]]?
         var stamps: [WriteStamp]?
         var voucher: String?
+        var tags: [Dot: String]?
         var others = Set<String>()
         try object { (parser: inout RecordJSONParser, key: String) throws(RecordDecodingError) in
             switch key {
@@ -187,6 +188,20 @@ struct RecordJSONParser {
             case "dots":
                 try parser.once(stamps == nil, key)
                 stamps = try parser.stamps()
+            case "tags" where requireLocation:
+                try parser.once(tags == nil, key)
+                var read: [Dot: String] = [:]
+                try parser.object { (parser: inout RecordJSONParser, name: String) throws(RecordDecodingError) in
+                    guard let dot = RecordTags.dot(name) else {
+                        throw parser.structure("'tags' keys are 'actor:counter' (PROTOCOL.md §13.5), not '\(name.prefix(80))'")
+                    }
+                    let tag = try parser.string(at: "tags")
+                    guard RecordTags.isTag(tag) else {
+                        throw parser.structure("'tags' values are 32 lowercase hexadecimal digits, '-' and a number (PROTOCOL.md §13.5)")
+                    }
+                    try parser.once(read.updateValue(tag, forKey: dot) == nil, name)
+                }
+                tags = read
             case "voucher" where requireLocation:
                 try parser.once(voucher == nil, key)
                 voucher = try parser.string(at: key)
@@ -208,9 +223,9 @@ struct RecordJSONParser {
         for name in fields.keys where name.isEmpty || name.utf8.count > 64 {
             throw structure("field names are 1 to 64 characters long at 'fields'")
         }
-        if refusal != nil { return (collection, id, RecordState(), voucher) }
+        if refusal != nil { return (collection, id, RecordState(), voucher, tags) }
         do {
-            return (collection, id, try RecordState(context: context, fields: fields), voucher)
+            return (collection, id, try RecordState(context: context, fields: fields), voucher, tags)
         } catch {
             throw structure(error.message)
         }

@@ -23,13 +23,19 @@ public struct ReplicatedRecord: Hashable, Sendable {
     /// of version 5 serves, and on every record a laptop relays back to it. Not part of the
     /// state: the digest and the stores ignore it.
     public var voucher: String?
+    /// Protocol 5: the tags of the state's writes the hub knows, by dot (PROTOCOL.md §13.5),
+    /// covered by the voucher. Not part of the state.
+    public var tags: [Dot: String]?
 
-    public init(collection: String, id: String, state: RecordState, refusal: RecordRefusal? = nil, voucher: String? = nil) {
+    public init(
+        collection: String, id: String, state: RecordState, refusal: RecordRefusal? = nil, voucher: String? = nil, tags: [Dot: String]? = nil
+    ) {
         self.collection = collection
         self.id = id
         self.state = state
         self.refusal = refusal
         self.voucher = voucher
+        self.tags = tags
     }
 
     /// Characters of a voucher: 96 bits in unpadded base64url.
@@ -49,6 +55,7 @@ public struct ReplicatedRecord: Hashable, Sendable {
     public var canonicalJSON: String {
         var bare = self
         bare.voucher = nil
+        bare.tags = nil
         return bare.line(.expanded)
     }
 
@@ -62,6 +69,10 @@ public struct ReplicatedRecord: Hashable, Sendable {
         CanonicalJSON.appendStateMembers(state, form: form, to: &output)
         CanonicalJSON.appendLiteral(",\"id\":", to: &output)
         CanonicalJSON.appendString(id, to: &output)
+        if let tags, !tags.isEmpty {
+            CanonicalJSON.appendLiteral(",\"tags\":", to: &output)
+            output += Array(RecordTags.json(tags).utf8)
+        }
         if let voucher {
             CanonicalJSON.appendLiteral(",\"voucher\":", to: &output)
             CanonicalJSON.appendString(voucher, to: &output)
@@ -72,7 +83,7 @@ public struct ReplicatedRecord: Hashable, Sendable {
 
     /// The line built from a state's text in either form (``RecordState/json(_:)``), as a
     /// store holds it: the line is in the same form, with no decoding and encoding again.
-    public static func line(collection: String, id: String, stateJSON: String, voucher: String? = nil) -> String {
+    public static func line(collection: String, id: String, stateJSON: String, voucher: String? = nil, tagsJSON: String? = nil) -> String {
         // String appends copy whole runs of UTF-8 (a hub serving a pull spends its time here).
         var output = "{\"collection\":"
         output.reserveCapacity(stateJSON.utf8.count + collection.utf8.count + id.utf8.count + 32)
@@ -83,6 +94,10 @@ public struct ReplicatedRecord: Hashable, Sendable {
         if utf8.count >= 2 { output.append(contentsOf: stateJSON[utf8.index(after: utf8.startIndex)..<utf8.index(before: utf8.endIndex)]) }
         output.append(",\"id\":")
         CanonicalJSON.appendString(id, to: &output)
+        if let tagsJSON, tagsJSON != "{}" {
+            output.append(",\"tags\":")
+            output.append(tagsJSON)
+        }
         if let voucher {
             output.append(",\"voucher\":")
             CanonicalJSON.appendString(voucher, to: &output)

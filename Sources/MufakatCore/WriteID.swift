@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// The name a laptop gives a write when it makes it, before the hub names it with a dot.
 ///
 /// Laptops never issue dots (protocol 5): a restored backup or a copied folder rolls any
@@ -104,5 +107,73 @@ public struct WriteIDSource: Sendable {
     public mutating func next() -> WriteID {
         number += 1
         return WriteID(unchecked: prefix + String(number))
+    }
+}
+
+extension WriteID {
+    /// The write's **tag**: the first 128 bits of SHA-256 of the id's random part, in
+    /// lowercase hex, then `-` and the write's number (PROTOCOL.md §13.5).
+    ///
+    /// A hub keeps write names by tag and publishes tags beside the entries it serves, never
+    /// the ids: a relay then teaches a restored hub which dot a write already has, while
+    /// nobody who pulled a tag can push a write under its id. Writes of one transaction share
+    /// the tag's random part, as their ids do.
+    public var tag: String {
+        let random = rawValue.utf8.prefix(Self.randomDigits)
+        let digest = SHA256.hash(data: Array(random))
+        let hex = digest.prefix(16).map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+        }.joined()
+        return hex + String(rawValue.dropFirst(Self.randomDigits))
+    }
+}
+
+/// The tags of a record state's writes, by dot (PROTOCOL.md §13.5): what a hub served beside
+/// the state, kept with it, and sent back with it in a relay.
+public enum RecordTags {
+    /// The tags of `tags` whose dots still hold an entry in `state`.
+    public static func pruned(_ tags: [Dot: String], to state: RecordState) -> [Dot: String] {
+        guard !tags.isEmpty else { return [:] }
+        let dots = Set(state.fields.values.joined().map(\.dot))
+        return tags.filter { dots.contains($0.key) }
+    }
+
+    /// The canonical text: `{"actor:counter":"tag",…}`, keys in UTF-8 byte order.
+    public static func json(_ tags: [Dot: String]) -> String {
+        var output: [UInt8] = [UInt8(ascii: "{")]
+        let keyed = tags.map { ("\($0.key.replica.rawValue):\($0.key.counter)", $0.value) }.sorted { $0.0.utf8Precedes($1.0) }
+        for (index, item) in keyed.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            CanonicalJSON.appendString(item.0, to: &output)
+            output.append(UInt8(ascii: ":"))
+            CanonicalJSON.appendString(item.1, to: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Whether `text` has a tag's shape: 32 lowercase hex digits, `-`, a number from 1.
+    public static func isTag(_ text: String) -> Bool { WriteID.isValid(text) }
+
+    /// Reads ``json(_:)`` text back; `nil` for text that is not such an object.
+    public static func parse(_ text: String) -> [Dot: String]? {
+        guard let data = text.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: String]
+        else { return nil }
+        var tags: [Dot: String] = [:]
+        for (key, tag) in object {
+            guard let dot = dot(key), isTag(tag) else { return nil }
+            tags[dot] = tag
+        }
+        return tags
+    }
+
+    /// `actor:counter` read back.
+    public static func dot(_ key: String) -> Dot? {
+        guard let colon = key.lastIndex(of: ":"), let counter = UInt64(key[key.index(after: colon)...]), counter > 0,
+            let actor = try? ReplicaID(String(key[..<colon]))
+        else { return nil }
+        return Dot(replica: actor, counter: counter)
     }
 }

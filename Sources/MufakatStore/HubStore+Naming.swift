@@ -154,7 +154,7 @@ extension HubStore {
     public func writeName(_ id: WriteID) throws -> (dot: Dot, key: RecordKey, reserved: Bool)? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT actor, counter, collection, id, entered_at FROM writes WHERE wid = ?", arguments: [id.rawValue]
+                db, sql: "SELECT actor, counter, collection, id, entered_at FROM writes WHERE tag = ?", arguments: [id.tag]
             ).map { row in
                 (Dot(replica: try ReplicaID(row["actor"]), counter: UInt64(bitPattern: row["counter"])),
                  RecordKey(collection: row["collection"], id: row["id"]), (row["entered_at"] as Int64?) == nil)
@@ -177,6 +177,12 @@ private struct Naming {
     /// Per record, the context the pusher's named state has reached if every write of it in
     /// this push so far was exact; a record missing here has had none yet.
     var followed: [RecordKey: VersionVector?] = [:]
+    /// Write ids refused in this batch: a later write that follows one is refused too, so a
+    /// refused write is never reserved away by the write made on top of it (PROTOCOL.md §13.3).
+    var refusedIDs: Set<WriteID> = []
+    /// `after` ids looked up, and reserved, in this batch so far.
+    var lookups = 0
+    var reservations = 0
 
     init(
         db: Database, voucherKey: SymmetricKey, actor: ReplicaID, counter: UInt64, sequence: UInt64, token: TokenInfo?, replica: String,
@@ -196,6 +202,11 @@ private struct Naming {
     /// Most earlier writes one write may follow: each may cost a reservation, and a laptop
     /// that syncs at all never holds this many pending writes of one record.
     static let maxAfter = 1_000
+    /// Most `after` ids one batch may make the hub look up, and reserve: a laptop's batch of
+    /// a thousand writes follows a few earlier ones each, and reserves only writes refused or
+    /// discarded; a frame of compressed made-up ids must not hold the hub for minutes.
+    static let maxLookupsPerBatch = 50_000
+    static let maxReservationsPerBatch = 10_000
 
     /// `name (organisation)`, or the token's name alone when it ends with its organisation
     /// in brackets already ("Sari (UNICEF)" for unicef).
@@ -206,6 +217,12 @@ private struct Naming {
     }
 
     mutating func name(_ pushed: PushedWrite) throws -> NamingResult {
+        let result = try nameOne(pushed)
+        if case .refused = result { refusedIDs.insert(pushed.write.id) }
+        return result
+    }
+
+    mutating func nameOne(_ pushed: PushedWrite) throws -> NamingResult {
         let write = pushed.write
         guard let schema = try? Catalogue.collection(named: pushed.collection), schema.name == pushed.collection else {
             return .refused(RecordRejection(
@@ -232,7 +249,7 @@ private struct Naming {
         }
         let digest = Self.digest(write.values)
         if let earlier = try Row.fetchOne(
-            db, sql: "SELECT actor, counter, collection, id, time, author, digest FROM writes WHERE wid = ?", arguments: [write.id.rawValue])
+            db, sql: "SELECT actor, counter, collection, id, time, author, digest FROM writes WHERE tag = ?", arguments: [write.id.tag])
         {
             guard earlier["collection"] as String == pushed.collection, earlier["id"] as String == pushed.id else {
                 return .refused(RecordRejection(.corruption, "the write id names a write of another record"))
@@ -245,6 +262,16 @@ private struct Naming {
                 time: earlier["time"], author: earlier["author"], over: [], earlier: true, exact: false))
         }
 
+        if let refused = write.after.first(where: { refusedIDs.contains($0) }) {
+            return .refused(RecordRejection(
+                .invalid,
+                "the write follows write \(refused.tag) of this record, which the hub refused: settle that one first (correct what was refused, or 'mufakat discard')"))
+        }
+        guard lookups + write.after.count <= Self.maxLookupsPerBatch else {
+            return .refused(RecordRejection(
+                .invalid, "the batch's writes follow more than \(Self.maxLookupsPerBatch) earlier writes in all; send fewer writes per batch"))
+        }
+        lookups += write.after.count
         // The write's `after`: each id the dot it was named with, or a dot reserved now.
         var over: [Dot] = []
         var reserve: [(WriteID, Dot)] = []
@@ -253,7 +280,7 @@ private struct Naming {
             guard earlier != write.id else {
                 return .refused(RecordRejection(.invalid, "the write names itself among the writes it follows"))
             }
-            if let row = try Row.fetchOne(db, sql: "SELECT actor, counter, collection, id FROM writes WHERE wid = ?", arguments: [earlier.rawValue]) {
+            if let row = try Row.fetchOne(db, sql: "SELECT actor, counter, collection, id FROM writes WHERE tag = ?", arguments: [earlier.tag]) {
                 guard row["collection"] as String == pushed.collection, row["id"] as String == pushed.id else {
                     return .refused(RecordRejection(.corruption, "the write follows a write id that names a write of another record"))
                 }
@@ -261,6 +288,10 @@ private struct Naming {
             } else if let reserved = reserve.first(where: { $0.0 == earlier }) {
                 over.append(reserved.1)
             } else {
+                guard reservations + reserve.count < Self.maxReservationsPerBatch else {
+                    return .refused(RecordRejection(
+                        .invalid, "the batch follows more than \(Self.maxReservationsPerBatch) writes the hub never received; send fewer writes per batch"))
+                }
                 next += 1
                 let dot = Dot(replica: actor, counter: next)
                 reserve.append((earlier, dot))
@@ -278,14 +309,22 @@ private struct Naming {
         let visibility = token.map { Visibility($0.writer) } ?? .everything
         let hidden = stored != nil && !visibility.admits(inHouseBefore)
         if hidden { stored = nil }
-        let state = try (stored ?? RecordState()).applyingNamed(
-            write.values, seen: write.context, over: Set(over), dot: dot, time: now, author: author)
+        let state: RecordState
+        do {
+            state = try (stored ?? RecordState()).applyingNamed(
+                write.values, seen: write.context, over: Set(over), dot: dot, time: now, author: author)
+        } catch {
+            // The record claims a dot this run never issued: a broken or forged state. Refuse
+            // the write, not the batch, and spend no counter.
+            return .refused(RecordRejection(.corruption, "the record already claims write \(dot) of this hub's run, which the hub never issued: \(error.message)"))
+        }
         if let refusal = refusal(schema: schema, pushed: pushed, stored: stored, state: state, hidden: hidden) {
             return .refused(refusal)
         }
 
         // Stored: the counter moves on, reservations and the write are remembered.
         counter = next
+        reservations += reserve.count
         let key = pushed.key
         let before = followed[key] ?? write.context
         let exact = !hidden && before != nil && (stored?.context ?? VersionVector()) == before
@@ -298,21 +337,28 @@ private struct Naming {
             db, seq: sequence, token: token, replica: replica, collection: pushed.collection, id: pushed.id, inHouse: inHouse,
             inHouseBefore: inHouseBefore, before: stored, after: state, time: now)
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO writes (wid, actor, counter, collection, id, token, author, time, entered_at, entered_by, digest)
+            INSERT INTO writes (tag, actor, counter, collection, id, token, author, time, entered_at, entered_by, digest)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (id, reserved) in reserve {
             try insert.execute(arguments: [
-                id.rawValue, actor.rawValue, Int64(bitPattern: reserved.counter), pushed.collection, pushed.id, token?.id ?? "",
+                id.tag, actor.rawValue, Int64(bitPattern: reserved.counter), pushed.collection, pushed.id, token?.id ?? "",
                 author, now, nil, nil, nil,
             ])
         }
         try insert.execute(arguments: [
-            write.id.rawValue, actor.rawValue, Int64(bitPattern: dot.counter), pushed.collection, pushed.id, token?.id ?? "", author,
+            write.id.tag, actor.rawValue, Int64(bitPattern: dot.counter), pushed.collection, pushed.id, token?.id ?? "", author,
             now, write.enteredAt, write.author, digest,
         ])
+        // The record's tags gain this write's (PROTOCOL.md §13.5); the voucher covers them.
+        var tags = hidden ? [:] : try HubStore.tags(db, collection: pushed.collection, id: pushed.id)
+        tags[dot] = write.id.tag
+        tags = RecordTags.pruned(tags, to: state)
+        try HubStore.saveTags(db, collection: pushed.collection, id: pushed.id, tags)
         let voucher = exact
-            ? HubStore.voucher(key: voucherKey, collection: pushed.collection, id: pushed.id, stateJSON: state.compactJSON) : nil
+            ? HubStore.voucher(
+                key: voucherKey, collection: pushed.collection, id: pushed.id, stateJSON: state.compactJSON, tagsJSON: RecordTags.json(tags))
+            : nil
         return .named(WriteName(dot: dot, time: now, author: author, over: over, earlier: false, exact: exact, voucher: voucher))
     }
 

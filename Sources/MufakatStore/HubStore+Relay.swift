@@ -44,15 +44,41 @@ extension HubStore {
                     refuse(record, RecordRejection(.invalid, fields: refusal.field.map { [$0] } ?? [], "a number out of its range: \(refusal.reason)"))
                     continue
                 }
-                let expected = Self.voucher(key: key, collection: record.collection, id: record.id, stateJSON: record.state.compactJSON)
+                let relayedTags = record.tags ?? [:]
+                let expected = Self.voucher(
+                    key: key, collection: record.collection, id: record.id, stateJSON: record.state.compactJSON,
+                    tagsJSON: RecordTags.json(relayedTags))
                 let vouched = record.voucher.map { Self.constantTimeEqual($0, expected) } ?? false
                 guard vouched || reseed else {
                     refuse(record, RecordRejection(
                         .unvouched, "the record's voucher is not this hub's for that state; a relay sends back states exactly as this hub served them"))
                     continue
                 }
+                // Tags only from a vouched state: a made-up tag could tie another's write to a
+                // dot that is not its own, and that write would then never be stored.
+                let tags = vouched ? relayedTags : [:]
+                var relayed = record.state
+                for (dot, tag) in tags.sorted(by: { $0.key < $1.key }) {
+                    if let known = try Row.fetchOne(db, sql: "SELECT actor, counter FROM writes WHERE tag = ?", arguments: [tag]) {
+                        let named = Dot(replica: try ReplicaID(known["actor"] as String), counter: UInt64(bitPattern: known["counter"] as Int64))
+                        // The same write, named again here after the restore (a copy pushed it
+                        // first): its relayed entry goes, its dot stays as seen — held once.
+                        if named != dot { relayed = try relayed.droppingEntries(of: dot) }
+                        continue
+                    }
+                    let entry = relayed.fields.values.joined().first { $0.dot == dot }
+                    try db.execute(
+                        sql: """
+                            INSERT OR IGNORE INTO writes (tag, actor, counter, collection, id, token, author, time, entered_at, entered_by, digest)
+                            VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, NULL, NULL)
+                            """,
+                        arguments: [
+                            tag, dot.replica.rawValue, Int64(bitPattern: min(dot.counter, Counters.maxCounter)), record.collection, record.id,
+                            entry?.author ?? "", entry?.time ?? 0, entry?.time ?? 0,
+                        ])
+                }
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
-                let merged = try stored.map { try $0.merging(record.state) } ?? record.state
+                let merged = try stored.map { try $0.merging(relayed) } ?? relayed
                 if merged == stored {
                     result.unchanged += 1
                     continue
@@ -72,6 +98,10 @@ extension HubStore {
                     db, seq: sequence, token: token, replica: replica.rawValue, collection: record.collection, id: record.id,
                     inHouse: inHouse, inHouseBefore: inHouseBefore, before: stored, after: merged, time: now)
                 try Self.noteHeld(db, record.state.context)
+                let storedTags = try Self.tags(db, collection: record.collection, id: record.id)
+                try Self.saveTags(
+                    db, collection: record.collection, id: record.id,
+                    RecordTags.pruned(storedTags.merging(tags) { kept, _ in kept }, to: merged))
                 result.merged += 1
             }
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(sequence)])
@@ -89,6 +119,18 @@ extension HubStore {
     ) -> RecordRejection? {
         if RecordIDs.problem(with: record.id) != nil {
             return RecordRejection(.invalid, "the id is not valid: 1 to \(RecordIDs.maxLength) letters, digits and - _ . : + @")
+        }
+        // Re-seed trusts the relayer for writes this file lost, never for its own runs: a
+        // dot of a run this file holds, beyond what that run issued, is made up.
+        for (actor, counter) in record.state.context.counters {
+            if counter > Counters.maxCounter {
+                return RecordRejection(.counterBeyond, "a context counter is above \(Counters.maxCounter)")
+            }
+            if let issued = try? Int64.fetchOne(db, sql: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]),
+                counter > UInt64(bitPattern: issued)
+            {
+                return RecordRejection(.counterBeyond, "the state claims writes of this hub's run \(actor) up to \(counter), beyond the \(issued) it issued")
+            }
         }
         let problems = schema.problems(in: merged, newerThan: stored?.context ?? VersionVector())
         if !problems.isEmpty { return RecordRejection(values: problems, collection: schema.name) }

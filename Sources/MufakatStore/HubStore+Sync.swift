@@ -178,7 +178,7 @@ extension HubStore {
             // next change once published.
             let visibility = try Self.token(db, replica: replica.rawValue).map { Visibility($0.writer) } ?? .everything
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT collection, id, state, seq, origin, inhouse FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
+                db, sql: "SELECT collection, id, state, seq, origin, inhouse, tags FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [Int64(bitPattern: min(since, Counters.maxCounter)), limit])
             var lines: [String] = []
             var through = since
@@ -199,8 +199,10 @@ extension HubStore {
                 }
                 let collection: String = row["collection"]
                 let id: String = row["id"]
-                let voucher = key.map { Self.voucher(key: $0, collection: collection, id: id, stateJSON: json) }
-                lines.append(ReplicatedRecord.line(collection: collection, id: id, stateJSON: json, voucher: voucher))
+                // Protocol 5: the writes' tags and the voucher over state and tags (§13.4, §13.5).
+                let tagsJSON: String? = key == nil ? nil : (row["tags"] as String?) ?? "{}"
+                let voucher = key.map { Self.voucher(key: $0, collection: collection, id: id, stateJSON: json, tagsJSON: tagsJSON ?? "{}") }
+                lines.append(ReplicatedRecord.line(collection: collection, id: id, stateJSON: json, voucher: voucher, tagsJSON: tagsJSON))
                 bytes += json.utf8.count
                 if bytes >= maxBytes { break }
             }

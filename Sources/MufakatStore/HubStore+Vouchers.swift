@@ -28,24 +28,39 @@ extension HubStore {
         return SymmetricKey(data: bytes)
     }
 
-    /// The voucher of `stateJSON` (a state's compact text) for one record, under `key`.
-    static func voucher(key: SymmetricKey, collection: String, id: String, stateJSON: String) -> String {
-        var message = Array("mufakat-voucher-1\n".utf8)
-        message += Array(collection.utf8) + [0x0A] + Array(id.utf8) + [0x0A] + Array(stateJSON.utf8)
+    /// The voucher of `stateJSON` (a state's compact text) and `tagsJSON` (its writes' tags,
+    /// ``RecordTags/json(_:)``) for one record, under `key`.
+    static func voucher(key: SymmetricKey, collection: String, id: String, stateJSON: String, tagsJSON: String = "{}") -> String {
+        var message = Array("mufakat-voucher-2\n".utf8)
+        message += Array(collection.utf8) + [0x0A] + Array(id.utf8) + [0x0A] + Array(stateJSON.utf8) + [0x0A] + Array(tagsJSON.utf8)
         let mac = Array(HMAC<SHA256>.authenticationCode(for: message, using: key)).prefix(voucherBytes)
         return Data(mac).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// The voucher of one record state, as the feed sends it beside the record.
-    public func voucher(collection: String, id: String, state: RecordState) throws -> String {
+    /// The voucher of one record state and its tags, as the feed sends it beside the record.
+    public func voucher(collection: String, id: String, state: RecordState, tags: [Dot: String] = [:]) throws -> String {
         let key = try writer.read { db in try Self.voucherKey(db) }
-        return Self.voucher(key: key, collection: collection, id: id, stateJSON: state.compactJSON)
+        return Self.voucher(key: key, collection: collection, id: id, stateJSON: state.compactJSON, tagsJSON: RecordTags.json(tags))
     }
 
-    /// Whether `voucher` is this hub's for that record state. Compares in constant time.
-    public func verifyVoucher(_ voucher: String, collection: String, id: String, state: RecordState) throws -> Bool {
-        Self.constantTimeEqual(voucher, try self.voucher(collection: collection, id: id, state: state))
+    /// Whether `voucher` is this hub's for that record state and tags. Compares in constant time.
+    public func verifyVoucher(_ voucher: String, collection: String, id: String, state: RecordState, tags: [Dot: String] = [:]) throws -> Bool {
+        Self.constantTimeEqual(voucher, try self.voucher(collection: collection, id: id, state: state, tags: tags))
+    }
+
+    /// The tags the hub keeps beside a record's state.
+    static func tags(_ db: Database, collection: String, id: String) throws -> [Dot: String] {
+        guard let text = try String.fetchOne(db, sql: "SELECT tags FROM records WHERE collection = ? AND id = ?", arguments: [collection, id]) else {
+            return [:]
+        }
+        return RecordTags.parse(text) ?? [:]
+    }
+
+    static func saveTags(_ db: Database, collection: String, id: String, _ tags: [Dot: String]) throws {
+        try db.execute(
+            sql: "UPDATE records SET tags = ? WHERE collection = ? AND id = ?",
+            arguments: [tags.isEmpty ? nil : RecordTags.json(tags), collection, id])
     }
 }

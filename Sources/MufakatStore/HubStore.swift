@@ -205,6 +205,17 @@ public final class HubStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("hub-v10-write-tags") { db in
+            // Writes are kept by tag, not id (PROTOCOL.md §13.5): the hub publishes tags, and
+            // a relay teaches a restored hub the tag of a write it named before. `records.tags`:
+            // the tags of the state's writes, by dot, served and vouched beside the state.
+            try db.execute(sql: "ALTER TABLE writes RENAME COLUMN wid TO tag")
+            for id in try String.fetchAll(db, sql: "SELECT tag FROM writes") {
+                guard let write = try? WriteID(id) else { continue }
+                try db.execute(sql: "UPDATE writes SET tag = ? WHERE tag = ?", arguments: [write.tag, id])
+            }
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN tags TEXT")
+        }
         return migrator
     }
 

@@ -150,14 +150,15 @@ extension ReplicaStore {
     /// Stores `state` as the record's named state, with its voucher, and notes its actors'
     /// counters; then marks the pending writes it holds as absorbed and lays the rest over it.
     static func storeNamed(
-        _ db: Database, collection: String, id: String, state: RecordState, voucher: String?
+        _ db: Database, collection: String, id: String, state: RecordState, voucher: String?, tags: [Dot: String]
     ) throws -> (before: RecordState?, after: RecordState?) {
         let json = state.compactJSON
-        let updated = try db.cachedStatement(sql: "UPDATE records SET named = ?, voucher = ? WHERE collection = ? AND id = ?")
-        try updated.execute(arguments: [json, voucher, collection, id])
+        let tagsJSON = tags.isEmpty ? nil : RecordTags.json(tags)
+        let updated = try db.cachedStatement(sql: "UPDATE records SET named = ?, voucher = ?, tags = ? WHERE collection = ? AND id = ?")
+        try updated.execute(arguments: [json, voucher, tagsJSON, collection, id])
         if db.changesCount == 0 {
             try db.saveRecord(collection: collection, id: id, state: state, seq: 0)
-            try updated.execute(arguments: [json, voucher, collection, id])
+            try updated.execute(arguments: [json, voucher, tagsJSON, collection, id])
         }
         let noteActor = try db.cachedStatement(sql: """
             INSERT INTO actors (actor, counter) VALUES (?, ?)
@@ -214,6 +215,13 @@ extension ReplicaStore {
                     try metadata.save(db)
                 }
             }
+            // A write the hub named but this replica has not pulled yet, under a dot the hub
+            // no longer holds (restored since): the hub lost it, and only this replica has
+            // it. It is sent again, to be named anew.
+            for row in try Row.fetchAll(db, sql: "SELECT seq, actor, counter FROM pending WHERE absorbed = 0 AND actor IS NOT NULL") {
+                guard UInt64(bitPattern: row["counter"] as Int64) > held[row["actor"] as String] ?? 0 else { continue }
+                try db.execute(sql: "UPDATE pending SET actor = NULL, counter = NULL WHERE seq = ?", arguments: [row["seq"] as Int64])
+            }
             let behind = try Row.fetchAll(db, sql: "SELECT actor, counter FROM actors").contains { row in
                 UInt64(bitPattern: row["counter"] as Int64) > held[row["actor"] as String] ?? 0
             }
@@ -242,10 +250,12 @@ extension ReplicaStore {
         try await writer.read { db in
             try keys.compactMap { key in
                 guard let row = try Row.fetchOne(
-                    db, sql: "SELECT named, voucher FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]),
+                    db, sql: "SELECT named, voucher, tags FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]),
                     let named: String = row["named"]
                 else { return nil }
-                return ReplicatedRecord(collection: key.collection, id: key.id, state: try RecordState(json: named), voucher: row["voucher"])
+                return ReplicatedRecord(
+                    collection: key.collection, id: key.id, state: try RecordState(json: named), voucher: row["voucher"],
+                    tags: (row["tags"] as String?).flatMap(RecordTags.parse))
             }
         }
     }
@@ -255,8 +265,18 @@ extension ReplicaStore {
     /// for the pull, not here.
     public func nextWrites(after: Int64, limit: Int, maxBytes: Int = 1 << 20) async throws -> (writes: [PushedWrite], last: Int64) {
         try await writer.read { db in
+            // A write made on top of one the hub refused waits until that one is settled
+            // (accepted when sent again, or discarded): sent now, it would be named over the
+            // refused write and drop it unseen.
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT seq, collection, id, line FROM pending WHERE seq > ? AND absorbed = 0 AND actor IS NULL ORDER BY seq LIMIT ?",
+                db,
+                sql: """
+                    SELECT seq, collection, id, line FROM pending p WHERE seq > ? AND absorbed = 0 AND actor IS NULL
+                    AND NOT EXISTS (
+                        SELECT 1 FROM pending q WHERE q.collection = p.collection AND q.id = p.id AND q.seq < p.seq
+                        AND q.absorbed = 0 AND q.refused IS NOT NULL)
+                    ORDER BY seq LIMIT ?
+                    """,
                 arguments: [after, limit])
             var writes: [PushedWrite] = []
             var last = after
@@ -301,8 +321,9 @@ extension ReplicaStore {
                     continue
                 }
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
+                    db, sql: "SELECT named, tags FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
                 let named = try (row?["named"] as String?).map { try RecordState(json: $0) } ?? RecordState()
+                var tags = (row?["tags"] as String?).flatMap(RecordTags.parse) ?? [:]
                 // Applied here only from the state the hub applied it to: the write's own
                 // context, or what the batch's earlier exact writes of the record made of it.
                 let expected = followed[key] ?? pushed.write.context
@@ -315,10 +336,27 @@ extension ReplicaStore {
                     pushed.write.values, seen: pushed.write.context, over: Set(answer.over), dot: dot, time: answer.time,
                     author: answer.author)
                 followed[key] = state.context
-                _ = try Self.storeNamed(db, collection: key.collection, id: key.id, state: state, voucher: answer.voucher)
+                tags[dot] = pushed.write.id.tag
+                _ = try Self.storeNamed(
+                    db, collection: key.collection, id: key.id, state: state, voucher: answer.voucher, tags: RecordTags.pruned(tags, to: state))
                 outcome.applied += 1
             }
-            for key in touched { try Self.overlay(db, collection: key.collection, id: key.id) }
+            for key in touched {
+                // A write answered with a dot the named state already holds (named before, or
+                // reserved by a later write) is done.
+                if let named = try String.fetchOne(
+                    db, sql: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
+                {
+                    let context = try RecordState(json: named).context
+                    for row in try Row.fetchAll(
+                        db, sql: "SELECT seq, actor, counter FROM pending WHERE collection = ? AND id = ? AND absorbed = 0 AND actor IS NOT NULL",
+                        arguments: [key.collection, key.id])
+                    where context.contains(Dot(replica: try ReplicaID(row["actor"] as String), counter: UInt64(bitPattern: row["counter"] as Int64))) {
+                        try db.execute(sql: "UPDATE pending SET absorbed = 1 WHERE seq = ?", arguments: [row["seq"] as Int64])
+                    }
+                }
+                try Self.overlay(db, collection: key.collection, id: key.id)
+            }
             return outcome
         }
     }
@@ -332,15 +370,24 @@ extension ReplicaStore {
             var outcome = PullOutcome(changed: 0, newConflicts: 0)
             for record in records {
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT named, voucher FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
+                    db, sql: "SELECT named, voucher, tags FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
                 let named = try (row?["named"] as String?).map { try RecordState(json: $0) }
+                let namedTags = (row?["tags"] as String?).flatMap(RecordTags.parse) ?? [:]
                 var state = record.state
                 var voucher = record.voucher
+                var tags = record.tags ?? [:]
                 if let named {
                     state = try named.merging(record.state)
-                    if state != record.state { voucher = state == named ? row?["voucher"] : nil }
+                    if state != record.state {
+                        // Merged with writes the hub lacks (it was restored): vouched only if
+                        // it is what this replica held.
+                        voucher = state == named ? row?["voucher"] : nil
+                        tags = RecordTags.pruned(tags.merging(namedTags) { served, _ in served }, to: state)
+                        if state == named { tags = namedTags }
+                    }
                 }
-                let (before, after) = try Self.storeNamed(db, collection: record.collection, id: record.id, state: state, voucher: voucher)
+                let (before, after) = try Self.storeNamed(
+                    db, collection: record.collection, id: record.id, state: state, voucher: voucher, tags: tags)
                 if before != after { outcome.changed += 1 }
                 if let after, after.isConflicted, !(before?.isConflicted ?? false) { outcome.newConflicts += 1 }
             }
@@ -369,18 +416,18 @@ extension ReplicaStore {
         }
     }
 
-    /// Removes what this replica wrote to a record the hub refused: its refused pending
-    /// writes, and the later ones of the record that follow them. The record then shows
-    /// what the hub named of it (nothing, for a record the hub never stored).
+    /// Removes what this replica wrote to a record that the hub refused: its refused pending
+    /// writes. Later writes of the record, held back until then, go at the next sync (the hub
+    /// counts the discarded ones they follow as seen, and they never arrive).
     static func discardRefusedWrites(_ db: Database, collection: String, id: String) throws -> [String: FieldValue]? {
-        let refused = try Int64.fetchOne(
+        guard try Int64.fetchOne(
             db, sql: "SELECT min(seq) FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0",
-            arguments: [collection, id])
-        guard let refused else { return nil }
+            arguments: [collection, id]) != nil
+        else { return nil }
         let shown = try db.fetchState(collection: collection, id: id)
         try db.execute(
-            sql: "DELETE FROM pending WHERE collection = ? AND id = ? AND seq >= ? AND actor IS NULL",
-            arguments: [collection, id, refused])
+            sql: "DELETE FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0",
+            arguments: [collection, id])
         try overlay(db, collection: collection, id: id)
         return shown?.document ?? [:]
     }

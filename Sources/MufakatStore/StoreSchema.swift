@@ -92,8 +92,8 @@ enum StoreSchema {
         }
         migrator.registerMigration("replica-v7-pending-writes") { db in
             // Protocol 5 (PROTOCOL.md §13): `records.named` is the state as the hub named it
-            // (NULL: the hub named nothing of the record yet) and `voucher` the hub's voucher
-            // for it; `records.state` stays what a person sees, the named state with the
+            // (NULL: the hub named nothing of the record yet), `voucher` the hub's voucher for
+            // it and `tags` its writes' tags the hub served (§13.5); `records.state` stays what a person sees, the named state with the
             // record's pending writes laid over it. `pending`: each write the hub has not
             // named into the named state yet, in local order, as its write line; `actor` and
             // `counter` once the hub named it, `absorbed` once the named state holds it (kept
@@ -103,6 +103,7 @@ enum StoreSchema {
             try db.execute(sql: """
                 ALTER TABLE records ADD COLUMN named TEXT;
                 ALTER TABLE records ADD COLUMN voucher TEXT;
+                ALTER TABLE records ADD COLUMN tags TEXT;
                 CREATE TABLE pending (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     wid TEXT NOT NULL UNIQUE,

@@ -34,9 +34,13 @@ struct SyncBenchmarks {
         return (directory, try store.createToken(org: "bench", name: "Bench", role: .coordinator).secret, kept)
     }
 
-    func newReplica(_ name: String, hub: HubProcess, token: String) throws -> String {
+    /// A replica made by `mufakat init`; with `protocolVersion` below 5, one as clients of 0.7
+    /// and older made (their own counter names their writes).
+    func newReplica(_ name: String, hub: HubProcess, token: String, protocolVersion: Int? = nil) throws -> String {
         let home = (work as NSString).appendingPathComponent("replica-\(name)")
-        let result = try runMeasured(mufakat, ["init", "--home", home, "--hub", "127.0.0.1:\(hub.port)", "--token", token, "--name", name] + hub.trust)
+        let arguments = ["init", "--home", home, "--hub", "127.0.0.1:\(hub.port)", "--token", token, "--name", name] + hub.trust
+        let result = try protocolVersion.map { try runMeasured("/usr/bin/env", ["MUFAKAT_PROTOCOL=\($0)", mufakat] + arguments) }
+            ?? runMeasured(mufakat, arguments)
         guard result.exitCode == 0 else { throw BenchError("init failed") }
         return home
     }
@@ -98,7 +102,7 @@ struct SyncBenchmarks {
             benchmark: "B3", figure: "replica file after B1 (bytes)", value: replicaBytes, unit: "bytes",
             baseline: "the plain JSON lines of the same reports", baselineValue: plainBytes))
         // The same sync in protocol version 2, as clients before 0.6.0 speak it.
-        let older = try newReplica("b3-v2", hub: hub, token: token)
+        let older = try newReplica("b3-v2", hub: hub, token: token, protocolVersion: 2)
         let olderSync = try sync(older, protocolVersion: 2)
         guard olderSync.pulled == count else { throw BenchError("B3 (version 2) pulled \(olderSync.pulled) of \(count)") }
         report.add(BenchRow(

@@ -82,7 +82,7 @@ struct HubNamingTests {
         let state = try #require(try Self.state(f.store))
         #expect(state.fields.values.joined().allSatisfy { $0.author == "Ana (ngo-a)" && $0.time == name.time && $0.dot == name.dot })
         let row = try await f.store.writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT entered_at, entered_by, token FROM writes WHERE wid = ?", arguments: [write.id.rawValue])
+            try Row.fetchOne(db, sql: "SELECT entered_at, entered_by, token FROM writes WHERE tag = ?", arguments: [write.id.tag])
         }
         #expect(row?["entered_at"] == 4_102_444_800_000)
         #expect(row?["entered_by"] == "Ana typed this")
@@ -278,4 +278,40 @@ struct VoucherTests {
         let rebuilt = try await HubNamingTests.fixture()
         #expect(try !rebuilt.store.verifyVoucher(voucher, collection: "meetings", id: HubNamingTests.meeting, state: state))
     }
+
+    @Test("a write following one refused in the same batch is refused too, never named over it; a batch cannot make the hub reserve without end")
+    func refusedAndBudgets() async throws {
+        let f = try await HubNamingTests.fixture()
+        var ids = WriteIDSource()
+        // A member may not write another organisation's record: refused.
+        let foreign = PendingWrite(
+            id: ids.next(), values: ["name": .string("Other"), "type": .string("NGO")], context: VersionVector(), enteredAt: 1, author: "Ana")
+        let following = PendingWrite(
+            id: ids.next(), values: ["name": .string("Other again")], context: VersionVector(), after: [foreign.id], enteredAt: 2, author: "Ana")
+        let results = try await f.store.nameWrites(
+            [foreign, following].map { PushedWrite(collection: "organizations", id: "ngo-b", write: $0) },
+            incarnation: f.actor, replica: HubNamingTests.replica, push: "p1")
+        guard case .refused(let first) = results[0], case .refused(let second) = results[1] else {
+            Issue.record("named: \(results)")
+            return
+        }
+        #expect(first.code == .forbidden)
+        #expect(second.reason.contains("which the hub refused"))
+        #expect(try f.store.writeName(foreign.id) == nil, "the refused write is not reserved")
+
+        // Made-up earlier writes: at most 10,000 reservations per batch.
+        let created = try HubNamingTests.named(try await HubNamingTests.name(f.store, f.actor, [HubNamingTests.write(HubNamingTests.created, ids: &ids)])[0])
+        var source = WriteIDSource()
+        let floods = (0..<12).map { _ in
+            PendingWrite(
+                id: ids.next(), values: ["decisions": .string("flood")], context: VersionVector([f.actor: created.dot.counter]),
+                after: (0..<1_000).map { _ in source.next() }, enteredAt: 3, author: "Ana")
+        }
+        let flooded = try await HubNamingTests.name(f.store, f.actor, floods, push: "p2")
+        let refusedCount = flooded.filter { if case .refused = $0 { return true } else { return false } }.count
+        #expect(refusedCount == 2, "10 writes of 1,000 reservations each fit; the other 2 are refused")
+        let reserved = try await f.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM writes WHERE entered_at IS NULL") ?? 0 }
+        #expect(reserved <= 10_000)
+    }
 }
+

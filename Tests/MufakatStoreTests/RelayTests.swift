@@ -34,12 +34,16 @@ struct RelayTests {
         #expect(later.exact)
         let state = try #require(try F.state(f.store))
         let voucher = try #require(later.voucher)
-        #expect(try f.store.verifyVoucher(voucher, collection: "meetings", id: F.meeting, state: state))
+        // The record as the feed serves it: the state, its writes' tags, the voucher over both.
+        let line = try #require(try await f.store.changes(since: 0, limit: 10, for: try ReplicaID(F.replica), vouchers: true).lines.first)
+        let served = try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
+        #expect(served.state == state && served.voucher == voucher)
+        #expect(served.tags?.count == 2, "the tags of both writes")
+        #expect(try f.store.verifyVoucher(voucher, collection: "meetings", id: F.meeting, state: state, tags: served.tags ?? [:]))
+        #expect(try !f.store.verifyVoucher(voucher, collection: "meetings", id: F.meeting, state: state), "the voucher covers the tags")
         let restored = try HubStore.open(directory: backup.path)
         let actor = try restored.startIncarnation().actor
-        return Restored(
-            lost: ReplicatedRecord(collection: "meetings", id: F.meeting, state: state, voucher: voucher), original: f.store,
-            restored: restored, restoredActor: actor, lostDot: later.dot)
+        return Restored(lost: served, original: f.store, restored: restored, restoredActor: actor, lostDot: later.dot)
     }
 
     @Test("a vouched state comes back whole, once; a write on top of it is then named, not refused")
@@ -88,17 +92,73 @@ struct RelayTests {
         unvouched.voucher = nil
         var moved = r.lost
         moved.id = "mtg-april"
-        let result = try await r.restored.relay([changed, forged, unvouched, moved], from: replica)
+        // A tag tied to another dot would make the hub answer a later push of that write
+        // with a dot that is not its own: the voucher covers the tags.
+        var retagged = r.lost
+        retagged.tags = Dictionary(uniqueKeysWithValues: (r.lost.tags ?? [:]).map { ($0.key, "0123456789abcdef0123456789abcdef-1") })
+        let result = try await r.restored.relay([changed, forged, unvouched, moved, retagged], from: replica)
         #expect(result.merged == 0)
-        #expect(result.rejected.map(\.rejection.code) == [.unvouched, .unvouched, .unvouched, .unvouched])
+        #expect(result.rejected.map(\.rejection.code) == [.unvouched, .unvouched, .unvouched, .unvouched, .unvouched])
         #expect(try r.restored.digest() == before)
         // Another hub's voucher (its own key) is no voucher here.
         let stranger = try await F.fixture()
         let key = try await stranger.store.namingView()
         #expect(!key.incarnations.isEmpty)
-        let strangerVoucher = try stranger.store.voucher(collection: "meetings", id: F.meeting, state: r.lost.state)
+        let strangerVoucher = try stranger.store.voucher(collection: "meetings", id: F.meeting, state: r.lost.state, tags: r.lost.tags ?? [:])
         var foreign = r.lost
         foreign.voucher = strangerVoucher
         #expect(try await r.restored.relay([foreign], from: replica).rejected.map(\.rejection.code) == [.unvouched])
     }
+
+    @Test("a write a copy pushes again after the restore is the same write as the one relayed: held once, whichever comes first")
+    func tagsKeepOneWrite() async throws {
+        let replica = try ReplicaID(F.replica)
+        for relayFirst in [true, false] {
+            let f = try await F.fixture()
+            var ids = WriteIDSource()
+            let created = F.write(F.created, ids: &ids)
+            _ = try await F.name(f.store, f.actor, [created])
+            let backup = FileManager.default.temporaryDirectory.appendingPathComponent("relay-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: backup, withIntermediateDirectories: true)
+            _ = try f.store.backup(to: backup.appendingPathComponent(HubStore.fileName).path)
+            // Named after the backup; a colleague pulled it; the writer's copy of the folder
+            // never got the answer and still holds it pending.
+            let lost = F.write(["decisions": .string("Letter by 15 December")], ids: &ids)
+            _ = try await F.name(f.store, f.actor, [lost], push: "p2")
+            let line = try #require(try await f.store.changes(since: 0, limit: 10, for: replica, vouchers: true).lines.first)
+            let pulled = try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
+            let restored = try HubStore.open(directory: backup.path)
+            let actor = try restored.startIncarnation().actor
+            if relayFirst {
+                #expect(try await restored.relay([pulled], from: replica).merged == 1)
+                let again = try F.named(try await F.name(restored, actor, [lost], push: "p3")[0])
+                #expect(again.earlier, "the relay taught the hub the write's tag")
+            } else {
+                _ = try F.named(try await F.name(restored, actor, [lost], push: "p3")[0])
+                #expect(try await restored.relay([pulled], from: replica).merged == 1)
+            }
+            let decisions = try #require(try F.state(restored)?.fields["decisions"])
+            #expect(decisions.map(\.value) == [.string("Letter by 15 December")], "relay \(relayFirst ? "first" : "second"): held once")
+        }
+    }
+
+    @Test("re-seed mode trusts a relayer for writes the file lost, never for its own runs: a state claiming this run's future dots is refused")
+    func reseedKeepsOwnRuns() async throws {
+        let f = try await F.fixture(role: .coordinator)
+        var ids = WriteIDSource()
+        _ = try await F.name(f.store, f.actor, [F.write(F.created, ids: &ids)])
+        var forged = RecordState()
+        try forged.write(
+            ["title": .string("Forged"), "date": .string("2026-03-05")], dot: Dot(replica: f.actor, counter: 9), now: 1, author: "Someone Else")
+        let replica = try ReplicaID(F.replica)
+        let before = try f.store.digest()
+        let result = try await f.store.relay(
+            [ReplicatedRecord(collection: "meetings", id: F.meeting, state: forged)], from: replica, reseed: true)
+        #expect(result.rejected.map(\.rejection.code) == [.counterBeyond])
+        #expect(try f.store.digest() == before)
+        // The next honest write is still named.
+        _ = try F.named(try await F.name(
+            f.store, f.actor, [F.write(["decisions": .string("ok")], context: VersionVector([f.actor: 1]), ids: &ids)], push: "p2")[0])
+    }
 }
+

@@ -62,7 +62,8 @@ struct NamingSessionTests {
                 }
                 let stored = try #require(try hub.store.records().first { $0.id == "mtg-nov" })
                 #expect(mine.compactJSON == stored.state.compactJSON)
-                #expect(try hub.store.verifyVoucher(lines[1].voucher ?? "", collection: "meetings", id: "mtg-nov", state: mine))
+                let tags = Dictionary(uniqueKeysWithValues: zip(lines, writes).map { ($0.dot!.dot, $1.write.id.tag) })
+                #expect(try hub.store.verifyVoucher(lines[1].voucher ?? "", collection: "meetings", id: "mtg-nov", state: mine, tags: tags))
 
                 // A replay (a lost answer, a copied folder): the same names, nothing changed.
                 let sequence = named.seq
@@ -89,7 +90,8 @@ struct NamingSessionTests {
                 }
                 let record = try #require(served.first)
                 #expect(record.state == stored.state)
-                #expect(try hub.store.verifyVoucher(record.voucher ?? "", collection: "meetings", id: "mtg-nov", state: record.state))
+                #expect(record.tags == tags, "the writes' tags, never their ids")
+                #expect(try hub.store.verifyVoucher(record.voucher ?? "", collection: "meetings", id: "mtg-nov", state: record.state, tags: tags))
                 try await connection.send(.bye)
             }
         }

@@ -38,6 +38,44 @@ struct OrganisationTests {
         var all: [TestReplica] { [lead, a, b, observer] }
     }
 
+    /// An outside review found a refused write dropped unseen: the write made on top of it
+    /// was named over it, and the laptop then showed values the hub never held, forever.
+    @Test("a write made on top of a refused one waits until the refused one is settled; after discard, the laptop equals the hub")
+    func refusedThenFollowed() async throws {
+        try await withHub { hub in
+            let c = try Coalition(hub)
+            for replica in c.all { try await replica.sync() }
+            try c.lead.store.put("organizations", id: "ngo-a", [("name", "NGO A"), ("type", "NGO")])
+            try await c.lead.sync()
+            try await c.a.sync()
+            let id = Self.reportID(org: "ngo-a")
+            try c.a.store.put("reports", id: id, Self.report(org: "ngo-a", value: 10, status: "Submitted"))
+            try await c.a.sync()
+            try await c.lead.sync()
+            try c.lead.store.put("reports", id: id, [("status", "Validated")])
+            try await c.lead.sync()
+            // The member, not having pulled the validation, moves its figure back to Submitted.
+            try c.a.store.put("reports", id: id, [("value", "200"), ("notes", "first"), ("status", "Submitted")])
+            let refused = try await c.a.sync()
+            #expect(refused.waiting.map(\.code) == ["backward-status"])
+            try c.a.store.put("reports", id: id, [("notes", "second")])
+            let held = try await c.a.sync()
+            #expect(held.waiting.map(\.code) == ["backward-status"], "still refused, still shown")
+            #expect(try c.a.store.pendingCount() == 2, "the later write waits behind the refused one")
+            #expect(try hub.store.records().first { $0.id == id }?.state.document["notes"] == nil)
+
+            _ = try c.a.store.discardRefused("reports", id: id)
+            let settled = try await c.a.sync()
+            #expect(settled.waiting.isEmpty)
+            let onHub = try #require(try hub.store.records().first { $0.id == id }).state
+            #expect(onHub.document["notes"] == .string("second") && onHub.document["value"] == .integer(10))
+            #expect(onHub.document["status"] == .string("Validated"))
+            #expect(try c.a.store.pendingCount() == 0)
+            let tokens = try hub.store.tokens()
+            #expect(try c.a.digest == hub.store.digest(for: Visibility(tokens.first { $0.name == "Ana" }!.writer)))
+        }
+    }
+
     @Test("a draft reaches its organization and coordinators only, until submitted; each replica's digest equals the hub's for its token")
     func draftsStayInHouse() async throws {
         try await withHub { hub in

@@ -95,7 +95,9 @@ enum Fixtures {
         try! state.write(
             ["subject": .string("kemnaker"), "ask": .string("ask-budget"), "stance": .string("ActiveSupport"), "assessedBy": .string("iom")],
             dot: Dot(replica: hubRun, counter: 13), now: 1_764_400_001_000, author: "Andi (iom)")
-        return ReplicatedRecord(collection: "positions", id: "kemnaker:ask-budget", state: state, voucher: "q3X0vN8-cWm1Zb_4")
+        return ReplicatedRecord(
+            collection: "positions", id: "kemnaker:ask-budget", state: state, voucher: "q3X0vN8-cWm1Zb_4",
+            tags: [Dot(replica: hubRun, counter: 13): "9c4e1f0a7b2d3e5f8a6c1b0d9e2f4a7c-1"])
     }
 
     /// An audit entry as a hub keeps it (PROTOCOL.md §6.11): a member of iom set a stance.
