@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
-"""A raw Mufakat protocol v2 client (standard library only), for hostile-push scenarios.
+"""A raw Mufakat protocol client (standard library only), for hostile-push scenarios: version 2
+(states named by the client) and version 5 (the hub names every write, PROTOCOL.md §13).
 
     HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA hostile COLLECTION ID OTHER_REPLICA
     HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA honest COLLECTION ID
     HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA edit COLLECTION ID FIELD VALUE
+    HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA hostile5 COLLECTION ID OTHER_ID
+
+`hostile5` speaks version 5: one honest write, then a replay of it, the same write id with
+other values and for another record, a context beyond what the hub issued, and relays of the
+record with a made-up voucher and with edited tags; it prints one line per case:
+NAME OUTCOME, where OUTCOME is `named ACTOR:COUNTER`, `earlier ACTOR:COUNTER`, a refusal code,
+or for a relay `merged N` / `unchanged N` / a refusal code.
 
 connects over TLS and checks the hub presents HUB_KEY (PROTOCOL.md §12), or in plain TCP
 when HUB_KEY is unset or "insecure";
@@ -192,8 +200,100 @@ def hostile(client, collection, record_id, other):
         report(name, client.push([record], counter), collection, record_id)
 
 
+class NamingClient:
+    """Protocol 5: records in the compact form, with `voucher` and `tags` (PROTOCOL.md §13)."""
+
+    def __init__(self, address, token, replica):
+        host, port = address.rsplit(":", 1)
+        self.sock = connect(host, port, os.environ.get("HUB_KEY"))
+        self.buffer = b""
+        self.send({"client": "raw-client.py", "replica": replica, "token": token, "type": "hello", "version": 5})
+        self.welcome, _ = self.expect("welcome")
+
+    def send(self, header, lines=()):
+        text = [json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)]
+        text += [json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for line in lines]
+        body = ("\n".join(text) + "\n").encode()
+        self.sock.sendall(struct.pack(">I", len(body) + 1) + b"\x00" + body)
+
+    def read_exact(self, count):
+        while len(self.buffer) < count:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise SystemExit("the hub closed the connection")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:count], self.buffer[count:]
+        return data
+
+    def expect(self, kind):
+        (length,) = struct.unpack(">I", self.read_exact(4))
+        frame = self.read_exact(length)
+        body = zlib.decompress(frame[1:]) if frame[0] & 1 else frame[1:]
+        lines = [json.loads(line) for line in body.decode().split("\n") if line]
+        header = lines[0]
+        if header["type"] != kind:
+            raise SystemExit(f"expected {kind}, got {json.dumps(header)}")
+        return header, lines[1:]
+
+    def pull_all(self):
+        states, since = {}, 0
+        while True:
+            self.send({"limit": 1000, "since": since, "type": "pull"})
+            header, records = self.expect("changes")
+            for record in records:
+                states[(record["collection"], record["id"])] = record
+            since = header["through"]
+            if not header["more"]:
+                return states
+
+    def write(self, lines):
+        self.send({"id": secrets.token_hex(8), "type": "write"}, lines)
+        return self.expect("named")[1]
+
+    def relay(self, records):
+        self.send({"id": secrets.token_hex(8), "type": "relay"}, records)
+        return self.expect("relayed")[0]
+
+
+def write_line(collection, record_id, values, context, write=None, after=()):
+    return {"after": list(after), "author": "Raw client", "collection": collection, "context": context,
+            "entered": 2**41, "id": record_id, "values": values, "write": write or secrets.token_hex(16) + "-1"}
+
+
+def hostile5(client, collection, record_id, other_id):
+    state = client.pull_all()[(collection, record_id)]
+    held = client.welcome["held"]
+    run = client.welcome["incarnations"][-1]["actor"]
+    context = state["context"]
+
+    def outcome(line):
+        if "refused" in line:
+            return line["refused"]["code"]
+        return ("earlier " if line.get("earlier") else "named ") + "%s:%d" % tuple(line["dot"])
+
+    honest = write_line(collection, record_id, {"source": "raw client"}, context)
+    print("honest", outcome(client.write([honest])[0]))
+    print("replay", outcome(client.write([honest])[0]))
+    print("same-id-other-values", outcome(client.write([dict(honest, values={"source": "something else"})])[0]))
+    print("same-id-other-record", outcome(client.write([dict(honest, id=other_id)])[0]))
+    beyond = dict(context, **{run: held.get(run, 0) + 1000})
+    print("context-beyond", outcome(client.write([write_line(collection, record_id, {"source": "claims"}, beyond)])[0]))
+    served = client.pull_all()[(collection, record_id)]
+    forged = dict(served, voucher="AAAAAAAAAAAAAAAA")
+    retagged = dict(served, tags={key: secrets.token_hex(16) + "-1" for key in served.get("tags", {})})
+    for name, record in [("relay-served", served), ("relay-forged-voucher", forged), ("relay-edited-tags", retagged)]:
+        relayed = client.relay([record])
+        codes = ",".join(r["code"] for r in relayed["rejected"])
+        print(name, codes or ("merged %d" % relayed["merged"] if relayed["merged"] else "unchanged %d" % relayed["unchanged"]))
+
+
 if __name__ == "__main__":
     address, token, replica, command = sys.argv[1:5]
+    if command == "hostile5":
+        naming = NamingClient(address, token, replica)
+        hostile5(naming, *sys.argv[5:8])
+        naming.send({"type": "bye"})
+        raise SystemExit(0)
     client = Client(address, token, replica)
     if command == "hostile":
         hostile(client, *sys.argv[5:8])

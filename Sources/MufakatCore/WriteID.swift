@@ -132,11 +132,19 @@ extension WriteID {
 /// The tags of a record state's writes, by dot (PROTOCOL.md §13.5): what a hub served beside
 /// the state, kept with it, and sent back with it in a relay.
 public enum RecordTags {
-    /// The tags of `tags` whose dots still hold an entry in `state`.
+    /// Most tags kept of writes the state no longer holds an entry of (replaced since).
+    public static let maxReplaced = 32
+
+    /// The tags of `tags` whose dots still hold an entry in `state`, and of the latest
+    /// ``maxReplaced`` writes it has seen but replaced (greatest dots first): a restored hub
+    /// learns from them that a write a copy pushes again was named, and replaced, already.
     public static func pruned(_ tags: [Dot: String], to state: RecordState) -> [Dot: String] {
         guard !tags.isEmpty else { return [:] }
-        let dots = Set(state.fields.values.joined().map(\.dot))
-        return tags.filter { dots.contains($0.key) }
+        let live = Set(state.fields.values.joined().map(\.dot))
+        var kept = tags.filter { live.contains($0.key) }
+        let replaced = tags.keys.filter { !live.contains($0) && state.context.contains($0) }.sorted(by: >).prefix(maxReplaced)
+        for dot in replaced { kept[dot] = tags[dot] }
+        return kept
     }
 
     /// The canonical text: `{"actor:counter":"tag",…}`, keys in UTF-8 byte order.

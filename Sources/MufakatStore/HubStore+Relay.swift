@@ -78,7 +78,15 @@ extension HubStore {
                         ])
                 }
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
-                let merged = try stored.map { try $0.merging(relayed) } ?? relayed
+                let merged: RecordState
+                do {
+                    merged = try stored.map { try $0.merging(relayed) } ?? relayed
+                } catch {
+                    // One dot holding two writes (only a made-up state can): this record is
+                    // refused, the session goes on.
+                    refuse(record, RecordRejection(.corruption, "the state does not merge with what the hub holds: \((error as? MufakatError)?.message ?? "\(error)")"))
+                    continue
+                }
                 if merged == stored {
                     result.unchanged += 1
                     continue

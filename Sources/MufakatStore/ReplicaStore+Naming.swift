@@ -417,19 +417,21 @@ extension ReplicaStore {
     }
 
     /// Removes what this replica wrote to a record that the hub refused: its refused pending
-    /// writes. Later writes of the record, held back until then, go at the next sync (the hub
-    /// counts the discarded ones they follow as seen, and they never arrive).
+    /// writes, returning the values they wrote. Later writes of the record, held back until
+    /// then, go at the next sync (the hub counts the discarded ones they follow as seen, and
+    /// they never arrive).
     static func discardRefusedWrites(_ db: Database, collection: String, id: String) throws -> [String: FieldValue]? {
-        guard try Int64.fetchOne(
-            db, sql: "SELECT min(seq) FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0",
-            arguments: [collection, id]) != nil
-        else { return nil }
-        let shown = try db.fetchState(collection: collection, id: id)
+        let lines = try String.fetchAll(
+            db, sql: "SELECT line FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0 ORDER BY seq",
+            arguments: [collection, id])
+        guard !lines.isEmpty else { return nil }
+        var values: [String: FieldValue] = [:]
+        for line in lines { values.merge(try pendingWrite(line).values) { _, later in later } }
         try db.execute(
             sql: "DELETE FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0",
             arguments: [collection, id])
         try overlay(db, collection: collection, id: id)
-        return shown?.document ?? [:]
+        return values
     }
 
     /// Makes a replica of 0.7, whose last sync left nothing to send, one whose writes the hub

@@ -126,7 +126,7 @@ struct SyncCommand: AsyncParsableCommand {
                 print("  \(summary.newConflicts) new conflict\(summary.newConflicts == 1 ? "" : "s"), \(conflicts) waiting: see 'mufakat conflicts'")
             }
             if summary.relayed > 0 {
-                print("  re-seed: sent \(summary.relayed) record\(summary.relayed == 1 ? "" : "s") to refill the hub")
+                print("  sent back \(summary.relayed) record\(summary.relayed == 1 ? "" : "s") the hub lacked")
             }
             if !summary.waiting.isEmpty {
                 print("  \(summary.waiting.count) record\(summary.waiting.count == 1 ? "" : "s") refused by the hub, kept here and sent again at each sync:")

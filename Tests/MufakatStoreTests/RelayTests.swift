@@ -142,6 +142,34 @@ struct RelayTests {
         }
     }
 
+    /// A re-check by an outside reviewer: a write replaced before the restore, pushed again
+    /// by a copy after it, came back as a conflict, its tag gone with its entry.
+    @Test("a write replaced before the restore and pushed again by a copy after it stays replaced")
+    func replacedWriteStaysReplaced() async throws {
+        let replica = try ReplicaID(F.replica)
+        let f = try await F.fixture()
+        var ids = WriteIDSource()
+        let created = try F.named(try await F.name(f.store, f.actor, [F.write(F.created, ids: &ids)])[0])
+        let backup = FileManager.default.temporaryDirectory.appendingPathComponent("relay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: backup, withIntermediateDirectories: true)
+        _ = try f.store.backup(to: backup.appendingPathComponent(HubStore.fileName).path)
+        let context = VersionVector([f.actor: created.dot.counter])
+        let first = F.write(["decisions": .string("W")], context: context, ids: &ids)
+        let w = try F.named(try await F.name(f.store, f.actor, [first], push: "p2")[0])
+        _ = try F.named(try await F.name(
+            f.store, f.actor, [F.write(["decisions": .string("X")], context: VersionVector([f.actor: w.dot.counter]), ids: &ids)],
+            push: "p3")[0])
+        let line = try #require(try await f.store.changes(since: 0, limit: 10, for: replica, vouchers: true).lines.first)
+        let pulled = try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
+        #expect(pulled.tags?[w.dot] == first.id.tag, "the replaced write's tag is still served")
+        let restored = try HubStore.open(directory: backup.path)
+        let actor = try restored.startIncarnation().actor
+        #expect(try await restored.relay([pulled], from: replica).merged == 1)
+        let again = try F.named(try await F.name(restored, actor, [first], push: "p4")[0])
+        #expect(again.earlier && again.dot == w.dot)
+        #expect(try F.state(restored)?.fields["decisions"]?.map(\.value) == [.string("X")])
+    }
+
     @Test("re-seed mode trusts a relayer for writes the file lost, never for its own runs: a state claiming this run's future dots is refused")
     func reseedKeepsOwnRuns() async throws {
         let f = try await F.fixture(role: .coordinator)

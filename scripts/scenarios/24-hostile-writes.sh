@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Protocol 5 spoken by a raw client written from PROTOCOL.md alone (scripts/raw-client.py
+# hostile5), with a valid coordinator's token: one honest write is named, and answered with the
+# same name when replayed; the same write id with other values or for another record, a context
+# claiming writes the hub never issued, and relays with a made-up voucher or edited tags are
+# refused; the audit chain holds, and the laptops converge with the hub.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+WORK=$(mktemp -d); trap 'stop_hub; rm -rf "$WORK"' EXIT
+RAW="$(dirname "$0")/../raw-client.py"
+start_hub "$WORK/hub"
+A="$WORK/a" B="$WORK/b"
+new_replica "$A" iom "Andi (IOM)"; new_replica "$B" unicef "Sari (UNICEF)"
+mf "$A" put positions gov:budget stance=Neutral "statement=Before" >/dev/null 2>&1
+mf "$A" sync >/dev/null; mf "$B" sync >/dev/null
+
+out=$(HUB_KEY=$(hub_key) python3 "$RAW" "$HUB_ADDR" "$(new_token stc "Mallory (STC)")" 6d616c6c6f727901 hostile5 positions gov:budget gov:other)
+line() { grep "^$1 " <<<"$out" | cut -d' ' -f2-; }
+honest=$(line honest)
+[[ "$honest" == named\ * ]] || fail "the honest write was not named: $out"
+expect_eq "replay of the honest write" "earlier ${honest#named }" "$(line replay)"
+expect_eq "same write id, other values" corruption "$(line same-id-other-values)"
+expect_eq "same write id, another record" corruption "$(line same-id-other-record)"
+expect_eq "context beyond what the hub issued" counter-beyond "$(line context-beyond)"
+expect_eq "relay of the state as served" "unchanged 1" "$(line relay-served)"
+expect_eq "relay with a made-up voucher" unvouched "$(line relay-forged-voucher)"
+expect_eq "relay with edited tags" unvouched "$(line relay-edited-tags)"
+
+"$MUFAKAT_HUB" audit verify --data "$HUB_DATA" >/dev/null || fail "the audit chain does not verify"
+for home in "$A" "$B"; do mf "$home" sync >/dev/null; done
+expect_converged "$A" "$B"
+for home in "$A" "$B"; do
+  expect_eq "source on $(basename "$home")" "raw client" "$(field_value "$home" positions gov:budget source)"
+  expect_eq "statement on $(basename "$home")" Before "$(field_value "$home" positions gov:budget statement)"
+done
+echo "ok: a raw protocol 5 client: honest write named once (replay answered with its name); 5 hostile writes and relays refused (corruption x2, counter-beyond, unvouched x2); audit verifies; laptops converged"
