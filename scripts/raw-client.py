@@ -7,7 +7,8 @@
     HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA edit COLLECTION ID FIELD VALUE
     HUB_KEY=SHA256:… raw-client.py HOST:PORT TOKEN REPLICA hostile5 COLLECTION ID OTHER_ID
 
-`hostile5` speaks version 5: one honest write, then a replay of it, the same write id with
+`hostile5` speaks version 5: one honest write and one entered at 2100-01-01 by the laptop's
+clock, then a replay of the first, the same write id with
 other values and for another record, a context beyond what the hub issued, and relays of the
 record with a made-up voucher and with edited tags; it prints one line per case:
 NAME OUTCOME, where OUTCOME is `named ACTOR:COUNTER`, `earlier ACTOR:COUNTER`, a refusal code,
@@ -273,6 +274,10 @@ def hostile5(client, collection, record_id, other_id):
 
     honest = write_line(collection, record_id, {"source": "raw client"}, context)
     print("honest", outcome(client.write([honest])[0]))
+    # A laptop clock at the end of the range (2100-01-01): kept aside by the hub, which stamps
+    # its own time; no rule reads it, so later writes to the record are not held back.
+    future = dict(write_line(collection, record_id, {"statement": "entered by a clock at 2100"}, context), entered=4102444800000)
+    print("far-future-clock", outcome(client.write([future])[0]))
     print("replay", outcome(client.write([honest])[0]))
     print("same-id-other-values", outcome(client.write([dict(honest, values={"source": "something else"})])[0]))
     print("same-id-other-record", outcome(client.write([dict(honest, id=other_id)])[0]))

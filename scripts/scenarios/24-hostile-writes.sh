@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Protocol 5 spoken by a raw client written from PROTOCOL.md alone (scripts/raw-client.py
 # hostile5), with a valid coordinator's token: one honest write is named, and answered with the
-# same name when replayed; the same write id with other values or for another record, a context
+# same name when replayed; a write entered by a laptop clock at 2100 is named with the hub's
+# time and freezes nothing (issue 27, case 3: later writes to the record go through); the same write id with other values or for another record, a context
 # claiming writes the hub never issued, and relays with a made-up voucher or edited tags are
 # refused; the audit chain holds, and the laptops converge with the hub.
 set -euo pipefail
@@ -19,6 +20,7 @@ line() { grep "^$1 " <<<"$out" | cut -d' ' -f2-; }
 honest=$(line honest)
 [[ "$honest" == named\ * ]] || fail "the honest write was not named: $out"
 expect_eq "replay of the honest write" "earlier ${honest#named }" "$(line replay)"
+[[ "$(line far-future-clock)" == named\ * ]] || fail "the write entered at 2100 was not named: $out"
 expect_eq "same write id, other values" corruption "$(line same-id-other-values)"
 expect_eq "same write id, another record" corruption "$(line same-id-other-record)"
 expect_eq "context beyond what the hub issued" counter-beyond "$(line context-beyond)"
@@ -27,10 +29,16 @@ expect_eq "relay with a made-up voucher" unvouched "$(line relay-forged-voucher)
 expect_eq "relay with edited tags" unvouched "$(line relay-edited-tags)"
 
 "$MUFAKAT_HUB" audit verify --data "$HUB_DATA" >/dev/null || fail "the audit chain does not verify"
+year=$(sqlite3 "$HUB_DATA/hub.sqlite" "SELECT time FROM writes WHERE entered_at = 4102444800000" | cut -c1-2)
+[ -n "$year" ] && [ "$year" -lt 41 ] || fail "the write entered at 2100 got a time that is not the hub's: $year"
 for home in "$A" "$B"; do mf "$home" sync >/dev/null; done
+mf "$A" put positions gov:budget "statement=After the far-future write" >/dev/null 2>&1
+out=$(mf "$A" sync 2>&1)
+grep -q "refused" <<<"$out" && fail "a write after the far-future one was refused: $out"
+mf "$B" sync >/dev/null
 expect_converged "$A" "$B"
 for home in "$A" "$B"; do
   expect_eq "source on $(basename "$home")" "raw client" "$(field_value "$home" positions gov:budget source)"
-  expect_eq "statement on $(basename "$home")" Before "$(field_value "$home" positions gov:budget statement)"
+  expect_eq "statement on $(basename "$home")" "After the far-future write" "$(field_value "$home" positions gov:budget statement)"
 done
-echo "ok: a raw protocol 5 client: honest write named once (replay answered with its name); 5 hostile writes and relays refused (corruption x2, counter-beyond, unvouched x2); audit verifies; laptops converged"
+echo "ok: a raw protocol 5 client: honest write named once (replay answered with its name); a write entered at 2100 stamped with the hub's time, a later write accepted; 5 hostile writes and relays refused (corruption x2, counter-beyond, unvouched x2); audit verifies; laptops converged"
