@@ -46,6 +46,8 @@ struct NamingSimulationTests {
             }
             if failures.count >= 3 { break }
         }
+        // The counts, for the log `make test` leaves.
+        print("protocol 5 simulation, \(fault.rawValue): \(Self.schedules) schedules on the real stores, \(failures.count) failing")
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 
