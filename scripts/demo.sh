@@ -87,6 +87,8 @@ say "People decide, on any replica"
 REPORT=$(mf "$IOM" list reports --conflicts --json | sed -n 's/.*"id":"\(r-[0-9a-f]*\)".*/\1/p')
 run "resolve positions kemnaker:ask-budget stance --value ActiveSupport"
 mf "$IOM" resolve positions kemnaker:ask-budget stance --value ActiveSupport
+run "resolve positions kemnaker:ask-budget assessedBy --value iom   (two members assessed it at once; the lead agency's call stands)"
+mf "$IOM" resolve positions kemnaker:ask-budget assessedBy --value iom
 run "resolve positions bp2mi:ask-bilateral statement --value 'Draft agreement sent to the cabinet'   (keep the edit: the record comes back)"
 mf "$STC" resolve positions bp2mi:ask-bilateral statement --value "Draft agreement sent to the cabinet"
 run "resolve reports $REPORT value --value 44"

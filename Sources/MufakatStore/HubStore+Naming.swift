@@ -369,6 +369,7 @@ private struct Naming {
         if !problems.isEmpty { return RecordRejection(values: problems, collection: schema.name) }
         if let token, let refusal = WriteRights.refusal(
             writer: token.writer, schema: schema, id: pushed.id, before: stored, after: state,
+            writeContext: pushed.write.context,
             organizationTypes: { (try? HubStore.organizationTypes(db, $0)) ?? [] })
         {
             return RecordRejection(refusal)

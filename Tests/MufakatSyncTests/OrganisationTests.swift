@@ -38,6 +38,31 @@ struct OrganisationTests {
         var all: [TestReplica] { [lead, a, b, observer] }
     }
 
+    /// The demo found two members' concurrent writes to one position refused: each carries its
+    /// own assessedBy, and the hub took the other's, which the write never saw, as one it left
+    /// standing.
+    @Test("two members assessing one position at once are both stored, their assessedBy side by side as a conflict")
+    func concurrentAssessments() async throws {
+        try await withHub { hub in
+            let c = try Coalition(hub)
+            for replica in c.all { try await replica.sync() }
+            try c.lead.store.put("organizations", id: "ministry", [("name", "Ministry"), ("type", "CentralGovernment")])
+            try c.lead.store.put("asks", id: "ask-x", [("title", "Fund shelters"), ("category", "BudgetIncrease")])
+            try c.lead.store.put("positions", id: "ministry:ask-x", [("stance", "Neutral")])
+            try await c.lead.sync()
+            try await c.a.sync()
+            try await c.b.sync()
+            try c.a.store.put("positions", id: "ministry:ask-x", [("statement", "Said yes in March")])
+            try c.b.store.put("positions", id: "ministry:ask-x", [("source", "Meeting notes")])
+            let first = try await c.a.sync()
+            let second = try await c.b.sync()
+            #expect(first.waiting.isEmpty && second.waiting.isEmpty, "\(first.waiting) \(second.waiting)")
+            let onHub = try #require(try hub.store.records().first { $0.id == "ministry:ask-x" }).state
+            #expect(Set(onHub.strings(of: "assessedBy")) == ["ngo-a", "ngo-b"])
+            #expect(onHub.document["statement"] == .string("Said yes in March") && onHub.document["source"] == .string("Meeting notes"))
+        }
+    }
+
     /// An outside review found a refused write dropped unseen: the write made on top of it
     /// was named over it, and the laptop then showed values the hub never held, forever.
     @Test("a write made on top of a refused one waits until the refused one is settled; after discard, the laptop equals the hub")

@@ -130,9 +130,14 @@ public enum WriteRights {
     ///    (`forbidden`);
     /// 3. for every role, a ``ForwardOnlyRule`` field written anew holds a value at least as
     ///    far along as every value it had (`backward-status`).
+    ///
+    /// `writeContext` (protocol 5, where the hub names one write at a time): what the write
+    /// had seen. An entry of another organisation in the writer field that the write had not
+    /// seen — a colleague's concurrent assessment — is not one it leaves standing: the two
+    /// stand side by side as a conflict, for a person to settle.
     public static func refusal(
         writer: Writer, schema: CollectionSchema, id: String, before: RecordState?, after: RecordState,
-        organizationTypes: (String) -> [String]
+        writeContext: VersionVector? = nil, organizationTypes: (String) -> [String]
     ) -> WriteRefusal? {
         let seen = before?.context ?? VersionVector()
         let written = Set(after.fields.compactMap { name, entries in entries.contains { !seen.contains($0.dot) } ? name : nil })
@@ -166,7 +171,11 @@ public enum WriteRights {
                 let edits = written.contains { other in
                     other != field && other != RecordState.deletedField && !changed(after, other, before, seen).isEmpty
                 }
-                let standing = after.strings(of: field).filter { $0.lowercased() != writer.org }
+                let standing = (after.fields[field] ?? []).filter { entry in
+                    guard writeContext.map({ $0.contains(entry.dot) || !seen.contains(entry.dot) }) ?? true else { return false }
+                    guard case .string(let text) = entry.value else { return false }
+                    return text.lowercased() != writer.org
+                }
                 if !named.allSatisfy({ $0.lowercased() == writer.org }) || (edits && !standing.isEmpty && after.isDeleted == false) {
                     return WriteRefusal(
                         kind: .forbidden, fields: [field],
