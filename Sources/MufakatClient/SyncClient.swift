@@ -160,20 +160,7 @@ public struct SyncClient: Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
                 func receive(_ expected: MessageType) async throws -> Message {
-                    let message: Message?
-                    do {
-                        message = try await messages.next()
-                    } catch {
-                        throw Self.receiveFailure(error, timeout: timeout, advice: "; sync again to carry on")
-                    }
-                    guard let message else {
-                        throw SyncError(.connectionLost, "the hub closed the connection; sync again to carry on")
-                    }
-                    if case .error(let error) = message { throw SyncError.fromHub(error, hub: metadata.hub) }
-                    guard message.type == expected else {
-                        throw SyncError(.protocolError, "expected \(expected.rawValue) from the hub, got \(message.type.rawValue)")
-                    }
-                    return message
+                    try await Self.receive(&messages, expected, timeout: timeout, hub: metadata.hub)
                 }
 
                 try await outbound.write(.hello(Hello(
