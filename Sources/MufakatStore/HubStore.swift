@@ -24,10 +24,16 @@ public final class HubStore: Sendable {
         // disk. GRDB sets `synchronous = NORMAL` on WAL connections after prepareDatabase,
         // so this is set here, on the live writer connection.
         try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try writer.write { db in
-            if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'") == nil {
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('hubID', ?), ('seq', '0')", arguments: [ReplicaID.random().rawValue])
-            }
+        let created = try writer.write { db in
+            guard try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hubID'") == nil else { return false }
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('hubID', ?), ('seq', '0')", arguments: [ReplicaID.random().rawValue])
+            return true
+        }
+        // A new hub's id and voucher key go into the file itself at once, not only its WAL:
+        // a copy of the file made without its `-wal` (a careless backup) still holds them, so
+        // the restored hub still recognises the vouchers its replicas hold.
+        if created, writer is DatabasePool {
+            try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
         }
     }
 

@@ -22,6 +22,21 @@ struct DurabilityAndCounterTests {
         #expect(try replica.writerSynchronous() == 2)
     }
 
+    @Test("a new hub's file holds its id and voucher key without its WAL: a copy of hub.sqlite alone still vouches the same")
+    func newHubIdentityInFile() async throws {
+        let directory = try TemporaryDirectory("mufakat-identity")
+        let hub = try HubStore.open(directory: directory.path("hub"))
+        let file = directory.path("hub/\(HubStore.fileName)")
+        let copy = directory.path("copy/\(HubStore.fileName)")
+        try FileManager.default.createDirectory(atPath: directory.path("copy"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: file, toPath: copy)
+        #expect(!FileManager.default.fileExists(atPath: directory.path("copy/\(HubStore.fileName)-wal")))
+        let restored = try HubStore.open(directory: directory.path("copy"))
+        #expect(try restored.hubID() == (try hub.hubID()))
+        let key = { (store: HubStore) in try store.writer.read { db in try HubStore.voucherKey(db).withUnsafeBytes { Array($0) } } }
+        #expect(try key(restored) == (try key(hub)))
+    }
+
     @Test("the hub keeps each replica id's last pushes in its ledger, across a restart")
     func ledgerHistory() async throws {
         let directory = try TemporaryDirectory("mufakat-ledger")
