@@ -54,9 +54,13 @@ extension HubStore {
                         .unvouched, "the record's voucher is not this hub's for that state; a relay sends back states exactly as this hub served them"))
                     continue
                 }
-                // Tags only from a vouched state: a made-up tag could tie another's write to a
-                // dot that is not its own, and that write would then never be stored.
-                let tags = vouched ? relayedTags : [:]
+                // Tags from a vouched state; in re-seed mode also from an unvouched one, for the
+                // writes this file lost (dots of no run it holds) that the state carries: the
+                // relayer is trusted with those already, and without their tags a write a copied
+                // folder sends again would be held twice. Never for this file's own runs: a
+                // made-up tag could tie another's write to a dot that is not its own, and that
+                // write would then never be stored.
+                let tags = vouched ? relayedTags : try Self.lostWriteTags(db, relayedTags, in: record.state)
                 var relayed = record.state
                 for (dot, tag) in tags.sorted(by: { $0.key < $1.key }) {
                     if let known = try Row.fetchOne(db, sql: "SELECT actor, counter FROM writes WHERE tag = ?", arguments: [tag]) {
@@ -117,6 +121,15 @@ extension HubStore {
             result.sequence = sequence
             return result
         }
+    }
+
+    /// Of an unvouched relayed state's tags (re-seed mode), those of entries the state holds
+    /// under dots of no run this hub file holds: writes named before the hub was rebuilt.
+    static func lostWriteTags(_ db: Database, _ tags: [Dot: String], in state: RecordState) throws -> [Dot: String] {
+        guard !tags.isEmpty else { return [:] }
+        let runs = Set(try String.fetchAll(db, sql: "SELECT actor FROM incarnations"))
+        let dots = Set(state.fields.values.joined().map(\.dot))
+        return tags.filter { dot, _ in dots.contains(dot) && !runs.contains(dot.replica.rawValue) }
     }
 
     /// Why re-seed mode refuses an unvouched relayed state: values the catalogue refuses,

@@ -142,6 +142,43 @@ struct RelayTests {
         }
     }
 
+    /// Found by the simulation: a folder copied with a pending write, the copy's sync got it
+    /// named, the hub was rebuilt empty, and the original sent the write again. Re-seed mode
+    /// learns the lost writes' tags from the relayed (unvouched) state, so it is held once.
+    @Test("a hub rebuilt empty in re-seed mode holds a write once that one copy relays and the other sends again, whichever comes first")
+    func reseedTagsKeepOneWrite() async throws {
+        let replica = try ReplicaID(F.replica)
+        for relayFirst in [true, false] {
+            let f = try await F.fixture(role: .coordinator)
+            var ids = WriteIDSource()
+            let created = try F.named(try await F.name(f.store, f.actor, [F.write(F.created, ids: &ids)])[0])
+            func served() async throws -> ReplicatedRecord {
+                let line = try #require(try await f.store.changes(since: 0, limit: 10, for: replica, vouchers: true).lines.first)
+                return try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
+            }
+            // The original folder pulled the meeting, then wrote on it; its copy got the write named.
+            let original = try await served()
+            let lost = F.write(["decisions": .string("Letter by 15 December")], context: VersionVector([f.actor: created.dot.counter]), ids: &ids)
+            _ = try await F.name(f.store, f.actor, [lost], push: "p2")
+            let copy = try await served()
+            // A new hub, a new key: the vouchers are worthless there.
+            let rebuilt = try await F.fixture(role: .coordinator)
+            if relayFirst {
+                #expect(try await rebuilt.store.relay([copy], from: replica, reseed: true).merged == 1)
+                #expect(try await rebuilt.store.relay([original], from: replica, reseed: true).merged == 0)
+                let again = try F.named(try await F.name(rebuilt.store, rebuilt.actor, [lost], push: "p3")[0])
+                #expect(again.earlier, "the relay taught the hub the write's tag")
+            } else {
+                // The original relays what it pulled, then sends its pending write; the copy relays after.
+                #expect(try await rebuilt.store.relay([original], from: replica, reseed: true).merged == 1)
+                _ = try F.named(try await F.name(rebuilt.store, rebuilt.actor, [lost], push: "p3")[0])
+                #expect(try await rebuilt.store.relay([copy], from: replica, reseed: true).merged == 1)
+            }
+            let decisions = try #require(try F.state(rebuilt.store)?.fields["decisions"])
+            #expect(decisions.map(\.value) == [.string("Letter by 15 December")], "relay \(relayFirst ? "first" : "second"): held once")
+        }
+    }
+
     /// A re-check by an outside reviewer: a write replaced before the restore, pushed again
     /// by a copy after it, came back as a conflict, its tag gone with its entry.
     @Test("a write replaced before the restore and pushed again by a copy after it stays replaced")
