@@ -4,7 +4,8 @@ import MufakatCore
 /// the refused values, so a `pushed` reply stays small whatever was sent.
 public struct RecordRejection: Hashable, Sendable {
     public var code: Code
-    /// The fields concerned, sorted; empty when the whole record is concerned.
+    /// The fields concerned, each once, sorted by UTF-8 bytes; empty when the whole record is
+    /// concerned.
     public var fields: [String]
     /// One sentence for the log and the person, without values.
     public var reason: String
@@ -42,7 +43,7 @@ public struct RecordRejection: Hashable, Sendable {
 
     public init(_ code: Code, fields: [String] = [], dots: [Dot] = [], _ reason: String) {
         self.code = code
-        self.fields = fields.sorted { $0.utf8Precedes($1) }
+        self.fields = Set(fields).sorted { $0.utf8Precedes($1) }
         self.dots = Array(Set(dots).sorted().prefix(Self.maxDots))
         self.reason = reason
     }

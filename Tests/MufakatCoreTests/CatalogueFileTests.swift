@@ -91,4 +91,72 @@ struct CatalogueFileTests {
             }
         }
     }
+
+    /// A value in `values.json`: a string, `{"repeat": S, "times": N}`, or an array of those.
+    struct VectorText: Decodable {
+        var text: String
+        struct Repeat: Decodable {
+            var `repeat`: String
+            var times: Int
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) {
+                self.text = text
+            } else if let part = try? container.decode(Repeat.self) {
+                text = String(repeating: part.repeat, count: part.times)
+            } else {
+                text = try container.decode([VectorText].self).map(\.text).joined()
+            }
+        }
+    }
+
+    struct ValueVectors: Decodable {
+        struct Stored: Decodable {
+            var description: String
+            var type: String
+            var value: VectorText
+            var accepted: Bool
+            var rule: String?
+        }
+
+        struct Typed: Decodable {
+            var description: String
+            var type: String
+            var typed: VectorText
+            var stored: String?
+            var refused: String?
+        }
+
+        var stored: [Stored]
+        var typed: [Typed]
+    }
+
+    @Test("each value vector: the hub's stored-form check and the writer's normalisation agree with values.json (lengths in scalars, seven line breaks)")
+    func valueVectors() throws {
+        let data = try Data(contentsOf: Self.protocolDirectory.appendingPathComponent("vectors/records/values.json"))
+        let vectors = try JSONDecoder().decode(ValueVectors.self, from: data)
+        #expect(vectors.stored.count >= 20 && vectors.typed.count >= 10)
+        func type(_ name: String) -> FieldType? { name == "string" ? .string : name == "text" ? .text : nil }
+        for vector in vectors.stored {
+            let type = try #require(type(vector.type), "\(vector.description)")
+            let problem = type.storedFormProblem(.string(vector.value.text))
+            if vector.accepted {
+                #expect(problem == nil, "\(vector.description)")
+            } else {
+                #expect(problem?.contains(vector.rule ?? "?") == true, "\(vector.description): \(problem ?? "accepted")")
+            }
+        }
+        for vector in vectors.typed {
+            let type = try #require(type(vector.type), "\(vector.description)")
+            switch type.parse(vector.typed.text) {
+            case .success(let value):
+                #expect(value == .string(vector.stored ?? "(refused)"), "\(vector.description)")
+                #expect(type.storedFormProblem(value) == nil, "\(vector.description): what a writer stores is in the stored form")
+            case .failure(let failure):
+                #expect(failure.reason.contains(vector.refused ?? "(stored)"), "\(vector.description): \(failure.reason)")
+            }
+        }
+    }
 }

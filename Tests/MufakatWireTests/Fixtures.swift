@@ -107,6 +107,13 @@ enum Fixtures {
         changes: ["stance": .init(old: "Neutral", new: "PassiveSupport", conflict: true)],
         prev: "9b1f5e0c4d2a7b86e3f0a1c5d9e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3f2e1d0c")
 
+    /// An entry whose hash covers non-ASCII, a tab and a line feed (§6.11: raw UTF-8, §6.5 escapes).
+    static let auditEntryNonASCII = AuditEntry(
+        entry: 58, seq: 1_200, time: 1_764_400_060_000, token: "tok-7b2e4d1a", name: "Siti Ñurhaliza", org: "save-the-children",
+        role: "member", replica: iom.rawValue, collection: "meetings", id: "m-2026-11", inHouse: nil, dots: ["\(iom.rawValue):8"],
+        changes: ["decisions": .init(old: "Rapat\tpertama", new: "Surat ke Kemnaker — 20 Desember\nTindak lanjut: 日程")],
+        prev: auditEntry.hash)
+
     static func frameBytes(_ frame: WireFrame) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeWireFrame(frame)

@@ -277,6 +277,7 @@ enum VectorFiles {
         for (number, name, description, message) in [
             ("15", "history", "history: the audit entries of one record, the latest 200 at most", Message.history(HistoryRequest(collection: "positions", id: "kemnaker:ask-budget", limit: 200))),
             ("16", "record-history", "record-history: the hub holds the record; one audit entry per line follows, oldest first", Message.recordHistory(RecordHistory(found: true, omitted: 0), entries: [Fixtures.auditEntry])),
+            ("25", "record-history-non-ascii", "record-history whose entry holds non-ASCII, a tab and a line feed: the hash covers them as raw UTF-8 and the escapes of §6.5 (§6.11)", Message.recordHistory(RecordHistory(found: true, omitted: 0), entries: [Fixtures.auditEntryNonASCII])),
         ] {
             let body = try message.encodeBody()
             let lines = String(buffer: body).split(separator: "\n")

@@ -65,9 +65,9 @@ struct FieldTypeDocument: Encodable {
 
     static let all: [FieldTypeDocument] = [
         .init(name: "string", json: "string",
-              storedForm: "one line: no line break, no tab, no leading or trailing whitespace, single spaces between words; at most stringCharacters characters and stringBytes UTF-8 bytes"),
+              storedForm: "one line: none of the seven line breaks (LF, VT, FF, CR, NEL, U+2028, U+2029), no tab, no leading or trailing White_Space, single U+0020 spaces between words; at most stringCharacters Unicode scalar values (so within stringBytes UTF-8 bytes)"),
         .init(name: "text", json: "string",
-              storedForm: "lines ended by LF (no CR), no leading or trailing whitespace; at most textCharacters characters and textBytes UTF-8 bytes"),
+              storedForm: "lines ended by LF, no other line break (VT, FF, CR, NEL, U+2028, U+2029), no leading or trailing White_Space; at most textCharacters Unicode scalar values (so within textBytes UTF-8 bytes)"),
         .init(name: "integer", json: "integer",
               storedForm: "an integer from 0 to integerMax"),
         .init(name: "date", json: "string",

@@ -13,24 +13,24 @@ extension FieldType {
         switch self {
         case .string:
             if input.isPlainASCIILine, input.utf8.count <= Self.maxStringLength { return .success(.string(input)) }
-            guard !input.contains(where: \.isNewline) else {
+            guard !input.unicodeScalars.contains(where: Self.isLineBreak) else {
                 return .failure("is more than one line; use one line of text here")
             }
-            let collapsed = input.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            guard collapsed.count <= Self.maxStringLength else {
-                return .failure("is \(collapsed.count) characters long; at most \(Self.maxStringLength) are accepted", echo: false)
-            }
-            guard collapsed.utf8.count <= Self.maxStringBytes else {
-                return .failure("takes \(collapsed.utf8.count) bytes (combining marks count); at most \(Self.maxStringBytes) are accepted", echo: false)
+            let collapsed = input.collapsingWhitespace()
+            let length = collapsed.unicodeScalars.count
+            guard length <= Self.maxStringLength else {
+                return .failure(
+                    "is \(length) characters long (Unicode scalar values: an accent typed apart counts too); at most \(Self.maxStringLength) are accepted",
+                    echo: false)
             }
             return .success(.string(collapsed))
         case .text:
-            let text = input.replacingCRLF()
-            guard text.count <= Self.maxTextLength else {
-                return .failure("is \(text.count) characters long; at most \(Self.maxTextLength) are accepted", echo: false)
-            }
-            guard text.utf8.count <= Self.maxTextBytes else {
-                return .failure("takes \(text.utf8.count) bytes (combining marks count); at most \(Self.maxTextBytes) are accepted", echo: false)
+            let text = input.unifyingLineBreaks()
+            let length = text.unicodeScalars.count
+            guard length <= Self.maxTextLength else {
+                return .failure(
+                    "is \(length) characters long (Unicode scalar values: an accent typed apart counts too); at most \(Self.maxTextLength) are accepted",
+                    echo: false)
             }
             return .success(.string(text))
         case .integer:
@@ -135,20 +135,30 @@ extension FieldType {
             if text.trimmingWhitespace() != text { return "begins or ends with whitespace; values are stored trimmed" }
             switch self {
             case .string:
-                if text.contains(where: \.isNewline) { return "holds a line break; this field is one line of text" }
-                if text.split(whereSeparator: \.isWhitespace).joined(separator: " ") != text {
+                if text.unicodeScalars.contains(where: Self.isLineBreak) { return "holds a line break; this field is one line of text" }
+                if text.collapsingWhitespace() != text {
                     return "holds a tab or a run of whitespace; one-line text is stored with single spaces"
                 }
-                return "is longer than \(Self.maxStringLength) characters or \(Self.maxStringBytes) bytes"
+                return "is longer than \(Self.maxStringLength) characters (Unicode scalar values)"
             case .text:
-                if text.unicodeScalars.contains("\r") { return "holds a carriage return; text is stored with LF line ends" }
-                return "is longer than \(Self.maxTextLength) characters or \(Self.maxTextBytes) bytes"
+                if text.unicodeScalars.contains(where: { $0 != "\n" && Self.isLineBreak($0) }) {
+                    return "holds a line break other than LF (CR, VT, FF, NEL, U+2028 or U+2029); text is stored with LF line ends"
+                }
+                return "is longer than \(Self.maxTextLength) characters (Unicode scalar values)"
             case .reference:
                 return "is not a valid id (1–200 letters, digits and - _ . : + @; organization ids in lower case)"
             default:
                 if case .failure(let failure) = parse(text) { return failure.reason }
                 return "is not in its stored form (enumeration values as listed, codes and periods in capitals)"
             }
+        }
+    }
+
+    /// The seven line breaks (PROTOCOL.md §6.4): LF, VT, FF, CR, NEL, U+2028 and U+2029.
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A...0x0D, 0x85, 0x2028, 0x2029: true
+        default: false
         }
     }
 
@@ -267,21 +277,35 @@ extension String {
         return String(scalars[first...last])
     }
 
-    func replacingCRLF() -> String {
+    /// Every line break as LF: CR LF, and CR, VT, FF, NEL, U+2028 and U+2029 alone.
+    func unifyingLineBreaks() -> String {
         var result = ""
         result.reserveCapacity(utf8.count)
         var previousWasCR = false
         for scalar in unicodeScalars {
-            if scalar == "\r" {
-                result.unicodeScalars.append("\n")
-                previousWasCR = true
-                continue
-            }
             if scalar == "\n" && previousWasCR {
                 previousWasCR = false
                 continue
             }
-            previousWasCR = false
+            previousWasCR = scalar == "\r"
+            result.unicodeScalars.append(FieldType.isLineBreak(scalar) ? "\n" : scalar)
+        }
+        return result
+    }
+
+    /// Each run of `White_Space` scalars as one space (U+0020), the runs counted by scalar,
+    /// not by character: an accent typed after a space does not join it.
+    func collapsingWhitespace() -> String {
+        var result = ""
+        result.reserveCapacity(utf8.count)
+        var inRun = false
+        for scalar in unicodeScalars {
+            if scalar.properties.isWhitespace {
+                inRun = true
+                continue
+            }
+            if inRun, !result.isEmpty { result.unicodeScalars.append(" ") }
+            inRun = false
             result.unicodeScalars.append(scalar)
         }
         return result

@@ -26,8 +26,8 @@ public enum FieldType: Hashable, Sendable {
     /// figure a coalition reports, and sums of such counts stay far inside 64 bits.
     public static let maxCount: Int64 = 1_000_000_000
     public static let maxTextLength = 10_000
-    /// Bytes a value may take in UTF-8 whatever its character count: a character can carry
-    /// any number of combining marks, and a record must stay well under the wire's line limit.
+    /// Bytes a value may take in UTF-8. Lengths count Unicode scalar values, each at most
+    /// 4 bytes, so a value within its length is within these (the catalogue still lists them).
     public static let maxStringBytes = 1_000
     public static let maxTextBytes = 40_000
 
@@ -50,8 +50,8 @@ public enum FieldType: Hashable, Sendable {
     /// What a person may type, in words, for help and error messages.
     public var accepted: String {
         switch self {
-        case .string: return "one line of text, up to \(Self.maxStringLength) characters (\(Self.maxStringBytes) bytes)"
-        case .text: return "text, up to \(Self.maxTextLength) characters (\(Self.maxTextBytes) bytes)"
+        case .string: return "one line of text, up to \(Self.maxStringLength) characters"
+        case .text: return "text, up to \(Self.maxTextLength) characters"
         case .integer: return "a whole number from 0 to \(Self.maxCount)"
         case .date: return "a date as YYYY-MM-DD"
         case .period: return "YYYY, YYYY-Qn (quarter 1–4) or YYYY-MM"
