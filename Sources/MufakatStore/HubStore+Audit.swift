@@ -63,7 +63,7 @@ extension HubStore {
     /// push without a session).
     static func token(_ db: Database, replica: String) throws -> TokenInfo? {
         try Row.fetchOne(
-            db, sql: "SELECT t.id, t.org, t.name, t.role, t.created, t.revoked FROM replicas r JOIN tokens t ON t.id = r.token WHERE r.replica = ?",
+            db, cached: "SELECT t.id, t.org, t.name, t.role, t.created, t.revoked FROM replicas r JOIN tokens t ON t.id = r.token WHERE r.replica = ?",
             arguments: [replica]
         ).map(TokenInfo.init)
     }
@@ -78,7 +78,7 @@ extension HubStore {
         _ db: Database, seq: UInt64, token: TokenInfo?, replica: String, collection: String, id: String, inHouse: String?,
         inHouseBefore: String?, before: RecordState?, after: RecordState, time: Int64
     ) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")
+        let last = try Row.fetchOne(db, cached: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")
         let seen = before?.context ?? VersionVector()
         let dots = Set(after.fields.values.joined().map(\.dot).filter { !seen.contains($0) }).sorted().map(\.description)
         var changes = AuditEntry.changes(from: before, to: after)
@@ -103,7 +103,7 @@ extension HubStore {
         let changes = String(decoding: try JSONEncoder.sorted.encode(entry.changes), as: UTF8.self)
         let dotsText = String(decoding: try JSONEncoder.sorted.encode(entry.dots), as: UTF8.self)
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO audit_log (entry, seq, time, token, name, org, role, replica, collection, id, inhouse, inhouse_before,
                     dots, changes, kind, through, through_hash, prev, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -160,7 +160,7 @@ extension HubStore {
     public func verifyAudit(expect: (entry: Int64, hash: String)? = nil) throws -> AuditVerification {
         try writer.read { db in
             var problems: [String] = []
-            let entries = try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY entry").map(Self.auditEntry)
+            let entries = try Row.fetchAll(db, cached: "SELECT * FROM audit_log ORDER BY entry").map(Self.auditEntry)
             let prune = entries.last { $0.kind == "pruned" }
             let start = entries.first { $0.kind == "start" }
             var expectedNumber = (prune?.through ?? 0) + 1
@@ -203,7 +203,7 @@ extension HubStore {
             let from = Int64(bitPattern: prune?.seq ?? start?.seq ?? 1)
             let unlogged = try Row.fetchAll(
                 db,
-                sql: """
+                cached: """
                     SELECT r.collection, r.id, r.seq FROM records r
                     WHERE r.seq >= ? AND NOT EXISTS (
                         SELECT 1 FROM audit_log a WHERE a.seq = r.seq AND a.collection = r.collection AND a.id = r.id)
@@ -229,17 +229,17 @@ extension HubStore {
             // Only when a change entry is old enough: removing the log's own entries alone
             // would move its start for nothing.
             guard let last = try Row.fetchOne(
-                db, sql: "SELECT entry, hash FROM audit_log WHERE time < ? AND kind IS NULL ORDER BY entry DESC LIMIT 1", arguments: [cutoff])
+                db, cached: "SELECT entry, hash FROM audit_log WHERE time < ? AND kind IS NULL ORDER BY entry DESC LIMIT 1", arguments: [cutoff])
             else { return 0 }
             let through: Int64 = last["entry"]
-            let removed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
-            let maxSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log WHERE entry <= ? AND kind IS NULL", arguments: [through]) ?? 0
-            let head = try Row.fetchOne(db, sql: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")!
+            let removed = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM audit_log WHERE entry <= ?", arguments: [through]) ?? 0
+            let maxSeq = try Int64.fetchOne(db, cached: "SELECT MAX(seq) FROM audit_log WHERE entry <= ? AND kind IS NULL", arguments: [through]) ?? 0
+            let head = try Row.fetchOne(db, cached: "SELECT entry, hash FROM audit_log ORDER BY entry DESC LIMIT 1")!
             // The start moves to just after the last change removed, never before an earlier start.
-            let earlier = try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE entry <= ? AND kind IS NOT NULL", arguments: [through])
+            let earlier = try Row.fetchAll(db, cached: "SELECT * FROM audit_log WHERE entry <= ? AND kind IS NOT NULL", arguments: [through])
                 .map(Self.auditEntry)
             let from = max(UInt64(bitPattern: maxSeq) + 1, earlier.map(\.seq).max() ?? 0)
-            try db.execute(sql: "DELETE FROM audit_log WHERE entry <= ?", arguments: [through])
+            try db.execute(cached: "DELETE FROM audit_log WHERE entry <= ?", arguments: [through])
             try Self.appendAudit(db, AuditEntry(
                 entry: (head["entry"] as Int64) + 1, seq: from, time: clock(), token: "-", name: "-", org: "-", role: "-", replica: "-",
                 collection: "", id: "", inHouse: nil, dots: [], changes: [:], prev: head["hash"], kind: "pruned", through: through,
@@ -256,13 +256,13 @@ extension HubStore {
     ) async throws -> (entries: [AuditEntry], omitted: Int)? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [collection, id]),
+                db, cached: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [collection, id]),
                 visibility.admits(row["inhouse"])
             else { return nil }
             let total = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM audit_log WHERE collection = ? AND id = ?", arguments: [collection, id]) ?? 0
+                db, cached: "SELECT COUNT(*) FROM audit_log WHERE collection = ? AND id = ?", arguments: [collection, id]) ?? 0
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM (SELECT * FROM audit_log WHERE collection = ? AND id = ? ORDER BY entry DESC LIMIT ?) ORDER BY entry",
+                db, cached: "SELECT * FROM (SELECT * FROM audit_log WHERE collection = ? AND id = ? ORDER BY entry DESC LIMIT ?) ORDER BY entry",
                 arguments: [collection, id, limit])
             // Changes stored while the record stayed with another organisation are left out;
             // the one that published it shows no values from before.
@@ -302,7 +302,7 @@ extension HubStore {
     }
 
     static func token(_ db: Database, id tokenID: String) throws -> TokenInfo {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, org, name, role, created, revoked FROM tokens WHERE id = ?", arguments: [tokenID]) else {
+        guard let row = try Row.fetchOne(db, cached: "SELECT id, org, name, role, created, revoked FROM tokens WHERE id = ?", arguments: [tokenID]) else {
             throw MufakatError(.notFound, "no token '\(tokenID)'; 'mufakat-hub token list' shows them", value: tokenID)
         }
         return try TokenInfo(row)
@@ -380,9 +380,9 @@ extension HubStore {
             guard token.revoked == nil else {
                 throw MufakatError(.invalid, "token \(tokenID) is revoked; a sign-in link needs an active token", value: tokenID)
             }
-            try db.execute(sql: "DELETE FROM dashboard_links WHERE expires < ?", arguments: [clock()])
+            try db.execute(cached: "DELETE FROM dashboard_links WHERE expires < ?", arguments: [clock()])
             try db.execute(
-                sql: "INSERT INTO dashboard_links (hash, token, expires) VALUES (?, ?, ?)",
+                cached: "INSERT INTO dashboard_links (hash, token, expires) VALUES (?, ?, ?)",
                 arguments: [Self.hash(code), tokenID, clock() + lifetime])
         }
         return code
@@ -393,10 +393,10 @@ extension HubStore {
     public func redeemDashboardLink(_ code: String) async throws -> TokenInfo? {
         try await writer.write { [clock] db in
             let hash = Self.hash(code)
-            guard let row = try Row.fetchOne(db, sql: "SELECT token, expires FROM dashboard_links WHERE hash = ?", arguments: [hash]) else {
+            guard let row = try Row.fetchOne(db, cached: "SELECT token, expires FROM dashboard_links WHERE hash = ?", arguments: [hash]) else {
                 return nil
             }
-            try db.execute(sql: "DELETE FROM dashboard_links WHERE hash = ?", arguments: [hash])
+            try db.execute(cached: "DELETE FROM dashboard_links WHERE hash = ?", arguments: [hash])
             guard (row["expires"] as Int64) >= clock() else { return nil }
             let token = try Self.token(db, id: row["token"])
             return token.revoked == nil ? token : nil

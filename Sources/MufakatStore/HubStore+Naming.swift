@@ -58,7 +58,7 @@ extension HubStore {
             while try Self.knownCounter(db, actor) != nil { actor = ReplicaID.random() }
             let incarnation = HubIncarnation(actor: actor, fromSequence: try Self.sequence(db), counter: 0, started: clock())
             try db.execute(
-                sql: "INSERT INTO incarnations (actor, from_seq, counter, started) VALUES (?, ?, 0, ?)",
+                cached: "INSERT INTO incarnations (actor, from_seq, counter, started) VALUES (?, ?, 0, ?)",
                 arguments: [actor.rawValue, Int64(bitPattern: incarnation.fromSequence), incarnation.started])
             return incarnation
         }
@@ -67,7 +67,7 @@ extension HubStore {
     /// Every incarnation this hub file remembers, oldest first.
     public func incarnations() throws -> [HubIncarnation] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT actor, from_seq, counter, started FROM incarnations ORDER BY from_seq, started, actor").map { row in
+            try Row.fetchAll(db, cached: "SELECT actor, from_seq, counter, started FROM incarnations ORDER BY from_seq, started, actor").map { row in
                 HubIncarnation(
                     actor: try ReplicaID(row["actor"]), fromSequence: UInt64(bitPattern: row["from_seq"]),
                     counter: UInt64(bitPattern: row["counter"]), started: row["started"])
@@ -81,7 +81,7 @@ extension HubStore {
     static func knownCounter(_ db: Database, _ actor: ReplicaID) throws -> UInt64? {
         // A run's own counter, what relays brought back of it or of a run this file lost,
         // and a pre-0.8 laptop id's ledger counter: the most any of them says.
-        let counters = try Int64.fetchAll(db, sql: """
+        let counters = try Int64.fetchAll(db, cached: """
             SELECT counter FROM incarnations WHERE actor = ?1
             UNION ALL SELECT counter FROM held WHERE actor = ?1
             UNION ALL SELECT counter FROM ledger WHERE replica = ?1
@@ -95,7 +95,7 @@ extension HubStore {
     static func noteHeld(_ db: Database, _ context: VersionVector) throws {
         for (actor, counter) in context.counters where counter > (try knownCounter(db, actor) ?? 0) {
             try db.execute(
-                sql: "INSERT INTO held (actor, counter) VALUES (?, ?) ON CONFLICT (actor) DO UPDATE SET counter = max(counter, excluded.counter)",
+                cached: "INSERT INTO held (actor, counter) VALUES (?, ?) ON CONFLICT (actor) DO UPDATE SET counter = max(counter, excluded.counter)",
                 arguments: [actor.rawValue, Int64(bitPattern: min(counter, Counters.maxCounter))])
         }
     }
@@ -107,7 +107,7 @@ extension HubStore {
         let incarnations = try incarnations()
         let held = try await writer.read { db in
             var held: [String: UInt64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT replica AS actor, counter FROM ledger UNION ALL SELECT actor, counter FROM held") {
+            for row in try Row.fetchAll(db, cached: "SELECT replica AS actor, counter FROM ledger UNION ALL SELECT actor, counter FROM held") {
                 let counter = UInt64(bitPattern: row["counter"] as Int64)
                 guard counter > 0 else { continue }
                 held[row["actor"], default: 0] = max(held[row["actor"], default: 0], counter)
@@ -134,7 +134,7 @@ extension HubStore {
         _ writes: [PushedWrite], incarnation actor: ReplicaID, replica: String, push: String
     ) async throws -> [NamingResult] {
         try await writer.write { [clock] db in
-            guard let issued = try Int64.fetchOne(db, sql: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]) else {
+            guard let issued = try Int64.fetchOne(db, cached: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]) else {
                 throw MufakatError(.invalid, "hub incarnation \(actor) is not in this hub file; a hub names writes only under the incarnation it started with")
             }
             var naming = Naming(
@@ -143,9 +143,9 @@ extension HubStore {
             var results: [NamingResult] = []
             for pushed in writes { results.append(try naming.name(pushed)) }
             try db.execute(
-                sql: "UPDATE incarnations SET counter = ? WHERE actor = ?", arguments: [Int64(bitPattern: naming.counter), actor.rawValue])
-            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(naming.sequence)])
-            try db.execute(sql: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [naming.now, replica])
+                cached: "UPDATE incarnations SET counter = ? WHERE actor = ?", arguments: [Int64(bitPattern: naming.counter), actor.rawValue])
+            try db.execute(cached: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(naming.sequence)])
+            try db.execute(cached: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [naming.now, replica])
             return results
         }
     }
@@ -154,7 +154,7 @@ extension HubStore {
     public func writeName(_ id: WriteID) throws -> (dot: Dot, key: RecordKey, reserved: Bool)? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT actor, counter, collection, id, entered_at FROM writes WHERE tag = ?", arguments: [id.tag]
+                db, cached: "SELECT actor, counter, collection, id, entered_at FROM writes WHERE tag = ?", arguments: [id.tag]
             ).map { row in
                 (Dot(replica: try ReplicaID(row["actor"]), counter: UInt64(bitPattern: row["counter"])),
                  RecordKey(collection: row["collection"], id: row["id"]), (row["entered_at"] as Int64?) == nil)
@@ -249,7 +249,7 @@ private struct Naming {
         }
         let digest = Self.digest(write.values)
         if let earlier = try Row.fetchOne(
-            db, sql: "SELECT actor, counter, collection, id, time, author, digest FROM writes WHERE tag = ?", arguments: [write.id.tag])
+            db, cached: "SELECT actor, counter, collection, id, time, author, digest FROM writes WHERE tag = ?", arguments: [write.id.tag])
         {
             guard earlier["collection"] as String == pushed.collection, earlier["id"] as String == pushed.id else {
                 return .refused(RecordRejection(.corruption, "the write id names a write of another record"))
@@ -280,7 +280,7 @@ private struct Naming {
             guard earlier != write.id else {
                 return .refused(RecordRejection(.invalid, "the write names itself among the writes it follows"))
             }
-            if let row = try Row.fetchOne(db, sql: "SELECT actor, counter, collection, id FROM writes WHERE tag = ?", arguments: [earlier.tag]) {
+            if let row = try Row.fetchOne(db, cached: "SELECT actor, counter, collection, id FROM writes WHERE tag = ?", arguments: [earlier.tag]) {
                 guard row["collection"] as String == pushed.collection, row["id"] as String == pushed.id else {
                     return .refused(RecordRejection(.corruption, "the write follows a write id that names a write of another record"))
                 }

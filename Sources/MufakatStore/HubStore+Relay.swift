@@ -63,7 +63,7 @@ extension HubStore {
                 let tags = vouched ? relayedTags : try Self.lostWriteTags(db, relayedTags, in: record.state)
                 var relayed = record.state
                 for (dot, tag) in tags.sorted(by: { $0.key < $1.key }) {
-                    if let known = try Row.fetchOne(db, sql: "SELECT actor, counter FROM writes WHERE tag = ?", arguments: [tag]) {
+                    if let known = try Row.fetchOne(db, cached: "SELECT actor, counter FROM writes WHERE tag = ?", arguments: [tag]) {
                         let named = Dot(replica: try ReplicaID(known["actor"] as String), counter: UInt64(bitPattern: known["counter"] as Int64))
                         // The same write, named again here after the restore (a copy pushed it
                         // first): its relayed entry goes, its dot stays as seen — held once.
@@ -72,7 +72,7 @@ extension HubStore {
                     }
                     let entry = relayed.fields.values.joined().first { $0.dot == dot }
                     try db.execute(
-                        sql: """
+                        cached: """
                             INSERT OR IGNORE INTO writes (tag, actor, counter, collection, id, token, author, time, entered_at, entered_by, digest)
                             VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, NULL, NULL)
                             """,
@@ -116,8 +116,8 @@ extension HubStore {
                     RecordTags.pruned(storedTags.merging(tags) { kept, _ in kept }, to: merged))
                 result.merged += 1
             }
-            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(sequence)])
-            try db.execute(sql: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [now, replica.rawValue])
+            try db.execute(cached: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(sequence)])
+            try db.execute(cached: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [now, replica.rawValue])
             result.sequence = sequence
             return result
         }
@@ -127,7 +127,7 @@ extension HubStore {
     /// under dots of no run this hub file holds: writes named before the hub was rebuilt.
     static func lostWriteTags(_ db: Database, _ tags: [Dot: String], in state: RecordState) throws -> [Dot: String] {
         guard !tags.isEmpty else { return [:] }
-        let runs = Set(try String.fetchAll(db, sql: "SELECT actor FROM incarnations"))
+        let runs = Set(try String.fetchAll(db, cached: "SELECT actor FROM incarnations"))
         let dots = Set(state.fields.values.joined().map(\.dot))
         return tags.filter { dot, _ in dots.contains(dot) && !runs.contains(dot.replica.rawValue) }
     }
@@ -147,7 +147,7 @@ extension HubStore {
             if counter > Counters.maxCounter {
                 return RecordRejection(.counterBeyond, "a context counter is above \(Counters.maxCounter)")
             }
-            if let issued = try? Int64.fetchOne(db, sql: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]),
+            if let issued = try? Int64.fetchOne(db, cached: "SELECT counter FROM incarnations WHERE actor = ?", arguments: [actor.rawValue]),
                 counter > UInt64(bitPattern: issued)
             {
                 return RecordRejection(.counterBeyond, "the state claims writes of this hub's run \(actor) up to \(counter), beyond the \(issued) it issued")

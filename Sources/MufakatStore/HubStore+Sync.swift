@@ -38,7 +38,7 @@ extension HubStore {
 
     static func ledger(_ db: Database, replica: String) throws -> LedgerEntry {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT counter, through, push, served, recent FROM ledger WHERE replica = ?", arguments: [replica])
+            db, cached: "SELECT counter, through, push, served, recent FROM ledger WHERE replica = ?", arguments: [replica])
         else { return .empty }
         let recent: [PushMark]
         do {
@@ -54,7 +54,7 @@ extension HubStore {
     static func saveLedger(_ db: Database, replica: String, _ entry: LedgerEntry) throws {
         let recent = String(decoding: try JSONEncoder().encode(entry.recent), as: UTF8.self)
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO ledger (replica, counter, through, push, served, recent) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (replica) DO UPDATE SET counter = excluded.counter, through = excluded.through,
                     push = excluded.push, served = excluded.served, recent = excluded.recent
@@ -140,7 +140,7 @@ extension HubStore {
                     }
                 }
             }
-            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(sequence)])
+            try db.execute(cached: "UPDATE meta SET value = ? WHERE key = 'seq'", arguments: [String(sequence)])
             ledger = ledger.acknowledging(header)
             try Self.saveLedger(db, replica: replica.rawValue, ledger)
             for (other, counter) in relayed {
@@ -149,7 +149,7 @@ extension HubStore {
                 entry.counter = counter
                 try Self.saveLedger(db, replica: other.rawValue, entry)
             }
-            try db.execute(sql: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [clock(), replica.rawValue])
+            try db.execute(cached: "UPDATE replicas SET last_seen = ? WHERE replica = ?", arguments: [clock(), replica.rawValue])
             result.sequence = sequence
             return .success(result)
         }
@@ -207,7 +207,7 @@ extension HubStore {
                 if bytes >= maxBytes { break }
             }
             let more = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM records WHERE seq > ? LIMIT 1", arguments: [Int64(bitPattern: min(through, Counters.maxCounter))]) ?? false
+                db, cached: "SELECT 1 FROM records WHERE seq > ? LIMIT 1", arguments: [Int64(bitPattern: min(through, Counters.maxCounter))]) ?? false
             // A checkpoint beyond the feed (a hub restored from an older copy) gets the
             // hub's own sequence back, never a number the hub has not reached.
             if !more { through = min(through, try Self.sequence(db)) }
@@ -235,20 +235,20 @@ extension HubStore {
         // A new record is stored published (NULL): written again only when that changes.
         if inHouse != current {
             try db.execute(
-                sql: "UPDATE records SET inhouse = ? WHERE collection = ? AND id = ?", arguments: [inHouse, record.collection, record.id])
+                cached: "UPDATE records SET inhouse = ? WHERE collection = ? AND id = ?", arguments: [inHouse, record.collection, record.id])
         }
         return inHouse
     }
 
     /// The organisation a stored record stays with, `nil` when published.
     static func inHouse(_ db: Database, collection: String, id: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
+        try String.fetchOne(db, cached: "SELECT inhouse FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
     }
 
     /// Records, conflicts and sequence for `mufakat-hub status`.
     public func summary() throws -> (records: Int, deleted: Int, conflicted: Int, sequence: UInt64) {
         try writer.read { db in
-            let row = try Row.fetchOne(db, sql: """
+            let row = try Row.fetchOne(db, cached: """
                 SELECT COUNT(*) AS n, COALESCE(SUM(deleted), 0) AS d, COALESCE(SUM(conflicted), 0) AS c FROM records
                 """)!
             return (row["n"], row["d"], row["c"], try Self.sequence(db))
@@ -258,7 +258,7 @@ extension HubStore {
     /// Every conflicted record on the hub, by collection and id.
     public func conflicts() throws -> [RecordView] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT collection, id, state FROM records WHERE conflicted = 1 ORDER BY collection, id").map { row in
+            try Row.fetchAll(db, cached: "SELECT collection, id, state FROM records WHERE conflicted = 1 ORDER BY collection, id").map { row in
                 let state = try RecordState(json: row["state"])
                 return RecordView(
                     collection: row["collection"], id: row["id"], document: state.document, deleted: state.isDeleted,

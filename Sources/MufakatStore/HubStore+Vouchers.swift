@@ -20,7 +20,7 @@ extension HubStore {
     public static let voucherBytes = 12
 
     static func voucherKey(_ db: Database) throws -> SymmetricKey {
-        guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'voucherKey'"),
+        guard let text = try String.fetchOne(db, cached: "SELECT value FROM meta WHERE key = 'voucherKey'"),
             let bytes = Data(base64Encoded: text), bytes.count == 32
         else {
             throw MufakatError(.corruption, "the hub file holds no readable voucher key; restore it from a backup, or run the hub in re-seed mode")
@@ -52,7 +52,7 @@ extension HubStore {
 
     /// The tags the hub keeps beside a record's state.
     static func tags(_ db: Database, collection: String, id: String) throws -> [Dot: String] {
-        guard let text = try String.fetchOne(db, sql: "SELECT tags FROM records WHERE collection = ? AND id = ?", arguments: [collection, id]) else {
+        guard let text = try String.fetchOne(db, cached: "SELECT tags FROM records WHERE collection = ? AND id = ?", arguments: [collection, id]) else {
             return [:]
         }
         return RecordTags.parse(text) ?? [:]
@@ -60,7 +60,7 @@ extension HubStore {
 
     static func saveTags(_ db: Database, collection: String, id: String, _ tags: [Dot: String]) throws {
         try db.execute(
-            sql: "UPDATE records SET tags = ? WHERE collection = ? AND id = ?",
+            cached: "UPDATE records SET tags = ? WHERE collection = ? AND id = ?",
             arguments: [tags.isEmpty ? nil : RecordTags.json(tags), collection, id])
     }
 }

@@ -63,7 +63,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
     }
 
     static func load(_ db: Database) throws -> ReplicaMetadata? {
-        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM meta")
+        let rows = try Row.fetchAll(db, cached: "SELECT key, value FROM meta")
         var values: [String: String] = [:]
         for row in rows { values[row["key"]] = row["value"] }
         guard let replica = values[Key.replica.rawValue] else { return nil }
@@ -105,9 +105,12 @@ public struct ReplicaMetadata: Sendable, Hashable {
             .hubKey: hubKey, .hubNextKey: hubNextKey, .insecure: insecure ? "1" : "0", .org: org, .role: role,
             .naming: naming ? "1" : "0", .checkpointActor: checkpointActor,
         ]
-        for (key, value) in values {
+        // Only the keys that changed: most saves move one counter or checkpoint.
+        var stored: [String: String] = [:]
+        for row in try Row.fetchAll(db, cached: "SELECT key, value FROM meta") { stored[row["key"]] = row["value"] }
+        for (key, value) in values where stored[key.rawValue] != value {
             try db.execute(
-                sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                cached: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 arguments: [key.rawValue, value])
         }
     }

@@ -90,16 +90,16 @@ extension ReplicaStore {
             entered = entry.time
         }
         let record = try Row.fetchOne(
-            db, sql: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
+            db, cached: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
         let named = try (record?["named"] as String?).map { try RecordState(json: $0) }
         let after = try String.fetchAll(
-            db, sql: "SELECT wid FROM pending WHERE collection = ? AND id = ? AND absorbed = 0 ORDER BY seq", arguments: [collection, id]
+            db, cached: "SELECT wid FROM pending WHERE collection = ? AND id = ? AND absorbed = 0 ORDER BY seq", arguments: [collection, id]
         ).map { try WriteID($0) }
         let pushed = PushedWrite(
             collection: collection, id: id,
             write: PendingWrite(id: write, values: values, context: named?.context ?? VersionVector(), after: after, enteredAt: entered, author: author))
         try db.execute(
-            sql: "INSERT INTO pending (wid, collection, id, line) VALUES (?, ?, ?, ?)",
+            cached: "INSERT INTO pending (wid, collection, id, line) VALUES (?, ?, ?, ?)",
             arguments: [write.rawValue, collection, id, pushed.line])
         try db.saveRecord(collection: collection, id: id, state: state, seq: 0)
     }
@@ -109,11 +109,11 @@ extension ReplicaStore {
     /// Returns the shown state before and after (`nil`: no record).
     @discardableResult
     static func overlay(_ db: Database, collection: String, id: String) throws -> (before: RecordState?, after: RecordState?) {
-        let row = try Row.fetchOne(db, sql: "SELECT state, named FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
+        let row = try Row.fetchOne(db, cached: "SELECT state, named FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
         let before = try (row?["state"] as String?).map { try RecordState(json: $0) }
         let named = try (row?["named"] as String?).map { try RecordState(json: $0) }
         let rows = try Row.fetchAll(
-            db, sql: "SELECT wid, line, actor, counter, absorbed FROM pending WHERE collection = ? AND id = ? ORDER BY seq",
+            db, cached: "SELECT wid, line, actor, counter, absorbed FROM pending WHERE collection = ? AND id = ? ORDER BY seq",
             arguments: [collection, id])
         var dots: [WriteID: Dot] = [:]
         var waiting: [PendingWrite] = []
@@ -125,10 +125,10 @@ extension ReplicaStore {
             if (row["absorbed"] as Int64) == 0 { waiting.append(try pendingWrite(row["line"])) }
         }
         if waiting.isEmpty, !rows.isEmpty {
-            try db.execute(sql: "DELETE FROM pending WHERE collection = ? AND id = ?", arguments: [collection, id])
+            try db.execute(cached: "DELETE FROM pending WHERE collection = ? AND id = ?", arguments: [collection, id])
         }
         guard named != nil || !waiting.isEmpty else {
-            try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
+            try db.execute(cached: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
             return (before, nil)
         }
         let shown = (named ?? RecordState()).overlaying(waiting, named: dots)
@@ -168,12 +168,12 @@ extension ReplicaStore {
             try noteActor.execute(arguments: [actor.rawValue, Int64(bitPattern: min(counter, Counters.maxCounter))])
         }
         let rows = try Row.fetchAll(
-            db, sql: "SELECT seq, actor, counter FROM pending WHERE collection = ? AND id = ? AND absorbed = 0 AND actor IS NOT NULL",
+            db, cached: "SELECT seq, actor, counter FROM pending WHERE collection = ? AND id = ? AND absorbed = 0 AND actor IS NOT NULL",
             arguments: [collection, id])
         for row in rows {
             let dot = Dot(replica: try ReplicaID(row["actor"] as String), counter: UInt64(bitPattern: row["counter"] as Int64))
             if state.context.contains(dot) {
-                try db.execute(sql: "UPDATE pending SET absorbed = 1, refused = NULL WHERE seq = ?", arguments: [row["seq"] as Int64])
+                try db.execute(cached: "UPDATE pending SET absorbed = 1, refused = NULL WHERE seq = ?", arguments: [row["seq"] as Int64])
             }
         }
         return try overlay(db, collection: collection, id: id)
@@ -218,11 +218,11 @@ extension ReplicaStore {
             // A write the hub named but this replica has not pulled yet, under a dot the hub
             // no longer holds (restored since): the hub lost it, and only this replica has
             // it. It is sent again, to be named anew.
-            for row in try Row.fetchAll(db, sql: "SELECT seq, actor, counter FROM pending WHERE absorbed = 0 AND actor IS NOT NULL") {
+            for row in try Row.fetchAll(db, cached: "SELECT seq, actor, counter FROM pending WHERE absorbed = 0 AND actor IS NOT NULL") {
                 guard UInt64(bitPattern: row["counter"] as Int64) > held[row["actor"] as String] ?? 0 else { continue }
-                try db.execute(sql: "UPDATE pending SET actor = NULL, counter = NULL WHERE seq = ?", arguments: [row["seq"] as Int64])
+                try db.execute(cached: "UPDATE pending SET actor = NULL, counter = NULL WHERE seq = ?", arguments: [row["seq"] as Int64])
             }
-            let behind = try Row.fetchAll(db, sql: "SELECT actor, counter FROM actors").contains { row in
+            let behind = try Row.fetchAll(db, cached: "SELECT actor, counter FROM actors").contains { row in
                 UInt64(bitPattern: row["counter"] as Int64) > held[row["actor"] as String] ?? 0
             }
             guard behind || reseed else { return start }
@@ -250,7 +250,7 @@ extension ReplicaStore {
         try await writer.read { db in
             try keys.compactMap { key in
                 guard let row = try Row.fetchOne(
-                    db, sql: "SELECT named, voucher, tags FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]),
+                    db, cached: "SELECT named, voucher, tags FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]),
                     let named: String = row["named"]
                 else { return nil }
                 return ReplicatedRecord(
@@ -307,13 +307,13 @@ extension ReplicaStore {
                 if let refusal = answer.refusal {
                     outcome.refused += 1
                     try db.execute(
-                        sql: "UPDATE pending SET refused = ?, reason = ?, fields = ?, refused_at = ? WHERE wid = ?",
+                        cached: "UPDATE pending SET refused = ?, reason = ?, fields = ?, refused_at = ? WHERE wid = ?",
                         arguments: [refusal.code, refusal.reason, refusal.fields.joined(separator: ","), clock(), pushed.write.id.rawValue])
                     continue
                 }
                 guard let dot = answer.dot else { continue }
                 try db.execute(
-                    sql: "UPDATE pending SET actor = ?, counter = ?, refused = NULL WHERE wid = ?",
+                    cached: "UPDATE pending SET actor = ?, counter = ?, refused = NULL WHERE wid = ?",
                     arguments: [dot.replica.rawValue, Int64(bitPattern: dot.counter), pushed.write.id.rawValue])
                 if !answer.earlier { outcome.named += 1 }
                 guard answer.exact else {
@@ -321,7 +321,7 @@ extension ReplicaStore {
                     continue
                 }
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT named, tags FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
+                    db, cached: "SELECT named, tags FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
                 let named = try (row?["named"] as String?).map { try RecordState(json: $0) } ?? RecordState()
                 var tags = (row?["tags"] as String?).flatMap(RecordTags.parse) ?? [:]
                 // Applied here only from the state the hub applied it to: the write's own
@@ -345,14 +345,14 @@ extension ReplicaStore {
                 // A write answered with a dot the named state already holds (named before, or
                 // reserved by a later write) is done.
                 if let named = try String.fetchOne(
-                    db, sql: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
+                    db, cached: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
                 {
                     let context = try RecordState(json: named).context
                     for row in try Row.fetchAll(
-                        db, sql: "SELECT seq, actor, counter FROM pending WHERE collection = ? AND id = ? AND absorbed = 0 AND actor IS NOT NULL",
+                        db, cached: "SELECT seq, actor, counter FROM pending WHERE collection = ? AND id = ? AND absorbed = 0 AND actor IS NOT NULL",
                         arguments: [key.collection, key.id])
                     where context.contains(Dot(replica: try ReplicaID(row["actor"] as String), counter: UInt64(bitPattern: row["counter"] as Int64))) {
-                        try db.execute(sql: "UPDATE pending SET absorbed = 1 WHERE seq = ?", arguments: [row["seq"] as Int64])
+                        try db.execute(cached: "UPDATE pending SET absorbed = 1 WHERE seq = ?", arguments: [row["seq"] as Int64])
                     }
                 }
                 try Self.overlay(db, collection: key.collection, id: key.id)
@@ -370,7 +370,7 @@ extension ReplicaStore {
             var outcome = PullOutcome(changed: 0, newConflicts: 0)
             for record in records {
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT named, voucher, tags FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
+                    db, cached: "SELECT named, voucher, tags FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
                 let named = try (row?["named"] as String?).map { try RecordState(json: $0) }
                 let namedTags = (row?["tags"] as String?).flatMap(RecordTags.parse) ?? [:]
                 var state = record.state
@@ -401,12 +401,12 @@ extension ReplicaStore {
 
     /// Pending writes not yet named by the hub (sent or not).
     static func unnamedCount(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending WHERE absorbed = 0 AND actor IS NULL") ?? 0
+        try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM pending WHERE absorbed = 0 AND actor IS NULL") ?? 0
     }
 
     /// Writes the hub refused, by record, latest refusal first.
     static func refusedWrites(_ db: Database) throws -> [PendingRejection] {
-        try Row.fetchAll(db, sql: """
+        try Row.fetchAll(db, cached: """
             SELECT collection, id, refused, fields, reason, max(refused_at) AS at FROM pending
             WHERE refused IS NOT NULL AND absorbed = 0 GROUP BY collection, id ORDER BY at DESC, collection, id
             """).map { row in
@@ -422,13 +422,13 @@ extension ReplicaStore {
     /// they never arrive).
     static func discardRefusedWrites(_ db: Database, collection: String, id: String) throws -> [String: FieldValue]? {
         let lines = try String.fetchAll(
-            db, sql: "SELECT line FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0 ORDER BY seq",
+            db, cached: "SELECT line FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0 ORDER BY seq",
             arguments: [collection, id])
         guard !lines.isEmpty else { return nil }
         var values: [String: FieldValue] = [:]
         for line in lines { values.merge(try pendingWrite(line).values) { _, later in later } }
         try db.execute(
-            sql: "DELETE FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0",
+            cached: "DELETE FROM pending WHERE collection = ? AND id = ? AND refused IS NOT NULL AND absorbed = 0",
             arguments: [collection, id])
         try overlay(db, collection: collection, id: id)
         return values
@@ -441,8 +441,8 @@ extension ReplicaStore {
         try await writer.write { db in
             var metadata = try Self.requireMetadata(db)
             guard !metadata.naming else { return }
-            try db.execute(sql: "UPDATE records SET named = state, voucher = NULL")
-            try db.execute(sql: """
+            try db.execute(cached: "UPDATE records SET named = state, voucher = NULL")
+            try db.execute(cached: """
                 INSERT INTO actors (actor, counter)
                 SELECT key, max(value) FROM records, json_each(json_extract(records.named, '$.context')) GROUP BY key
                 ON CONFLICT (actor) DO UPDATE SET counter = max(counter, excluded.counter)
@@ -460,8 +460,8 @@ extension ReplicaStore {
         try await writer.read { db in
             let metadata = try Self.requireMetadata(db)
             return try Self.pendingCount(db, after: metadata.pushedThrough) == 0
-                && (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0) == 0
-                && (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal") ?? 0) == 0
+                && (try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM resend") ?? 0) == 0
+                && (try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM journal") ?? 0) == 0
         }
     }
 }

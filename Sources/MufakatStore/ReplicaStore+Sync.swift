@@ -99,7 +99,7 @@ extension ReplicaStore {
                 metadata.lastPush = hub.ledger.push
                 metadata.relayedHub = ""
                 metadata.relayCursor = 0
-                try db.execute(sql: "UPDATE records SET acked = 0")
+                try db.execute(cached: "UPDATE records SET acked = 0")
             case .replicaBehind:
                 start.previousReplica = metadata.replica
                 start.journaled = try Self.incarnate(
@@ -168,7 +168,7 @@ extension ReplicaStore {
             for row in rows {
                 let state = try RecordState(json: row["state"])
                 guard let owner = rule.organization(of: state), owner != org else { continue }
-                try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, row["id"] as String])
+                try db.execute(cached: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, row["id"] as String])
                 dropped += 1
             }
         }
@@ -199,7 +199,7 @@ extension ReplicaStore {
     ) throws -> Int {
         let old = metadata.replica
         var journaled = 0
-        let rows = try Row.fetchAll(db, sql: "SELECT collection, id, state, seq, acked FROM records WHERE seq > 0")
+        let rows = try Row.fetchAll(db, cached: "SELECT collection, id, state, seq, acked FROM records WHERE seq > 0")
         for row in rows {
             let record = LocalRecord(
                 collection: row["collection"], id: row["id"], state: try RecordState(json: row["state"]),
@@ -214,13 +214,13 @@ extension ReplicaStore {
             journaled += 1
             try saveJournal(db, entry)
             if entry.base.fields.isEmpty {
-                try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
+                try db.execute(cached: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [record.collection, record.id])
             } else {
                 try db.saveRecord(collection: record.collection, id: record.id, state: entry.base, seq: 0)
             }
         }
-        try db.execute(sql: "UPDATE records SET seq = 0, acked = 0")
-        try db.execute(sql: "DELETE FROM resend")
+        try db.execute(cached: "UPDATE records SET seq = 0, acked = 0")
+        try db.execute(cached: "DELETE FROM resend")
         metadata.previousReplicas.append(old.rawValue)
         var replica = ReplicaID.random()
         while replica == old || metadata.previousReplicas.contains(replica.rawValue) { replica = ReplicaID.random() }
@@ -258,14 +258,14 @@ extension ReplicaStore {
     /// The journal entry waiting for `key`, if any.
     static func loadJournal(_ db: Database, _ key: RecordKey) throws -> JournalEntry? {
         try Row.fetchOne(
-            db, sql: "SELECT collection, id, base, entries, seen, acked FROM journal WHERE collection = ? AND id = ?",
+            db, cached: "SELECT collection, id, base, entries, seen, acked FROM journal WHERE collection = ? AND id = ?",
             arguments: [key.collection, key.id]
         ).map(journalEntry)
     }
 
     /// Every journal entry waiting.
     static func loadJournal(_ db: Database) throws -> [JournalEntry] {
-        try Row.fetchAll(db, sql: "SELECT collection, id, base, entries, seen, acked FROM journal").map(journalEntry)
+        try Row.fetchAll(db, cached: "SELECT collection, id, base, entries, seen, acked FROM journal").map(journalEntry)
     }
 
     private static func journalEntry(_ row: Row) throws -> JournalEntry {
@@ -282,7 +282,7 @@ extension ReplicaStore {
     /// merge first).
     static func saveJournal(_ db: Database, _ entry: JournalEntry) throws {
         try db.execute(
-            sql: "INSERT OR REPLACE INTO journal (collection, id, base, entries, seen, acked) VALUES (?, ?, ?, ?, ?, ?)",
+            cached: "INSERT OR REPLACE INTO journal (collection, id, base, entries, seen, acked) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
                 entry.key.collection, entry.key.id, entry.base.compactJSON, try entry.entriesState.compactJSON,
                 try RecordState(context: entry.seen, fields: [:]).compactJSON, Int64(bitPattern: entry.acked),
@@ -291,7 +291,7 @@ extension ReplicaStore {
 
     /// Whether writes wait in the journal to be written again under this replica's id.
     public func hasJournal() async throws -> Bool {
-        try await writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM journal LIMIT 1") ?? false }
+        try await writer.read { db in try Bool.fetchOne(db, cached: "SELECT 1 FROM journal LIMIT 1") ?? false }
     }
 
     /// Writes the journal again as new writes of this replica's id (see
@@ -320,13 +320,13 @@ extension ReplicaStore {
             // this replica had seen them overwritten) keeps its local sequence: a write made
             // here since the new id took over stays pending.
             let seq = try seqs[key] ?? Int64.fetchOne(
-                db, sql: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]
+                db, cached: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]
             ).map { UInt64(bitPattern: $0) } ?? 0
             try db.saveRecord(collection: key.collection, id: key.id, state: state, seq: seq)
         }
         metadata.counter = result.counter
         try metadata.save(db)
-        try db.execute(sql: "DELETE FROM journal")
+        try db.execute(cached: "DELETE FROM journal")
         return result.writes.filter { $0.newDot != nil }
     }
 
@@ -445,9 +445,9 @@ extension ReplicaStore {
                     let (kept, taken) = try Incarnation.takeReused(state, dots: dots, key: key, own: metadata.replica)
                 else { continue }
                 let seq = try Int64.fetchOne(
-                    db, sql: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]) ?? 0
+                    db, cached: "SELECT seq FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id]) ?? 0
                 if kept.fields.isEmpty {
-                    try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
+                    try db.execute(cached: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [key.collection, key.id])
                 } else {
                     try db.saveRecord(collection: key.collection, id: key.id, state: kept, seq: UInt64(bitPattern: seq))
                 }
@@ -485,7 +485,7 @@ extension ReplicaStore {
     }
 
     static func pendingRejections(_ db: Database) throws -> [PendingRejection] {
-        try Row.fetchAll(db, sql: "SELECT collection, id, code, fields, reason, at FROM resend ORDER BY at, collection, id").map { row in
+        try Row.fetchAll(db, cached: "SELECT collection, id, code, fields, reason, at FROM resend ORDER BY at, collection, id").map { row in
             PendingRejection(
                 collection: row["collection"], id: row["id"], code: row["code"],
                 fields: (row["fields"] as String).split(separator: ",").map(String.init), reason: row["reason"], at: row["at"])
@@ -604,14 +604,14 @@ extension ReplicaStore {
     /// replica whose writes the hub names, the writes it has not named.
     static func totalPending(_ db: Database) throws -> Int {
         try pendingCount(db, after: requireMetadata(db).pushedThrough)
-            + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resend") ?? 0)
+            + (Int.fetchOne(db, cached: "SELECT COUNT(*) FROM resend") ?? 0)
             + unnamedCount(db)
     }
 
     /// The keys of the resend list, oldest first.
     public func resendKeys() async throws -> [RecordKey] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT collection, id FROM resend ORDER BY at, collection, id").map {
+            try Row.fetchAll(db, cached: "SELECT collection, id FROM resend ORDER BY at, collection, id").map {
                 RecordKey(collection: $0["collection"], id: $0["id"])
             }
         }

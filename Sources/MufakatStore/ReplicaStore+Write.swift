@@ -337,12 +337,12 @@ extension ReplicaStore {
         if metadata.naming {
             // The hub judges a record it never named as new.
             if before != nil,
-                try String.fetchOne(db, sql: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) == nil
+                try String.fetchOne(db, cached: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) == nil
             {
                 before = nil
             }
         } else if let state = before, Set(state.context.counters.keys) == [metadata.replica],
-            (try Int64.fetchOne(db, sql: "SELECT acked FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) ?? 0) == 0
+            (try Int64.fetchOne(db, cached: "SELECT acked FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) ?? 0) == 0
         {
             before = nil
         }
@@ -434,7 +434,7 @@ final class DotAllocator {
 
     func save(_ db: Database) throws {
         guard counter != initial else { return }
-        try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'counter'", arguments: [String(counter)])
+        try db.execute(cached: "UPDATE meta SET value = ? WHERE key = 'counter'", arguments: [String(counter)])
     }
 }
 
@@ -472,8 +472,8 @@ extension ReplicaStore {
             guard let state = try db.fetchState(collection: schema.name, id: id) else {
                 throw MufakatError(.notFound, "discard \(schema.name) \(id): no such record on this replica", value: id)
             }
-            let refusal = try String.fetchOne(db, sql: "SELECT code FROM resend WHERE collection = ? AND id = ?", arguments: [schema.name, id])
-            let acked = try Int64.fetchOne(db, sql: "SELECT acked FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) ?? 0
+            let refusal = try String.fetchOne(db, cached: "SELECT code FROM resend WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            let acked = try Int64.fetchOne(db, cached: "SELECT acked FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id]) ?? 0
             guard let refusal, refusal != "hub-lacks", refusal != "unlisted", acked == 0,
                 Set(state.context.counters.keys) == [metadata.replica]
             else {
@@ -482,9 +482,9 @@ extension ReplicaStore {
                     "discard \(schema.name) \(id): only a record the hub refused and never stored can be discarded (this one \(refusal == nil ? "is not refused" : "holds writes the hub or others have")); nothing was removed",
                     value: id)
             }
-            try db.execute(sql: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id])
-            try db.execute(sql: "DELETE FROM resend WHERE collection = ? AND id = ?", arguments: [schema.name, id])
-            try db.execute(sql: "DELETE FROM journal WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            try db.execute(cached: "DELETE FROM records WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            try db.execute(cached: "DELETE FROM resend WHERE collection = ? AND id = ?", arguments: [schema.name, id])
+            try db.execute(cached: "DELETE FROM journal WHERE collection = ? AND id = ?", arguments: [schema.name, id])
             return state.document
         }
     }
