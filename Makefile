@@ -8,7 +8,7 @@ SHELL := /bin/bash
 #   make build   debug build of everything, tests included
 
 SWIFT ?= swift
-SYSTEM_PACKAGES := libsqlite3-dev zlib1g-dev sqlite3 openssl
+SYSTEM_PACKAGES := libsqlite3-dev zlib1g-dev sqlite3 openssl faketime
 TEST_LOG := .build/test-output.log
 SCENARIO_LOG := .build/scenario-output.log
 

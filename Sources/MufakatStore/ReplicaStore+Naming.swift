@@ -74,20 +74,21 @@ extension ReplicaStore {
     // MARK: Writing
 
     /// Stores a local write made on `state` under `dot` — a pending write's local dot in a
-    /// replica whose writes the hub names, the replica's own dot before that.
+    /// replica whose writes the hub names, the replica's own dot before that. `enteredAt` is
+    /// the laptop's clock as it is, kept by the hub for display only: the entry's time in
+    /// `state` is held above the record's latest so the laptop shows its own write as newest,
+    /// but a slow clock is sent as slow, for a reader to see.
     static func storeWrite(
-        _ db: Database, collection: String, id: String, state: RecordState, dot: Dot, author: String
+        _ db: Database, collection: String, id: String, state: RecordState, dot: Dot, author: String, enteredAt: Int64
     ) throws {
         guard let write = WriteID(localDot: dot) else {
             try db.saveRecord(collection: collection, id: id, state: state, seq: dot.counter)
             return
         }
         var values: [String: FieldValue] = [:]
-        var entered: Int64 = 0
         for (name, entries) in state.fields {
             guard let entry = entries.first(where: { $0.dot == dot }) else { continue }
             values[name] = entry.value
-            entered = entry.time
         }
         let record = try Row.fetchOne(
             db, cached: "SELECT named FROM records WHERE collection = ? AND id = ?", arguments: [collection, id])
@@ -97,7 +98,7 @@ extension ReplicaStore {
         ).map { try WriteID($0) }
         let pushed = PushedWrite(
             collection: collection, id: id,
-            write: PendingWrite(id: write, values: values, context: named?.context ?? VersionVector(), after: after, enteredAt: entered, author: author))
+            write: PendingWrite(id: write, values: values, context: named?.context ?? VersionVector(), after: after, enteredAt: enteredAt, author: author))
         try db.execute(
             cached: "INSERT INTO pending (wid, collection, id, line) VALUES (?, ?, ?, ?)",
             arguments: [write.rawValue, collection, id, pushed.line])

@@ -139,7 +139,7 @@ extension ReplicaStore {
                 problems: [ValidationProblem(field: nil, refusal.reason)], context: "\(verb) \(schema.name) \(id): nothing was written",
                 code: refusal.kind == .forbidden ? .forbidden : .invalid)
         }
-        try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
+        try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author, enteredAt: clock())
         let action = existing == nil ? "created" : existing?.isDeleted == true ? "restored" : "updated"
         return WriteOutcome(collection: schema.name, id: id, action: action, warnings: warnings, replaced: replaced)
     }
@@ -177,7 +177,7 @@ extension ReplicaStore {
             let dot = try dots.next(after: state)
             try state.delete(dot: dot, now: clock(), author: dots.author)
             try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "delete")
-            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
+            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author, enteredAt: clock())
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "deleted", warnings: warnings)
         }
@@ -204,7 +204,7 @@ extension ReplicaStore {
             let dot = try dots.next(after: state)
             try state.write(values, dot: dot, now: clock(), author: dots.author)
             try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "restore")
-            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
+            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author, enteredAt: clock())
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "restored", warnings: [])
         }
@@ -313,7 +313,7 @@ extension ReplicaStore {
             let dot = try dots.next(after: state)
             try state.write(values, dot: dot, now: clock(), author: dots.author)
             try Self.checkRights(db, schema: schema, id: id, before: before, after: state, verb: "resolve")
-            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author)
+            try Self.storeWrite(db, collection: schema.name, id: id, state: state, dot: dot, author: dots.author, enteredAt: clock())
             try dots.save(db)
             return WriteOutcome(collection: schema.name, id: id, action: "resolved", warnings: warnings)
         }

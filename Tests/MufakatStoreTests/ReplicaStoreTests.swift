@@ -390,3 +390,21 @@ struct ReplicaStoreTests {
         #expect(try store.get("positions", id: "a:ask-1").document["stance"] == .string("ActiveSupport"))
     }
 }
+
+@Suite("Pending writes carry the laptop's clock for display only")
+struct EnteredAtTests {
+    /// Issue 27, case 2: a laptop restored onto a slow clock. What it sends as "entered on the
+    /// laptop at" is its clock as it is; the entry it shows stays the newest of the record.
+    @Test("a pending write's entered time is the laptop's clock even when years behind the record; the shown entry is still newest")
+    func enteredAtIsTheClock() async throws {
+        let ticks = Mutex<Int64>(2_000_000_000_000)
+        let store = try ReplicaStore.inMemory(clock: { ticks.withLock { $0 } })
+        _ = try store.put("meetings", id: "mtg-a", [("title", "Monthly"), ("date", "2026-11-05")])
+        ticks.withLock { $0 = 1_900_000_000_000 }
+        _ = try store.put("meetings", id: "mtg-a", [("decisions", "Letter by 15 December")])
+        let next = try await store.nextWrites(after: 0, limit: 10)
+        #expect(next.writes.map(\.write.enteredAt) == [2_000_000_000_000, 1_900_000_000_000])
+        let shown = try #require(try store.state("meetings", id: "mtg-a"))
+        #expect((shown.fields["decisions"]?.first?.time ?? 0) > 2_000_000_000_000)
+    }
+}
