@@ -101,6 +101,7 @@ extension SyncClient {
                     summary.relayed += relayed.merged
                     summary.rejected += relayed.rejected
                 }
+                if !start.relayKeys.isEmpty { try await store.noteRelayPass(run: run.actor) }
 
                 // Write: pending writes oldest first, one answered batch at a time.
                 var cursor: Int64 = 0

@@ -103,22 +103,27 @@ extension HubStore {
     /// What `welcome` tells a protocol 5 replica (§13.2): every run of this hub file,
     /// oldest first, and the highest counter held for every actor — runs, actors taken back
     /// by relay, and replica ids from before protocol 5.
+    ///
+    /// For a run of this file `held` is what the run named in this file, even when relays
+    /// brought back later writes of it; a run the file lost is not listed. A relay of one
+    /// record holding a later write proves nothing about another record's earlier one, so
+    /// laptops are told to send back everything beyond what the file itself holds (once per
+    /// run). Replica ids of protocol 4 and older keep the highest counter held.
     public func namingView() async throws -> (incarnations: [HubIncarnation], held: [String: UInt64]) {
         let incarnations = try incarnations()
-        let held = try await writer.read { db in
+        var held = try await writer.read { db in
             var held: [String: UInt64] = [:]
-            for row in try Row.fetchAll(db, cached: "SELECT replica AS actor, counter FROM ledger UNION ALL SELECT actor, counter FROM held") {
+            for row in try Row.fetchAll(db, cached: "SELECT replica AS actor, counter FROM ledger") {
                 let counter = UInt64(bitPattern: row["counter"] as Int64)
                 guard counter > 0 else { continue }
                 held[row["actor"], default: 0] = max(held[row["actor"], default: 0], counter)
             }
             return held
         }
-        var all = held
         for incarnation in incarnations {
-            all[incarnation.actor.rawValue] = max(all[incarnation.actor.rawValue] ?? 0, incarnation.counter)
+            held[incarnation.actor.rawValue] = incarnation.counter
         }
-        return (incarnations, all)
+        return (incarnations, held)
     }
 
     /// Names pushed writes, in order, in one transaction synced to disk before it returns

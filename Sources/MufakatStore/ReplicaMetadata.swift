@@ -49,11 +49,14 @@ public struct ReplicaMetadata: Sendable, Hashable {
     public var naming = false
     /// The hub run (its actor) that served ``checkpoint`` (protocol 5, PROTOCOL.md §13.2).
     public var checkpointActor: String = ""
+    /// The hub run (its actor) for which this replica last sent back every record holding
+    /// writes the hub may lack (PROTOCOL.md §13.4); the pass is made once per run.
+    public var relayPass: String = ""
 
     enum Key: String, CaseIterable {
         case replica, name, hub, token, counter, pushedThrough, checkpoint, lastSync, hubID
         case lastPush, inflightPush, inflightThrough, previousReplicas, relayedHub, relayCursor, dotReused, pushHistory
-        case hubKey, hubNextKey, insecure, org, role, naming, checkpointActor
+        case hubKey, hubNextKey, insecure, org, role, naming, checkpointActor, relayPass
     }
 
     /// Who this replica writes as, once a hub said it; `nil` before.
@@ -91,7 +94,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
             org: values[Key.org.rawValue] ?? "",
             role: values[Key.role.rawValue] ?? "",
             naming: values[Key.naming.rawValue] == "1",
-            checkpointActor: values[Key.checkpointActor.rawValue] ?? "")
+            checkpointActor: values[Key.checkpointActor.rawValue] ?? "", relayPass: values[Key.relayPass.rawValue] ?? "")
     }
 
     func save(_ db: Database) throws {
@@ -103,7 +106,7 @@ public struct ReplicaMetadata: Sendable, Hashable {
             .relayCursor: String(relayCursor), .dotReused: dotReused ? "1" : "0",
             .pushHistory: pushHistory.joined(separator: ","),
             .hubKey: hubKey, .hubNextKey: hubNextKey, .insecure: insecure ? "1" : "0", .org: org, .role: role,
-            .naming: naming ? "1" : "0", .checkpointActor: checkpointActor,
+            .naming: naming ? "1" : "0", .checkpointActor: checkpointActor, .relayPass: relayPass,
         ]
         // Only the keys that changed: most saves move one counter or checkpoint.
         var stored: [String: String] = [:]

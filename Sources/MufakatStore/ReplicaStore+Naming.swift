@@ -223,9 +223,15 @@ extension ReplicaStore {
                 guard UInt64(bitPattern: row["counter"] as Int64) > held[row["actor"] as String] ?? 0 else { continue }
                 try db.execute(cached: "UPDATE pending SET actor = NULL, counter = NULL WHERE seq = ?", arguments: [row["seq"] as Int64])
             }
-            let behind = try Row.fetchAll(db, cached: "SELECT actor, counter FROM actors").contains { row in
+            // Records holding writes the hub may lack go back once per hub run: `held` gives,
+            // for each run in the hub's file, what it named before the file was copied, and
+            // nothing for runs the file lost, so a relay of one record cannot hide another's
+            // lost write of the same run (PROTOCOL.md §13.4).
+            let run = incarnations.last?.actor ?? ""
+            let beyond = try Row.fetchAll(db, cached: "SELECT actor, counter FROM actors").contains { row in
                 UInt64(bitPattern: row["counter"] as Int64) > held[row["actor"] as String] ?? 0
             }
+            let behind = beyond && metadata.relayPass != run
             guard behind || reseed else { return start }
             let rows = try Row.fetchCursor(db, sql: "SELECT collection, id, named, voucher FROM records WHERE named IS NOT NULL")
             while let row = try rows.next() {
@@ -243,6 +249,16 @@ extension ReplicaStore {
                     : "the hub lacks writes this replica holds (restored from a backup)"
             }
             return start
+        }
+    }
+
+    /// Notes that every record `beginNamedSync` listed for relay reached hub run `run`: the
+    /// next sessions with that run need not send them again.
+    public func noteRelayPass(run: String) async throws {
+        try await writer.write { db in
+            var metadata = try Self.requireMetadata(db)
+            metadata.relayPass = run
+            try metadata.save(db)
         }
     }
 

@@ -73,7 +73,34 @@ struct NamingSimulationTests {
         print("protocol 5 simulation, \(fault.rawValue): \(seeds.count) schedules on the real stores in \(Int(seconds)) s, \(failures.count) failing; \(tally)")
         #expect(failures.isEmpty, "replay one with MUFAKAT_SIMULATION_SEED=\(fault.rawValue):SEED\n\(failures.joined(separator: "\n"))")
         // The faults of the class happened: a class whose schedules never fault proves nothing.
-        if seeds.count >= 100 { #expect(tally.faults(fault).allSatisfy { $0 > 0 }, "\(tally)") }
+        if seeds.count >= 1_000 { #expect(tally.faults(fault).allSatisfy { $0 > 0 }, "\(tally)") }
+    }
+
+    /// Two writes of one hub run on two records, both lost with a hub restore; the laptop
+    /// holding the later one relays first (the hub then holds that run up to the later
+    /// counter), the other after: both come back.
+    @Test("writes of two records lost with the hub come back whichever laptop relays first")
+    func twoRecordsLost() async throws {
+        for laterFirst in [true, false] {
+            var world = try await World(seed: 7, fault: .hub)
+            defer { world.remove() }
+            try world.write(on: 0, key: "mtg-a", field: "title")
+            try world.write(on: 1, key: "mtg-b", field: "title")
+            for index in 0..<3 { try await world.sync(index) }
+            for index in 0..<3 { try await world.sync(index) }
+            try world.backupHub(wal: true)
+            try world.write(on: 0, key: "mtg-a", field: "decisions")      // named first
+            try await world.sync(0, cutAfter: 2)                               // named and applied; its pull cut
+            try world.write(on: 1, key: "mtg-b", field: "decisions")      // named later
+            try await world.sync(1, cutAfter: 2)
+            try world.restoreHub(0)
+            try await world.sync(laterFirst ? 1 : 0)
+            try await world.sync(laterFirst ? 0 : 1)
+            for _ in 0..<2 { for index in 0..<3 { try await world.sync(index) } }
+            let problem = try await world.check()
+            let trace = world.trace.joined(separator: "\n")
+            #expect(problem == nil, "\(laterFirst ? "later" : "earlier") relayed first: \(problem ?? "")\n\(trace)")
+        }
     }
 
     /// The oracle must be able to fail: a hub that drops an entry its context covers loses
@@ -335,9 +362,12 @@ struct World {
     // MARK: Writes
 
     mutating func write(on index: Int) throws {
-        let store = laptops[index].store
         let key = Self.meetings[roll(Self.meetings.count)]
-        let field = Self.fields[roll(Self.fields.count)]
+        try write(on: index, key: key, field: Self.fields[roll(Self.fields.count)])
+    }
+
+    mutating func write(on index: Int, key: String, field: String) throws {
+        let store = laptops[index].store
         nextValue += 1
         let value = "v\(nextValue)"
         let shown = try store.state("meetings", id: key)
@@ -469,10 +499,17 @@ struct World {
             session.relayKeys = session.relayKeys.dropFirst(keys.count)
             if session.relayKeys.isEmpty { session.stage = .write }
             let records = try await store.relayRecords(keys)
-            guard !records.isEmpty else { return }
+            guard !records.isEmpty else {
+                if session.relayKeys.isEmpty { try await store.noteRelayPass(run: actor.rawValue) }
+                return
+            }
             let relayed = try await hub.relay(records, from: replica, reseed: reseed)
             if let refused = relayed.rejected.first { throw SimulationError("relay refused: \(refused.rejection.reason)") }
-            if loseAnswer { session.stage = .done }
+            if loseAnswer {
+                session.stage = .done
+            } else if session.relayKeys.isEmpty {
+                try await store.noteRelayPass(run: actor.rawValue)
+            }
         case .write:
             let next = try await store.nextWrites(after: session.cursor, limit: session.batch)
             guard !next.writes.isEmpty else {
@@ -569,30 +606,40 @@ struct World {
         }
     }
 
+    /// Copies the hub's file (and, with `wal`, its journal) aside.
+    mutating func backupHub(wal: Bool) throws {
+        let backup = newPath("hub-backup")
+        try Self.copyFiles(
+            (hubDirectory as NSString).appendingPathComponent(HubStore.fileName), to: (backup as NSString).appendingPathComponent(HubStore.fileName),
+            wal: wal)
+        hubBackups.append((backup, wal))
+        tally.hubBackups += 1
+        trace.append("backup hub\(wal ? "" : " without its WAL")")
+    }
+
+    /// The hub's disk died: it starts again, a new run, from backup `which`.
+    mutating func restoreHub(_ which: Int) throws {
+        let restored = newPath("hub")
+        try Self.copyFiles(
+            (hubBackups[which].directory as NSString).appendingPathComponent(HubStore.fileName),
+            to: (restored as NSString).appendingPathComponent(HubStore.fileName), wal: true)
+        hubDirectory = restored
+        hub = try HubStore.open(directory: restored, clock: clock.read)
+        actor = try hub.startIncarnation().actor
+        tally.hubRestores += 1
+        if !hubBackups[which].wal { tally.hubRestoresWithoutWAL += 1 }
+        trace.append("restore hub from backup \(which), run \(actor)")
+    }
+
     mutating func hubFault() async throws {
-        let file = (hubDirectory as NSString).appendingPathComponent(HubStore.fileName)
         switch roll(7) {
         case 0, 1:
             let wal = roll(2) == 0
             if !wal, roll(2) == 0 { try await Self.checkpoint(hub.writer) }
-            let backup = newPath("hub-backup")
-            try Self.copyFiles(file, to: (backup as NSString).appendingPathComponent(HubStore.fileName), wal: wal)
-            hubBackups.append((backup, wal))
-            tally.hubBackups += 1
-            trace.append("backup hub\(wal ? "" : " without its WAL")")
+            try backupHub(wal: wal)
         case 2, 3:
             guard !hubBackups.isEmpty else { return }
-            let which = roll(hubBackups.count)
-            let restored = newPath("hub")
-            try Self.copyFiles(
-                (hubBackups[which].directory as NSString).appendingPathComponent(HubStore.fileName),
-                to: (restored as NSString).appendingPathComponent(HubStore.fileName), wal: true)
-            hubDirectory = restored
-            hub = try HubStore.open(directory: restored, clock: clock.read)
-            actor = try hub.startIncarnation().actor
-            tally.hubRestores += 1
-            if !hubBackups[which].wal { tally.hubRestoresWithoutWAL += 1 }
-            trace.append("restore hub from backup \(which), run \(actor)")
+            try restoreHub(roll(hubBackups.count))
         case 4, 5:
             actor = try hub.startIncarnation().actor
             tally.hubRestarts += 1

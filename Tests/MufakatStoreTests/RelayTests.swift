@@ -74,7 +74,9 @@ struct RelayTests {
         #expect(name.dot.replica == r.restoredActor)
         let after = try #require(try F.state(r.restored))
         #expect(after.fields["decisions"]?.map(\.value) == [.string("Letter by 20 December")])
-        #expect(try await r.restored.namingView().held[r.lostDot.replica.rawValue] == r.lostDot.counter)
+        // welcome still reports what the file itself named of that run: a relay of this
+        // record proves nothing about another record's lost write of the same run.
+        #expect(try await r.restored.namingView().held[r.lostDot.replica.rawValue] == r.lostDot.counter - 1)
     }
 
     @Test("a changed value, a forged or missing voucher, or another record's voucher is refused and changes nothing")
