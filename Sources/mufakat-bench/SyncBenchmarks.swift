@@ -92,7 +92,7 @@ struct SyncBenchmarks {
             baseline: "sqlite3 .import", baselineValue: Double(count) / baseline.seconds))
         let gzipBytes = try gzipSize(plainFile)
         report.add(BenchRow(
-            benchmark: "B3", figure: "bytes on the wire for 100,000 reports (protocol 3)", value: Double(initial.sent + initial.received), unit: "bytes",
+            benchmark: "B3", figure: "bytes on the wire for 100,000 reports (protocol 5)", value: Double(initial.sent + initial.received), unit: "bytes",
             baseline: "gzip -6 of the same reports as plain JSON lines", baselineValue: gzipBytes))
         let replicaFile = (home as NSString).appendingPathComponent(ReplicaStore.fileName)
         _ = try runMeasured("/usr/bin/env", ["sqlite3", replicaFile, "PRAGMA wal_checkpoint(TRUNCATE);"])
@@ -101,15 +101,26 @@ struct SyncBenchmarks {
         report.add(BenchRow(
             benchmark: "B3", figure: "replica file after B1 (bytes)", value: replicaBytes, unit: "bytes",
             baseline: "the plain JSON lines of the same reports", baselineValue: plainBytes))
+        // The same sync as 0.7.0 speaks it (protocol 4, a replica of 0.7's layout): the hub
+        // naming every write (protocol 5) may cost no more than 10% in time and bytes (issue 27).
+        let seven = try newReplica("b1-v4", hub: hub, token: token, protocolVersion: 4)
+        let sevenSync = try sync(seven, protocolVersion: 4)
+        guard sevenSync.pulled == count else { throw BenchError("B1 (version 4) pulled \(sevenSync.pulled) of \(count)") }
+        report.add(BenchRow(
+            benchmark: "B1", figure: "new replica syncs 100,000 reports, protocol 5 (s)", value: initial.measured.seconds, unit: "s",
+            baseline: "the same sync in protocol 4, as 0.7.0 speaks it (same binaries)", baselineValue: sevenSync.measured.seconds))
+        report.add(BenchRow(
+            benchmark: "B3", figure: "bytes on the wire, protocol 5 (this client)", value: Double(initial.sent + initial.received), unit: "bytes",
+            baseline: "the same sync in protocol 4 (0.7.0)", baselineValue: Double(sevenSync.sent + sevenSync.received)))
         // The same sync in protocol version 2, as clients before 0.6.0 speak it.
         let older = try newReplica("b3-v2", hub: hub, token: token, protocolVersion: 2)
         let olderSync = try sync(older, protocolVersion: 2)
         guard olderSync.pulled == count else { throw BenchError("B3 (version 2) pulled \(olderSync.pulled) of \(count)") }
         report.add(BenchRow(
-            benchmark: "B3", figure: "bytes on the wire, protocol 3 (this client)", value: Double(initial.sent + initial.received), unit: "bytes",
+            benchmark: "B3", figure: "bytes on the wire, protocol 5 (this client) against protocol 2", value: Double(initial.sent + initial.received), unit: "bytes",
             baseline: "the same sync in protocol 2 (clients before 0.6.0)", baselineValue: Double(olderSync.sent + olderSync.received)))
         report.add(BenchRow(
-            benchmark: "B1", figure: "new replica syncs 100,000 reports, protocol 3 (s)", value: initial.measured.seconds, unit: "s",
+            benchmark: "B1", figure: "new replica syncs 100,000 reports, protocol 5 against protocol 2 (s)", value: initial.measured.seconds, unit: "s",
             baseline: "the same in protocol 2 (the hub writes each state expanded)", baselineValue: olderSync.measured.seconds))
         report.add(BenchRow(
             benchmark: "B6", figure: "client peak RSS during B1", value: Double(initial.measured.maxRSSKilobytes) / 1024, unit: "MiB"))
