@@ -53,7 +53,9 @@ struct NamingSimulationTests {
         var failures: [String] = []
         var tally = World.Tally()
         let started = ContinuousClock.now
+        var ran = 0
         for seed in seeds {
+            ran += 1
             var world = try await World(seed: seed, fault: fault)
             defer { world.remove() }
             do {
@@ -70,7 +72,7 @@ struct NamingSimulationTests {
         }
         // The counts, for the log `make test` leaves.
         let seconds = Double((ContinuousClock.now - started).components.seconds)
-        print("protocol 5 simulation, \(fault.rawValue): \(seeds.count) schedules on the real stores in \(Int(seconds)) s, \(failures.count) failing; \(tally)")
+        print("protocol 5 simulation, \(fault.rawValue): \(ran) schedules on the real stores in \(Int(seconds)) s, \(failures.count) failing; \(tally)")
         #expect(failures.isEmpty, "replay one with MUFAKAT_SIMULATION_SEED=\(fault.rawValue):SEED\n\(failures.joined(separator: "\n"))")
         // The faults of the class happened: a class whose schedules never fault proves nothing.
         if seeds.count >= 1_000 { #expect(tally.faults(fault).allSatisfy { $0 > 0 }, "\(tally)") }
@@ -229,6 +231,9 @@ struct World {
     var named: Set<String> = []
     var tokenID = ""
     var rogueTokenID = ""
+    /// Values the hostile member wrote. It keeps no replica: what only the hub held of them
+    /// is lost with the hub's disk, as anything is that no one else holds.
+    var hostile: Set<String> = []
     /// Write lines a hostile member captured (sent by laptops), to replay.
     var captured: [PushedWrite] = []
     var tally = Tally()
@@ -617,8 +622,21 @@ struct World {
         trace.append("backup hub\(wal ? "" : " without its WAL")")
     }
 
+    /// The hostile member's values no laptop holds: they go with the hub's disk.
+    mutating func forgetHostileOnlyOnHub() throws {
+        var onLaptops: Set<String> = []
+        for laptop in laptops {
+            for key in Self.meetings {
+                guard let state = try laptop.store.state("meetings", id: key) else { continue }
+                for entries in state.fields.values { onLaptops.formUnion(Self.strings(entries)) }
+            }
+        }
+        for value in hostile where !onLaptops.contains(value) { named.remove(value) }
+    }
+
     /// The hub's disk died: it starts again, a new run, from backup `which`.
     mutating func restoreHub(_ which: Int) throws {
+        try forgetHostileOnlyOnHub()
         let restored = newPath("hub")
         try Self.copyFiles(
             (hubBackups[which].directory as NSString).appendingPathComponent(HubStore.fileName),
@@ -647,6 +665,7 @@ struct World {
         default:
             // The disk and every backup lost: a new hub, new tokens, re-seed mode until the week ends.
             guard !reseed else { return }
+            try forgetHostileOnlyOnHub()
             hubDirectory = newPath("hub")
             hub = try Self.newHub(in: hubDirectory, clock: clock)
             actor = try hub.startIncarnation().actor
@@ -725,7 +744,11 @@ struct World {
             written[value] = (key, field, replaces)
             if record == nil, field != "title" { written["t-" + value] = (key, "title", []) }
             named.insert(value)
-            if record == nil, field != "title" { named.insert("t-" + value) }
+            hostile.insert(value)
+            if record == nil, field != "title" {
+                named.insert("t-" + value)
+                hostile.insert("t-" + value)
+            }
             tally.hostileNamed += 1
             trace.append("rogue writes \(key).\(field)=\(value) over \(replaces.sorted()) at \(enteredAt), named \(name.dot)")
         }
