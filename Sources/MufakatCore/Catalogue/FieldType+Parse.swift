@@ -16,23 +16,9 @@ extension FieldType {
             guard !input.unicodeScalars.contains(where: Self.isLineBreak) else {
                 return .failure("is more than one line; use one line of text here")
             }
-            let collapsed = input.collapsingWhitespace()
-            let length = collapsed.unicodeScalars.count
-            guard length <= Self.maxStringLength else {
-                return .failure(
-                    "is \(length) characters long (Unicode scalar values: an accent typed apart counts too); at most \(Self.maxStringLength) are accepted",
-                    echo: false)
-            }
-            return .success(.string(collapsed))
+            return Self.withinLength(input.collapsingWhitespace(), Self.maxStringLength)
         case .text:
-            let text = input.unifyingLineBreaks()
-            let length = text.unicodeScalars.count
-            guard length <= Self.maxTextLength else {
-                return .failure(
-                    "is \(length) characters long (Unicode scalar values: an accent typed apart counts too); at most \(Self.maxTextLength) are accepted",
-                    echo: false)
-            }
-            return .success(.string(text))
+            return Self.withinLength(input.unifyingLineBreaks(), Self.maxTextLength)
         case .integer:
             guard input.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
                 if input.hasPrefix("-"), input.dropFirst().allSatisfy(\.isASCIIDigit) {
@@ -152,6 +138,17 @@ extension FieldType {
                 return "is not in its stored form (enumeration values as listed, codes and periods in capitals)"
             }
         }
+    }
+
+    /// `text` as a stored string when it holds at most `limit` Unicode scalar values.
+    static func withinLength(_ text: String, _ limit: Int) -> Result<FieldValue, ParseFailure> {
+        let length = text.unicodeScalars.count
+        guard length <= limit else {
+            return .failure(ParseFailure(
+                "is \(length) characters long (Unicode scalar values: an accent typed apart counts too); at most \(limit) are accepted",
+                echo: false))
+        }
+        return .success(.string(text))
     }
 
     /// The seven line breaks (PROTOCOL.md §6.4): LF, VT, FF, CR, NEL, U+2028 and U+2029.
