@@ -103,10 +103,13 @@ stop_hub
 # writes back the key the backup holds.
 "$MUFAKAT_HUB" backup --data "$HUB_DATA" --to "$WORK/backup.sqlite" >/dev/null
 start_hub "$WORK/fresh"; stop_hub
+# The folder's old journal goes with its old file: a stale hub.sqlite-wal would be replayed
+# onto the backup (README, restoring a hub).
+rm -f "$WORK/fresh/hub.sqlite-wal" "$WORK/fresh/hub.sqlite-shm"
 cp "$WORK/backup.sqlite" "$WORK/fresh/hub.sqlite"
 code=0
 "$MUFAKAT_HUB" serve --data "$WORK/fresh" --host 127.0.0.1 --port 0 >/dev/null 2>"$WORK/fresh.err" || code=$?
-expect_eq "exit code of serve with a stray key" 65 "$code"
+[ "$code" = 65 ] || fail "exit code of serve with a stray key: expected 65, got $code: $(cat "$WORK/fresh.err")"
 grep -q "is not the key this hub's database (hub.sqlite) was served with" "$WORK/fresh.err" || fail "stray key: $(cat "$WORK/fresh.err")"
 # Choosing the folder's key checks it first: an unreadable one leaves the trusted copy alone.
 printf -- '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n' >"$WORK/fresh/tls/hub-key.pem"
