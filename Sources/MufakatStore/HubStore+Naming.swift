@@ -217,8 +217,7 @@ private struct Naming {
     /// in brackets already ("Sari (UNICEF)" for unicef).
     var author: String {
         guard let token else { return "hub" }
-        let suffix = "(\(token.org))"
-        return token.name.lowercased().hasSuffix(suffix.lowercased()) ? token.name : "\(token.name) \(suffix)"
+        return HubStore.authorStamp(token)
     }
 
     mutating func name(_ pushed: PushedWrite) throws -> NamingResult {
@@ -394,5 +393,14 @@ private struct Naming {
     /// SHA-256 of the write's values in canonical JSON: one write id, one set of values.
     static func digest(_ values: [String: FieldValue]) -> String {
         SHA256.hash(data: Array(CanonicalJSON.document(values).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension HubStore {
+    /// The author the hub stamps on a token's writes: `name (organisation)`, or the name
+    /// alone when it ends with its organisation in brackets already.
+    static func authorStamp(_ token: TokenInfo) -> String {
+        let suffix = "(\(token.org))"
+        return token.name.lowercased().hasSuffix(suffix.lowercased()) ? token.name : "\(token.name) \(suffix)"
     }
 }

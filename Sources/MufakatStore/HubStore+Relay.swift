@@ -60,8 +60,11 @@ extension HubStore {
                 // folder sends again would be held twice. Never for this file's own runs: a
                 // made-up tag could tie another's write to a dot that is not its own, and that
                 // write would then never be stored.
-                let tags = vouched ? relayedTags : try Self.lostWriteTags(db, relayedTags, in: record.state)
+                let tags = vouched ? relayedTags : try Self.lostWriteTags(db, relayedTags, in: record.state, by: token)
                 var relayed = record.state
+                // Learned once the record is taken (or, vouched, found held already): a
+                // refused state teaches nothing.
+                var learned: [(tag: String, dot: Dot)] = []
                 for (dot, tag) in tags.sorted(by: { $0.key < $1.key }) {
                     if let known = try Row.fetchOne(db, cached: "SELECT actor, counter FROM writes WHERE tag = ?", arguments: [tag]) {
                         let named = Dot(replica: try ReplicaID(known["actor"] as String), counter: UInt64(bitPattern: known["counter"] as Int64))
@@ -70,16 +73,21 @@ extension HubStore {
                         if named != dot { relayed = try relayed.droppingEntries(of: dot) }
                         continue
                     }
-                    let entry = relayed.fields.values.joined().first { $0.dot == dot }
-                    try db.execute(
-                        cached: """
-                            INSERT OR IGNORE INTO writes (tag, actor, counter, collection, id, token, author, time, entered_at, entered_by, digest)
-                            VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, NULL, NULL)
-                            """,
-                        arguments: [
-                            tag, dot.replica.rawValue, Int64(bitPattern: min(dot.counter, Counters.maxCounter)), record.collection, record.id,
-                            entry?.author ?? "", entry?.time ?? 0, entry?.time ?? 0,
-                        ])
+                    learned.append((tag, dot))
+                }
+                func learn() throws {
+                    for (tag, dot) in learned {
+                        let entry = relayed.fields.values.joined().first { $0.dot == dot }
+                        try db.execute(
+                            cached: """
+                                INSERT OR IGNORE INTO writes (tag, actor, counter, collection, id, token, author, time, entered_at, entered_by, digest)
+                                VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, NULL, NULL)
+                                """,
+                            arguments: [
+                                tag, dot.replica.rawValue, Int64(bitPattern: min(dot.counter, Counters.maxCounter)), record.collection, record.id,
+                                entry?.author ?? "", entry?.time ?? 0, entry?.time ?? 0,
+                            ])
+                    }
                 }
                 let stored = try db.fetchState(collection: record.collection, id: record.id)
                 let merged: RecordState
@@ -92,6 +100,7 @@ extension HubStore {
                     continue
                 }
                 if merged == stored {
+                    if vouched { try learn() }
                     result.unchanged += 1
                     continue
                 }
@@ -103,6 +112,7 @@ extension HubStore {
                     refuse(record, rejection)
                     continue
                 }
+                try learn()
                 sequence += 1
                 try db.saveRecord(collection: record.collection, id: record.id, state: merged, seq: sequence, origin: nil)
                 let inHouse = try Self.storeInHouse(db, record: record, stored: stored, merged: merged, current: inHouseBefore)
@@ -124,11 +134,14 @@ extension HubStore {
     }
 
     /// Of an unvouched relayed state's tags (re-seed mode), those of entries the state holds
-    /// under dots of no run this hub file holds: writes named before the hub was rebuilt.
-    static func lostWriteTags(_ db: Database, _ tags: [Dot: String], in state: RecordState) throws -> [Dot: String] {
-        guard !tags.isEmpty else { return [:] }
+    /// under dots of no run this hub file holds — writes named before the hub was rebuilt —
+    /// and written by the relaying token itself (its copy of a folder sends them again): a
+    /// relayer cannot tie another member's write to a dot of its choosing.
+    static func lostWriteTags(_ db: Database, _ tags: [Dot: String], in state: RecordState, by token: TokenInfo?) throws -> [Dot: String] {
+        guard !tags.isEmpty, let token else { return [:] }
+        let own = authorStamp(token)
         let runs = Set(try String.fetchAll(db, cached: "SELECT actor FROM incarnations"))
-        let dots = Set(state.fields.values.joined().map(\.dot))
+        let dots = Set(state.fields.values.joined().filter { $0.author == own }.map(\.dot))
         return tags.filter { dot, _ in dots.contains(dot) && !runs.contains(dot.replica.rawValue) }
     }
 

@@ -181,6 +181,35 @@ struct RelayTests {
         }
     }
 
+    /// An outside review: a re-seed relay the hub refuses must teach it no tag, or the write
+    /// under that tag, sent again by its author, is answered "named earlier" and never stored.
+    @Test("a refused re-seed relay teaches no tag: the write sent again afterwards is named and stored")
+    func refusedReseedRelayTeachesNothing() async throws {
+        let replica = try ReplicaID(F.replica)
+        let f = try await F.fixture(role: .coordinator)
+        var ids = WriteIDSource()
+        let created = try F.named(try await F.name(f.store, f.actor, [F.write(F.created, ids: &ids)])[0])
+        func served() async throws -> ReplicatedRecord {
+            let line = try #require(try await f.store.changes(since: 0, limit: 10, for: replica, vouchers: true).lines.first)
+            return try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
+        }
+        let original = try await served()
+        let lost = F.write(["decisions": .string("Letter by 15 December")], context: VersionVector([f.actor: created.dot.counter]), ids: &ids)
+        _ = try await F.name(f.store, f.actor, [lost], push: "p2")
+        var forged = try await served()
+        let rebuilt = try await F.fixture(role: .coordinator)
+        // The copy's state, with a claim on the new hub's own run: refused as counter-beyond.
+        var counters = forged.state.context.counters
+        counters[rebuilt.actor] = 99
+        forged.state = try RecordState(context: VersionVector(counters), fields: forged.state.fields)
+        let refused = try await rebuilt.store.relay([forged], from: replica, reseed: true)
+        #expect(refused.rejected.map(\.rejection.code) == [.counterBeyond])
+        #expect(try await rebuilt.store.relay([original], from: replica, reseed: true).merged == 1)
+        let again = try F.named(try await F.name(rebuilt.store, rebuilt.actor, [lost], push: "p3")[0])
+        #expect(!again.earlier, "the refused relay taught the hub the write's tag")
+        #expect(try F.state(rebuilt.store)?.fields["decisions"]?.map(\.value) == [.string("Letter by 15 December")])
+    }
+
     /// A re-check by an outside reviewer: a write replaced before the restore, pushed again
     /// by a copy after it, came back as a conflict, its tag gone with its entry.
     @Test("a write replaced before the restore and pushed again by a copy after it stays replaced")
