@@ -144,6 +144,23 @@ struct RelayTests {
         }
     }
 
+    /// A meeting as a hub (then lost with its key) served it before and after naming `lost` on
+    /// it: what the original folder pulled, the write, and what its copy holds once named.
+    static func lostWithItsHub() async throws -> (original: ReplicatedRecord, lost: PendingWrite, copy: ReplicatedRecord) {
+        let replica = try ReplicaID(F.replica)
+        let f = try await F.fixture(role: .coordinator)
+        var ids = WriteIDSource()
+        let created = try F.named(try await F.name(f.store, f.actor, [F.write(F.created, ids: &ids)])[0])
+        func served() async throws -> ReplicatedRecord {
+            let line = try #require(try await f.store.changes(since: 0, limit: 10, for: replica, vouchers: true).lines.first)
+            return try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
+        }
+        let original = try await served()
+        let lost = F.write(["decisions": .string("Letter by 15 December")], context: VersionVector([f.actor: created.dot.counter]), ids: &ids)
+        _ = try await F.name(f.store, f.actor, [lost], push: "p2")
+        return (original, lost, try await served())
+    }
+
     /// Found by the simulation: a folder copied with a pending write, the copy's sync got it
     /// named, the hub was rebuilt empty, and the original sent the write again. Re-seed mode
     /// learns the lost writes' tags from the relayed (unvouched) state, so it is held once.
@@ -151,18 +168,8 @@ struct RelayTests {
     func reseedTagsKeepOneWrite() async throws {
         let replica = try ReplicaID(F.replica)
         for relayFirst in [true, false] {
-            let f = try await F.fixture(role: .coordinator)
-            var ids = WriteIDSource()
-            let created = try F.named(try await F.name(f.store, f.actor, [F.write(F.created, ids: &ids)])[0])
-            func served() async throws -> ReplicatedRecord {
-                let line = try #require(try await f.store.changes(since: 0, limit: 10, for: replica, vouchers: true).lines.first)
-                return try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
-            }
             // The original folder pulled the meeting, then wrote on it; its copy got the write named.
-            let original = try await served()
-            let lost = F.write(["decisions": .string("Letter by 15 December")], context: VersionVector([f.actor: created.dot.counter]), ids: &ids)
-            _ = try await F.name(f.store, f.actor, [lost], push: "p2")
-            let copy = try await served()
+            let (original, lost, copy) = try await Self.lostWithItsHub()
             // A new hub, a new key: the vouchers are worthless there.
             let rebuilt = try await F.fixture(role: .coordinator)
             if relayFirst {
@@ -186,17 +193,7 @@ struct RelayTests {
     @Test("a refused re-seed relay teaches no tag: the write sent again afterwards is named and stored")
     func refusedReseedRelayTeachesNothing() async throws {
         let replica = try ReplicaID(F.replica)
-        let f = try await F.fixture(role: .coordinator)
-        var ids = WriteIDSource()
-        let created = try F.named(try await F.name(f.store, f.actor, [F.write(F.created, ids: &ids)])[0])
-        func served() async throws -> ReplicatedRecord {
-            let line = try #require(try await f.store.changes(since: 0, limit: 10, for: replica, vouchers: true).lines.first)
-            return try Array(line.utf8).withUnsafeBytes { try ReplicatedRecord.decode(utf8: $0, form: .compact) }
-        }
-        let original = try await served()
-        let lost = F.write(["decisions": .string("Letter by 15 December")], context: VersionVector([f.actor: created.dot.counter]), ids: &ids)
-        _ = try await F.name(f.store, f.actor, [lost], push: "p2")
-        var forged = try await served()
+        var (original, lost, forged) = try await Self.lostWithItsHub()
         let rebuilt = try await F.fixture(role: .coordinator)
         // The copy's state, with a claim on the new hub's own run: refused as counter-beyond.
         var counters = forged.state.context.counters
